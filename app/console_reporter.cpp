@@ -1,0 +1,65 @@
+#include "console_reporter.h"
+
+#include <cstdio>
+#include <ostream>
+
+namespace distill {
+
+std::string formatDuration(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buffer[32];
+  if (s >= 3600) {
+    std::snprintf(buffer, sizeof buffer, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  } else if (s >= 60) {
+    std::snprintf(buffer, sizeof buffer, "%ldm%02lds", s / 60, s % 60);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%lds", s);
+  }
+  return buffer;
+}
+
+ConsoleReporter::ConsoleReporter(std::ostream& out, double secondsBetweenLines)
+    : m_out(out), m_interval(secondsBetweenLines) {}
+
+void ConsoleReporter::onRunDirectory(const std::string& path) { m_out << "run directory: " << path << std::endl; }
+
+void ConsoleReporter::onPhase(const std::string& phase, int totalSteps) {
+  if (phase == "teacher" && totalSteps == 0) return;
+  m_out << "== " << phase;
+  if (totalSteps > 0) m_out << " (" << totalSteps << " steps)";
+  m_out << std::endl;
+  m_lastLine = {};
+}
+
+void ConsoleReporter::onMetrics(const std::vector<MetricPoint>& points) {
+  for (const auto& p : points) {
+    if (p.name != "val/loss") continue;
+    char line[160];
+    std::snprintf(line, sizeof line, "  eval  %-20s step %5d  val/loss %.4f", p.model.c_str(), p.step, p.value);
+    m_out << line << std::endl;
+  }
+}
+
+void ConsoleReporter::onProgress(const ProgressInfo& p) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool last = p.step == p.totalSteps;
+  if (!last && std::chrono::duration<double>(now - m_lastLine).count() < m_interval) return;
+  m_lastLine = now;
+  char head[128];
+  std::snprintf(head, sizeof head, "[%s] step %d/%d (%.0f%%)", p.phase.c_str(), p.step, p.totalSteps,
+                p.totalSteps > 0 ? 100.0 * p.step / p.totalSteps : 100.0);
+  m_out << head;
+  for (const auto& m : p.latest) {
+    char item[96];
+    std::snprintf(item, sizeof item, "  %s %.4f", m.model.c_str(), m.value);
+    m_out << item;
+  }
+  char tail[96];
+  std::snprintf(tail, sizeof tail, "  | %.0f tok/s  elapsed %s  ETA %s", p.tokensPerSecond,
+                formatDuration(p.phaseSeconds).c_str(), formatDuration(p.etaSeconds).c_str());
+  m_out << tail << std::endl;
+}
+
+void ConsoleReporter::onMessage(const std::string& message) { m_out << message << std::endl; }
+
+}  // namespace distill

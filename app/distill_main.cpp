@@ -1,0 +1,169 @@
+// `distill`: the headless front end. Every command is a thin call into the engine.
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "console_reporter.h"
+#include "distill/config.h"
+#include "distill/errors.h"
+#include "distill/experiment.h"
+#include "distill/generation.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitInvalid = 2;
+constexpr int kExitCancelled = 130;
+
+// Signal handlers may only touch lock-free atomics; a watcher thread turns the flag into cancel().
+std::atomic<bool> g_interrupted{false};
+
+void onInterrupt(int) { g_interrupted = true; }
+
+int reportProblems(const std::string& file, const distill::ConfigLoadResult& loaded) {
+  for (const auto& problem : loaded.problems) std::cerr << problem.toString(file) << "\n";
+  return kExitInvalid;
+}
+
+void printTable(const distill::RunResult& result) {
+  std::printf("\n%-22s %-11s %9s %9s %11s %10s %10s %12s\n", "model", "arch", "params", "val_loss", "perplexity",
+              "agreement", "kl_teacher", "gen_tok/s");
+  for (const auto& m : result.models) {
+    std::printf("%-22s %-11s %9lld %9.4f %11.3f %10.3f %10.4f %12.0f\n", m.name.c_str(), m.arch.c_str(), m.params,
+                m.valLoss, m.valPerplexity, m.agreement, m.klFromTeacher, m.genTokensPerSecond);
+  }
+  // The point of the run: does distillation beat the same student trained from scratch?
+  for (const auto& kd : result.models) {
+    if (kd.role != "distilled") continue;
+    const std::string base = kd.name.substr(0, kd.name.size() - 3);
+    for (const auto& scratch : result.models) {
+      if (scratch.name != base + "-scratch") continue;
+      std::printf("%s: distilled %.4f vs scratch %.4f val loss (%+.4f, %s)\n", base.c_str(), kd.valLoss,
+                  scratch.valLoss, kd.valLoss - scratch.valLoss,
+                  kd.valLoss < scratch.valLoss ? "distillation wins" : "distillation does not win");
+    }
+  }
+}
+
+int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
+               int threads) {
+  auto loaded = distill::loadExperimentFile(file, overrides);
+  if (!loaded.ok()) return reportProblems(file, loaded);
+  if (threads > 0) loaded.config.train.threads = threads;
+
+  distill::RunControl control;
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {
+      if (g_interrupted) {
+        std::cerr << "\ninterrupted: stopping after the current step and saving checkpoints\n";
+        control.cancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  distill::ConsoleReporter reporter(std::cout);
+  distill::RunOptions options;
+  options.outDir = outDir;
+  const auto result = distill::runExperiment(loaded.config, options, reporter, control);
+  done = true;
+  watcher.join();
+
+  if (result.status == distill::RunResult::Status::Failed) {
+    std::cerr << "error: " << result.error << "\n";
+    return kExitFailure;
+  }
+  printTable(result);
+  std::cout << "run directory: " << result.runDir << "\n";
+  return result.status == distill::RunResult::Status::Cancelled ? kExitCancelled : kExitOk;
+}
+
+int generateCommand(const std::string& runDir, const std::string& model, const std::string& prompt,
+                    distill::SamplingOptions options) {
+  distill::TextGenerator generator(distill::checkpointPathFor(runDir, model));
+  const auto result = generator.generate(prompt, options);
+  std::cout << prompt << result.text << std::endl;
+  std::cerr << result.ids.size() << " tokens, " << static_cast<long>(result.tokensPerSecond) << " tokens/s\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"distill: knowledge distillation of language models (headless runner)"};
+  app.require_subcommand(1);
+
+  std::string file;
+  auto* validate = app.add_subcommand("validate", "Check an experiment file; one line per problem");
+  validate->add_option("file", file, "Experiment YAML")->required();
+
+  std::vector<std::string> overrides;
+  std::string outDir;
+  int threads = 0;
+  auto* run = app.add_subcommand("run", "Train the teacher, then distill every student beside its scratch twin");
+  run->add_option("file", file, "Experiment YAML")->required();
+  run->add_option("--set", overrides, "Override a key: --set train.steps=30 (repeatable)");
+  run->add_option("--out", outDir, "Run directory (default runs/<experiment>-<timestamp>)");
+  run->add_option("--threads", threads, "Intra-op threads (default: one per core)")->check(CLI::NonNegativeNumber);
+
+  std::string runDir, model, prompt;
+  distill::SamplingOptions sampling;
+  auto* generate = app.add_subcommand("generate", "Continue a prompt with a model of a run");
+  generate->add_option("rundir", runDir, "Run directory")->required()->check(CLI::ExistingDirectory);
+  generate->add_option("--model", model, "teacher, <student>-kd or <student>-scratch")->required();
+  generate->add_option("--prompt", prompt, "Text to continue")->required();
+  generate->add_option("--max-new-tokens", sampling.maxNewTokens, "Tokens to generate")
+      ->check(CLI::Range(0, 100000));
+  generate->add_option("--temperature", sampling.temperature, "Softmax temperature (0: greedy)")
+      ->check(CLI::NonNegativeNumber);
+  generate->add_option("--top-k", sampling.topK, "Keep the k most likely tokens (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  generate->add_option("--top-p", sampling.topP, "Nucleus sampling mass (1: off)")->check(CLI::Range(1e-6, 1.0));
+  generate->add_option("--seed", sampling.seed, "Sampling seed");
+  generate->add_flag("--greedy", sampling.greedy, "Always take the most likely token");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*validate) {
+      const auto loaded = distill::loadExperimentFile(file);
+      if (!loaded.ok()) return reportProblems(file, loaded);
+      std::cout << file << ": valid (" << loaded.config.students.size() << " students)\n";
+      return kExitOk;
+    }
+    if (*run) return runCommand(file, overrides, outDir, threads);
+    if (*generate) {
+      const auto models = distill::modelsInRun(runDir);
+      if (std::find(models.begin(), models.end(), model) == models.end()) {
+        std::string list;
+        for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
+        std::cerr << "error: no model '" << model << "' in " << runDir << " (models: " << (list.empty() ? "none" : list)
+                  << ")\n";
+        return kExitInvalid;
+      }
+      return generateCommand(runDir, model, prompt, sampling);
+    }
+  } catch (const distill::EngineError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::string message = e.what();
+    std::cerr << "error: " << message.substr(0, message.find('\n')) << "\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}

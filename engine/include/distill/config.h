@@ -1,0 +1,127 @@
+#pragma once
+
+// The experiment: one defaulted struct tree, loaded from YAML with per-key validation.
+// Plain C++ types only, so the GUI can include it.
+
+#include <string>
+#include <vector>
+
+namespace distill {
+
+struct DataConfig {
+  std::string corpus;  ///< empty: the bundled tinyshakespeare; relative: against the YAML folder
+  std::string tokenizer = "char";
+  double val_fraction = 0.1;
+  int block_size = 64;
+};
+
+/// Shape of one language model. Transformers use layers/heads/embd; recurrent nets use
+/// layers/embd/hidden.
+struct ModelSpec {
+  std::string arch = "transformer";  ///< transformer | lstm | gru
+  int layers = 4;
+  int heads = 4;
+  int embd = 128;
+  int hidden = 0;  ///< recurrent hidden size; 0 means "same as embd"
+  double dropout = 0.0;
+  bool bias = true;          ///< biases in linear layers and layer norms (transformer)
+  bool tie_weights = false;  ///< share token embedding and output head (transformer)
+};
+
+struct TeacherConfig {
+  ModelSpec model;
+  std::string checkpoint;  ///< reuse a trained teacher (.pt written by a run) instead of training
+};
+
+struct StudentConfig {
+  std::string name;
+  ModelSpec model = defaultStudentSpec();
+
+  static ModelSpec defaultStudentSpec() {
+    ModelSpec spec;
+    spec.layers = 2;
+    spec.heads = 4;
+    spec.embd = 64;
+    return spec;
+  }
+};
+
+struct DistillConfig {
+  std::string loss = "kl";
+  double temperature = 2.0;
+  double alpha = 0.5;  ///< weight of the soft (KD) term; 1 - alpha weighs hard-label CE
+};
+
+struct TrainConfig {
+  int steps = 2000;
+  int student_steps = 0;  ///< 0: same as steps
+  int batch_size = 12;
+  double lr = 1e-3;
+  double min_lr = 1e-4;
+  int warmup_steps = 100;
+  double weight_decay = 0.1;
+  double beta1 = 0.9;
+  double beta2 = 0.99;
+  double grad_clip = 1.0;
+  int eval_interval = 250;
+  int eval_batches = 20;
+  int log_interval = 10;
+  int seed = 1337;
+  int threads = 0;  ///< 0: one per core
+};
+
+struct GenerateConfig {
+  std::vector<std::string> prompts = {"ROMEO:", "First Citizen:\n"};
+  int max_new_tokens = 200;
+  double temperature = 0.8;
+  int top_k = 40;
+  double top_p = 1.0;
+  int seed = 42;
+};
+
+struct ExperimentConfig {
+  std::string name = "experiment";
+  DataConfig data;
+  TeacherConfig teacher;
+  std::vector<StudentConfig> students;
+  DistillConfig distill;
+  TrainConfig train;
+  GenerateConfig generate;
+
+  int studentSteps() const { return train.student_steps > 0 ? train.student_steps : train.steps; }
+};
+
+/// One problem found in an experiment file: which key, where, and what is wrong.
+struct ConfigProblem {
+  std::string key;  ///< dotted path, e.g. "students.1.embd"
+  int line = 0;     ///< 1-based; 0 when unknown (e.g. a --set override)
+  int column = 0;   ///< 1-based
+  std::string message;
+
+  std::string toString(const std::string& file) const;
+};
+
+struct ConfigLoadResult {
+  ExperimentConfig config;
+  std::vector<ConfigProblem> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+/// Parses YAML text. `sourceDir` resolves relative paths in the file; `overrides` are
+/// "key.path=value" strings applied on top (their relative paths resolve against the CWD).
+/// `defaultName` names the experiment when the text has no `name` key.
+ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string& sourceDir,
+                                 const std::vector<std::string>& overrides = {},
+                                 const std::string& defaultName = "experiment");
+
+/// Reads and parses a file; a missing file or YAML syntax error is reported as a problem.
+ConfigLoadResult loadExperimentFile(const std::string& path,
+                                    const std::vector<std::string>& overrides = {});
+
+/// Checks values that do not depend on the YAML layout (ranges, choices, cross-field rules).
+std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& config);
+
+/// The fully resolved experiment as YAML (every key written, paths absolute).
+std::string experimentToYaml(const ExperimentConfig& config);
+
+}  // namespace distill

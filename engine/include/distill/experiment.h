@@ -1,0 +1,49 @@
+#pragma once
+
+// Running a whole experiment: teacher, then each student distilled and trained from scratch in
+// lockstep. The CLI and the GUI both call runExperiment.
+
+#include <string>
+#include <vector>
+
+#include "distill/config.h"
+#include "distill/observer.h"
+#include "distill/run_control.h"
+
+namespace distill {
+
+struct RunOptions {
+  std::string outDir;             ///< empty: <runsRoot>/<name>-<timestamp>
+  std::string runsRoot = "runs";
+};
+
+/// One model's numbers at the end of a run (summary.json).
+struct ModelSummary {
+  std::string name;
+  std::string role;  ///< "teacher", "distilled", "scratch"
+  std::string arch;
+  long long params = 0;
+  int steps = 0;
+  double valLoss = 0.0;
+  double valPerplexity = 0.0;
+  double agreement = 1.0;      ///< top-1 agreement with the teacher on validation
+  double klFromTeacher = 0.0;  ///< KL(teacher || model) per token on validation
+  double genTokensPerSecond = 0.0;
+};
+
+struct RunResult {
+  enum class Status { Completed, Cancelled, Failed };
+  Status status = Status::Failed;
+  std::string runDir;  ///< empty when the run failed before creating it
+  std::string error;   ///< one line, when Failed
+  std::vector<ModelSummary> models;
+};
+
+/// Runs the experiment on the calling thread. Never throws: failures come back in the result.
+RunResult runExperiment(const ExperimentConfig& config, const RunOptions& options, RunObserver& observer,
+                        RunControl& control);
+
+/// Chooses and applies the thread counts (see docs in threads.cpp); returns the intra-op count.
+int configureThreads(int requested);
+
+}  // namespace distill

@@ -1,0 +1,53 @@
+#pragma once
+
+// What a run reports while it goes. Plain value types: the CLI prints them, the GUI queues them
+// to its thread, the run store writes them. Callbacks arrive on the training thread.
+
+#include <string>
+#include <vector>
+
+namespace distill {
+
+/// One scalar of one model at one step ("train/loss", "val/loss", "lr", "tokens_per_s", ...).
+struct MetricPoint {
+  std::string model;  ///< "teacher", "<student>-kd", "<student>-scratch"
+  int step = 0;
+  double wallSeconds = 0.0;  ///< since the run started
+  std::string name;
+  double value = 0.0;
+};
+
+/// Where a run is: phase "teacher" (training the teacher) or "students" (distilled students and
+/// their scratch twins in lockstep), then "finishing".
+struct ProgressInfo {
+  std::string phase;
+  int step = 0;
+  int totalSteps = 0;
+  double phaseSeconds = 0.0;
+  double etaSeconds = 0.0;  ///< for the current phase
+  double tokensPerSecond = 0.0;  ///< training tokens per wall second over the recent window
+  std::vector<MetricPoint> latest;  ///< this step's losses of every model in the phase
+};
+
+/// A continuation generated during training (every evaluation) or on demand.
+struct SampleRecord {
+  std::string model;
+  int step = 0;
+  std::string prompt;
+  std::string text;  ///< the continuation only
+};
+
+class RunObserver {
+public:
+  virtual ~RunObserver() = default;
+  virtual void onRunDirectory(const std::string& /*path*/) {}
+  virtual void onPhase(const std::string& /*phase*/, int /*totalSteps*/) {}
+  /// All metrics of one step, together.
+  virtual void onMetrics(const std::vector<MetricPoint>& /*points*/) {}
+  virtual void onProgress(const ProgressInfo& /*progress*/) {}
+  virtual void onSample(const SampleRecord& /*sample*/) {}
+  /// Something a user should read (checkpoint written, teacher loaded, ...).
+  virtual void onMessage(const std::string& /*message*/) {}
+};
+
+}  // namespace distill

@@ -1,0 +1,98 @@
+#include "checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "distill/errors.h"
+#include "model_factory.h"
+#include "paths.h"
+
+namespace distill {
+
+namespace {
+
+constexpr int kFormatVersion = 1;
+constexpr const char* kMetaKey = "distill_meta";
+
+nlohmann::json specToJson(const ModelSpec& s) {
+  return {{"arch", s.arch},       {"layers", s.layers},   {"heads", s.heads},
+          {"embd", s.embd},       {"hidden", s.hidden},   {"dropout", s.dropout},
+          {"bias", s.bias},       {"tie_weights", s.tie_weights}};
+}
+
+ModelSpec specFromJson(const nlohmann::json& j) {
+  ModelSpec s;
+  s.arch = j.at("arch").get<std::string>();
+  s.layers = j.at("layers").get<int>();
+  s.heads = j.at("heads").get<int>();
+  s.embd = j.at("embd").get<int>();
+  s.hidden = j.at("hidden").get<int>();
+  s.dropout = j.at("dropout").get<double>();
+  s.bias = j.at("bias").get<bool>();
+  s.tie_weights = j.at("tie_weights").get<bool>();
+  return s;
+}
+
+}  // namespace
+
+void saveCheckpoint(const std::string& path, LanguageModelImpl& model, const CheckpointInfo& info) {
+  const nlohmann::json meta = {{"format", kFormatVersion},
+                               {"model", info.modelName},
+                               {"spec", specToJson(info.spec)},
+                               {"vocab_size", info.vocabSize},
+                               {"block_size", info.blockSize},
+                               {"step", info.step},
+                               {"tokenizer", {{"type", "char"}, {"vocabulary", info.tokenizer.vocabularyText()}}}};
+  torch::serialize::OutputArchive archive;
+  model.save(archive);
+  archive.write(kMetaKey, c10::IValue(meta.dump()));
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  writeFileAtomically(path, bytes.str());
+}
+
+LoadedModel loadCheckpoint(const std::string& path) {
+  const std::string bytes = readFile(path, "checkpoint");
+  torch::serialize::InputArchive archive;
+  try {
+    std::istringstream in(bytes);
+    archive.load_from(in);
+  } catch (const c10::Error&) {
+    throw EngineError("checkpoint " + path + " is not a readable LibTorch archive (truncated or corrupt?)");
+  }
+  c10::IValue metaValue;
+  if (!archive.try_read(kMetaKey, metaValue) || !metaValue.isString())
+    throw EngineError("checkpoint " + path + " has no distill metadata (not written by distill?)");
+
+  LoadedModel loaded;
+  auto& info = loaded.info;
+  try {
+    const auto meta = nlohmann::json::parse(metaValue.toStringRef());
+    if (meta.at("format").get<int>() > kFormatVersion)
+      throw EngineError("checkpoint " + path + " was written by a newer distill (format " +
+                        std::to_string(meta.at("format").get<int>()) + ")");
+    info.modelName = meta.at("model").get<std::string>();
+    info.spec = specFromJson(meta.at("spec"));
+    info.vocabSize = meta.at("vocab_size").get<int64_t>();
+    info.blockSize = meta.at("block_size").get<int64_t>();
+    info.step = meta.at("step").get<int>();
+    info.tokenizer = CharTokenizer::fromVocabulary(meta.at("tokenizer").at("vocabulary").get<std::string>());
+  } catch (const nlohmann::json::exception& e) {
+    throw EngineError("checkpoint " + path + " has malformed metadata: " + e.what());
+  }
+  if (info.tokenizer.vocabSize() != info.vocabSize)
+    throw EngineError("checkpoint " + path + ": tokenizer has " + std::to_string(info.tokenizer.vocabSize()) +
+                      " entries but the model expects " + std::to_string(info.vocabSize));
+  loaded.model = makeModel(info.spec, info.vocabSize, info.blockSize);
+  try {
+    loaded.model->load(archive);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw EngineError("checkpoint " + path + " does not match its own model description: " +
+                      what.substr(0, what.find('\n')));
+  }
+  return loaded;
+}
+
+}  // namespace distill

@@ -1,0 +1,184 @@
+#include "distill/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+namespace distill {
+
+std::string ConfigProblem::toString(const std::string& file) const {
+  std::ostringstream out;
+  if (line > 0) {
+    out << file << ":" << line << ":" << column << ": ";
+  } else {
+    out << file << ": ";
+  }
+  out << key << ": " << message;
+  return out.str();
+}
+
+namespace {
+
+void require(std::vector<ConfigProblem>& problems, bool ok, const std::string& key,
+             const std::string& message) {
+  if (!ok) problems.push_back({key, 0, 0, message});
+}
+
+void validateModel(std::vector<ConfigProblem>& p, const ModelSpec& m, const std::string& prefix) {
+  const bool recurrent = m.arch == "lstm" || m.arch == "gru";
+  require(p, m.arch == "transformer" || recurrent, prefix + ".arch",
+          "must be one of transformer, lstm, gru (got '" + m.arch + "')");
+  require(p, m.layers >= 1 && m.layers <= 64, prefix + ".layers", "must be in [1, 64]");
+  require(p, m.embd >= 1 && m.embd <= 8192, prefix + ".embd", "must be in [1, 8192]");
+  require(p, m.dropout >= 0.0 && m.dropout < 1.0, prefix + ".dropout", "must be in [0, 1)");
+  if (m.arch == "transformer") {
+    require(p, m.heads >= 1 && m.heads <= 256, prefix + ".heads", "must be in [1, 256]");
+    require(p, m.heads >= 1 && m.embd % std::max(1, m.heads) == 0, prefix + ".heads",
+            "must divide embd (" + std::to_string(m.embd) + ")");
+  }
+  require(p, m.hidden >= 0 && m.hidden <= 16384, prefix + ".hidden",
+          "must be in [0, 16384] (0 means same as embd)");
+}
+
+}  // namespace
+
+std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
+  std::vector<ConfigProblem> p;
+  require(p, !c.name.empty(), "name", "must not be empty");
+  require(p, c.data.tokenizer == "char", "data.tokenizer",
+          "must be 'char' (got '" + c.data.tokenizer + "')");
+  require(p, c.data.val_fraction > 0.0 && c.data.val_fraction < 1.0, "data.val_fraction",
+          "must be in (0, 1)");
+  require(p, c.data.block_size >= 2 && c.data.block_size <= 65536, "data.block_size",
+          "must be in [2, 65536]");
+  if (c.teacher.checkpoint.empty()) validateModel(p, c.teacher.model, "teacher");
+  std::set<std::string> names;
+  for (size_t i = 0; i < c.students.size(); ++i) {
+    const auto& s = c.students[i];
+    const std::string prefix = "students." + std::to_string(i);
+    require(p, !s.name.empty(), prefix + ".name", "must not be empty");
+    require(p, s.name.find_first_of("/\\ \t\n") == std::string::npos, prefix + ".name",
+            "must not contain spaces or slashes (it names files)");
+    require(p, s.name != "teacher", prefix + ".name", "'teacher' is reserved");
+    require(p, names.insert(s.name).second, prefix + ".name",
+            "duplicate student name '" + s.name + "'");
+    validateModel(p, s.model, prefix);
+  }
+  require(p, c.distill.loss == "kl", "distill.loss", "must be 'kl' (got '" + c.distill.loss + "')");
+  require(p, c.distill.temperature > 0.0 && c.distill.temperature <= 100.0,
+          "distill.temperature", "must be in (0, 100]");
+  require(p, c.distill.alpha >= 0.0 && c.distill.alpha <= 1.0, "distill.alpha",
+          "must be in [0, 1]");
+  const auto& t = c.train;
+  require(p, t.steps >= 0, "train.steps", "must be >= 0");
+  require(p, t.student_steps >= 0, "train.student_steps", "must be >= 0 (0: same as steps)");
+  require(p, t.batch_size >= 1 && t.batch_size <= 65536, "train.batch_size",
+          "must be in [1, 65536]");
+  require(p, t.lr > 0.0 && t.lr < 10.0, "train.lr", "must be in (0, 10)");
+  require(p, t.min_lr >= 0.0 && t.min_lr <= t.lr, "train.min_lr", "must be in [0, lr]");
+  require(p, t.warmup_steps >= 0, "train.warmup_steps", "must be >= 0");
+  require(p, t.weight_decay >= 0.0, "train.weight_decay", "must be >= 0");
+  require(p, t.beta1 >= 0.0 && t.beta1 < 1.0, "train.beta1", "must be in [0, 1)");
+  require(p, t.beta2 >= 0.0 && t.beta2 < 1.0, "train.beta2", "must be in [0, 1)");
+  require(p, t.grad_clip >= 0.0, "train.grad_clip", "must be >= 0 (0 disables clipping)");
+  require(p, t.eval_interval >= 1, "train.eval_interval", "must be >= 1");
+  require(p, t.eval_batches >= 1, "train.eval_batches", "must be >= 1");
+  require(p, t.log_interval >= 1, "train.log_interval", "must be >= 1");
+  require(p, t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024]");
+  const auto& g = c.generate;
+  require(p, g.max_new_tokens >= 0 && g.max_new_tokens <= 100000, "generate.max_new_tokens",
+          "must be in [0, 100000]");
+  require(p, g.temperature >= 0.0, "generate.temperature", "must be >= 0 (0: greedy)");
+  require(p, g.top_k >= 0, "generate.top_k", "must be >= 0 (0: off)");
+  require(p, g.top_p > 0.0 && g.top_p <= 1.0, "generate.top_p", "must be in (0, 1]");
+  return p;
+}
+
+namespace {
+
+void emitModel(YAML::Emitter& out, const ModelSpec& m) {
+  out << YAML::Key << "arch" << YAML::Value << m.arch;
+  out << YAML::Key << "layers" << YAML::Value << m.layers;
+  if (m.arch == "transformer") out << YAML::Key << "heads" << YAML::Value << m.heads;
+  out << YAML::Key << "embd" << YAML::Value << m.embd;
+  if (m.arch != "transformer") out << YAML::Key << "hidden" << YAML::Value << m.hidden;
+  out << YAML::Key << "dropout" << YAML::Value << m.dropout;
+  if (m.arch == "transformer") {
+    out << YAML::Key << "bias" << YAML::Value << m.bias;
+    out << YAML::Key << "tie_weights" << YAML::Value << m.tie_weights;
+  }
+}
+
+}  // namespace
+
+std::string experimentToYaml(const ExperimentConfig& c) {
+  YAML::Emitter out;
+  out.SetDoublePrecision(10);
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << c.name;
+
+  out << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "corpus" << YAML::Value << c.data.corpus;
+  out << YAML::Key << "tokenizer" << YAML::Value << c.data.tokenizer;
+  out << YAML::Key << "val_fraction" << YAML::Value << c.data.val_fraction;
+  out << YAML::Key << "block_size" << YAML::Value << c.data.block_size;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "teacher" << YAML::Value << YAML::BeginMap;
+  emitModel(out, c.teacher.model);
+  if (!c.teacher.checkpoint.empty())
+    out << YAML::Key << "checkpoint" << YAML::Value << c.teacher.checkpoint;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "students" << YAML::Value << YAML::BeginSeq;
+  for (const auto& s : c.students) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << s.name;
+    emitModel(out, s.model);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "distill" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "loss" << YAML::Value << c.distill.loss;
+  out << YAML::Key << "temperature" << YAML::Value << c.distill.temperature;
+  out << YAML::Key << "alpha" << YAML::Value << c.distill.alpha;
+  out << YAML::EndMap;
+
+  const auto& t = c.train;
+  out << YAML::Key << "train" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "steps" << YAML::Value << t.steps;
+  out << YAML::Key << "student_steps" << YAML::Value << t.student_steps;
+  out << YAML::Key << "batch_size" << YAML::Value << t.batch_size;
+  out << YAML::Key << "lr" << YAML::Value << t.lr;
+  out << YAML::Key << "min_lr" << YAML::Value << t.min_lr;
+  out << YAML::Key << "warmup_steps" << YAML::Value << t.warmup_steps;
+  out << YAML::Key << "weight_decay" << YAML::Value << t.weight_decay;
+  out << YAML::Key << "beta1" << YAML::Value << t.beta1;
+  out << YAML::Key << "beta2" << YAML::Value << t.beta2;
+  out << YAML::Key << "grad_clip" << YAML::Value << t.grad_clip;
+  out << YAML::Key << "eval_interval" << YAML::Value << t.eval_interval;
+  out << YAML::Key << "eval_batches" << YAML::Value << t.eval_batches;
+  out << YAML::Key << "log_interval" << YAML::Value << t.log_interval;
+  out << YAML::Key << "seed" << YAML::Value << t.seed;
+  out << YAML::Key << "threads" << YAML::Value << t.threads;
+  out << YAML::EndMap;
+
+  const auto& g = c.generate;
+  out << YAML::Key << "generate" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "prompts" << YAML::Value << YAML::BeginSeq;
+  for (const auto& prompt : g.prompts) out << YAML::DoubleQuoted << prompt;
+  out << YAML::EndSeq;
+  out << YAML::Key << "max_new_tokens" << YAML::Value << g.max_new_tokens;
+  out << YAML::Key << "temperature" << YAML::Value << g.temperature;
+  out << YAML::Key << "top_k" << YAML::Value << g.top_k;
+  out << YAML::Key << "top_p" << YAML::Value << g.top_p;
+  out << YAML::Key << "seed" << YAML::Value << g.seed;
+  out << YAML::EndMap;
+
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace distill

@@ -1,0 +1,79 @@
+#include "corpus.h"
+
+#include <cmath>
+
+#include "distill/errors.h"
+#include "paths.h"
+#include "utf8.h"
+
+namespace distill {
+
+Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer) {
+  Corpus corpus;
+  corpus.path = data.corpus;
+  const std::string text = readFile(data.corpus, "corpus");
+  corpus.bytes = static_cast<int64_t>(text.size());
+  if (text.empty()) throw EngineError("corpus is empty: " + data.corpus);
+  if (text.find('\0') != std::string::npos)
+    throw EngineError("corpus looks binary (it contains NUL bytes at offset " +
+                      std::to_string(text.find('\0')) + "): " + data.corpus);
+  std::vector<char32_t> cps;
+  size_t bad = 0;
+  if (!decodeUtf8(text, cps, bad))
+    throw EngineError("corpus is not valid UTF-8 text (first bad byte at offset " +
+                      std::to_string(bad) + "): " + data.corpus);
+
+  if (tokenizer) {
+    corpus.tokenizer = *tokenizer;
+  } else {
+    corpus.tokenizer = CharTokenizer::fromText(text);
+  }
+  std::vector<int64_t> ids;
+  try {
+    ids = corpus.tokenizer.encode(cps);
+  } catch (const EngineError& e) {
+    throw EngineError(std::string("corpus ") + data.corpus + ": " + e.what() +
+                      " (the teacher checkpoint was trained on another corpus?)");
+  }
+  const auto n = static_cast<int64_t>(ids.size());
+  const auto nVal = static_cast<int64_t>(std::llround(static_cast<double>(n) * data.val_fraction));
+  const int64_t nTrain = n - nVal;
+  // Each split must hold at least one window of block_size inputs plus its shifted target.
+  const int64_t need = data.block_size + 1;
+  if (nTrain < need || nVal < need) {
+    throw EngineError("data.block_size " + std::to_string(data.block_size) +
+                      " is too large for the corpus " + data.corpus + " (" + std::to_string(n) +
+                      " tokens: " + std::to_string(nTrain) + " train, " + std::to_string(nVal) +
+                      " validation; each split needs at least block_size + 1)");
+  }
+  auto all = torch::tensor(ids, torch::kInt64);
+  corpus.train = all.slice(0, 0, nTrain);
+  corpus.val = all.slice(0, nTrain, n);
+  return corpus;
+}
+
+BatchSampler::BatchSampler(torch::Tensor tokens, int blockSize, int batchSize, uint64_t seed)
+    : m_tokens(std::move(tokens)), m_blockSize(blockSize), m_batchSize(batchSize), m_rng(seed) {}
+
+Batch BatchSampler::next() {
+  const int64_t maxStart = m_tokens.size(0) - m_blockSize - 1;
+  std::uniform_int_distribution<int64_t> pick(0, maxStart);
+  std::vector<int64_t> starts(static_cast<size_t>(m_batchSize));
+  for (auto& s : starts) s = pick(m_rng);
+  auto offsets = torch::tensor(starts, torch::kInt64).unsqueeze(1);           // (B, 1)
+  auto index = offsets + torch::arange(m_blockSize + 1, torch::kInt64);      // (B, T+1)
+  auto windows = m_tokens.index({index});                                   // (B, T+1)
+  return {windows.slice(1, 0, m_blockSize).contiguous(),
+          windows.slice(1, 1, m_blockSize + 1).contiguous()};
+}
+
+std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize,
+                                int count, uint64_t seed) {
+  BatchSampler sampler(tokens, blockSize, batchSize, seed);
+  std::vector<Batch> batches;
+  batches.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) batches.push_back(sampler.next());
+  return batches;
+}
+
+}  // namespace distill

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "distill/config.h"
+#include "tokenizer.h"
+
+namespace distill {
+
+/// A tokenized corpus split into a training head and a validation tail.
+struct Corpus {
+  std::string path;
+  int64_t bytes = 0;
+  CharTokenizer tokenizer;
+  torch::Tensor train;  // (N_train,) int64 token ids
+  torch::Tensor val;    // (N_val,) int64
+};
+
+/// Reads, validates (exists, non-empty, text, UTF-8) and tokenizes the corpus. When `tokenizer`
+/// is given (e.g. from a teacher checkpoint) it is used instead of building one from the text.
+/// Throws EngineError naming the file and the problem.
+Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer = nullptr);
+
+/// One training batch: inputs and next-token targets.
+struct Batch {
+  torch::Tensor x;  // (B, T) int64
+  torch::Tensor y;  // (B, T) int64, x shifted left by one
+};
+
+/// Random windows of a token stream, reproducible from a seed (so a distilled student and its
+/// scratch twin see the same data in the same order).
+class BatchSampler {
+public:
+  BatchSampler(torch::Tensor tokens, int blockSize, int batchSize, uint64_t seed);
+  Batch next();
+
+private:
+  torch::Tensor m_tokens;
+  int m_blockSize;
+  int m_batchSize;
+  std::mt19937_64 m_rng;
+};
+
+/// A fixed list of batches (evaluation averages over the same windows every time).
+std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize,
+                                int count, uint64_t seed);
+
+}  // namespace distill

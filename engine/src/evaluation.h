@@ -1,0 +1,26 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "corpus.h"
+#include "language_model.h"
+
+namespace distill {
+
+struct EvalResult {
+  double loss = 0.0;       ///< mean cross-entropy on the batches
+  double agreement = 1.0;  ///< share of positions where student and teacher argmax agree
+  double klFromTeacher = 0.0;  ///< mean KL(teacher || model) per token at T = 1
+};
+
+/// Teacher logits for fixed evaluation batches, computed once per run.
+std::vector<torch::Tensor> teacherLogitsFor(LanguageModelImpl& teacher, const std::vector<Batch>& batches);
+
+/// Evaluates in eval mode without gradients; restores the previous training mode.
+/// `teacherLogits` (one per batch) enables agreement and KL.
+EvalResult evaluate(LanguageModelImpl& model, const std::vector<Batch>& batches,
+                    const std::vector<torch::Tensor>* teacherLogits = nullptr);
+
+}  // namespace distill

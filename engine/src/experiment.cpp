@@ -1,0 +1,365 @@
+#include "distill/experiment.h"
+
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "checkpoint.h"
+#include "corpus.h"
+#include "distill/errors.h"
+#include "evaluation.h"
+#include "model_factory.h"
+#include "run_store.h"
+#include "sampling.h"
+#include "trainer.h"
+
+namespace distill {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Tokens per second of one model over the steps since it was last read.
+class ThroughputMeter {
+public:
+  void add(int64_t tokens, double seconds) {
+    m_tokens += tokens;
+    m_seconds += seconds;
+  }
+  double take() {
+    const double rate = m_seconds > 0.0 ? static_cast<double>(m_tokens) / m_seconds : 0.0;
+    m_tokens = 0;
+    m_seconds = 0.0;
+    return rate;
+  }
+
+private:
+  int64_t m_tokens = 0;
+  double m_seconds = 0.0;
+};
+
+struct TrainedModel {
+  std::unique_ptr<ModelTrainer> trainer;  // null for a teacher loaded from a checkpoint
+  LanguageModel model;
+  std::string name;
+  std::string role;
+  ThroughputMeter meter;
+  EvalResult lastEval;
+  int steps = 0;
+};
+
+/// The run in progress: owns the corpus, models and run store; one per runExperiment call.
+class ExperimentRun {
+public:
+  ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control)
+      : m_config(std::move(config)), m_options(options), m_observer(observer), m_control(control) {}
+
+  RunResult run();
+
+private:
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
+  void emit(const std::vector<MetricPoint>& points);
+  void prepare();
+  bool trainTeacher();
+  bool trainStudents();
+  void evaluateModel(TrainedModel& m, int step, bool withSamples);
+  void saveAll();
+  std::vector<ModelSummary> summarize(bool measureGeneration);
+  CheckpointInfo infoFor(const TrainedModel& m) const;
+  void reportProgress(const std::string& phase, int step, int total, double phaseStart, int64_t tokensSoFar,
+                      std::vector<MetricPoint> latest);
+
+  ExperimentConfig m_config;
+  RunOptions m_options;
+  RunObserver& m_observer;
+  RunControl& m_control;
+  Clock::time_point m_start = Clock::now();
+  std::unique_ptr<RunStore> m_store;
+  Corpus m_corpus;
+  std::vector<Batch> m_valBatches;
+  std::vector<torch::Tensor> m_teacherValLogits;
+  TrainedModel m_teacher;
+  std::vector<TrainedModel> m_students;  // pairs: <name>-kd, <name>-scratch
+  double m_lastProgressReport = -1.0;
+};
+
+void ExperimentRun::emit(const std::vector<MetricPoint>& points) {
+  if (points.empty()) return;
+  m_store->appendMetrics(points);
+  m_observer.onMetrics(points);
+}
+
+CheckpointInfo ExperimentRun::infoFor(const TrainedModel& m) const {
+  CheckpointInfo info;
+  info.modelName = m.name;
+  info.spec = m.model->spec();
+  info.vocabSize = m.model->vocabSize();
+  info.blockSize = m.model->contextLimit() > 0 ? m.model->contextLimit() : m_config.data.block_size;
+  info.step = m.steps;
+  info.tokenizer = m_corpus.tokenizer;
+  return info;
+}
+
+void ExperimentRun::prepare() {
+  const auto& t = m_config.train;
+  m_teacher.name = "teacher";
+  m_teacher.role = "teacher";
+  std::unique_ptr<LoadedModel> loadedTeacher;
+  if (!m_config.teacher.checkpoint.empty()) {
+    loadedTeacher = std::make_unique<LoadedModel>(loadCheckpoint(m_config.teacher.checkpoint));
+    const auto& info = loadedTeacher->info;
+    if (info.spec.arch == "transformer" && info.blockSize < m_config.data.block_size) {
+      throw EngineError("teacher checkpoint " + m_config.teacher.checkpoint + " has block size " +
+                        std::to_string(info.blockSize) + " but data.block_size is " +
+                        std::to_string(m_config.data.block_size) + " (lower data.block_size)");
+    }
+    m_config.teacher.model = info.spec;  // the resolved config records what was really used
+    m_corpus = loadCorpus(m_config.data, &info.tokenizer);
+  } else {
+    m_corpus = loadCorpus(m_config.data);
+  }
+
+  const std::string dir = m_options.outDir.empty()
+                              ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name)
+                              : m_options.outDir;
+  m_store = std::make_unique<RunStore>(dir);
+  m_store->writeConfig(experimentToYaml(m_config));
+  m_observer.onRunDirectory(dir);
+
+  const int64_t vocab = m_corpus.tokenizer.vocabSize();
+  if (loadedTeacher) {
+    m_teacher.model = loadedTeacher->model;
+    m_teacher.steps = loadedTeacher->info.step;
+    m_observer.onMessage("teacher loaded from " + m_config.teacher.checkpoint + " (" +
+                         std::to_string(m_teacher.model->parameterCount()) + " parameters)");
+  } else {
+    torch::manual_seed(t.seed);
+    m_teacher.model = makeModel(m_config.teacher.model, vocab, m_config.data.block_size);
+    m_teacher.trainer = std::make_unique<ModelTrainer>("teacher", m_teacher.model, t, t.steps);
+  }
+  m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
+                              static_cast<uint64_t>(t.seed) + 2);
+
+  const int studentSteps = m_config.studentSteps();
+  for (size_t i = 0; i < m_config.students.size(); ++i) {
+    const auto& s = m_config.students[i];
+    torch::manual_seed(t.seed + 1 + static_cast<int>(i));
+    auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
+    auto scratch = makeModel(s.model, vocab, m_config.data.block_size);
+    copyWeights(distilled, scratch);  // the twin starts from the very same weights
+    for (auto [model, suffix, role] : {std::make_tuple(distilled, "-kd", "distilled"),
+                                       std::make_tuple(scratch, "-scratch", "scratch")}) {
+      TrainedModel m;
+      m.name = s.name + suffix;
+      m.role = role;
+      m.model = model;
+      m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps);
+      m_students.push_back(std::move(m));
+    }
+  }
+}
+
+void ExperimentRun::reportProgress(const std::string& phase, int step, int total, double phaseStart,
+                                   int64_t tokensSoFar, std::vector<MetricPoint> latest) {
+  const double now = elapsed();
+  const double phaseSeconds = now - phaseStart;
+  ProgressInfo p;
+  p.phase = phase;
+  p.step = step;
+  p.totalSteps = total;
+  p.phaseSeconds = phaseSeconds;
+  p.etaSeconds = step > 0 ? phaseSeconds / step * (total - step) : 0.0;
+  p.tokensPerSecond = phaseSeconds > 0.0 ? static_cast<double>(tokensSoFar) / phaseSeconds : 0.0;
+  p.latest = std::move(latest);
+  m_lastProgressReport = now;
+  m_observer.onProgress(p);
+}
+
+void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
+  const bool isTeacher = &m == &m_teacher;
+  m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits);
+  std::vector<MetricPoint> points = {{m.name, step, elapsed(), "val/loss", m.lastEval.loss}};
+  if (!isTeacher) {
+    points.push_back({m.name, step, elapsed(), "val/agreement", m.lastEval.agreement});
+    points.push_back({m.name, step, elapsed(), "val/kl_from_teacher", m.lastEval.klFromTeacher});
+  }
+  emit(points);
+  if (!withSamples) return;
+  const auto& g = m_config.generate;
+  SamplingOptions options{g.max_new_tokens, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
+  for (const auto& prompt : g.prompts) {
+    const auto ids = generateIds(*m.model, m_corpus.tokenizer.encode(prompt), options,
+                                 [this] { return !m_control.isCancelled(); });
+    SampleRecord sample{m.name, step, prompt, m_corpus.tokenizer.decode(ids)};
+    m_store->appendSample(sample);
+    m_observer.onSample(sample);
+  }
+}
+
+bool ExperimentRun::trainTeacher() {
+  const auto& t = m_config.train;
+  const int total = t.steps;
+  m_observer.onPhase("teacher", total);
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, static_cast<uint64_t>(t.seed));
+  const double phaseStart = elapsed();
+  const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
+  evaluateModel(m_teacher, 0, false);
+  for (int step = 1; step <= total; ++step) {
+    if (!m_control.checkpoint()) return false;
+    const auto batch = sampler.next();
+    const auto losses = m_teacher.trainer->step(batch);
+    m_teacher.steps = step;
+    m_teacher.meter.add(tokensPerStep, losses.seconds);
+    std::vector<MetricPoint> latest = {{"teacher", step, elapsed(), "train/loss", losses.loss}};
+    if (step % t.log_interval == 0 || step == total) {
+      auto points = latest;
+      points.push_back({"teacher", step, elapsed(), "lr", losses.lr});
+      points.push_back({"teacher", step, elapsed(), "tokens_per_s", m_teacher.meter.take()});
+      emit(points);
+    }
+    if (step % t.eval_interval == 0 || step == total) evaluateModel(m_teacher, step, true);
+    reportProgress("teacher", step, total, phaseStart, tokensPerStep * step, latest);
+  }
+  saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+  m_observer.onMessage("teacher checkpoint written: " + m_store->checkpointPath("teacher"));
+  return true;
+}
+
+bool ExperimentRun::trainStudents() {
+  const auto& t = m_config.train;
+  const int total = m_config.studentSteps();
+  if (m_students.empty()) return true;
+  m_observer.onPhase("students", total);
+  m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches);
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, static_cast<uint64_t>(t.seed) + 1);
+  const double phaseStart = elapsed();
+  const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
+  for (auto& m : m_students) evaluateModel(m, 0, false);
+  m_teacher.model->eval();
+  for (int step = 1; step <= total; ++step) {
+    if (!m_control.checkpoint()) return false;
+    const auto batch = sampler.next();
+    torch::Tensor teacherLogits;
+    {
+      // One teacher forward serves every distilled student of this step.
+      torch::NoGradGuard noGrad;
+      teacherLogits = m_teacher.model->forward(batch.x);  // (B, T, V)
+    }
+    std::vector<MetricPoint> latest;
+    std::vector<MetricPoint> logged;
+    const bool log = step % t.log_interval == 0 || step == total;
+    for (auto& m : m_students) {
+      const bool distilled = m.role == "distilled";
+      const auto losses = distilled ? m.trainer->step(batch, &teacherLogits, &m_config.distill) : m.trainer->step(batch);
+      m.steps = step;
+      m.meter.add(tokensPerStep, losses.seconds);
+      latest.push_back({m.name, step, elapsed(), "train/loss", losses.loss});
+      if (!log) continue;
+      logged.push_back(latest.back());
+      if (distilled) logged.push_back({m.name, step, elapsed(), "train/kd_loss", losses.soft});
+      logged.push_back({m.name, step, elapsed(), "train/ce_loss", losses.hard});
+      logged.push_back({m.name, step, elapsed(), "lr", losses.lr});
+      logged.push_back({m.name, step, elapsed(), "tokens_per_s", m.meter.take()});
+    }
+    emit(logged);
+    if (step % t.eval_interval == 0 || step == total)
+      for (auto& m : m_students) evaluateModel(m, step, true);
+    reportProgress("students", step, total, phaseStart, tokensPerStep * step * static_cast<int64_t>(m_students.size()),
+                   latest);
+  }
+  return true;
+}
+
+void ExperimentRun::saveAll() {
+  for (auto& m : m_students) saveCheckpoint(m_store->checkpointPath(m.name), *m.model, infoFor(m));
+}
+
+std::vector<ModelSummary> ExperimentRun::summarize(bool measureGeneration) {
+  std::vector<ModelSummary> out;
+  std::vector<TrainedModel*> all = {&m_teacher};
+  for (auto& m : m_students) all.push_back(&m);
+  const auto& g = m_config.generate;
+  const std::string prompt = g.prompts.empty() ? std::string() : g.prompts.front();
+  for (auto* m : all) {
+    ModelSummary s;
+    s.name = m->name;
+    s.role = m->role;
+    s.arch = m->model->spec().arch;
+    s.params = m->model->parameterCount();
+    s.steps = m->steps;
+    s.valLoss = m->lastEval.loss;
+    s.valPerplexity = std::exp(m->lastEval.loss);
+    s.agreement = m->lastEval.agreement;
+    s.klFromTeacher = m->lastEval.klFromTeacher;
+    if (measureGeneration) {
+      // Batch 1, 256 new tokens with the KV cache / carried state, as a user would generate.
+      SamplingOptions options{256, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
+      const auto begin = Clock::now();
+      const auto ids = generateIds(*m->model, m_corpus.tokenizer.encode(prompt), options);
+      const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+      s.genTokensPerSecond = seconds > 0.0 ? static_cast<double>(ids.size()) / seconds : 0.0;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+RunResult ExperimentRun::run() {
+  RunResult result;
+  try {
+    prepare();
+    result.runDir = m_store->dir();
+    bool completed = true;
+    if (m_teacher.trainer) {
+      completed = trainTeacher();
+      if (!completed) saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+    } else {
+      m_observer.onPhase("teacher", 0);
+      evaluateModel(m_teacher, m_teacher.steps, false);
+      saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+    }
+    if (completed) completed = trainStudents();
+    saveAll();
+    m_observer.onPhase("finishing", 0);
+    if (!completed && !m_teacherValLogits.empty()) {
+      // Stopped between evaluations: measure where the students really are.
+      for (auto& m : m_students) m.lastEval = evaluate(*m.model, m_valBatches, &m_teacherValLogits);
+    }
+    result.models = summarize(completed);
+    result.status = completed ? RunResult::Status::Completed : RunResult::Status::Cancelled;
+    m_store->writeSummary(m_config.name, completed ? "completed" : "cancelled", "", result.models);
+    m_observer.onMessage(std::string(completed ? "run completed: " : "run stopped: ") + m_store->dir());
+  } catch (const std::exception& e) {
+    // c10::Error, YAML and filesystem errors all derive from std::exception; keep the first line.
+    std::string message = e.what();
+    if (auto* c10error = dynamic_cast<const c10::Error*>(&e)) message = c10error->what_without_backtrace();
+    message = message.substr(0, message.find('\n'));
+    result.status = RunResult::Status::Failed;
+    result.error = message;
+    if (m_store) {
+      try {
+        m_store->writeSummary(m_config.name, "failed", message, result.models);
+      } catch (const std::exception&) {
+        // The disk is what failed: the error is still returned to the caller.
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+RunResult runExperiment(const ExperimentConfig& config, const RunOptions& options, RunObserver& observer,
+                        RunControl& control) {
+  const auto problems = validateExperiment(config);
+  if (!problems.empty()) {
+    RunResult result;
+    result.error = "invalid experiment: " + problems.front().key + ": " + problems.front().message;
+    return result;
+  }
+  configureThreads(config.train.threads);
+  ExperimentRun run(config, options, observer, control);
+  return run.run();
+}
+
+}  // namespace distill

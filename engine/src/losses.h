@@ -1,0 +1,25 @@
+#pragma once
+
+#include <torch/torch.h>
+
+namespace distill {
+
+/// Mean next-token cross-entropy. logits (B, T, V), targets (B, T).
+torch::Tensor crossEntropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
+/// Hinton's soft-target loss: KL(p_teacher^T || p_student^T) per token, averaged over tokens and
+/// scaled by T² so its gradient magnitude does not shrink as T grows. logits (B, T, V).
+torch::Tensor forwardKl(const torch::Tensor& studentLogits, const torch::Tensor& teacherLogits,
+                        double temperature);
+
+struct DistillationLoss {
+  torch::Tensor total;  ///< alpha * soft + (1 - alpha) * hard
+  torch::Tensor soft;   ///< forwardKl at the temperature (already × T²)
+  torch::Tensor hard;   ///< cross-entropy with the true next tokens
+};
+
+DistillationLoss distillationLoss(const torch::Tensor& studentLogits,
+                                  const torch::Tensor& teacherLogits, const torch::Tensor& targets,
+                                  double temperature, double alpha);
+
+}  // namespace distill

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+
+namespace distill {
+
+/// The tinyshakespeare corpus shipped in resources/data (the default `data.corpus`).
+std::string bundledCorpusPath();
+
+/// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
+/// A crash leaves either the old file or the new one, never a torn one.
+void writeFileAtomically(const std::string& path, const std::string& bytes);
+
+/// Reads a whole file; throws EngineError naming the file when it cannot.
+std::string readFile(const std::string& path, const std::string& what);
+
+}  // namespace distill

@@ -1,0 +1,31 @@
+#include "distill/run_control.h"
+
+namespace distill {
+
+void RunControl::pause() { m_paused = true; }
+
+void RunControl::resume() {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_paused = false;
+  }
+  m_wake.notify_all();
+}
+
+void RunControl::cancel() {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_cancelled = true;
+  }
+  m_wake.notify_all();
+}
+
+bool RunControl::checkpoint() {
+  if (m_paused.load() && !m_cancelled.load()) {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    m_wake.wait(lock, [this] { return !m_paused.load() || m_cancelled.load(); });
+  }
+  return !m_cancelled.load();
+}
+
+}  // namespace distill

@@ -1,0 +1,98 @@
+#include "run_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include "distill/errors.h"
+#include "paths.h"
+
+namespace distill {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// JSON has no NaN/Inf: write them as null so every line stays parseable.
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+RunStore::RunStore(std::string dir) : m_dir(std::move(dir)) {
+  std::error_code ec;
+  fs::create_directories(fs::path(m_dir) / "checkpoints", ec);
+  if (ec) throw EngineError("cannot create run directory " + m_dir + ": " + ec.message());
+  const auto metricsPath = (fs::path(m_dir) / "metrics.jsonl").string();
+  m_metrics.open(metricsPath, std::ios::app);
+  if (!m_metrics) throw EngineError("cannot write " + metricsPath + " (read-only or full disk?)");
+  const auto samplesPath = (fs::path(m_dir) / "samples.jsonl").string();
+  m_samples.open(samplesPath, std::ios::app);
+  if (!m_samples) throw EngineError("cannot write " + samplesPath + " (read-only or full disk?)");
+}
+
+std::string RunStore::newRunDirectory(const std::string& root, const std::string& name) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+  std::string base = (fs::path(root) / (name + "-" + stamp)).string();
+  std::string candidate = base;
+  for (int i = 2; fs::exists(candidate); ++i) candidate = base + "-" + std::to_string(i);
+  return candidate;
+}
+
+std::string RunStore::checkpointPath(const std::string& model) const {
+  return (fs::path(m_dir) / "checkpoints" / (model + ".pt")).string();
+}
+
+void RunStore::writeConfig(const std::string& yaml) {
+  writeFileAtomically((fs::path(m_dir) / "config.yaml").string(), yaml);
+}
+
+void RunStore::appendLine(std::ofstream& file, const std::string& path, const std::string& line) {
+  file << line << '\n';
+  file.flush();
+  if (!file) throw EngineError("cannot append to " + m_dir + "/" + path + " (disk full?)");
+}
+
+void RunStore::appendMetrics(const std::vector<MetricPoint>& points) {
+  for (const auto& p : points) {
+    const nlohmann::json j = {{"model", p.model}, {"step", p.step}, {"wall_s", number(p.wallSeconds)},
+                              {"name", p.name},   {"value", number(p.value)}};
+    m_metrics << j.dump() << '\n';
+  }
+  m_metrics.flush();
+  if (!m_metrics) throw EngineError("cannot append to " + m_dir + "/metrics.jsonl (disk full?)");
+}
+
+void RunStore::appendSample(const SampleRecord& s) {
+  const nlohmann::json j = {{"model", s.model}, {"step", s.step}, {"prompt", s.prompt}, {"text", s.text}};
+  appendLine(m_samples, "samples.jsonl", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void RunStore::writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
+                            const std::vector<ModelSummary>& models) {
+  nlohmann::json j;
+  j["experiment"] = experiment;
+  j["status"] = status;
+  if (!error.empty()) j["error"] = error;
+  j["models"] = nlohmann::json::object();
+  for (const auto& m : models) {
+    j["models"][m.name] = {{"role", m.role},
+                           {"arch", m.arch},
+                           {"params", m.params},
+                           {"steps", m.steps},
+                           {"val_loss", number(m.valLoss)},
+                           {"val_perplexity", number(m.valPerplexity)},
+                           {"agreement", number(m.agreement)},
+                           {"kl_from_teacher", number(m.klFromTeacher)},
+                           {"gen_tokens_per_s", number(m.genTokensPerSecond)}};
+  }
+  writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
+}
+
+}  // namespace distill

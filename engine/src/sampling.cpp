@@ -1,0 +1,117 @@
+#include "sampling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace distill {
+
+int64_t pickToken(const float* logits, int64_t vocabSize, const SamplingOptions& options,
+                  std::mt19937_64& rng) {
+  if (options.greedy || options.temperature <= 0.0)
+    return std::max_element(logits, logits + vocabSize) - logits;
+
+  std::vector<int64_t> order(static_cast<size_t>(vocabSize));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+  size_t keep = order.size();
+  if (options.topK > 0) keep = std::min(keep, static_cast<size_t>(options.topK));
+
+  // Softmax over the kept candidates, highest first (numerically stable: subtract the max).
+  std::vector<double> probs(keep);
+  const double top = logits[order[0]];
+  double total = 0.0;
+  for (size_t i = 0; i < keep; ++i) {
+    probs[i] = std::exp((logits[order[i]] - top) / options.temperature);
+    total += probs[i];
+  }
+  if (options.topP < 1.0) {
+    double mass = 0.0;
+    size_t cut = keep;
+    for (size_t i = 0; i < keep; ++i) {
+      mass += probs[i] / total;
+      if (mass >= options.topP) {
+        cut = i + 1;
+        break;
+      }
+    }
+    keep = cut;
+    probs.resize(keep);
+    total = std::accumulate(probs.begin(), probs.end(), 0.0);
+  }
+  std::uniform_real_distribution<double> uniform(0.0, total);
+  double r = uniform(rng);
+  for (size_t i = 0; i < keep; ++i) {
+    r -= probs[i];
+    if (r <= 0.0) return order[i];
+  }
+  return order[keep - 1];
+}
+
+namespace {
+
+int64_t pickFromLast(const torch::Tensor& logits, const SamplingOptions& options, std::mt19937_64& rng) {
+  auto last = logits.index({0, -1}).to(torch::kFloat32).contiguous();  // (V,)
+  return pickToken(last.data_ptr<float>(), last.size(0), options, rng);
+}
+
+torch::Tensor asBatch(const std::vector<int64_t>& ids) {
+  return torch::tensor(ids, torch::kInt64).unsqueeze(0);  // (1, T)
+}
+
+}  // namespace
+
+std::vector<int64_t> generateIds(LanguageModelImpl& model, const std::vector<int64_t>& prompt,
+                                 const SamplingOptions& options, const std::function<bool()>& keepGoing) {
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = model.is_training();
+  model.eval();
+  std::mt19937_64 rng(options.seed);
+  std::vector<int64_t> sequence = prompt.empty() ? std::vector<int64_t>{0} : prompt;
+  std::vector<int64_t> generated;
+  const int64_t limit = model.contextLimit();
+
+  auto state = model.startDecoding();
+  auto primeWith = [&](size_t keepLast) {
+    state = model.startDecoding();
+    const size_t from = sequence.size() - std::min(sequence.size(), keepLast);
+    return model.decode(asBatch({sequence.begin() + static_cast<long>(from), sequence.end()}), *state);
+  };
+  auto logits = primeWith(limit > 0 ? static_cast<size_t>(limit) : sequence.size());
+  for (int i = 0; i < options.maxNewTokens; ++i) {
+    if (keepGoing && !keepGoing()) break;
+    const int64_t next = pickFromLast(logits, options, rng);
+    generated.push_back(next);
+    sequence.push_back(next);
+    if (i + 1 == options.maxNewTokens) break;
+    if (limit > 0 && state->position >= limit) {
+      logits = primeWith(static_cast<size_t>(std::max<int64_t>(1, limit / 2)));
+    } else {
+      logits = model.decode(asBatch({next}), *state);
+    }
+  }
+  model.train(wasTraining);
+  return generated;
+}
+
+std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std::vector<int64_t>& prompt,
+                                            const SamplingOptions& options) {
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = model.is_training();
+  model.eval();
+  std::mt19937_64 rng(options.seed);
+  std::vector<int64_t> sequence = prompt.empty() ? std::vector<int64_t>{0} : prompt;
+  std::vector<int64_t> generated;
+  const auto limit = static_cast<size_t>(model.contextLimit());
+  for (int i = 0; i < options.maxNewTokens; ++i) {
+    const size_t from = limit > 0 && sequence.size() > limit ? sequence.size() - limit : 0;
+    auto logits = model.forward(asBatch({sequence.begin() + static_cast<long>(from), sequence.end()}));
+    const int64_t next = pickFromLast(logits, options, rng);
+    generated.push_back(next);
+    sequence.push_back(next);
+  }
+  model.train(wasTraining);
+  return generated;
+}
+
+}  // namespace distill

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "distill/sampling_options.h"
+#include "language_model.h"
+
+namespace distill {
+
+/// Picks one token id from (V,) float logits with temperature, top-k and top-p.
+int64_t pickToken(const float* logits, int64_t vocabSize, const SamplingOptions& options,
+                  std::mt19937_64& rng);
+
+/// Continues `prompt` (token ids; empty starts from id 0) with incremental decoding: a KV cache
+/// for transformers (re-primed with the last half block when the cache fills up), carried state
+/// for recurrent nets. Returns only the new ids. `keepGoing` can stop early.
+std::vector<int64_t> generateIds(LanguageModelImpl& model, const std::vector<int64_t>& prompt,
+                                 const SamplingOptions& options,
+                                 const std::function<bool()>& keepGoing = {});
+
+/// The same continuation computed the slow way: a full forward pass over the whole (cropped)
+/// sequence for every new token. Used to check generateIds and as the speed baseline.
+std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std::vector<int64_t>& prompt,
+                                            const SamplingOptions& options);
+
+}  // namespace distill

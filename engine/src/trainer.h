@@ -1,0 +1,49 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "corpus.h"
+#include "distill/config.h"
+#include "language_model.h"
+
+namespace distill {
+
+/// Learning rate at `step` (0-based): linear warmup, then cosine decay to min_lr at totalSteps.
+double learningRateAt(int step, int totalSteps, const TrainConfig& train);
+
+struct StepLosses {
+  double loss = 0.0;  ///< what was optimised
+  double soft = 0.0;  ///< KD term (distilled models only)
+  double hard = 0.0;  ///< cross-entropy term
+  double lr = 0.0;
+  double seconds = 0.0;  ///< wall time of this model's forward/backward/update
+};
+
+/// Owns one model's optimisation: AdamW (decay on matrices only), schedule, clipping.
+class ModelTrainer {
+public:
+  ModelTrainer(std::string name, LanguageModel model, const TrainConfig& train, int totalSteps);
+
+  /// One optimiser step. With `teacherLogits` (B, T, V, no grad) the loss is the KD mix of
+  /// `distill`; otherwise plain cross-entropy. Throws EngineError on a non-finite loss.
+  StepLosses step(const Batch& batch, const torch::Tensor* teacherLogits = nullptr,
+                  const DistillConfig* distill = nullptr);
+
+  const std::string& name() const { return m_name; }
+  const LanguageModel& model() const { return m_model; }
+  int stepsDone() const { return m_step; }
+  int totalSteps() const { return m_totalSteps; }
+
+private:
+  std::string m_name;
+  LanguageModel m_model;
+  TrainConfig m_train;
+  int m_totalSteps;
+  int m_step = 0;
+  std::unique_ptr<torch::optim::AdamW> m_optimizer;
+};
+
+}  // namespace distill

@@ -1,0 +1,71 @@
+#include "utf8.h"
+
+namespace distill {
+
+bool decodeUtf8(const std::string& text, std::vector<char32_t>& out, size_t& badOffset) {
+  out.clear();
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char b = s[i];
+    int length = 0;
+    char32_t cp = 0;
+    if (b < 0x80) {
+      length = 1;
+      cp = b;
+    } else if ((b & 0xE0) == 0xC0) {
+      length = 2;
+      cp = b & 0x1F;
+    } else if ((b & 0xF0) == 0xE0) {
+      length = 3;
+      cp = b & 0x0F;
+    } else if ((b & 0xF8) == 0xF0) {
+      length = 4;
+      cp = b & 0x07;
+    } else {
+      badOffset = i;
+      return false;
+    }
+    if (i + length > n) {
+      badOffset = i;
+      return false;
+    }
+    for (int k = 1; k < length; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) {
+        badOffset = i;
+        return false;
+      }
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    static constexpr char32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      badOffset = i;
+      return false;
+    }
+    out.push_back(cp);
+    i += length;
+  }
+  return true;
+}
+
+void appendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace distill

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace distill {
+
+/// Splits UTF-8 text into code points. Returns false and sets `badOffset` to the first byte that
+/// is not valid UTF-8 (overlong forms, surrogates and values past U+10FFFF are invalid).
+bool decodeUtf8(const std::string& text, std::vector<char32_t>& out, size_t& badOffset);
+
+/// Appends the UTF-8 encoding of one code point.
+void appendUtf8(std::string& out, char32_t codePoint);
+
+}  // namespace distill

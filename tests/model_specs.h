@@ -1,0 +1,23 @@
+#pragma once
+
+// Small model shapes shared by the model-level tests (one of each architecture).
+#include <QtTest>
+
+#include "distill/config.h"
+
+inline void addModelSpecRows() {
+  QTest::addColumn<QString>("arch");
+  QTest::newRow("transformer") << "transformer";
+  QTest::newRow("lstm") << "lstm";
+  QTest::newRow("gru") << "gru";
+}
+
+inline distill::ModelSpec smallSpec(const QString& arch) {
+  distill::ModelSpec spec;
+  spec.arch = arch.toStdString();
+  spec.layers = 2;
+  spec.heads = 2;
+  spec.embd = 16;
+  spec.hidden = 24;
+  return spec;
+}

@@ -1,0 +1,119 @@
+// The `distill` command line: bad input gets one clear line and a non-zero exit, never a crash.
+#include <torch/torch.h>
+
+#include <QtTest>
+
+namespace {
+
+struct CliResult {
+  int exitCode = -1;
+  bool crashed = false;
+  QString out;
+  QString err;
+};
+
+CliResult runCli(const QStringList& args, int timeoutMs = 120000) {
+  QProcess process;
+  process.start(DISTILL_CLI_PATH, args);
+  CliResult r;
+  if (!process.waitForFinished(timeoutMs)) {
+    process.kill();
+    process.waitForFinished();
+    r.crashed = true;
+    r.err = "timed out (hang)";
+    return r;
+  }
+  r.crashed = process.exitStatus() != QProcess::NormalExit;
+  r.exitCode = process.exitCode();
+  r.out = QString::fromUtf8(process.readAllStandardOutput());
+  r.err = QString::fromUtf8(process.readAllStandardError());
+  return r;
+}
+
+QString writeFile(QTemporaryDir& dir, const QString& name, const QByteArray& bytes) {
+  const QString path = dir.filePath(name);
+  QFile f(path);
+  f.open(QIODevice::WriteOnly);
+  f.write(bytes);
+  return path;
+}
+
+const QStringList kFast = {"--set", "train.steps=3", "--set", "train.eval_batches=1", "--set", "generate.max_new_tokens=4"};
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+private slots:
+  void badInputGivesOneLine_data() {
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("missing experiment file") << "missing" << 2 << "no such file";
+    QTest::newRow("yaml syntax error") << "syntax" << 2 << "bad.yaml:3:1: (syntax): end of sequence flow not found";
+    QTest::newRow("unknown key") << "unknown" << 2 << "bad.yaml:2:3: train.stepz: unknown key";
+    QTest::newRow("wrong type") << "type" << 2 << "bad.yaml:2:15: train.batch_size: expected an integer, got 'ten'";
+    QTest::newRow("missing corpus") << "nocorpus" << 1 << "corpus not found";
+    QTest::newRow("empty corpus") << "empty" << 1 << "corpus is empty";
+    QTest::newRow("binary corpus") << "binary" << 1 << "looks binary";
+    QTest::newRow("block size larger than corpus") << "block" << 1 << "is too large for the corpus";
+    QTest::newRow("teacher checkpoint that is not one") << "badteacher" << 1 << "not a readable LibTorch archive";
+  }
+  void badInputGivesOneLine() {
+    QFETCH(QString, kind);
+    QFETCH(int, exitCode);
+    QFETCH(QString, message);
+    QTemporaryDir dir;
+    QString file = dir.filePath("bad.yaml");
+    QStringList extra;
+    if (kind == "syntax") writeFile(dir, "bad.yaml", "train:\n  steps: [1, 2\n");
+    if (kind == "unknown") writeFile(dir, "bad.yaml", "train:\n  stepz: 5\n");
+    if (kind == "type") writeFile(dir, "bad.yaml", "train:\n  batch_size: ten\n");
+    if (kind == "nocorpus") writeFile(dir, "bad.yaml", "data: {corpus: nowhere.txt}\n");
+    if (kind == "empty" || kind == "binary" || kind == "block") {
+      writeFile(dir, "c.txt", kind == "empty" ? QByteArray() : kind == "binary" ? QByteArray("ab\0\1\2", 5) : QByteArray("short text"));
+      writeFile(dir, "bad.yaml", "data: {corpus: c.txt}\n");
+    }
+    if (kind == "badteacher") {
+      writeFile(dir, "t.pt", QByteArray(1000, 'z'));
+      writeFile(dir, "bad.yaml", "teacher: {checkpoint: t.pt}\n");
+    }
+    const auto r = runCli(QStringList{"run", file, "--out", dir.filePath("run")} + kFast);
+    QVERIFY2(!r.crashed, qPrintable(r.err));
+    QCOMPARE(r.exitCode, exitCode);
+    const QStringList lines = r.err.trimmed().split('\n');
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.front().contains(message), qPrintable(lines.front()));
+  }
+
+  void validateReportsEveryProblem() {
+    QTemporaryDir dir;
+    const auto file = writeFile(dir, "bad.yaml", "train:\n  steps: x\n  lr: -1\nextra: 1\n");
+    const auto r = runCli({"validate", file});
+    QCOMPARE(r.exitCode, 2);
+    QCOMPARE(r.err.trimmed().split('\n').size(), 2);  // steps (type) and extra (unknown); range checks wait for types
+    const auto ok = runCli({"validate", DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml"});
+    QCOMPARE(ok.exitCode, 0);
+  }
+
+  void runThenGenerate() {
+    QTemporaryDir dir;
+    const QString runDir = dir.filePath("run");
+    const auto r = runCli(QStringList{"run", DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml", "--out", runDir,
+                                      "--set", "students=[{name: s, embd: 16}]"} +
+                          kFast);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(r.out.contains("[teacher] step 3/3"));
+    QVERIFY(r.out.contains("s-kd"));
+    const auto g = runCli({"generate", runDir, "--model", "s-kd", "--prompt", "ROMEO:", "--max-new-tokens", "12", "--greedy"});
+    QVERIFY2(g.exitCode == 0, qPrintable(g.err));
+    QVERIFY(g.out.startsWith("ROMEO:"));
+    QCOMPARE(g.out.trimmed().size() >= 6, true);
+    const auto missing = runCli({"generate", runDir, "--model", "nope", "--prompt", "x"});
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY(missing.err.contains("models: s-kd, s-scratch, teacher"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,116 @@
+// Experiment files: defaults, per-key errors with line and column, overrides, round trip.
+#include <torch/torch.h>
+
+#include <QtTest>
+
+#include "distill/config.h"
+
+using namespace distill;
+
+namespace {
+
+ConfigLoadResult parse(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  return parseExperiment(text, "/experiments", overrides);
+}
+
+QString problems(const ConfigLoadResult& r) {
+  QStringList lines;
+  for (const auto& p : r.problems) lines << QString::fromStdString(p.toString("x.yaml"));
+  return lines.join(" | ");
+}
+
+}  // namespace
+
+class TestConfig : public QObject {
+  Q_OBJECT
+private slots:
+  void emptyFileGivesDefaults() {
+    const auto r = parse("");
+    QVERIFY2(r.ok(), qPrintable(problems(r)));
+    QCOMPARE(r.config.train.steps, 2000);
+    QCOMPARE(r.config.data.block_size, 64);
+    QCOMPARE(r.config.distill.loss, std::string("kl"));
+    QVERIFY(QString::fromStdString(r.config.data.corpus).endsWith("tinyshakespeare.txt"));
+  }
+
+  void readsEverySection() {
+    const auto r = parse(R"(
+name: t
+data: {corpus: c.txt, block_size: 32, val_fraction: 0.2}
+teacher: {arch: transformer, layers: 2, heads: 2, embd: 32}
+students:
+  - {name: small, arch: gru, embd: 16, hidden: 24}
+distill: {temperature: 3, alpha: 0.25}
+train: {steps: 7, batch_size: 4, lr: 0.01, eval_interval: 3}
+generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
+)");
+    QVERIFY2(r.ok(), qPrintable(problems(r)));
+    QCOMPARE(r.config.data.corpus, std::string("/experiments/c.txt"));
+    QCOMPARE(r.config.students.size(), size_t(1));
+    QCOMPARE(r.config.students[0].model.arch, std::string("gru"));
+    QCOMPARE(r.config.students[0].model.hidden, 24);
+    QCOMPARE(r.config.distill.temperature, 3.0);
+    QCOMPARE(r.config.generate.prompts.size(), size_t(2));
+  }
+
+  void problemsNameKeyLineAndColumn_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("unknown key") << "train:\n  stepz: 5\n" << "x.yaml:2:3: train.stepz: unknown key";
+    QTest::newRow("wrong type") << "train:\n  steps: many\n" << "x.yaml:2:10: train.steps: expected an integer";
+    QTest::newRow("out of range") << "distill:\n  alpha: 1.5\n" << "x.yaml:2:10: distill.alpha: must be in [0, 1]";
+    QTest::newRow("bad choice") << "students:\n  - name: s\n    arch: cnn\n" << "x.yaml:3:11: students.0.arch: must be one of";
+    QTest::newRow("syntax error") << "train:\n  steps: [1, 2\n" << "x.yaml:3:1: (syntax)";
+    QTest::newRow("section not a map") << "train: 5\n" << "x.yaml:1:8: train: expected a mapping";
+    QTest::newRow("heads divide embd") << "teacher:\n  heads: 3\n" << "x.yaml:2:10: teacher.heads: must divide embd";
+  }
+  void problemsNameKeyLineAndColumn() {
+    QFETCH(QString, yaml);
+    QFETCH(QString, expected);
+    const auto r = parse(yaml.toStdString());
+    QVERIFY(!r.ok());
+    QVERIFY2(problems(r).startsWith(expected), qPrintable(problems(r)));
+  }
+
+  void everyProblemIsReported() {
+    const auto r = parse("train:\n  steps: x\n  lr: y\nbogus: 1\n");
+    QCOMPARE(static_cast<int>(r.problems.size()), 3);
+  }
+
+  void overridesApplyOnTop() {
+    const auto r = parse("train: {steps: 100}\nstudents: [{name: a, embd: 32}]\n",
+                         {"train.steps=30", "students.0.embd=16", "data.corpus=other.txt", "distill.alpha=0.9"});
+    QVERIFY2(r.ok(), qPrintable(problems(r)));
+    QCOMPARE(r.config.train.steps, 30);
+    QCOMPARE(r.config.students[0].model.embd, 16);
+    QCOMPARE(r.config.distill.alpha, 0.9);
+    // A path given on the command line is relative to the working directory, not the file.
+    QVERIFY(!QString::fromStdString(r.config.data.corpus).startsWith("/experiments"));
+  }
+
+  void badOverrideIsReported() {
+    const auto r = parse("", {"train.steps=lots"});
+    QVERIFY(!r.ok());
+    QVERIFY2(problems(r).contains("train.steps: expected an integer, got 'lots' (from --set train.steps)"),
+             qPrintable(problems(r)));
+  }
+
+  void resolvedYamlRoundTrips() {
+    auto first = parse("students: [{name: a, arch: lstm, embd: 8, hidden: 12}]\ngenerate: {prompts: [\"x:\\n\"]}\n");
+    QVERIFY(first.ok());
+    const auto yaml = experimentToYaml(first.config);
+    const auto second = parse(yaml);
+    QVERIFY2(second.ok(), qPrintable(problems(second)));
+    QCOMPARE(experimentToYaml(second.config), yaml);
+    QCOMPARE(second.config.generate.prompts.front(), std::string("x:\n"));
+  }
+
+  void missingFileIsAProblem() {
+    const auto r = loadExperimentFile("/nonexistent/exp.yaml");
+    QVERIFY(!r.ok());
+    QVERIFY(problems(r).contains("no such file"));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestConfig)
+#include "tst_config.moc"

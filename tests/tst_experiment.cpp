@@ -1,0 +1,168 @@
+// End-to-end runs of a tiny experiment through the public engine API.
+#include <torch/torch.h>
+
+#include <QtTest>
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "distill/experiment.h"
+
+using namespace distill;
+
+namespace {
+
+ExperimentConfig tinyExperiment() {
+  auto loaded = parseExperiment(R"(
+name: tiny
+data: {block_size: 16}
+teacher: {layers: 1, heads: 2, embd: 32}
+students:
+  - {name: tf, arch: transformer, layers: 1, heads: 2, embd: 16}
+  - {name: rnn, arch: gru, embd: 16, hidden: 16}
+train: {steps: 60, batch_size: 8, lr: 0.01, warmup_steps: 5, eval_interval: 30, eval_batches: 2, threads: 1}
+generate: {prompts: ["ROMEO:"], max_new_tokens: 8}
+)", ".");
+  if (!loaded.ok()) qFatal("tiny experiment invalid: %s", loaded.problems.front().message.c_str());
+  return loaded.config;
+}
+
+/// Collects what a run reports (callbacks arrive on the training thread).
+class Recorder : public RunObserver {
+public:
+  void onMetrics(const std::vector<MetricPoint>& points) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    metrics.insert(metrics.end(), points.begin(), points.end());
+  }
+  void onProgress(const ProgressInfo& p) override { lastStep = p.step; }
+  void onSample(const SampleRecord&) override { ++samples; }
+
+  std::vector<double> values(const std::string& model, const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<double> out;
+    for (const auto& m : metrics)
+      if (m.model == model && m.name == name) out.push_back(m.value);
+    return out;
+  }
+
+  std::mutex mutex;
+  std::vector<MetricPoint> metrics;
+  std::atomic<int> lastStep{0};
+  std::atomic<int> samples{0};
+};
+
+nlohmann::json readJson(const QString& path) {
+  std::ifstream in(path.toStdString());
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+class TestExperiment : public QObject {
+  Q_OBJECT
+private slots:
+  void tinyRunLearnsAndWritesItsRunDirectory() {
+    QTemporaryDir dir;
+    Recorder recorder;
+    RunControl control;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    const auto result = runExperiment(tinyExperiment(), options, recorder, control);
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+
+    for (const char* model : {"teacher", "tf-kd", "tf-scratch", "rnn-kd", "rnn-scratch"}) {
+      const auto val = recorder.values(model, "val/loss");
+      QVERIFY2(val.size() >= 2, model);
+      QVERIFY2(val.back() < val.front() - 0.3, qPrintable(QString("%1: val loss %2 -> %3").arg(model).arg(val.front()).arg(val.back())));
+      QVERIFY(QFile::exists(dir.filePath(QString("run/checkpoints/%1.pt").arg(model))));
+    }
+    QVERIFY(!recorder.values("tf-kd", "train/kd_loss").empty());
+    QVERIFY(recorder.values("tf-scratch", "train/kd_loss").empty());
+    QVERIFY(recorder.samples > 0);
+
+    const auto summary = readJson(dir.filePath("run/summary.json"));
+    QCOMPARE(summary["status"].get<std::string>(), std::string("completed"));
+    QCOMPARE(summary["models"].size(), size_t(5));
+    const auto& kd = summary["models"]["tf-kd"];
+    for (const char* key : {"params", "val_loss", "val_perplexity", "agreement", "kl_from_teacher", "gen_tokens_per_s"})
+      QVERIFY2(kd.contains(key), key);
+    QCOMPARE(summary["models"]["tf-kd"]["params"], summary["models"]["tf-scratch"]["params"]);
+
+    // Every metrics line is a whole JSON object with the documented fields.
+    std::ifstream metrics(dir.filePath("run/metrics.jsonl").toStdString());
+    int lines = 0;
+    for (std::string line; std::getline(metrics, line); ++lines) {
+      const auto j = nlohmann::json::parse(line);
+      QVERIFY(j.contains("model") && j.contains("step") && j.contains("wall_s") && j.contains("name") && j.contains("value"));
+    }
+    QVERIFY(lines > 100);
+    QVERIFY(QFile::exists(dir.filePath("run/config.yaml")));
+    QVERIFY(QFileInfo(dir.filePath("run/samples.jsonl")).size() > 0);
+
+    // The resolved config alone reproduces the experiment.
+    const auto again = loadExperimentFile(dir.filePath("run/config.yaml").toStdString());
+    QVERIFY(again.ok());
+    QCOMPARE(experimentToYaml(again.config), experimentToYaml(tinyExperiment()));
+
+    // A trained teacher can be reused: same teacher, same validation loss, no teacher training.
+    auto reuse = tinyExperiment();
+    reuse.teacher.checkpoint = dir.filePath("run/checkpoints/teacher.pt").toStdString();
+    reuse.train.student_steps = 5;
+    Recorder second;
+    options.outDir = dir.filePath("reuse").toStdString();
+    const auto reused = runExperiment(reuse, options, second, control);
+    QVERIFY2(reused.status == RunResult::Status::Completed, reused.error.c_str());
+    QVERIFY(second.values("teacher", "train/loss").empty());
+    QCOMPARE(reused.models.front().valLoss, result.models.front().valLoss);
+
+    // ... but not one whose block size is smaller than the data's.
+    reuse.data.block_size = 32;
+    options.outDir = dir.filePath("mismatch").toStdString();
+    const auto mismatch = runExperiment(reuse, options, second, control);
+    QVERIFY(mismatch.status == RunResult::Status::Failed);
+    QVERIFY2(QString::fromStdString(mismatch.error).contains("block size 16 but data.block_size is 32"),
+             mismatch.error.c_str());
+  }
+
+  void pauseHoldsTheRunAndCancelStopsIt() {
+    QTemporaryDir dir;
+    auto config = tinyExperiment();
+    config.train.steps = 100000;  // would take far too long unless cancelled
+    Recorder recorder;
+    RunControl control;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    RunResult result;
+    std::thread worker([&] { result = runExperiment(config, options, recorder, control); });
+
+    QTRY_VERIFY_WITH_TIMEOUT(recorder.lastStep >= 3, 30000);
+    control.pause();
+    QTest::qWait(200);  // let the step in flight finish
+    const int pausedAt = recorder.lastStep;
+    QTest::qWait(300);
+    QCOMPARE(recorder.lastStep.load(), pausedAt);
+    control.resume();
+    QTRY_VERIFY_WITH_TIMEOUT(recorder.lastStep > pausedAt, 30000);
+    control.cancel();
+    worker.join();
+
+    QVERIFY(result.status == RunResult::Status::Cancelled);
+    QVERIFY(QFile::exists(dir.filePath("run/checkpoints/teacher.pt")));
+    QCOMPARE(readJson(dir.filePath("run/summary.json"))["status"].get<std::string>(), std::string("cancelled"));
+  }
+
+  void invalidConfigFailsWithoutThrowing() {
+    auto config = tinyExperiment();
+    config.data.corpus = "/nonexistent.txt";
+    Recorder recorder;
+    RunControl control;
+    const auto result = runExperiment(config, {}, recorder, control);
+    QVERIFY(result.status == RunResult::Status::Failed);
+    QVERIFY2(QString::fromStdString(result.error).contains("corpus not found"), result.error.c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestExperiment)
+#include "tst_experiment.moc"
