@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "checkpoint.h"
@@ -64,6 +65,10 @@ private:
   bool trainStudents();
   void evaluateModel(TrainedModel& m, int step, bool withSamples);
   void saveAll();
+  void applyLiveSettings(int step);
+  /// Runs one model's step; on a NaN/Inf loss either fails the run or pauses it and retries the
+  /// step after resume. Returns false when the run was cancelled meanwhile.
+  bool guardedStep(int step, const std::function<StepLosses()>& doStep, StepLosses& out);
   std::vector<ModelSummary> summarize(bool measureGeneration);
   CheckpointInfo infoFor(const TrainedModel& m) const;
   void reportProgress(const std::string& phase, int step, int total, double phaseStart, int64_t tokensSoFar,
@@ -206,8 +211,10 @@ bool ExperimentRun::trainTeacher() {
   evaluateModel(m_teacher, 0, false);
   for (int step = 1; step <= total; ++step) {
     if (!m_control.checkpoint()) return false;
+    applyLiveSettings(step);
     const auto batch = sampler.next();
-    const auto losses = m_teacher.trainer->step(batch);
+    StepLosses losses;
+    if (!guardedStep(step, [&] { return m_teacher.trainer->step(batch); }, losses)) return false;
     m_teacher.steps = step;
     m_teacher.meter.add(tokensPerStep, losses.seconds);
     std::vector<MetricPoint> latest = {{"teacher", step, elapsed(), "train/loss", losses.loss}};
@@ -238,6 +245,7 @@ bool ExperimentRun::trainStudents() {
   m_teacher.model->eval();
   for (int step = 1; step <= total; ++step) {
     if (!m_control.checkpoint()) return false;
+    applyLiveSettings(step);
     const auto batch = sampler.next();
     torch::Tensor teacherLogits;
     {
@@ -250,7 +258,11 @@ bool ExperimentRun::trainStudents() {
     const bool log = step % t.log_interval == 0 || step == total;
     for (auto& m : m_students) {
       const bool distilled = m.role == "distilled";
-      const auto losses = distilled ? m.trainer->step(batch, &teacherLogits, &m_config.distill) : m.trainer->step(batch);
+      StepLosses losses;
+      const bool stepped = guardedStep(step, [&] {
+        return distilled ? m.trainer->step(batch, &teacherLogits, &m_config.distill) : m.trainer->step(batch);
+      }, losses);
+      if (!stepped) return false;
       m.steps = step;
       m.meter.add(tokensPerStep, losses.seconds);
       latest.push_back({m.name, step, elapsed(), "train/loss", losses.loss});
@@ -268,6 +280,52 @@ bool ExperimentRun::trainStudents() {
                    latest);
   }
   return true;
+}
+
+void ExperimentRun::applyLiveSettings(int step) {
+  const auto changes = m_control.takeSettings();
+  if (changes.empty()) return;
+  std::vector<MetricPoint> points;
+  auto record = [&](const std::string& key, double value) {
+    points.push_back({"settings", step, elapsed(), "setting/" + key, value});
+    m_observer.onMessage("step " + std::to_string(step) + ": " + key + " set to " + std::to_string(value));
+  };
+  if (changes.lr) {
+    m_config.train.min_lr = m_config.train.min_lr * *changes.lr / m_config.train.lr;
+    m_config.train.lr = *changes.lr;
+    if (m_teacher.trainer) m_teacher.trainer->setPeakLearningRate(*changes.lr);
+    for (auto& m : m_students) m.trainer->setPeakLearningRate(*changes.lr);
+    record("lr", *changes.lr);
+  }
+  if (changes.temperature) {
+    m_config.distill.temperature = *changes.temperature;
+    record("temperature", *changes.temperature);
+  }
+  if (changes.alpha) {
+    m_config.distill.alpha = *changes.alpha;
+    record("alpha", *changes.alpha);
+  }
+  if (changes.evalInterval) {
+    m_config.train.eval_interval = std::max(1, *changes.evalInterval);
+    record("eval_interval", m_config.train.eval_interval);
+  }
+  emit(points);
+}
+
+bool ExperimentRun::guardedStep(int step, const std::function<StepLosses()>& doStep,
+                                StepLosses& out) {
+  for (;;) {
+    try {
+      out = doStep();
+      return true;
+    } catch (const NonFiniteLossError& e) {
+      if (!m_options.pauseOnNonFinite) throw;
+      m_observer.onFault(std::string(e.what()) + " - the run is paused; lower the learning rate and resume");
+      m_control.pause();
+      if (!m_control.checkpoint()) return false;
+      applyLiveSettings(step);
+    }
+  }
 }
 
 void ExperimentRun::saveAll() {

@@ -33,6 +33,30 @@ GenerationResult TextGenerator::generate(const std::string& prompt, const Sampli
   return result;
 }
 
+std::vector<TokenScore> TextGenerator::score(const std::string& prompt, const std::string& continuation, int topK) {
+  const auto& tokenizer = m_impl->loaded.info.tokenizer;
+  auto& model = *m_impl->loaded.model;
+  const auto ids = tokenizer.encode(continuation);
+  torch::NoGradGuard noGrad;
+  model.eval();
+  IncrementalDecoder decoder(model, tokenizer.encode(prompt));
+  std::vector<TokenScore> scores;
+  scores.reserve(ids.size());
+  for (const int64_t id : ids) {
+    const auto logProbs = torch::log_softmax(decoder.nextLogits(), 0);  // (V,)
+    TokenScore s;
+    s.text = tokenizer.decodeOne(id);
+    s.logProb = logProbs[id].item<double>();
+    const auto top = logProbs.topk(std::min<int64_t>(topK, logProbs.size(0)));
+    const auto values = std::get<0>(top), indices = std::get<1>(top);
+    for (int64_t k = 0; k < values.size(0); ++k)
+      s.alternatives.emplace_back(tokenizer.decodeOne(indices[k].item<int64_t>()), values[k].item<double>());
+    scores.push_back(std::move(s));
+    decoder.feed(id);
+  }
+  return scores;
+}
+
 std::string TextGenerator::modelName() const { return m_impl->loaded.info.modelName; }
 
 long long TextGenerator::parameterCount() const { return m_impl->loaded.model->parameterCount(); }

@@ -20,6 +20,21 @@ void RunControl::cancel() {
   m_wake.notify_all();
 }
 
+void RunControl::changeSettings(const LiveSettings& settings) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (settings.lr) m_pending.lr = settings.lr;
+  if (settings.temperature) m_pending.temperature = settings.temperature;
+  if (settings.alpha) m_pending.alpha = settings.alpha;
+  if (settings.evalInterval) m_pending.evalInterval = settings.evalInterval;
+}
+
+LiveSettings RunControl::takeSettings() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  LiveSettings taken = m_pending;
+  m_pending = {};
+  return taken;
+}
+
 bool RunControl::checkpoint() {
   if (m_paused.load() && !m_cancelled.load()) {
     std::unique_lock<std::mutex> lock(m_mutex);

@@ -61,34 +61,43 @@ torch::Tensor asBatch(const std::vector<int64_t>& ids) {
 
 }  // namespace
 
+IncrementalDecoder::IncrementalDecoder(LanguageModelImpl& model, const std::vector<int64_t>& prompt)
+    : m_model(model), m_sequence(prompt.empty() ? std::vector<int64_t>{0} : prompt) {
+  const int64_t limit = m_model.contextLimit();
+  m_lastLogits = prime(limit > 0 ? static_cast<size_t>(limit) : m_sequence.size());
+}
+
+torch::Tensor IncrementalDecoder::prime(size_t keepLast) {
+  m_state = m_model.startDecoding();
+  const size_t from = m_sequence.size() - std::min(m_sequence.size(), keepLast);
+  auto logits = m_model.decode(asBatch({m_sequence.begin() + static_cast<long>(from), m_sequence.end()}), *m_state);
+  return logits.index({0, -1}).to(torch::kFloat32).contiguous();
+}
+
+void IncrementalDecoder::feed(int64_t token) {
+  m_sequence.push_back(token);
+  const int64_t limit = m_model.contextLimit();
+  if (limit > 0 && m_state->position >= limit) {
+    m_lastLogits = prime(static_cast<size_t>(std::max<int64_t>(1, limit / 2)));
+  } else {
+    m_lastLogits = m_model.decode(asBatch({token}), *m_state).index({0, -1}).to(torch::kFloat32).contiguous();
+  }
+}
+
 std::vector<int64_t> generateIds(LanguageModelImpl& model, const std::vector<int64_t>& prompt,
                                  const SamplingOptions& options, const std::function<bool()>& keepGoing) {
   torch::NoGradGuard noGrad;
   const bool wasTraining = model.is_training();
   model.eval();
   std::mt19937_64 rng(options.seed);
-  std::vector<int64_t> sequence = prompt.empty() ? std::vector<int64_t>{0} : prompt;
   std::vector<int64_t> generated;
-  const int64_t limit = model.contextLimit();
-
-  auto state = model.startDecoding();
-  auto primeWith = [&](size_t keepLast) {
-    state = model.startDecoding();
-    const size_t from = sequence.size() - std::min(sequence.size(), keepLast);
-    return model.decode(asBatch({sequence.begin() + static_cast<long>(from), sequence.end()}), *state);
-  };
-  auto logits = primeWith(limit > 0 ? static_cast<size_t>(limit) : sequence.size());
+  IncrementalDecoder decoder(model, prompt);
   for (int i = 0; i < options.maxNewTokens; ++i) {
     if (keepGoing && !keepGoing()) break;
-    const int64_t next = pickFromLast(logits, options, rng);
+    const auto& logits = decoder.nextLogits();
+    const int64_t next = pickToken(logits.data_ptr<float>(), logits.size(0), options, rng);
     generated.push_back(next);
-    sequence.push_back(next);
-    if (i + 1 == options.maxNewTokens) break;
-    if (limit > 0 && state->position >= limit) {
-      logits = primeWith(static_cast<size_t>(std::max<int64_t>(1, limit / 2)));
-    } else {
-      logits = model.decode(asBatch({next}), *state);
-    }
+    if (i + 1 < options.maxNewTokens) decoder.feed(next);
   }
   model.train(wasTraining);
   return generated;

@@ -13,6 +13,25 @@ namespace distill {
 int64_t pickToken(const float* logits, int64_t vocabSize, const SamplingOptions& options,
                   std::mt19937_64& rng);
 
+/// Feeds a model one token at a time with its KV cache or recurrent state. When a transformer's
+/// cache reaches the block size it is re-primed with the last half block, so decoding never stops.
+class IncrementalDecoder {
+public:
+  /// Primes with `prompt` (empty starts from id 0). Call under NoGradGuard, model in eval mode.
+  IncrementalDecoder(LanguageModelImpl& model, const std::vector<int64_t>& prompt);
+  /// (V,) float32 logits for the token after everything fed so far.
+  const torch::Tensor& nextLogits() const { return m_lastLogits; }
+  void feed(int64_t token);
+
+private:
+  torch::Tensor prime(size_t keepLast);
+
+  LanguageModelImpl& m_model;
+  std::vector<int64_t> m_sequence;
+  std::unique_ptr<DecodeState> m_state;
+  torch::Tensor m_lastLogits;
+};
+
 /// Continues `prompt` (token ids; empty starts from id 0) with incremental decoding: a KV cache
 /// for transformers (re-primed with the last half block when the cache fills up), carried state
 /// for recurrent nets. Returns only the new ids. `keepGoing` can stop early.

@@ -39,6 +39,11 @@ ModelTrainer::ModelTrainer(std::string name, LanguageModel model, const TrainCon
   m_optimizer = std::make_unique<torch::optim::AdamW>(groups, options);
 }
 
+void ModelTrainer::setPeakLearningRate(double lr) {
+  m_train.min_lr = m_train.lr > 0.0 ? m_train.min_lr * lr / m_train.lr : 0.0;
+  m_train.lr = lr;
+}
+
 StepLosses ModelTrainer::step(const Batch& batch, const torch::Tensor* teacherLogits,
                               const DistillConfig* distill) {
   const auto start = std::chrono::steady_clock::now();
@@ -60,7 +65,7 @@ StepLosses ModelTrainer::step(const Batch& batch, const torch::Tensor* teacherLo
   }
   out.loss = loss.item<double>();
   if (!std::isfinite(out.loss)) {
-    throw EngineError("model '" + m_name + "': loss became " + (std::isnan(out.loss) ? "NaN" : "Inf") +
+    throw NonFiniteLossError("model '" + m_name + "': loss became " + (std::isnan(out.loss) ? "NaN" : "Inf") +
                       " at step " + std::to_string(m_step + 1) +
                       " (try a lower train.lr or a train.grad_clip)");
   }

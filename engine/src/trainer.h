@@ -6,10 +6,17 @@
 #include <string>
 
 #include "corpus.h"
+#include "distill/errors.h"
 #include "distill/config.h"
 #include "language_model.h"
 
 namespace distill {
+
+/// A step whose loss is NaN or Inf; the model's weights were left untouched.
+class NonFiniteLossError : public EngineError {
+public:
+  using EngineError::EngineError;
+};
 
 /// Learning rate at `step` (0-based): linear warmup, then cosine decay to min_lr at totalSteps.
 double learningRateAt(int step, int totalSteps, const TrainConfig& train);
@@ -31,6 +38,9 @@ public:
   /// `distill`; otherwise plain cross-entropy. Throws EngineError on a non-finite loss.
   StepLosses step(const Batch& batch, const torch::Tensor* teacherLogits = nullptr,
                   const DistillConfig* distill = nullptr);
+
+  /// Changes the peak learning rate from the next step on; min_lr keeps its ratio to it.
+  void setPeakLearningRate(double lr);
 
   const std::string& name() const { return m_name; }
   const LanguageModel& model() const { return m_model; }

@@ -65,7 +65,7 @@ struct TrainConfig {
   double grad_clip = 1.0;
   int eval_interval = 250;
   int eval_batches = 20;
-  int log_interval = 10;
+  int log_interval = 1;
   int seed = 1337;
   int threads = 0;  ///< 0: one per core
 };

@@ -16,6 +16,13 @@ struct GenerationResult {
   double tokensPerSecond = 0.0;
 };
 
+/// How a model (usually the teacher) rates one token of someone else's text.
+struct TokenScore {
+  std::string text;      ///< the token as text
+  double logProb = 0.0;  ///< log p(token | everything before it)
+  std::vector<std::pair<std::string, double>> alternatives;  ///< the model's top choices, log-probs
+};
+
 /// A model loaded from a checkpoint, ready to continue prompts. Not thread-safe: use one per thread.
 class TextGenerator {
 public:
@@ -26,6 +33,9 @@ public:
   TextGenerator& operator=(const TextGenerator&) = delete;
 
   GenerationResult generate(const std::string& prompt, const SamplingOptions& options);
+  /// Scores `continuation` token by token after `prompt` (teacher forcing), with the `topK` most
+  /// likely alternatives at each position.
+  std::vector<TokenScore> score(const std::string& prompt, const std::string& continuation, int topK = 5);
   std::string modelName() const;
   long long parameterCount() const;
 

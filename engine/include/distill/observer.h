@@ -46,6 +46,8 @@ public:
   virtual void onMetrics(const std::vector<MetricPoint>& /*points*/) {}
   virtual void onProgress(const ProgressInfo& /*progress*/) {}
   virtual void onSample(const SampleRecord& /*sample*/) {}
+  /// A step went wrong in a way the user can fix (a NaN/Inf loss): the run pauses after this.
+  virtual void onFault(const std::string& /*message*/) {}
   /// Something a user should read (checkpoint written, teacher loaded, ...).
   virtual void onMessage(const std::string& /*message*/) {}
 };

@@ -1,0 +1,21 @@
+#pragma once
+
+// Quality measures shown under each generated sample. Words are whitespace-separated.
+
+#include <string>
+#include <vector>
+
+namespace distill {
+
+/// Share of distinct word n-grams among all word n-grams (0 when the text has none).
+double distinctN(const std::string& text, int n);
+
+/// ROUGE-L F1 between two texts: longest common word subsequence against both lengths.
+double rougeL(const std::string& candidate, const std::string& reference);
+
+/// exp(-mean log-probability); infinity for an empty list.
+double perplexityFromLogProbs(const std::vector<double>& logProbs);
+
+std::vector<std::string> splitWords(const std::string& text);
+
+}  // namespace distill

@@ -1,0 +1,119 @@
+#include "distill/run_reader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "distill/errors.h"
+
+namespace distill {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double numberOr(const nlohmann::json& j, const char* key, double fallback) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+std::string modifiedTime(const fs::path& path) {
+  std::error_code ec;
+  const auto written = fs::last_write_time(path, ec);
+  if (ec) return {};
+  const auto system = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+      written - fs::file_time_type::clock::now() + std::chrono::system_clock::now());
+  const std::time_t t = std::chrono::system_clock::to_time_t(system);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &local);
+  return text;
+}
+
+template <class Visit>
+void forEachJsonLine(const fs::path& path, Visit visit) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) continue;  // a line torn by a crash
+    visit(j);
+  }
+}
+
+}  // namespace
+
+RunRecord readRunSummary(const std::string& dir) {
+  const fs::path root(dir);
+  if (!fs::exists(root / "config.yaml")) throw EngineError("not a run directory (no config.yaml): " + dir);
+  RunRecord run;
+  run.dir = dir;
+  run.experiment = root.filename().string();
+  run.status = "running";
+  const auto summaryPath = root / "summary.json";
+  run.modified = modifiedTime(fs::exists(summaryPath) ? summaryPath : root / "config.yaml");
+  if (!fs::exists(summaryPath)) return run;
+  std::ifstream in(summaryPath);
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) throw EngineError("summary.json is not valid JSON in " + dir);
+  run.experiment = j.value("experiment", run.experiment);
+  run.status = j.value("status", std::string("unknown"));
+  for (const auto& [name, m] : j.value("models", nlohmann::json::object()).items()) {
+    ModelSummary s;
+    s.name = name;
+    s.role = m.value("role", std::string());
+    s.arch = m.value("arch", std::string());
+    s.params = m.value("params", 0LL);
+    s.steps = m.value("steps", 0);
+    s.valLoss = numberOr(m, "val_loss", NAN);
+    s.valPerplexity = numberOr(m, "val_perplexity", NAN);
+    s.agreement = numberOr(m, "agreement", NAN);
+    s.klFromTeacher = numberOr(m, "kl_from_teacher", NAN);
+    s.genTokensPerSecond = numberOr(m, "gen_tokens_per_s", NAN);
+    run.models.push_back(s);
+  }
+  return run;
+}
+
+std::vector<RunRecord> listRuns(const std::string& root) {
+  std::vector<RunRecord> runs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (!entry.is_directory()) continue;
+    try {
+      runs.push_back(readRunSummary(entry.path().string()));
+    } catch (const std::exception&) {
+      // Not a run, or a damaged one: the panel lists what it can read.
+    }
+  }
+  std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) {
+    return a.modified != b.modified ? a.modified > b.modified : a.dir > b.dir;
+  });
+  return runs;
+}
+
+std::vector<MetricPoint> readMetrics(const std::string& dir) {
+  std::vector<MetricPoint> points;
+  forEachJsonLine(fs::path(dir) / "metrics.jsonl", [&](const nlohmann::json& j) {
+    points.push_back({j.value("model", std::string()), j.value("step", 0), numberOr(j, "wall_s", 0.0),
+                      j.value("name", std::string()), numberOr(j, "value", NAN)});
+  });
+  return points;
+}
+
+std::vector<SampleRecord> readSamples(const std::string& dir) {
+  std::vector<SampleRecord> samples;
+  forEachJsonLine(fs::path(dir) / "samples.jsonl", [&](const nlohmann::json& j) {
+    samples.push_back({j.value("model", std::string()), j.value("step", 0), j.value("prompt", std::string()),
+                       j.value("text", std::string())});
+  });
+  return samples;
+}
+
+}  // namespace distill

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: the workbench on the default experiment, or without a display the headless run.
+# Extra arguments go to the program (e.g. another experiment file, or --set overrides headless).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+EXPERIMENT=experiments/shakespeare_char.yaml
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/app/distill-workbench ]; then
+  exec build/app/distill-workbench "${@:-$EXPERIMENT}"
+fi
+echo "run: no display, running the experiment headless"
+if [ $# -gt 0 ] && [ -f "$1" ]; then
+  exec build/app/distill run "$@"
+fi
+exec build/app/distill run "$EXPERIMENT" "$@"

@@ -1,0 +1,565 @@
+#include "experiment_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "distill/errors.h"
+
+namespace distill {
+
+namespace {
+
+QSpinBox* intBox(int min, int max, const QString& tip, QWidget* parent) {
+  auto* box = new QSpinBox(parent);
+  box->setRange(min, max);
+  box->setToolTip(tip);
+  box->setAccelerated(true);
+  return box;
+}
+
+QDoubleSpinBox* doubleBox(double min, double max, int decimals, double step, const QString& tip, QWidget* parent) {
+  auto* box = new QDoubleSpinBox(parent);
+  box->setRange(min, max);
+  box->setDecimals(decimals);
+  box->setSingleStep(step);
+  box->setToolTip(tip);
+  return box;
+}
+
+QString human(long long n) {
+  if (n >= 1000000) return QString::number(n / 1e6, 'f', 2) + "M";
+  if (n >= 1000) return QString::number(n / 1e3, 'f', 1) + "k";
+  return QString::number(n);
+}
+
+QLabel* hint(const QString& text, QWidget* parent) {
+  auto* label = new QLabel(text, parent);
+  label->setStyleSheet("color: #555;");
+  label->setWordWrap(true);
+  return label;
+}
+
+}  // namespace
+
+ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
+  auto* form = new QFormLayout(this);
+  form->setContentsMargins(0, 0, 0, 0);
+  m_arch = new QComboBox(this);
+  m_arch->addItems({"transformer", "lstm", "gru"});
+  m_arch->setToolTip(tr("transformer: GPT-style decoder; lstm / gru: recurrent network with an embedding and a linear head"));
+  m_layers = intBox(1, 64, tr("Transformer blocks, or stacked recurrent layers"), this);
+  m_heads = intBox(1, 256, tr("Attention heads per block; must divide the width (transformer only)"), this);
+  m_embd = intBox(1, 8192, tr("Embedding width (transformer: model width)"), this);
+  m_hidden = intBox(0, 16384, tr("Recurrent hidden size; 0 means the same as the embedding width"), this);
+  m_hidden->setSpecialValueText(tr("= embd"));
+  m_dropout = doubleBox(0.0, 0.95, 2, 0.05, tr("Dropout probability during training"), this);
+  m_bias = new QCheckBox(tr("biases"), this);
+  m_bias->setToolTip(tr("Biases in linear layers and layer norms (transformer)"));
+  m_tie = new QCheckBox(tr("tie embedding and head"), this);
+  m_tie->setToolTip(tr("Share the token embedding matrix with the output head (transformer)"));
+  m_info = new QLabel(this);
+  m_info->setStyleSheet("font-weight: bold; color: #245;");
+  form->addRow(tr("Architecture"), m_arch);
+  form->addRow(tr("Layers"), m_layers);
+  form->addRow(tr("Heads"), m_heads);
+  form->addRow(tr("Width (embd)"), m_embd);
+  form->addRow(tr("Hidden"), m_hidden);
+  form->addRow(tr("Dropout"), m_dropout);
+  auto* flags = new QHBoxLayout;
+  flags->addWidget(m_bias);
+  flags->addWidget(m_tie);
+  form->addRow(QString(), flags);
+  form->addRow(tr("Size"), m_info);
+  for (auto* box : {m_layers, m_heads, m_embd, m_hidden})
+    connect(box, &QSpinBox::valueChanged, this, &ModelSpecEditor::changed);
+  connect(m_dropout, &QDoubleSpinBox::valueChanged, this, &ModelSpecEditor::changed);
+  connect(m_bias, &QCheckBox::toggled, this, &ModelSpecEditor::changed);
+  connect(m_tie, &QCheckBox::toggled, this, &ModelSpecEditor::changed);
+  connect(m_arch, &QComboBox::currentTextChanged, this, [this] {
+    updateEnabled();
+    emit changed();
+  });
+  updateEnabled();
+}
+
+void ModelSpecEditor::updateEnabled() {
+  const bool transformer = m_arch->currentText() == "transformer";
+  m_heads->setEnabled(transformer);
+  m_bias->setEnabled(transformer);
+  m_tie->setEnabled(transformer);
+  m_hidden->setEnabled(!transformer);
+}
+
+void ModelSpecEditor::setSpec(const ModelSpec& s) {
+  const QSignalBlocker blockers[] = {QSignalBlocker(m_arch), QSignalBlocker(m_layers), QSignalBlocker(m_heads),
+                                     QSignalBlocker(m_embd), QSignalBlocker(m_hidden), QSignalBlocker(m_dropout),
+                                     QSignalBlocker(m_bias), QSignalBlocker(m_tie)};
+  m_arch->setCurrentText(QString::fromStdString(s.arch));
+  m_layers->setValue(s.layers);
+  m_heads->setValue(s.heads);
+  m_embd->setValue(s.embd);
+  m_hidden->setValue(s.hidden);
+  m_dropout->setValue(s.dropout);
+  m_bias->setChecked(s.bias);
+  m_tie->setChecked(s.tie_weights);
+  updateEnabled();
+}
+
+ModelSpec ModelSpecEditor::spec() const {
+  ModelSpec s;
+  s.arch = m_arch->currentText().toStdString();
+  s.layers = m_layers->value();
+  s.heads = m_heads->value();
+  s.embd = m_embd->value();
+  s.hidden = m_hidden->value();
+  s.dropout = m_dropout->value();
+  s.bias = m_bias->isChecked();
+  s.tie_weights = m_tie->isChecked();
+  return s;
+}
+
+void ModelSpecEditor::setInfo(const QString& text) { m_info->setText(text); }
+
+QWidget* ModelSpecEditor::field(const QString& key) const {
+  const QHash<QString, QWidget*> fields = {{"arch", m_arch},     {"layers", m_layers}, {"heads", m_heads},
+                                           {"embd", m_embd},     {"hidden", m_hidden}, {"dropout", m_dropout},
+                                           {"bias", m_bias},     {"tie_weights", m_tie}};
+  return fields.value(key);
+}
+
+ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  m_problemLabel = new QLabel(this);
+  m_problemLabel->setWordWrap(true);
+  m_problemLabel->setStyleSheet("QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #e0a0a0; padding: 6px; }");
+  m_problemLabel->hide();
+  outer->addWidget(m_problemLabel);
+
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* content = new QWidget(scroll);
+  auto* layout = new QVBoxLayout(content);
+  scroll->setWidget(content);
+  outer->addWidget(scroll, 1);
+
+  // Data
+  auto* dataBox = new QGroupBox(tr("Data"), content);
+  auto* data = new QFormLayout(dataBox);
+  m_corpus = new QLineEdit(dataBox);
+  m_corpus->setToolTip(tr("UTF-8 text file to train on; empty uses the bundled tinyshakespeare"));
+  m_corpus->setPlaceholderText(tr("bundled tinyshakespeare.txt"));
+  auto* browse = new QToolButton(dataBox);
+  browse->setText("…");
+  browse->setToolTip(tr("Choose a corpus file"));
+  connect(browse, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Corpus"), m_corpus->text(), tr("Text (*.txt);;All files (*)"));
+    if (!path.isEmpty()) m_corpus->setText(path);
+  });
+  auto* corpusRow = new QHBoxLayout;
+  corpusRow->addWidget(m_corpus, 1);
+  corpusRow->addWidget(browse);
+  m_tokenizer = new QComboBox(dataBox);
+  m_tokenizer->addItem("char");
+  m_tokenizer->setToolTip(tr("char: one token per Unicode character seen in the corpus"));
+  m_valFraction = doubleBox(0.01, 0.5, 3, 0.01, tr("Share of the corpus (its tail) held out for validation"), dataBox);
+  m_blockSize = intBox(2, 65536, tr("Context length in tokens: the training window"), dataBox);
+  m_corpusInfo = hint(QString(), dataBox);
+  data->addRow(tr("Corpus"), corpusRow);
+  data->addRow(tr("Tokenizer"), m_tokenizer);
+  data->addRow(tr("Validation share"), m_valFraction);
+  data->addRow(tr("Block size"), m_blockSize);
+  data->addRow(m_corpusInfo);
+  layout->addWidget(dataBox);
+
+  // Teacher
+  auto* teacherBox = new QGroupBox(tr("Teacher"), content);
+  auto* teacher = new QVBoxLayout(teacherBox);
+  m_teacher = new ModelSpecEditor(teacherBox);
+  m_teacherCheckpoint = new QLineEdit(teacherBox);
+  m_teacherCheckpoint->setPlaceholderText(tr("train a new teacher"));
+  m_teacherCheckpoint->setToolTip(tr("A teacher.pt from an earlier run: reuse it and skip teacher training (its shape wins)"));
+  auto* pickCheckpoint = new QToolButton(teacherBox);
+  pickCheckpoint->setText("…");
+  pickCheckpoint->setToolTip(tr("Choose a teacher checkpoint"));
+  connect(pickCheckpoint, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Teacher checkpoint"), QString(), tr("Checkpoints (*.pt)"));
+    if (!path.isEmpty()) m_teacherCheckpoint->setText(path);
+  });
+  auto* checkpointRow = new QHBoxLayout;
+  checkpointRow->addWidget(new QLabel(tr("Checkpoint"), teacherBox));
+  checkpointRow->addWidget(m_teacherCheckpoint, 1);
+  checkpointRow->addWidget(pickCheckpoint);
+  teacher->addWidget(m_teacher);
+  teacher->addLayout(checkpointRow);
+  layout->addWidget(teacherBox);
+
+  // Students
+  auto* studentsBox = new QGroupBox(tr("Students"), content);
+  auto* students = new QVBoxLayout(studentsBox);
+  m_students = new QTabWidget(studentsBox);
+  m_students->setDocumentMode(true);
+  auto* buttons = new QHBoxLayout;
+  auto* add = new QPushButton(tr("Add"), studentsBox);
+  add->setToolTip(tr("Add a student (trained distilled and from scratch)"));
+  auto* duplicate = new QPushButton(tr("Duplicate"), studentsBox);
+  duplicate->setToolTip(tr("Copy the selected student"));
+  auto* remove = new QPushButton(tr("Remove"), studentsBox);
+  remove->setToolTip(tr("Remove the selected student"));
+  connect(add, &QPushButton::clicked, this, &ExperimentForm::addStudent);
+  connect(duplicate, &QPushButton::clicked, this, &ExperimentForm::duplicateCurrentStudent);
+  connect(remove, &QPushButton::clicked, this, &ExperimentForm::removeCurrentStudent);
+  buttons->addWidget(add);
+  buttons->addWidget(duplicate);
+  buttons->addWidget(remove);
+  buttons->addStretch(1);
+  students->addLayout(buttons);
+  students->addWidget(m_students);
+  layout->addWidget(studentsBox);
+
+  // Distillation
+  auto* distillBox = new QGroupBox(tr("Distillation"), content);
+  auto* distill = new QFormLayout(distillBox);
+  m_loss = new QComboBox(distillBox);
+  m_loss->addItem("kl");
+  m_loss->setToolTip(tr("kl: Hinton's forward KL between temperature-softened teacher and student distributions, × T²"));
+  m_temperature = doubleBox(0.05, 100.0, 2, 0.5, tr("Softening temperature T (can change while running)"), distillBox);
+  m_alpha = doubleBox(0.0, 1.0, 2, 0.05, tr("Weight of the soft (KD) term; 1 − alpha weighs the hard cross-entropy (can change while running)"), distillBox);
+  distill->addRow(tr("Loss"), m_loss);
+  distill->addRow(tr("Temperature"), m_temperature);
+  distill->addRow(tr("Alpha"), m_alpha);
+  layout->addWidget(distillBox);
+
+  // Training
+  auto* trainBox = new QGroupBox(tr("Training"), content);
+  auto* train = new QFormLayout(trainBox);
+  m_steps = intBox(0, 10000000, tr("Teacher optimiser steps"), trainBox);
+  m_studentSteps = intBox(0, 10000000, tr("Steps for every student and its twin; 0: same as the teacher"), trainBox);
+  m_studentSteps->setSpecialValueText(tr("= teacher steps"));
+  m_batch = intBox(1, 65536, tr("Sequences per step"), trainBox);
+  m_lr = doubleBox(1e-6, 9.99, 6, 1e-4, tr("Peak learning rate of AdamW (can change while running)"), trainBox);
+  m_minLr = doubleBox(0.0, 9.99, 6, 1e-5, tr("Learning rate at the end of the cosine decay"), trainBox);
+  m_warmup = intBox(0, 1000000, tr("Linear warmup steps"), trainBox);
+  m_weightDecay = doubleBox(0.0, 10.0, 3, 0.01, tr("AdamW weight decay on weight matrices"), trainBox);
+  m_gradClip = doubleBox(0.0, 1000.0, 2, 0.1, tr("Clip the global gradient norm; 0 disables"), trainBox);
+  m_evalInterval = intBox(1, 1000000, tr("Steps between validation passes and samples (can change while running)"), trainBox);
+  m_evalBatches = intBox(1, 10000, tr("Validation batches averaged per evaluation"), trainBox);
+  m_seed = intBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
+  m_threads = intBox(0, 1024, tr("Compute threads; 0: one per core"), trainBox);
+  m_threads->setSpecialValueText(tr("auto"));
+  train->addRow(tr("Teacher steps"), m_steps);
+  train->addRow(tr("Student steps"), m_studentSteps);
+  train->addRow(tr("Batch size"), m_batch);
+  train->addRow(tr("Learning rate"), m_lr);
+  train->addRow(tr("Min learning rate"), m_minLr);
+  train->addRow(tr("Warmup steps"), m_warmup);
+  train->addRow(tr("Weight decay"), m_weightDecay);
+  train->addRow(tr("Gradient clip"), m_gradClip);
+  train->addRow(tr("Eval interval"), m_evalInterval);
+  train->addRow(tr("Eval batches"), m_evalBatches);
+  train->addRow(tr("Seed"), m_seed);
+  train->addRow(tr("Threads"), m_threads);
+  layout->addWidget(trainBox);
+
+  // Generation
+  auto* genBox = new QGroupBox(tr("Samples"), content);
+  auto* gen = new QFormLayout(genBox);
+  m_prompts = new QPlainTextEdit(genBox);
+  m_prompts->setToolTip(tr("One prompt per line; every model continues each at every evaluation"));
+  m_prompts->setMaximumHeight(60);
+  m_maxTokens = intBox(0, 100000, tr("Tokens generated per sample"), genBox);
+  m_genTemperature = doubleBox(0.0, 10.0, 2, 0.1, tr("Sampling temperature; 0 is greedy"), genBox);
+  m_topK = intBox(0, 100000, tr("Sample among the k most likely tokens; 0: off"), genBox);
+  m_topK->setSpecialValueText(tr("off"));
+  m_topP = doubleBox(0.01, 1.0, 2, 0.05, tr("Nucleus sampling: smallest set holding this probability mass; 1: off"), genBox);
+  m_genSeed = intBox(0, 2147483647, tr("Sampling seed"), genBox);
+  gen->addRow(tr("Prompts"), m_prompts);
+  gen->addRow(tr("Max new tokens"), m_maxTokens);
+  gen->addRow(tr("Temperature"), m_genTemperature);
+  gen->addRow(tr("Top-k"), m_topK);
+  gen->addRow(tr("Top-p"), m_topP);
+  gen->addRow(tr("Seed"), m_genSeed);
+  layout->addWidget(genBox);
+  layout->addStretch(1);
+
+  for (auto* edit : {m_corpus, m_teacherCheckpoint}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
+  for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed,
+                    m_threads, m_maxTokens, m_topK, m_genSeed})
+    connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
+  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_lr, m_minLr, m_weightDecay, m_gradClip, m_genTemperature, m_topP})
+    connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
+  connect(m_prompts, &QPlainTextEdit::textChanged, this, &ExperimentForm::emitChanged);
+  connect(m_teacher, &ModelSpecEditor::changed, this, &ExperimentForm::emitChanged);
+
+  setConfig(ExperimentConfig{});
+}
+
+void ExperimentForm::buildStudentPage(const StudentConfig& student) {
+  auto* page = new QWidget(m_students);
+  auto* layout = new QFormLayout(page);
+  auto* name = new QLineEdit(QString::fromStdString(student.name), page);
+  name->setObjectName("studentName");
+  name->setToolTip(tr("Unique name; the run trains <name>-kd (distilled) and <name>-scratch (its twin)"));
+  auto* editor = new ModelSpecEditor(page);
+  editor->setObjectName("studentSpec");
+  editor->setSpec(student.model);
+  layout->addRow(tr("Name"), name);
+  layout->addRow(editor);
+  const int index = m_students->addTab(page, QString::fromStdString(student.name));
+  connect(name, &QLineEdit::textChanged, this, [this, page](const QString& text) {
+    m_students->setTabText(m_students->indexOf(page), text);
+    emitChanged();
+  });
+  connect(editor, &ModelSpecEditor::changed, this, &ExperimentForm::emitChanged);
+  m_students->setCurrentIndex(index);
+}
+
+void ExperimentForm::addStudent() {
+  StudentConfig s;
+  QStringList names;
+  for (const auto& existing : config().students) names << QString::fromStdString(existing.name);
+  int i = m_students->count();
+  while (names.contains(QString("student%1").arg(i))) ++i;
+  s.name = QString("student%1").arg(i).toStdString();
+  buildStudentPage(s);
+  emitChanged();
+}
+
+void ExperimentForm::duplicateCurrentStudent() {
+  const auto students = config().students;
+  const int index = m_students->currentIndex();
+  if (index < 0 || index >= static_cast<int>(students.size())) return;
+  StudentConfig copy = students[static_cast<size_t>(index)];
+  copy.name += "-copy";
+  buildStudentPage(copy);
+  emitChanged();
+}
+
+void ExperimentForm::removeCurrentStudent() {
+  const int index = m_students->currentIndex();
+  if (index < 0) return;
+  QWidget* page = m_students->widget(index);
+  m_students->removeTab(index);
+  page->deleteLater();
+  emitChanged();
+}
+
+void ExperimentForm::setConfig(const ExperimentConfig& c) {
+  m_loading = true;
+  m_name = QString::fromStdString(c.name);
+  m_corpus->setText(QString::fromStdString(c.data.corpus));
+  m_tokenizer->setCurrentText(QString::fromStdString(c.data.tokenizer));
+  m_valFraction->setValue(c.data.val_fraction);
+  m_blockSize->setValue(c.data.block_size);
+  m_teacher->setSpec(c.teacher.model);
+  m_teacherCheckpoint->setText(QString::fromStdString(c.teacher.checkpoint));
+  while (m_students->count() > 0) {
+    QWidget* page = m_students->widget(0);
+    m_students->removeTab(0);
+    delete page;
+  }
+  for (const auto& s : c.students) buildStudentPage(s);
+  if (m_students->count() > 0) m_students->setCurrentIndex(0);
+  m_loss->setCurrentText(QString::fromStdString(c.distill.loss));
+  m_temperature->setValue(c.distill.temperature);
+  m_alpha->setValue(c.distill.alpha);
+  const auto& t = c.train;
+  m_hiddenTrain = t;
+  m_steps->setValue(t.steps);
+  m_studentSteps->setValue(t.student_steps);
+  m_batch->setValue(t.batch_size);
+  m_lr->setValue(t.lr);
+  m_minLr->setValue(t.min_lr);
+  m_warmup->setValue(t.warmup_steps);
+  m_weightDecay->setValue(t.weight_decay);
+  m_gradClip->setValue(t.grad_clip);
+  m_evalInterval->setValue(t.eval_interval);
+  m_evalBatches->setValue(t.eval_batches);
+  m_seed->setValue(t.seed);
+  m_threads->setValue(t.threads);
+  QStringList prompts;
+  for (const auto& p : c.generate.prompts) prompts << QString::fromStdString(p).replace("\n", "\\n");
+  m_prompts->setPlainText(prompts.join('\n'));
+  m_maxTokens->setValue(c.generate.max_new_tokens);
+  m_genTemperature->setValue(c.generate.temperature);
+  m_topK->setValue(c.generate.top_k);
+  m_topP->setValue(c.generate.top_p);
+  m_genSeed->setValue(c.generate.seed);
+  m_loading = false;
+  refreshInfo();
+}
+
+ExperimentConfig ExperimentForm::config() const {
+  ExperimentConfig c;
+  c.name = m_name.isEmpty() ? c.name : m_name.toStdString();
+  c.data.corpus = m_corpus->text().trimmed().toStdString();
+  c.data.tokenizer = m_tokenizer->currentText().toStdString();
+  c.data.val_fraction = m_valFraction->value();
+  c.data.block_size = m_blockSize->value();
+  c.teacher.model = m_teacher->spec();
+  c.teacher.checkpoint = m_teacherCheckpoint->text().trimmed().toStdString();
+  for (int i = 0; i < m_students->count(); ++i) {
+    auto* page = m_students->widget(i);
+    StudentConfig s;
+    s.name = page->findChild<QLineEdit*>("studentName")->text().trimmed().toStdString();
+    s.model = page->findChild<ModelSpecEditor*>("studentSpec")->spec();
+    c.students.push_back(s);
+  }
+  c.distill.loss = m_loss->currentText().toStdString();
+  c.distill.temperature = m_temperature->value();
+  c.distill.alpha = m_alpha->value();
+  auto& t = c.train;
+  t = m_hiddenTrain;
+  t.steps = m_steps->value();
+  t.student_steps = m_studentSteps->value();
+  t.batch_size = m_batch->value();
+  t.lr = m_lr->value();
+  t.min_lr = m_minLr->value();
+  t.warmup_steps = m_warmup->value();
+  t.weight_decay = m_weightDecay->value();
+  t.grad_clip = m_gradClip->value();
+  t.eval_interval = m_evalInterval->value();
+  t.eval_batches = m_evalBatches->value();
+  t.seed = m_seed->value();
+  t.threads = m_threads->value();
+  c.generate.prompts.clear();
+  for (const auto& line : m_prompts->toPlainText().split('\n', Qt::SkipEmptyParts))
+    c.generate.prompts.push_back(QString(line).replace("\\n", "\n").toStdString());
+  c.generate.max_new_tokens = m_maxTokens->value();
+  c.generate.temperature = m_genTemperature->value();
+  c.generate.top_k = m_topK->value();
+  c.generate.top_p = m_topP->value();
+  c.generate.seed = m_genSeed->value();
+  return c;
+}
+
+void ExperimentForm::emitChanged() {
+  if (m_loading) return;
+  refreshInfo();
+  emit changed();
+}
+
+void ExperimentForm::refreshInfo() {
+  auto c = config();
+  if (c.data.corpus.empty()) {
+    // The bundled corpus: let the engine resolve the default path.
+    c.data.corpus = parseExperiment("", ".").config.data.corpus;
+  }
+  const QString key = QString("%1|%2|%3").arg(QString::fromStdString(c.data.corpus)).arg(c.data.val_fraction).arg(c.data.block_size);
+  if (key != m_corpusKey) {
+    m_corpusKey = key;
+    m_corpusError.clear();
+    try {
+      m_corpusFacts = inspectCorpus(c.data);
+    } catch (const std::exception& e) {
+      m_corpusFacts = {};
+      m_corpusError = QString::fromUtf8(e.what());
+    }
+  }
+  const QLocale locale;
+  if (m_corpusError.isEmpty()) {
+    m_corpusInfo->setText(tr("%1 bytes · %2 characters · vocabulary %3 · %4 train / %5 validation tokens")
+                              .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
+                              .arg(m_corpusFacts.vocabSize)
+                              .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens)));
+  } else {
+    m_corpusInfo->setText(QString());
+  }
+
+  const long long vocab = m_corpusFacts.vocabSize > 0 ? m_corpusFacts.vocabSize : 65;
+  const long long teacherParams = parameterCount(c.teacher.model, vocab, c.data.block_size);
+  m_teacher->setInfo(c.teacher.checkpoint.empty() ? tr("%1 parameters").arg(human(teacherParams))
+                                                  : tr("from checkpoint"));
+  for (int i = 0; i < m_students->count() && i < static_cast<int>(c.students.size()); ++i) {
+    const long long params = parameterCount(c.students[static_cast<size_t>(i)].model, vocab, c.data.block_size);
+    m_students->widget(i)->findChild<ModelSpecEditor*>("studentSpec")->setInfo(
+        tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(double(teacherParams) / double(std::max(1LL, params)), 0, 'f', 1));
+  }
+
+  auto problems = validateExperiment(c);
+  if (!m_corpusError.isEmpty()) problems.push_back({"data.corpus", 0, 0, m_corpusError.toStdString()});
+  if (c.students.empty()) problems.push_back({"students", 0, 0, "add at least one student to distill"});
+  const bool wasValid = m_problems.isEmpty();
+  m_problems.clear();
+  for (const auto& p : problems) m_problems << QString::fromStdString(p.key + ": " + p.message);
+  markProblems(problems);
+  m_problemLabel->setVisible(!m_problems.isEmpty());
+  m_problemLabel->setText(tr("<b>Fix before starting:</b><br>") + m_problems.join("<br>").toHtmlEscaped().replace("&lt;br&gt;", "<br>"));
+  if (wasValid != m_problems.isEmpty()) emit validityChanged(m_problems.isEmpty());
+}
+
+QWidget* ExperimentForm::widgetForKey(const QString& key) const {
+  const QHash<QString, QWidget*> direct = {
+      {"data.corpus", m_corpus},        {"data.val_fraction", m_valFraction}, {"data.block_size", m_blockSize},
+      {"teacher.checkpoint", m_teacherCheckpoint}, {"distill.temperature", m_temperature}, {"distill.alpha", m_alpha},
+      {"train.steps", m_steps},         {"train.batch_size", m_batch},        {"train.lr", m_lr},
+      {"train.min_lr", m_minLr},        {"train.eval_interval", m_evalInterval}, {"generate.top_p", m_topP},
+      {"students", m_students}};
+  if (direct.contains(key)) return direct.value(key);
+  const QStringList parts = key.split('.');
+  if (parts.size() == 2 && parts[0] == "teacher") return m_teacher->field(parts[1]);
+  if (parts.size() == 3 && parts[0] == "students") {
+    QWidget* page = m_students->widget(parts[1].toInt());
+    if (!page) return nullptr;
+    if (parts[2] == "name") return page->findChild<QLineEdit*>("studentName");
+    return page->findChild<ModelSpecEditor*>("studentSpec")->field(parts[2]);
+  }
+  return nullptr;
+}
+
+void ExperimentForm::markProblems(const std::vector<ConfigProblem>& problems) {
+  for (QWidget* w : m_marked) {
+    w->setStyleSheet(QString());
+    w->setToolTip(w->property("plainToolTip").toString());
+  }
+  m_marked.clear();
+  for (const auto& p : problems) {
+    QWidget* w = widgetForKey(QString::fromStdString(p.key));
+    if (!w || m_marked.contains(w)) continue;
+    w->setProperty("plainToolTip", w->toolTip());
+    w->setStyleSheet("border: 1px solid #d33; background: #fff3f3;");
+    w->setToolTip(QString::fromStdString(p.message));
+    m_marked << w;
+  }
+}
+
+void ExperimentForm::setRunning(bool running) {
+  m_running = running;
+  // Only what the engine can change between steps stays editable during a run.
+  const QList<QWidget*> live = {m_lr, m_temperature, m_alpha, m_evalInterval};
+  for (auto* w : findChildren<QWidget*>()) {
+    if (qobject_cast<QAbstractSpinBox*>(w->parentWidget())) continue;  // a spin box's own line edit
+    if (qobject_cast<QSpinBox*>(w) || qobject_cast<QDoubleSpinBox*>(w) || qobject_cast<QLineEdit*>(w) ||
+        qobject_cast<QComboBox*>(w) || qobject_cast<QCheckBox*>(w) || qobject_cast<QPushButton*>(w) ||
+        qobject_cast<QToolButton*>(w) || qobject_cast<QPlainTextEdit*>(w)) {
+      if (!live.contains(w)) w->setEnabled(!running);
+    }
+  }
+  if (!running) {
+    // Restore the per-architecture enabling the loop above overrode.
+    m_teacher->setSpec(m_teacher->spec());
+    for (int i = 0; i < m_students->count(); ++i) {
+      auto* editor = m_students->widget(i)->findChild<ModelSpecEditor*>("studentSpec");
+      editor->setSpec(editor->spec());
+    }
+  }
+}
+
+}  // namespace distill

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <QHash>
+#include <QWidget>
+
+#include "distill/config.h"
+#include "distill/model_info.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+class QTabWidget;
+class QPlainTextEdit;
+class QCheckBox;
+
+namespace distill {
+
+/// Edits one model's shape; shows its parameter count.
+class ModelSpecEditor : public QWidget {
+  Q_OBJECT
+public:
+  explicit ModelSpecEditor(QWidget* parent = nullptr);
+  void setSpec(const ModelSpec& spec);
+  ModelSpec spec() const;
+  void setInfo(const QString& text);
+  /// Widgets by config key suffix ("arch", "layers", ...) for inline problem marks.
+  QWidget* field(const QString& key) const;
+
+signals:
+  void changed();
+
+private:
+  void updateEnabled();
+
+  QComboBox* m_arch;
+  QSpinBox* m_layers;
+  QSpinBox* m_heads;
+  QSpinBox* m_embd;
+  QSpinBox* m_hidden;
+  QDoubleSpinBox* m_dropout;
+  QCheckBox* m_bias;
+  QCheckBox* m_tie;
+  QLabel* m_info;
+};
+
+/// Every hyperparameter of an experiment, with live parameter counts, compression ratios, corpus
+/// facts and inline problems. Emits changed() on every edit the user makes.
+class ExperimentForm : public QWidget {
+  Q_OBJECT
+public:
+  explicit ExperimentForm(QWidget* parent = nullptr);
+
+  /// Shows `config` without emitting changed().
+  void setConfig(const ExperimentConfig& config);
+  ExperimentConfig config() const;
+  /// Problems of the current values ("key: message"); empty when Start may go.
+  QStringList problems() const { return m_problems; }
+  /// While a run goes only the settings that can change mid-run stay editable.
+  void setRunning(bool running);
+
+  QTabWidget* studentTabs() const { return m_students; }
+  void addStudent();
+  void removeCurrentStudent();
+  void duplicateCurrentStudent();
+
+signals:
+  void changed();
+  void validityChanged(bool valid);
+
+private:
+  void buildStudentPage(const StudentConfig& student);
+  void emitChanged();
+  void refreshInfo();
+  void markProblems(const std::vector<ConfigProblem>& problems);
+  QWidget* widgetForKey(const QString& key) const;
+
+  bool m_loading = false;
+  bool m_running = false;
+  QString m_name;
+  QLineEdit* m_corpus;
+  QComboBox* m_tokenizer;
+  QDoubleSpinBox* m_valFraction;
+  QSpinBox* m_blockSize;
+  QLabel* m_corpusInfo;
+  ModelSpecEditor* m_teacher;
+  QLineEdit* m_teacherCheckpoint;
+  QTabWidget* m_students;
+  QComboBox* m_loss;
+  QDoubleSpinBox* m_temperature;
+  QDoubleSpinBox* m_alpha;
+  QSpinBox* m_steps;
+  QSpinBox* m_studentSteps;
+  QSpinBox* m_batch;
+  QDoubleSpinBox* m_lr;
+  QDoubleSpinBox* m_minLr;
+  QSpinBox* m_warmup;
+  QDoubleSpinBox* m_weightDecay;
+  QDoubleSpinBox* m_gradClip;
+  QSpinBox* m_evalInterval;
+  QSpinBox* m_evalBatches;
+  QSpinBox* m_seed;
+  QSpinBox* m_threads;
+  QPlainTextEdit* m_prompts;
+  QSpinBox* m_maxTokens;
+  QDoubleSpinBox* m_genTemperature;
+  QSpinBox* m_topK;
+  QDoubleSpinBox* m_topP;
+  QSpinBox* m_genSeed;
+  QLabel* m_problemLabel;
+  QStringList m_problems;
+  QList<QWidget*> m_marked;
+  TrainConfig m_hiddenTrain;  // keys without a widget (betas, log interval) pass through
+  // Corpus facts are read once per (path, split) and cached: the form redraws on every keystroke.
+  QString m_corpusKey;
+  CorpusInfo m_corpusFacts;
+  QString m_corpusError;
+};
+
+}  // namespace distill

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <QMainWindow>
+
+#include "distill/config.h"
+#include "distill/experiment.h"
+#include "model_colors.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
+
+namespace distill {
+
+class ExperimentForm;
+class RunController;
+class RunsPanel;
+class SamplePanel;
+class TrainingCharts;
+class YamlPane;
+
+/// The workbench: experiment form and YAML on the left; live charts, sample comparison and runs
+/// on the right; Start / Pause / Resume / Stop driving a RunController.
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+public:
+  /// `runsRoot`: where runs are written and listed.
+  explicit MainWindow(const QString& runsRoot, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  bool openExperiment(const QString& path);
+  bool saveExperiment(const QString& path);
+
+  ExperimentForm* form() const { return m_form; }
+  YamlPane* yamlPane() const { return m_yaml; }
+  TrainingCharts* charts() const { return m_charts; }
+  SamplePanel* samplePanel() const { return m_samples; }
+  RunsPanel* runsPanel() const { return m_runs; }
+  RunController* controller() const { return m_controller; }
+  QTabWidget* viewTabs() const { return m_viewTabs; }
+  QAction* startAction() const { return m_start; }
+  QAction* pauseAction() const { return m_pause; }
+  QAction* stopAction() const { return m_stop; }
+  QString bannerText() const;
+
+public slots:
+  void start();
+  void togglePause();
+  void stop();
+  void openRun(const QString& dir);
+  void overlayRun(const QString& dir);
+
+protected:
+  void closeEvent(QCloseEvent* event) override;
+
+private:
+  void buildActions();
+  void updateActions();
+  void setModified(bool modified);
+  void onFormChanged();
+  void onFinished(const RunResult& result);
+  void showBanner(const QString& text, bool error);
+  void addRecent(const QString& path);
+  void rebuildRecentMenu();
+  bool maybeSave();
+
+  ModelPalette m_palette;
+  QString m_runsRoot;
+  QString m_path;
+  bool m_modified = false;
+  ExperimentForm* m_form;
+  YamlPane* m_yaml;
+  TrainingCharts* m_charts;
+  SamplePanel* m_samples;
+  RunsPanel* m_runs;
+  RunController* m_controller;
+  QTabWidget* m_viewTabs;
+  QLabel* m_banner;
+  QAction* m_start = nullptr;
+  QAction* m_pause = nullptr;
+  QAction* m_stop = nullptr;
+  QMenu* m_recentMenu = nullptr;
+  QLabel* m_phase;
+  QProgressBar* m_progress;
+  QLabel* m_throughput;
+  ExperimentConfig m_runningConfig;  // what the run started with, to send only live changes
+};
+
+}  // namespace distill

@@ -1,0 +1,29 @@
+#include "model_colors.h"
+
+namespace distill {
+
+QString studentBaseName(const QString& model) {
+  if (model.endsWith("-kd")) return model.chopped(3);
+  if (model.endsWith("-scratch")) return model.chopped(8);
+  return model;
+}
+
+QColor ModelPalette::color(const QString& model) {
+  if (model == "teacher") return QColor(40, 40, 48);
+  static const QColor kPalette[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44),
+                                    QColor(148, 103, 189), QColor(255, 127, 14), QColor(23, 190, 207),
+                                    QColor(227, 119, 194), QColor(140, 86, 75)};
+  const QString base = studentBaseName(model);
+  auto it = m_studentIndex.find(base);
+  if (it == m_studentIndex.end()) it = m_studentIndex.insert(base, static_cast<int>(m_studentIndex.size()));
+  const QColor hue = kPalette[it.value() % static_cast<int>(sizeof kPalette / sizeof kPalette[0])];
+  return model.endsWith("-scratch") ? hue.lighter(140) : hue;
+}
+
+QPen ModelPalette::pen(const QString& model) {
+  QPen pen(color(model), model == "teacher" ? 2.2 : 1.6);
+  if (model.endsWith("-scratch")) pen.setStyle(Qt::DashLine);
+  return pen;
+}
+
+}  // namespace distill

@@ -1,0 +1,102 @@
+#include "runs_panel.h"
+
+#include <QDir>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "distill/run_reader.h"
+
+namespace distill {
+
+RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  auto* bar = new QHBoxLayout;
+  m_rootLabel = new QLabel(this);
+  auto* choose = new QPushButton(tr("Folder…"), this);
+  choose->setToolTip(tr("Choose the folder that holds run directories"));
+  auto* refresh = new QPushButton(tr("Refresh"), this);
+  refresh->setToolTip(tr("Read the run directories again"));
+  auto* open = new QPushButton(tr("Open"), this);
+  open->setToolTip(tr("Show the selected run's curves and samples (replaces what the charts show)"));
+  auto* overlay = new QPushButton(tr("Overlay"), this);
+  overlay->setToolTip(tr("Add the selected runs' curves to the charts, to compare runs"));
+  bar->addWidget(m_rootLabel, 1);
+  bar->addWidget(choose);
+  bar->addWidget(refresh);
+  bar->addWidget(open);
+  bar->addWidget(overlay);
+  layout->addLayout(bar);
+  m_tree = new QTreeWidget(this);
+  m_tree->setColumnCount(6);
+  m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"), tr("Val loss"), tr("Agreement")});
+  m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  m_tree->setAlternatingRowColors(true);
+  m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  layout->addWidget(m_tree, 1);
+
+  connect(choose, &QPushButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Runs folder"), m_root);
+    if (!dir.isEmpty()) setRoot(dir);
+  });
+  connect(refresh, &QPushButton::clicked, this, &RunsPanel::refresh);
+  connect(open, &QPushButton::clicked, this, [this] {
+    const auto runs = selectedRuns();
+    if (!runs.isEmpty()) emit openRequested(runs.front());
+  });
+  connect(overlay, &QPushButton::clicked, this, [this] {
+    for (const auto& dir : selectedRuns()) emit overlayRequested(dir);
+  });
+  connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
+    while (item->parent()) item = item->parent();
+    emit openRequested(item->data(0, Qt::UserRole).toString());
+  });
+}
+
+void RunsPanel::setRoot(const QString& root) {
+  m_root = root;
+  m_rootLabel->setText(tr("Runs in %1").arg(QDir(root).absolutePath()));
+  refresh();
+}
+
+void RunsPanel::refresh() {
+  m_tree->clear();
+  for (const auto& run : listRuns(m_root.toStdString())) {
+    auto* item = new QTreeWidgetItem(m_tree);
+    const QString dir = QString::fromStdString(run.dir);
+    item->setText(0, QDir(dir).dirName());
+    item->setData(0, Qt::UserRole, dir);
+    item->setText(1, QString::fromStdString(run.status));
+    item->setText(2, QString::fromStdString(run.modified));
+    for (const auto& m : run.models) {
+      auto* child = new QTreeWidgetItem(item);
+      child->setText(0, QString::fromStdString(m.name));
+      child->setText(1, QString::fromStdString(m.role));
+      child->setText(2, QString::fromStdString(m.arch));
+      child->setText(3, QLocale().toString(m.params));
+      child->setText(4, std::isfinite(m.valLoss) ? QString::number(m.valLoss, 'f', 4) : QString("—"));
+      child->setText(5, std::isfinite(m.agreement) ? QString::number(m.agreement, 'f', 3) : QString("—"));
+    }
+  }
+  m_tree->expandToDepth(0);
+  for (int c = 1; c < m_tree->columnCount(); ++c) m_tree->resizeColumnToContents(c);
+}
+
+int RunsPanel::runCount() const { return m_tree->topLevelItemCount(); }
+
+QStringList RunsPanel::selectedRuns() const {
+  QStringList dirs;
+  for (auto* item : m_tree->selectedItems()) {
+    while (item->parent()) item = item->parent();
+    const QString dir = item->data(0, Qt::UserRole).toString();
+    if (!dirs.contains(dir)) dirs << dir;
+  }
+  return dirs;
+}
+
+}  // namespace distill

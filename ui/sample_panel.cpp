@@ -1,0 +1,320 @@
+#include "sample_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPointer>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <set>
+
+#include "distill/text_metrics.h"
+#include "token_view.h"
+
+namespace distill {
+
+namespace {
+
+/// Teacher first, then each student's distilled model beside its scratch twin.
+std::vector<std::string> comparisonOrder(std::vector<std::string> models) {
+  std::stable_sort(models.begin(), models.end(), [](const std::string& a, const std::string& b) {
+    auto rank = [](const std::string& m) { return m == "teacher" ? 0 : 1; };
+    return rank(a) < rank(b);
+  });
+  return models;
+}
+
+std::vector<ComparedSample> generateAll(const QString& runDir, const QString& prompt, const SamplingOptions& options,
+                                        const std::atomic<bool>& cancel) {
+  std::vector<ComparedSample> out;
+  const auto models = comparisonOrder(modelsInRun(runDir.toStdString()));
+  std::unique_ptr<TextGenerator> teacher;
+  try {
+    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir.toStdString(), "teacher"));
+  } catch (const std::exception&) {
+    // No teacher checkpoint (yet): samples still generate, without the teacher's view.
+  }
+  QString teacherText;
+  for (const auto& model : models) {
+    if (cancel) break;
+    ComparedSample sample;
+    sample.model = QString::fromStdString(model);
+    try {
+      TextGenerator generator(checkpointPathFor(runDir.toStdString(), model));
+      const auto result = generator.generate(prompt.toStdString(), options);
+      sample.text = QString::fromStdString(result.text);
+      sample.tokensPerSecond = result.tokensPerSecond;
+      if (teacher) {
+        sample.teacherScores = teacher->score(prompt.toStdString(), result.text);
+        std::vector<double> logProbs;
+        for (const auto& s : sample.teacherScores) logProbs.push_back(s.logProb);
+        sample.teacherPerplexity = perplexityFromLogProbs(logProbs);
+      }
+      sample.distinct2 = distinctN(result.text, 2);
+      if (model == "teacher") teacherText = sample.text;
+      sample.rougeLWithTeacher = rougeL(result.text, teacherText.toStdString());
+    } catch (const std::exception& e) {
+      sample.error = QString::fromUtf8(e.what());
+    }
+    out.push_back(std::move(sample));
+  }
+  return out;
+}
+
+}  // namespace
+
+SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(parent), m_palette(palette) {
+  auto* layout = new QVBoxLayout(this);
+  auto* controls = new QHBoxLayout;
+  m_prompt = new QLineEdit("ROMEO:", this);
+  m_prompt->setToolTip(tr("Every model continues this text (\\n for a new line)"));
+  m_maxTokens = new QSpinBox(this);
+  m_maxTokens->setRange(1, 5000);
+  m_maxTokens->setValue(200);
+  m_maxTokens->setToolTip(tr("Tokens to generate"));
+  m_greedy = new QCheckBox(tr("Greedy"), this);
+  m_greedy->setToolTip(tr("Always take the most likely token (temperature, top-k and top-p are ignored)"));
+  m_temperature = new QDoubleSpinBox(this);
+  m_temperature->setRange(0.0, 5.0);
+  m_temperature->setSingleStep(0.1);
+  m_temperature->setValue(0.8);
+  m_temperature->setToolTip(tr("Sampling temperature"));
+  m_topK = new QSpinBox(this);
+  m_topK->setRange(0, 100000);
+  m_topK->setValue(40);
+  m_topK->setSpecialValueText(tr("off"));
+  m_topK->setToolTip(tr("Sample among the k most likely tokens"));
+  m_topP = new QDoubleSpinBox(this);
+  m_topP->setRange(0.01, 1.0);
+  m_topP->setSingleStep(0.05);
+  m_topP->setValue(1.0);
+  m_topP->setToolTip(tr("Nucleus sampling mass (1: off)"));
+  m_seed = new QSpinBox(this);
+  m_seed->setRange(0, 2147483647);
+  m_seed->setValue(42);
+  m_seed->setToolTip(tr("Sampling seed: the same seed gives the same samples"));
+  m_generate = new QPushButton(tr("Generate"), this);
+  m_generate->setToolTip(tr("Generate from the teacher, each distilled student and its scratch twin"));
+  m_onlyDifferences = new QCheckBox(tr("Only differences"), this);
+  m_onlyDifferences->setToolTip(tr("Dim the tokens a student shares with the teacher's text"));
+  connect(m_generate, &QPushButton::clicked, this, &SamplePanel::generate);
+  connect(m_prompt, &QLineEdit::returnPressed, this, &SamplePanel::generate);
+  connect(m_onlyDifferences, &QCheckBox::toggled, this, &SamplePanel::render);
+  connect(m_greedy, &QCheckBox::toggled, this, [this](bool on) {
+    for (QWidget* w : std::initializer_list<QWidget*>{m_temperature, m_topK, m_topP}) w->setEnabled(!on);
+  });
+  controls->addWidget(new QLabel(tr("Prompt"), this));
+  controls->addWidget(m_prompt, 1);
+  controls->addWidget(new QLabel(tr("Tokens"), this));
+  controls->addWidget(m_maxTokens);
+  controls->addWidget(m_greedy);
+  controls->addWidget(new QLabel(tr("T"), this));
+  controls->addWidget(m_temperature);
+  controls->addWidget(new QLabel(tr("top-k"), this));
+  controls->addWidget(m_topK);
+  controls->addWidget(new QLabel(tr("top-p"), this));
+  controls->addWidget(m_topP);
+  controls->addWidget(new QLabel(tr("seed"), this));
+  controls->addWidget(m_seed);
+  controls->addWidget(m_generate);
+  controls->addWidget(m_onlyDifferences);
+  layout->addLayout(controls);
+  m_status = new QLabel(tr("Open or finish a run to generate from its models."), this);
+  m_status->setStyleSheet("color: #555;");
+  layout->addWidget(m_status);
+
+  auto* splitter = new QSplitter(Qt::Vertical, this);
+  auto* scroll = new QScrollArea(splitter);
+  scroll->setWidgetResizable(true);
+  m_panes = new QWidget(scroll);
+  m_grid = new QGridLayout(m_panes);
+  scroll->setWidget(m_panes);
+
+  auto* training = new QGroupBox(tr("Samples recorded during training"), splitter);
+  auto* trainingLayout = new QVBoxLayout(training);
+  auto* pick = new QHBoxLayout;
+  m_trainingStep = new QComboBox(training);
+  m_trainingStep->setToolTip(tr("The evaluation step the samples were taken at"));
+  m_trainingPrompt = new QComboBox(training);
+  m_trainingPrompt->setToolTip(tr("The prompt they continue"));
+  pick->addWidget(new QLabel(tr("Step"), training));
+  pick->addWidget(m_trainingStep);
+  pick->addWidget(new QLabel(tr("Prompt"), training));
+  pick->addWidget(m_trainingPrompt, 1);
+  m_trainingText = new QPlainTextEdit(training);
+  m_trainingText->setReadOnly(true);
+  m_trainingText->setFont(QFont("Monospace", 9));
+  trainingLayout->addLayout(pick);
+  trainingLayout->addWidget(m_trainingText, 1);
+  connect(m_trainingStep, &QComboBox::currentIndexChanged, this, &SamplePanel::refreshTrainingView);
+  connect(m_trainingPrompt, &QComboBox::currentIndexChanged, this, &SamplePanel::refreshTrainingView);
+  splitter->addWidget(scroll);
+  splitter->addWidget(training);
+  splitter->setStretchFactor(0, 3);
+  splitter->setStretchFactor(1, 1);
+  layout->addWidget(splitter, 1);
+}
+
+SamplePanel::~SamplePanel() {
+  m_cancel = true;
+  joinWorker();
+}
+
+void SamplePanel::joinWorker() {
+  if (m_worker) {
+    m_worker->join();
+    m_worker.reset();
+  }
+}
+
+void SamplePanel::setRunDirectory(const QString& dir) {
+  m_runDir = dir;
+  const auto models = modelsInRun(dir.toStdString());
+  m_status->setText(models.empty() ? tr("No checkpoints in %1 yet.").arg(dir)
+                                   : tr("%1 models in %2").arg(models.size()).arg(dir));
+}
+
+void SamplePanel::setDefaults(const QString& prompt, const SamplingOptions& o) {
+  m_prompt->setText(QString(prompt).replace("\n", "\\n"));
+  m_maxTokens->setValue(o.maxNewTokens);
+  m_temperature->setValue(o.temperature);
+  m_topK->setValue(o.topK);
+  m_topP->setValue(o.topP);
+  m_seed->setValue(static_cast<int>(o.seed));
+}
+
+SamplingOptions SamplePanel::options() const {
+  SamplingOptions o;
+  o.maxNewTokens = m_maxTokens->value();
+  o.greedy = m_greedy->isChecked();
+  o.temperature = m_temperature->value();
+  o.topK = m_topK->value();
+  o.topP = m_topP->value();
+  o.seed = static_cast<uint64_t>(m_seed->value());
+  return o;
+}
+
+void SamplePanel::generate() {
+  if (m_worker || m_runDir.isEmpty()) return;
+  const quint64 job = ++m_job;
+  const QString dir = m_runDir;
+  const QString prompt = m_prompt->text().replace("\\n", "\n");
+  const auto opts = options();
+  m_cancel = false;
+  m_generate->setEnabled(false);
+  m_status->setText(tr("Generating…"));
+  QPointer<SamplePanel> self(this);
+  std::atomic<bool>* cancel = &m_cancel;
+  m_worker = std::make_unique<std::thread>([self, job, dir, prompt, opts, cancel] {
+    auto results = generateAll(dir, prompt, opts, *cancel);
+    QMetaObject::invokeMethod(
+        self.data(), [self, job, results] { if (self) self->onResults(job, results); }, Qt::QueuedConnection);
+  });
+}
+
+void SamplePanel::onResults(quint64 job, const std::vector<ComparedSample>& samples) {
+  joinWorker();
+  m_generate->setEnabled(true);
+  if (job != m_job) return;
+  m_results = samples;
+  m_status->setText(samples.empty() ? tr("No checkpoints found in %1").arg(m_runDir)
+                                    : tr("Prompt continued by %1 models. Shading: how likely the teacher finds each token (hover for its top-5).").arg(samples.size()));
+  render();
+  emit generationFinished();
+}
+
+QString SamplePanel::statsFor(const QString& model) const {
+  const auto* label = m_stats.value(model);
+  return label ? label->text() : QString();
+}
+
+void SamplePanel::render() {
+  // Rebuild the panes: teacher on top across, then one row per student (distilled | scratch).
+  for (auto* view : m_views) view->parentWidget()->deleteLater();
+  m_views.clear();
+  m_stats.clear();
+  const std::vector<TokenScore>* teacherTokens = nullptr;
+  for (const auto& s : m_results)
+    if (s.model == "teacher") teacherTokens = &s.teacherScores;
+  int row = 0;
+  QHash<QString, int> studentRow;
+  for (const auto& s : m_results) {
+    auto* box = new QGroupBox(m_panes);
+    const QColor color = m_palette->color(s.model);
+    box->setTitle(QString("%1   ·   %2 tok/s").arg(s.model).arg(s.tokensPerSecond, 0, 'f', 0));
+    box->setStyleSheet(QString("QGroupBox { border: 2px solid %1; border-radius: 4px; margin-top: 10px; font-weight: bold; }"
+                               "QGroupBox::title { subcontrol-origin: margin; left: 8px; color: %1; }").arg(color.name()));
+    auto* v = new QVBoxLayout(box);
+    auto* view = new TokenView(box);
+    view->setMinimumHeight(120);
+    auto* stats = new QLabel(box);
+    stats->setStyleSheet("color: #333;");
+    if (!s.error.isEmpty()) {
+      stats->setText(tr("error: %1").arg(s.error));
+    } else {
+      const QVector<bool> differs = teacherTokens && s.model != "teacher"
+                                        ? tokensOutsideCommonSubsequence(s.teacherScores, *teacherTokens)
+                                        : QVector<bool>(static_cast<int>(s.teacherScores.size()), false);
+      view->setTokens(m_prompt->text().replace("\\n", "\n"), s.teacherScores, differs, m_onlyDifferences->isChecked());
+      if (s.teacherScores.empty()) view->setPlainText(s.text);
+      stats->setText(tr("perplexity under teacher %1   ·   distinct-2 %2   ·   ROUGE-L vs teacher %3")
+                         .arg(s.teacherPerplexity, 0, 'f', 2)
+                         .arg(s.distinct2, 0, 'f', 2)
+                         .arg(s.model == "teacher" ? QString("—") : QString::number(s.rougeLWithTeacher, 'f', 2)));
+    }
+    v->addWidget(view, 1);
+    v->addWidget(stats);
+    if (s.model == "teacher") {
+      m_grid->addWidget(box, row++, 0, 1, 2);
+    } else {
+      const QString base = studentBaseName(s.model);
+      if (!studentRow.contains(base)) studentRow.insert(base, row++);
+      m_grid->addWidget(box, studentRow.value(base), s.model.endsWith("-scratch") ? 1 : 0);
+    }
+    m_views.insert(s.model, view);
+    m_stats.insert(s.model, stats);
+  }
+}
+
+void SamplePanel::addTrainingSample(const SampleRecord& sample) {
+  m_trainingSamples.push_back(sample);
+  const QString step = QString::number(sample.step);
+  if (m_trainingStep->findText(step) < 0) {
+    m_trainingStep->addItem(step);
+    m_trainingStep->setCurrentIndex(m_trainingStep->count() - 1);  // follow the newest evaluation
+  }
+  const QString prompt = QString::fromStdString(sample.prompt);
+  if (m_trainingPrompt->findData(prompt) < 0) m_trainingPrompt->addItem(QString(prompt).replace("\n", "\\n"), prompt);
+  refreshTrainingView();
+}
+
+void SamplePanel::setTrainingSamples(const std::vector<SampleRecord>& samples) {
+  m_trainingSamples.clear();
+  m_trainingStep->clear();
+  m_trainingPrompt->clear();
+  for (const auto& s : samples) addTrainingSample(s);
+  m_trainingStep->setCurrentIndex(m_trainingStep->count() - 1);
+}
+
+void SamplePanel::refreshTrainingView() {
+  const int step = m_trainingStep->currentText().toInt();
+  const QString prompt = m_trainingPrompt->currentData().toString();
+  QString text;
+  for (const auto& s : m_trainingSamples) {
+    if (s.step != step || QString::fromStdString(s.prompt) != prompt) continue;
+    text += QString("── %1 (step %2) ──\n%3%4\n\n").arg(QString::fromStdString(s.model)).arg(s.step).arg(prompt, QString::fromStdString(s.text));
+  }
+  m_trainingText->setPlainText(text);
+}
+
+}  // namespace distill

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <QHash>
+#include <QWidget>
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "distill/generation.h"
+#include "distill/observer.h"
+#include "model_colors.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGridLayout;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace distill {
+
+class TokenView;
+
+/// What one model produced for the comparison, with the teacher's view of it.
+struct ComparedSample {
+  QString model;
+  QString text;
+  double tokensPerSecond = 0.0;
+  std::vector<TokenScore> teacherScores;
+  double teacherPerplexity = 0.0;
+  double distinct2 = 0.0;
+  double rougeLWithTeacher = 0.0;
+  QString error;
+};
+
+/// Side-by-side samples: the teacher, each distilled student and its scratch twin continue the
+/// same prompt on a background thread; below, the samples recorded during training by step.
+class SamplePanel : public QWidget {
+  Q_OBJECT
+public:
+  SamplePanel(ModelPalette* palette, QWidget* parent = nullptr);
+  ~SamplePanel() override;
+
+  /// The run whose checkpoints generate (teacher, <s>-kd, <s>-scratch).
+  void setRunDirectory(const QString& dir);
+  QString runDirectory() const { return m_runDir; }
+  void setDefaults(const QString& prompt, const SamplingOptions& options);
+
+  void addTrainingSample(const SampleRecord& sample);
+  void setTrainingSamples(const std::vector<SampleRecord>& samples);
+
+  /// Generates from every model of the run; results arrive with generationFinished().
+  void generate();
+  bool isGenerating() const { return m_worker != nullptr; }
+  QList<QString> shownModels() const { return m_views.keys(); }
+  TokenView* viewFor(const QString& model) const { return m_views.value(model); }
+  QString statsFor(const QString& model) const;
+  QLineEdit* promptEdit() const { return m_prompt; }
+
+signals:
+  void generationFinished();
+
+private:
+  void onResults(quint64 job, const std::vector<ComparedSample>& samples);
+  void render();
+  void refreshTrainingView();
+  SamplingOptions options() const;
+  void joinWorker();
+
+  ModelPalette* m_palette;
+  QString m_runDir;
+  QLineEdit* m_prompt;
+  QSpinBox* m_maxTokens;
+  QCheckBox* m_greedy;
+  QDoubleSpinBox* m_temperature;
+  QSpinBox* m_topK;
+  QDoubleSpinBox* m_topP;
+  QSpinBox* m_seed;
+  QCheckBox* m_onlyDifferences;
+  QPushButton* m_generate;
+  QLabel* m_status;
+  QWidget* m_panes;
+  QGridLayout* m_grid;
+  QHash<QString, TokenView*> m_views;
+  QHash<QString, QLabel*> m_stats;
+  std::vector<ComparedSample> m_results;
+
+  QComboBox* m_trainingStep;
+  QComboBox* m_trainingPrompt;
+  QPlainTextEdit* m_trainingText;
+  std::vector<SampleRecord> m_trainingSamples;
+
+  std::unique_ptr<std::thread> m_worker;
+  std::atomic<bool> m_cancel{false};
+  quint64 m_job = 0;
+};
+
+}  // namespace distill

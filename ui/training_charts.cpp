@@ -1,0 +1,298 @@
+#include "training_charts.h"
+
+#include <qcustomplot.h>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFile>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPdfWriter>
+#include <QPushButton>
+#include <QSlider>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <cmath>
+
+namespace distill {
+
+namespace {
+
+QString legendName(const SeriesKey& key, TrainingCharts::Chart chart) {
+  QString name = key.model;
+  if (chart == TrainingCharts::KdSplit) name += key.metric == "train/kd_loss" ? " soft (KD)" : " hard (CE)";
+  return key.run.isEmpty() ? name : key.run + ": " + name;
+}
+
+}  // namespace
+
+TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget(parent), m_palette(palette) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+
+  auto* controls = new QHBoxLayout;
+  m_smoothingLabel = new QLabel(this);
+  m_smoothingSlider = new QSlider(Qt::Horizontal, this);
+  m_smoothingSlider->setRange(0, 99);
+  m_smoothingSlider->setValue(static_cast<int>(m_smoothing * 100));
+  m_smoothingSlider->setMaximumWidth(180);
+  m_smoothingSlider->setToolTip(tr("Exponential moving average of the curves, debiased as in TensorBoard (0: raw)"));
+  m_smoothingLabel->setText(tr("Smoothing %1").arg(m_smoothing, 0, 'f', 2));
+  connect(m_smoothingSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
+  auto* logScale = new QCheckBox(tr("Log scale"), this);
+  logScale->setToolTip(tr("Logarithmic y axis for the loss and learning-rate charts"));
+  connect(logScale, &QCheckBox::toggled, this, &TrainingCharts::setLogScale);
+  auto* xAxis = new QComboBox(this);
+  xAxis->addItems({tr("x: step"), tr("x: wall time (s)")});
+  xAxis->setToolTip(tr("Plot against the training step or the seconds since the run started"));
+  connect(xAxis, &QComboBox::currentIndexChanged, this, [this](int i) { setWallTimeAxis(i == 1); });
+  auto* reset = new QPushButton(tr("Reset zoom"), this);
+  reset->setToolTip(tr("Fit every chart to its data again (drag to pan, wheel to zoom)"));
+  connect(reset, &QPushButton::clicked, this, &TrainingCharts::resetZoom);
+  controls->addWidget(m_smoothingLabel);
+  controls->addWidget(m_smoothingSlider);
+  controls->addSpacing(12);
+  controls->addWidget(logScale);
+  controls->addWidget(xAxis);
+  controls->addWidget(reset);
+  controls->addStretch(1);
+  auto* hint = new QLabel(tr("Click a legend entry to hide a curve; hover for values"), this);
+  hint->setStyleSheet("color: #777;");
+  controls->addWidget(hint);
+  layout->addLayout(controls);
+
+  m_grid = new QWidget(this);
+  auto* grid = new QGridLayout(m_grid);
+  grid->setContentsMargins(0, 0, 0, 0);
+  grid->setSpacing(6);
+  m_plots[TrainLoss] = makePlot(TrainLoss, tr("Training loss (all models)"), tr("loss"));
+  m_plots[KdSplit] = makePlot(KdSplit, tr("Distilled students: soft (KD) vs hard (CE) term"), tr("loss term"));
+  m_plots[ValLoss] = makePlot(ValLoss, tr("Validation loss"), tr("loss"));
+  m_plots[LearningRate] = makePlot(LearningRate, tr("Learning rate"), tr("lr"));
+  m_plots[Throughput] = makePlot(Throughput, tr("Throughput"), tr("tokens/s"));
+  grid->addWidget(m_plots[TrainLoss], 0, 0, 1, 2);
+  grid->addWidget(m_plots[KdSplit], 1, 0);
+  grid->addWidget(m_plots[ValLoss], 1, 1);
+  grid->addWidget(m_plots[LearningRate], 2, 0);
+  grid->addWidget(m_plots[Throughput], 2, 1);
+  grid->setRowStretch(0, 3);
+  grid->setRowStretch(1, 2);
+  grid->setRowStretch(2, 2);
+  layout->addWidget(m_grid, 1);
+}
+
+QCustomPlot* TrainingCharts::makePlot(Chart chart, const QString& title, const QString& yLabel) {
+  auto* plot = new QCustomPlot(this);
+  plot->setMinimumSize(260, 160);
+  plot->plotLayout()->insertRow(0);
+  auto* heading = new QCPTextElement(plot, title, QFont(font().family(), 10, QFont::Bold));
+  plot->plotLayout()->addElement(0, 0, heading);
+  plot->xAxis->setLabel(tr("step"));
+  plot->yAxis->setLabel(yLabel);
+  plot->legend->setVisible(true);
+  plot->legend->setFont(QFont(font().family(), 8));
+  plot->legend->setBrush(QColor(255, 255, 255, 210));
+  plot->legend->setSelectableParts(QCPLegend::spItems);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot->setNoAntialiasingOnDrag(true);
+  plot->setMouseTracking(true);
+  connect(plot, &QCustomPlot::legendClick, this, [plot](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
+    auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
+    if (!entry) return;
+    auto* graph = entry->plottable();
+    graph->setVisible(!graph->visible());
+    entry->setTextColor(graph->visible() ? Qt::black : QColor(170, 170, 170));
+    plot->replot(QCustomPlot::rpQueuedReplot);
+  });
+  connect(plot, &QCustomPlot::mouseMove, this, [this, plot](QMouseEvent* e) { showTooltip(plot, e); });
+  connect(plot, &QCustomPlot::mousePress, this, [this, chart] { m_userZoomed[chart] = true; });
+  connect(plot, &QCustomPlot::mouseWheel, this, [this, chart] { m_userZoomed[chart] = true; });
+  return plot;
+}
+
+bool TrainingCharts::chartFor(const SeriesKey& key, Chart* chart) const {
+  const QString& m = key.metric;
+  if (m == "train/loss") *chart = TrainLoss;
+  else if ((m == "train/kd_loss" || m == "train/ce_loss") && key.model.endsWith("-kd")) *chart = KdSplit;
+  else if (m == "val/loss") *chart = ValLoss;
+  else if (m == "lr") *chart = LearningRate;
+  else if (m == "tokens_per_s") *chart = Throughput;
+  else return false;
+  return true;
+}
+
+TrainingCharts::GraphState* TrainingCharts::graphFor(const SeriesKey& key) {
+  auto it = m_graphs.find(key);
+  if (it != m_graphs.end()) return &it.value();
+  Chart chart;
+  if (!chartFor(key, &chart)) return nullptr;
+  GraphState state;
+  state.chart = chart;
+  state.graph = m_plots[chart]->addGraph();
+  state.graph->setName(legendName(key, chart));
+  QPen pen = m_palette->pen(key.model);
+  if (chart == KdSplit) pen.setStyle(key.metric == "train/kd_loss" ? Qt::SolidLine : Qt::DotLine);
+  if (!key.run.isEmpty()) pen.setColor(pen.color().lighter(115));
+  state.graph->setPen(pen);
+  state.graph->setAdaptiveSampling(true);
+  return &m_graphs.insert(key, state).value();
+}
+
+void TrainingCharts::feed(const SeriesKey& key, GraphState& state) {
+  const Series* series = m_store.find(key);
+  if (!series) return;
+  const int n = series->values.size();
+  if (state.shown >= n) return;
+  QVector<double> xs, ys;
+  xs.reserve(n - state.shown);
+  ys.reserve(n - state.shown);
+  for (int i = state.shown; i < n; ++i) {
+    const double v = series->values[i];
+    double y = v;
+    if (m_smoothing > 0.0 && std::isfinite(v)) {
+      // The same debiased EMA as debiasedEma(), continued point by point.
+      ++state.finiteCount;
+      state.ema = state.ema * m_smoothing + (1.0 - m_smoothing) * v;
+      y = state.ema / (1.0 - std::pow(m_smoothing, state.finiteCount));
+    }
+    xs.push_back(m_wallTime ? series->wallSeconds[i] : series->steps[i]);
+    ys.push_back(y);
+  }
+  state.graph->addData(xs, ys, true);
+  state.shown = n;
+}
+
+void TrainingCharts::addPoints(const QString& run, const std::vector<MetricPoint>& points) {
+  std::array<bool, ChartCount> dirty{};
+  for (const auto& key : m_store.append(run, points)) {
+    if (auto* state = graphFor(key)) {
+      feed(key, *state);
+      dirty[state->chart] = true;
+    }
+  }
+  for (int c = 0; c < ChartCount; ++c)
+    if (dirty[c]) refreshAxes(static_cast<Chart>(c));
+}
+
+void TrainingCharts::refreshAxes(Chart chart) {
+  auto* plot = m_plots[chart];
+  if (!m_userZoomed[chart]) plot->rescaleAxes(true);
+  plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TrainingCharts::clearRun(const QString& run) {
+  m_store.clearRun(run);
+  for (auto it = m_graphs.begin(); it != m_graphs.end();) {
+    if (it.key().run == run) {
+      m_plots[it->chart]->removeGraph(it->graph);
+      it = m_graphs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (int c = 0; c < ChartCount; ++c) refreshAxes(static_cast<Chart>(c));
+}
+
+void TrainingCharts::rebuildAll() {
+  for (auto it = m_graphs.begin(); it != m_graphs.end(); ++it) {
+    it->graph->data()->clear();
+    it->shown = 0;
+    it->ema = 0.0;
+    it->finiteCount = 0;
+    feed(it.key(), it.value());
+  }
+  for (int c = 0; c < ChartCount; ++c) {
+    m_plots[c]->xAxis->setLabel(m_wallTime ? tr("wall time (s)") : tr("step"));
+    m_userZoomed[c] = false;
+    refreshAxes(static_cast<Chart>(c));
+  }
+}
+
+void TrainingCharts::setSmoothing(double weight) {
+  m_smoothing = std::clamp(weight, 0.0, 0.99);
+  m_smoothingLabel->setText(tr("Smoothing %1").arg(m_smoothing, 0, 'f', 2));
+  if (m_smoothingSlider->value() != static_cast<int>(std::lround(m_smoothing * 100)))
+    m_smoothingSlider->setValue(static_cast<int>(std::lround(m_smoothing * 100)));
+  rebuildAll();
+}
+
+void TrainingCharts::setLogScale(bool on) {
+  m_logScale = on;
+  for (Chart c : {TrainLoss, KdSplit, ValLoss, LearningRate}) {
+    auto* axis = m_plots[c]->yAxis;
+    axis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (on) {
+      axis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    } else {
+      axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    }
+    refreshAxes(c);
+  }
+}
+
+void TrainingCharts::setWallTimeAxis(bool on) {
+  m_wallTime = on;
+  rebuildAll();
+}
+
+void TrainingCharts::resetZoom() {
+  for (int c = 0; c < ChartCount; ++c) {
+    m_userZoomed[c] = false;
+    refreshAxes(static_cast<Chart>(c));
+  }
+}
+
+int TrainingCharts::drawnPoints(Chart chart) const {
+  int n = 0;
+  for (int i = 0; i < m_plots[chart]->graphCount(); ++i) n += m_plots[chart]->graph(i)->data()->size();
+  return n;
+}
+
+void TrainingCharts::showTooltip(QCustomPlot* plot, QMouseEvent* event) {
+  const double x = plot->xAxis->pixelToCoord(event->pos().x());
+  QStringList lines;
+  double shownX = x;
+  for (int i = 0; i < plot->graphCount(); ++i) {
+    auto* graph = plot->graph(i);
+    if (!graph->visible() || graph->data()->isEmpty()) continue;
+    auto it = graph->data()->findBegin(x, false);
+    if (it == graph->data()->constEnd()) it = graph->data()->constEnd() - 1;
+    if (it != graph->data()->constBegin()) {
+      auto before = it - 1;
+      if (std::abs(before->key - x) < std::abs(it->key - x)) it = before;
+    }
+    shownX = it->key;
+    lines << QString("%1: %2").arg(graph->name(), QString::number(it->value, 'g', 5));
+  }
+  if (lines.isEmpty()) return;
+  lines.prepend(QString("%1 %2").arg(m_wallTime ? tr("t =") : tr("step"), QString::number(shownX, 'g', 7)));
+  QToolTip::showText(event->globalPosition().toPoint(), lines.join('\n'), plot);
+}
+
+bool TrainingCharts::exportPng(const QString& path) { return m_grid->grab().save(path, "PNG"); }
+
+bool TrainingCharts::exportPdf(const QString& path) {
+  QPdfWriter writer(path);
+  writer.setPageSize(QPageSize(QPageSize::A4));
+  writer.setPageOrientation(QPageLayout::Landscape);
+  writer.setTitle(tr("Distillation training curves"));
+  QPainter painter;
+  if (!painter.begin(&writer)) return false;
+  const QSize size = m_grid->size();
+  const double scale = std::min(painter.viewport().width() / double(size.width()),
+                                painter.viewport().height() / double(size.height()));
+  painter.scale(scale, scale);
+  m_grid->render(&painter);
+  painter.end();
+  return QFile::exists(path);
+}
+
+bool TrainingCharts::exportCsv(const QString& path) const {
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) return false;
+  return file.write(m_store.toCsv().toUtf8()) >= 0;
+}
+
+}  // namespace distill

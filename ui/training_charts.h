@@ -1,0 +1,81 @@
+#pragma once
+
+#include <QHash>
+#include <QVector>
+#include <QWidget>
+#include <array>
+#include <functional>
+
+#include "model_colors.h"
+#include "series_store.h"
+
+class QCustomPlot;
+class QCPGraph;
+class QCheckBox;
+class QComboBox;
+class QSlider;
+class QLabel;
+
+namespace distill {
+
+/// The live charts: training loss of every model, the distilled students' soft/hard split,
+/// validation loss, learning rate and throughput. Points are appended incrementally (only new
+/// points reach QCustomPlot) and each chart replots at most once per batch, queued.
+class TrainingCharts : public QWidget {
+  Q_OBJECT
+public:
+  enum Chart { TrainLoss, KdSplit, ValLoss, LearningRate, Throughput, ChartCount };
+
+  explicit TrainingCharts(ModelPalette* palette, QWidget* parent = nullptr);
+
+  /// `run` labels overlaid runs; the live run uses an empty label.
+  void addPoints(const QString& run, const std::vector<MetricPoint>& points);
+  void clearRun(const QString& run);
+
+  bool exportPng(const QString& path);
+  bool exportPdf(const QString& path);
+  bool exportCsv(const QString& path) const;
+
+  QCustomPlot* plot(Chart chart) const { return m_plots[chart]; }
+  /// Points currently drawn in a chart (all its graphs).
+  int drawnPoints(Chart chart) const;
+  long long storedPoints() const { return m_store.pointCount(); }
+  const SeriesStore& store() const { return m_store; }
+
+public slots:
+  void setSmoothing(double weight);
+  void setLogScale(bool on);
+  void setWallTimeAxis(bool on);
+  void resetZoom();
+
+private:
+  struct GraphState {
+    QCPGraph* graph = nullptr;
+    Chart chart = TrainLoss;
+    int shown = 0;  // points of the series already in the graph
+    double ema = 0.0;
+    int finiteCount = 0;
+  };
+
+  QCustomPlot* makePlot(Chart chart, const QString& title, const QString& yLabel);
+  bool chartFor(const SeriesKey& key, Chart* chart) const;
+  GraphState* graphFor(const SeriesKey& key);
+  void feed(const SeriesKey& key, GraphState& state);
+  void rebuildAll();
+  void showTooltip(QCustomPlot* plot, QMouseEvent* event);
+  void refreshAxes(Chart chart);
+
+  ModelPalette* m_palette;
+  SeriesStore m_store;
+  QHash<SeriesKey, GraphState> m_graphs;
+  std::array<QCustomPlot*, ChartCount> m_plots{};
+  std::array<bool, ChartCount> m_userZoomed{};
+  double m_smoothing = 0.6;
+  bool m_logScale = false;
+  bool m_wallTime = false;
+  QWidget* m_grid = nullptr;
+  QSlider* m_smoothingSlider = nullptr;
+  QLabel* m_smoothingLabel = nullptr;
+};
+
+}  // namespace distill
