@@ -4,8 +4,35 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QTabWidget>
+#include <QTimer>
 
 #include "main_window.h"
+#include "sample_panel.h"
+
+namespace {
+
+/// `--grab MS:FILE[:TAB]`: after MS milliseconds save the window as FILE, showing tab TAB
+/// (0 curves, 1 samples, 2 runs). Used to keep the screenshots in docs/ current.
+void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool generateSamples) {
+  int last = 0;
+  for (const QString& spec : grabs) {
+    const QStringList parts = spec.split(':');
+    if (parts.size() < 2) continue;
+    const int ms = parts[0].toInt();
+    const QString file = parts[1];
+    const int tab = parts.size() > 2 ? parts[2].toInt() : 0;
+    last = std::max(last, ms);
+    QTimer::singleShot(ms, &window, [&window, file, tab, generateSamples] {
+      window.viewTabs()->setCurrentIndex(tab);
+      if (tab == 1 && generateSamples) window.samplePanel()->generate();
+      QTimer::singleShot(tab == 1 && generateSamples ? 6000 : 300, &window, [&window, file] { window.grab().save(file); });
+    });
+  }
+  if (!grabs.isEmpty()) QTimer::singleShot(last + 8000, &window, &QWidget::close);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -16,7 +43,13 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addPositionalArgument("experiment", "Experiment YAML (default: experiments/shakespeare_char.yaml)");
   QCommandLineOption runs("runs", "Folder for run directories (default: ./runs)", "dir", "runs");
+  QCommandLineOption start("start", "Start the run at once");
+  QCommandLineOption openRun("open-run", "Open a finished run directory (curves, samples)", "dir");
+  QCommandLineOption grab("grab", "Save a PNG of the window: MS:FILE[:TAB] (repeatable); quits after the last", "spec");
   parser.addOption(runs);
+  parser.addOption(start);
+  parser.addOption(openRun);
+  parser.addOption(grab);
   parser.process(app);
 
   distill::MainWindow window(parser.value(runs));
@@ -33,5 +66,8 @@ int main(int argc, char** argv) {
   }
   if (!experiment.isEmpty()) window.openExperiment(experiment);
   window.show();
+  if (parser.isSet(openRun)) window.openRun(parser.value(openRun));
+  if (parser.isSet(start)) QTimer::singleShot(0, &window, &distill::MainWindow::start);
+  scheduleGrabs(window, parser.values(grab), parser.isSet(openRun));
   return app.exec();
 }

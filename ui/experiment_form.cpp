@@ -71,7 +71,7 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   m_dropout = doubleBox(0.0, 0.95, 2, 0.05, tr("Dropout probability during training"), this);
   m_bias = new QCheckBox(tr("biases"), this);
   m_bias->setToolTip(tr("Biases in linear layers and layer norms (transformer)"));
-  m_tie = new QCheckBox(tr("tie embedding and head"), this);
+  m_tie = new QCheckBox(tr("tied head"), this);
   m_tie->setToolTip(tr("Share the token embedding matrix with the output head (transformer)"));
   m_info = new QLabel(this);
   m_info->setStyleSheet("font-weight: bold; color: #245;");
@@ -155,6 +155,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   auto* content = new QWidget(scroll);
   auto* layout = new QVBoxLayout(content);
   scroll->setWidget(content);
@@ -166,6 +167,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_corpus = new QLineEdit(dataBox);
   m_corpus->setToolTip(tr("UTF-8 text file to train on; empty uses the bundled tinyshakespeare"));
   m_corpus->setPlaceholderText(tr("bundled tinyshakespeare.txt"));
+  m_corpus->setMinimumWidth(80);
   auto* browse = new QToolButton(dataBox);
   browse->setText("…");
   browse->setToolTip(tr("Choose a corpus file"));
@@ -307,6 +309,21 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_prompts, &QPlainTextEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_teacher, &ModelSpecEditor::changed, this, &ExperimentForm::emitChanged);
+
+  // Object names are the config keys: tests and problem marks find fields by key.
+  const QList<QPair<QString, QWidget*>> named = {
+      {"data.corpus", m_corpus},           {"data.val_fraction", m_valFraction}, {"data.block_size", m_blockSize},
+      {"teacher.checkpoint", m_teacherCheckpoint}, {"distill.loss", m_loss},   {"distill.temperature", m_temperature},
+      {"distill.alpha", m_alpha},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
+      {"train.batch_size", m_batch},       {"train.lr", m_lr},                   {"train.min_lr", m_minLr},
+      {"train.warmup_steps", m_warmup},    {"train.weight_decay", m_weightDecay}, {"train.grad_clip", m_gradClip},
+      {"train.eval_interval", m_evalInterval}, {"train.eval_batches", m_evalBatches}, {"train.seed", m_seed},
+      {"train.threads", m_threads},        {"generate.prompts", m_prompts},      {"generate.max_new_tokens", m_maxTokens},
+      {"generate.temperature", m_genTemperature}, {"generate.top_k", m_topK},    {"generate.top_p", m_topP},
+      {"generate.seed", m_genSeed}};
+  for (const auto& [key, widget] : named) widget->setObjectName(key);
+  for (const QString key : {"arch", "layers", "heads", "embd", "hidden", "dropout", "bias", "tie_weights"})
+    m_teacher->field(key)->setObjectName("teacher." + key);
 
   setConfig(ExperimentConfig{});
 }
@@ -475,7 +492,7 @@ void ExperimentForm::refreshInfo() {
   }
   const QLocale locale;
   if (m_corpusError.isEmpty()) {
-    m_corpusInfo->setText(tr("%1 bytes · %2 characters · vocabulary %3 · %4 train / %5 validation tokens")
+    m_corpusInfo->setText(tr("%1 bytes · %2 characters · vocabulary %3\n%4 train / %5 validation tokens")
                               .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
                               .arg(m_corpusFacts.vocabSize)
                               .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens)));
@@ -506,15 +523,9 @@ void ExperimentForm::refreshInfo() {
 }
 
 QWidget* ExperimentForm::widgetForKey(const QString& key) const {
-  const QHash<QString, QWidget*> direct = {
-      {"data.corpus", m_corpus},        {"data.val_fraction", m_valFraction}, {"data.block_size", m_blockSize},
-      {"teacher.checkpoint", m_teacherCheckpoint}, {"distill.temperature", m_temperature}, {"distill.alpha", m_alpha},
-      {"train.steps", m_steps},         {"train.batch_size", m_batch},        {"train.lr", m_lr},
-      {"train.min_lr", m_minLr},        {"train.eval_interval", m_evalInterval}, {"generate.top_p", m_topP},
-      {"students", m_students}};
-  if (direct.contains(key)) return direct.value(key);
+  if (key == "students") return m_students;
+  if (auto* w = findChild<QWidget*>(key)) return w;
   const QStringList parts = key.split('.');
-  if (parts.size() == 2 && parts[0] == "teacher") return m_teacher->field(parts[1]);
   if (parts.size() == 3 && parts[0] == "students") {
     QWidget* page = m_students->widget(parts[1].toInt());
     if (!page) return nullptr;

@@ -52,7 +52,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   auto* left = new QTabWidget(this);
   left->addTab(m_form, tr("Experiment"));
   left->addTab(m_yaml, tr("YAML"));
-  left->setMinimumWidth(380);
+  left->setMinimumWidth(430);
 
   auto* right = new QWidget(this);
   auto* rightLayout = new QVBoxLayout(right);
@@ -72,7 +72,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   splitter->addWidget(right);
   splitter->setStretchFactor(0, 0);
   splitter->setStretchFactor(1, 1);
-  splitter->setSizes({420, 1000});
+  splitter->setSizes({440, 1060});
   setCentralWidget(splitter);
 
   m_phase = new QLabel(tr("Idle"), this);
@@ -94,7 +94,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
     setModified(true);
     updateActions();
   });
-  connect(m_yaml->editor(), &QPlainTextEdit::textChanged, this, &MainWindow::updateActions);
+  connect(m_yaml, &YamlPane::problemChanged, this, &MainWindow::updateActions);
 
   connect(m_controller, &RunController::started, this, [this](const QString& dir) {
     m_phase->setText(tr("Running: %1").arg(QDir(dir).dirName()));
@@ -239,6 +239,13 @@ void MainWindow::onFormChanged() {
       statusBar()->showMessage(tr("Setting change sent; it takes effect at the next step"), 5000);
     }
   }
+  updateActions();
+}
+
+void MainWindow::setExperiment(const ExperimentConfig& config) {
+  m_form->setConfig(config);
+  m_yaml->showConfig(config);
+  setModified(true);
   updateActions();
 }
 

@@ -32,6 +32,8 @@ public:
 
   bool openExperiment(const QString& path);
   bool saveExperiment(const QString& path);
+  /// Shows `config` in the form and the YAML pane (an unsaved experiment).
+  void setExperiment(const ExperimentConfig& config);
 
   ExperimentForm* form() const { return m_form; }
   YamlPane* yamlPane() const { return m_yaml; }

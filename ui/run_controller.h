@@ -65,3 +65,7 @@ private:
 };
 
 }  // namespace distill
+
+Q_DECLARE_METATYPE(distill::RunResult)
+Q_DECLARE_METATYPE(distill::ProgressInfo)
+Q_DECLARE_METATYPE(distill::SampleRecord)

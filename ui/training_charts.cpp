@@ -90,7 +90,7 @@ QCustomPlot* TrainingCharts::makePlot(Chart chart, const QString& title, const Q
   plot->plotLayout()->addElement(0, 0, heading);
   plot->xAxis->setLabel(tr("step"));
   plot->yAxis->setLabel(yLabel);
-  plot->legend->setVisible(true);
+  plot->legend->setVisible(false);  // shown once the chart has curves
   plot->legend->setFont(QFont(font().family(), 8));
   plot->legend->setBrush(QColor(255, 255, 255, 210));
   plot->legend->setSelectableParts(QCPLegend::spItems);
@@ -137,6 +137,7 @@ TrainingCharts::GraphState* TrainingCharts::graphFor(const SeriesKey& key) {
   if (!key.run.isEmpty()) pen.setColor(pen.color().lighter(115));
   state.graph->setPen(pen);
   state.graph->setAdaptiveSampling(true);
+  if (chart == ValLoss) state.graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
   return &m_graphs.insert(key, state).value();
 }
 
@@ -145,13 +146,15 @@ void TrainingCharts::feed(const SeriesKey& key, GraphState& state) {
   if (!series) return;
   const int n = series->values.size();
   if (state.shown >= n) return;
+  // Only per-step training curves are smoothed: validation points are few and already averages.
+  const bool smoothed = m_smoothing > 0.0 && state.chart != ValLoss && state.chart != LearningRate;
   QVector<double> xs, ys;
   xs.reserve(n - state.shown);
   ys.reserve(n - state.shown);
   for (int i = state.shown; i < n; ++i) {
     const double v = series->values[i];
     double y = v;
-    if (m_smoothing > 0.0 && std::isfinite(v)) {
+    if (smoothed && std::isfinite(v)) {
       // The same debiased EMA as debiasedEma(), continued point by point.
       ++state.finiteCount;
       state.ema = state.ema * m_smoothing + (1.0 - m_smoothing) * v;
@@ -178,6 +181,7 @@ void TrainingCharts::addPoints(const QString& run, const std::vector<MetricPoint
 
 void TrainingCharts::refreshAxes(Chart chart) {
   auto* plot = m_plots[chart];
+  plot->legend->setVisible(plot->graphCount() > 0);
   if (!m_userZoomed[chart]) plot->rescaleAxes(true);
   plot->replot(QCustomPlot::rpQueuedReplot);
 }

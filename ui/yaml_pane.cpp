@@ -55,6 +55,7 @@ void YamlPane::parseNow() {
     markLine(p.line);
     m_status->setText(p.line > 0 ? tr("Line %1, column %2: %3").arg(p.line).arg(p.column).arg(m_problem) : m_problem);
     m_status->setStyleSheet("color: #b22;");
+    emit problemChanged();
     return;
   }
   m_problem.clear();
@@ -63,6 +64,7 @@ void YamlPane::parseNow() {
   m_status->setText(tr("Valid: the form shows these values"));
   m_status->setStyleSheet("color: #2a6;");
   emit configEdited(result.config);
+  emit problemChanged();
 }
 
 void YamlPane::markLine(int line) {

@@ -32,6 +32,8 @@ public:
 
 signals:
   void configEdited(const distill::ExperimentConfig& config);
+  /// The text became valid or invalid (see problem()).
+  void problemChanged();
 
 private:
   void markLine(int line);

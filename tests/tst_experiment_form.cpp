@@ -1,0 +1,91 @@
+// The experiment form: YAML sync both ways, inline problems, Start blocked while invalid.
+#include <QtTest>
+#include <QtWidgets>
+
+#include "experiment_form.h"
+#include "main_window.h"
+#include "yaml_pane.h"
+
+using namespace distill;
+
+class TestExperimentForm : public QObject {
+  Q_OBJECT
+private slots:
+  void formRoundTripsAConfig() {
+    ExperimentForm form;
+    auto config = parseExperiment(
+        "students: [{name: a, arch: lstm, embd: 12, hidden: 20}, {name: b, layers: 3, heads: 2, embd: 10}]\n"
+        "distill: {temperature: 3.5, alpha: 0.2}\ntrain: {steps: 77, lr: 0.002}\ngenerate: {prompts: [\"X:\\n\", \"Y\"]}\n",
+        ".").config;
+    form.setConfig(config);
+    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())), QString::fromStdString(experimentToYaml(config)));
+  }
+
+  void formEditsReachTheYamlPane() {
+    MainWindow window(QDir::tempPath() + "/distill-ui-runs");
+    window.openExperiment(DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml");
+    window.form()->findChild<QSpinBox*>("train.steps")->setValue(1234);
+    QVERIFY(window.yamlPane()->text().contains("steps: 1234"));
+  }
+
+  void yamlEditsReachTheForm() {
+    MainWindow window(QDir::tempPath() + "/distill-ui-runs");
+    window.openExperiment(DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml");
+    QString text = window.yamlPane()->text();
+    text.replace("temperature: 2", "temperature: 4.5");
+    window.yamlPane()->setText(QString());  // force a change event path
+    window.yamlPane()->editor()->setPlainText(text);
+    window.yamlPane()->parseNow();
+    QCOMPARE(window.form()->config().distill.temperature, 4.5);
+    QVERIFY(window.yamlPane()->problem().isEmpty());
+  }
+
+  void yamlErrorPointsAtItsLineAndBlocksStart() {
+    MainWindow window(QDir::tempPath() + "/distill-ui-runs");
+    window.openExperiment(DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml");
+    QVERIFY(window.startAction()->isEnabled());
+    window.yamlPane()->editor()->setPlainText("train:\n  steps: 10\n  bogus: 1\n");
+    window.yamlPane()->parseNow();
+    QCOMPARE(window.yamlPane()->problemLine(), 3);
+    QVERIFY(window.yamlPane()->problem().contains("train.bogus"));
+    QVERIFY(!window.startAction()->isEnabled());
+  }
+
+  void invalidValuesShowInlineAndBlockStart() {
+    MainWindow window(QDir::tempPath() + "/distill-ui-runs");
+    window.openExperiment(DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml");
+    QVERIFY(window.startAction()->isEnabled());
+    // 4 heads cannot split a width of 130.
+    auto* width = window.form()->findChild<QSpinBox*>("teacher.embd");
+    QVERIFY(width);
+    width->setValue(130);
+    QVERIFY(!window.form()->problems().isEmpty());
+    QVERIFY(window.form()->problems().join(' ').contains("teacher.heads: must divide embd"));
+    QVERIFY(!window.startAction()->isEnabled());
+    width->setValue(128);
+    QVERIFY(window.form()->problems().isEmpty());
+    QVERIFY(window.startAction()->isEnabled());
+  }
+
+  void studentsCanBeAddedDuplicatedRemoved() {
+    ExperimentForm form;
+    form.setConfig(parseExperiment("students: [{name: a}]\n", ".").config);
+    QSignalSpy changed(&form, &ExperimentForm::changed);
+    form.duplicateCurrentStudent();
+    form.addStudent();
+    QCOMPARE(form.config().students.size(), size_t(3));
+    QCOMPARE(form.config().students[1].name, std::string("a-copy"));
+    form.removeCurrentStudent();
+    QCOMPARE(form.config().students.size(), size_t(2));
+    QCOMPARE(changed.count(), 3);
+  }
+
+  void noStudentsIsAProblem() {
+    ExperimentForm form;
+    form.setConfig(parseExperiment("students: []\n", ".").config);
+    QVERIFY(form.problems().join(' ').contains("add at least one student"));
+  }
+};
+
+QTEST_MAIN(TestExperimentForm)
+#include "tst_experiment_form.moc"

@@ -1,0 +1,105 @@
+// The window drives a real run: start → live points → pause → resume → stop, and closing mid-run.
+#include <qcustomplot.h>
+
+#include <QtTest>
+#include <QtWidgets>
+
+#include "experiment_form.h"
+#include "main_window.h"
+#include "run_controller.h"
+#include "training_charts.h"
+#include "ui_test_support.h"
+
+using namespace distill;
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+private slots:
+  void initTestCase() {
+    qRegisterMetaType<distill::RunResult>();
+  }
+
+  void startPauseResumeStop() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(1000000));
+    QVERIFY(window.startAction()->isEnabled());
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    QSignalSpy batches(window.controller(), &RunController::metricsBatch);
+
+    window.start();
+    QVERIFY(window.controller()->isRunning());
+    QVERIFY(!window.startAction()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > 20, 20000);
+
+    window.togglePause();
+    QVERIFY(window.controller()->isPaused());
+    QCOMPARE(window.pauseAction()->text(), QString("Resume"));
+    QTest::qWait(300);  // the step in flight lands
+    const int pausedPoints = window.charts()->drawnPoints(TrainingCharts::TrainLoss);
+    QTest::qWait(400);
+    QCOMPARE(window.charts()->drawnPoints(TrainingCharts::TrainLoss), pausedPoints);
+
+    window.togglePause();
+    QVERIFY(!window.controller()->isPaused());
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > pausedPoints, 20000);
+
+    window.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QVERIFY(!window.controller()->isRunning());  // the worker thread was joined
+    QVERIFY(window.startAction()->isEnabled());
+    const auto result = finished.front().front().value<RunResult>();
+    QVERIFY(result.status == RunResult::Status::Cancelled);
+    QVERIFY(QFile::exists(QString::fromStdString(result.runDir) + "/checkpoints/teacher.pt"));
+    // Metrics arrive batched by the drain timer, not one signal per value.
+    QVERIFY(batches.count() < window.charts()->storedPoints() / 2);
+  }
+
+  void liveSettingsAreRecordedInTheRun() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(1000000));
+    window.start();
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > 5, 20000);
+    auto* lr = window.form()->findChild<QDoubleSpinBox*>("train.lr");
+    QVERIFY(lr->isEnabled());
+    QVERIFY(!window.form()->findChild<QSpinBox*>("train.batch_size")->isEnabled());
+    lr->setValue(0.0005);
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->store().find({"", "settings", "setting/lr"}) != nullptr, 20000);
+    QCOMPARE(window.charts()->store().find({"", "settings", "setting/lr"})->values.front(), 0.0005);
+    window.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.controller()->isRunning(), 30000);
+  }
+
+  void secondStartIsRefused() {
+    QTemporaryDir runs;
+    RunController controller;
+    QString why;
+    QVERIFY(controller.start(tinyUiExperiment(1000000), runs.path(), &why));
+    QVERIFY(!controller.start(tinyUiExperiment(10), runs.path(), &why));
+    QVERIFY(why.contains("already"));
+    controller.shutdown();
+    QVERIFY(!controller.isRunning());
+  }
+
+  void closingMidRunStopsTheWorkerCleanly() {
+    QTemporaryDir runs;
+    auto* window = new MainWindow(runs.path());
+    window->setExperiment(tinyUiExperiment(1000000));
+    window->show();
+    window->start();
+    QTRY_VERIFY_WITH_TIMEOUT(window->charts()->drawnPoints(TrainingCharts::TrainLoss) > 5, 20000);
+    QVERIFY(window->close());
+    QVERIFY(!window->controller()->isRunning());
+    delete window;
+    // The stopped run left its checkpoints and a summary saying so.
+    const auto dirs = QDir(runs.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    QCOMPARE(dirs.size(), 1);
+    QFile summary(runs.filePath(dirs.front() + "/summary.json"));
+    QVERIFY(summary.open(QIODevice::ReadOnly));
+    QVERIFY(summary.readAll().contains("\"cancelled\""));
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_main_window.moc"

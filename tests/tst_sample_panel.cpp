@@ -1,0 +1,72 @@
+// Sample comparison: every model of a run generates into its own pane, with the teacher's view.
+#include <QtTest>
+#include <QtWidgets>
+
+#include "distill/experiment.h"
+#include "sample_panel.h"
+#include "token_view.h"
+#include "ui_test_support.h"
+
+using namespace distill;
+
+class TestSamplePanel : public QObject {
+  Q_OBJECT
+private slots:
+  void initTestCase() {
+    QVERIFY(m_dir.isValid());
+    RunObserver quiet;
+    RunControl control;
+    RunOptions options;
+    options.outDir = m_dir.filePath("run").toStdString();
+    const auto result = runExperiment(tinyUiExperiment(30), options, quiet, control);
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+  }
+
+  void generationFillsEveryPane() {
+    ModelPalette palette;
+    SamplePanel panel(&palette);
+    panel.setRunDirectory(m_dir.filePath("run"));
+    QSignalSpy done(&panel, &SamplePanel::generationFinished);
+    panel.generate();
+    QVERIFY(panel.isGenerating());
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 60000);
+    const QStringList expected = {"rnn-kd", "rnn-scratch", "teacher", "tf-kd", "tf-scratch"};
+    QStringList shown = panel.shownModels();
+    shown.sort();
+    QCOMPARE(shown, expected);
+    for (const auto& model : expected) {
+      auto* view = panel.viewFor(model);
+      QVERIFY2(view->tokenCount() > 0, qPrintable(model));
+      QVERIFY(view->toPlainText().startsWith("ROMEO:"));
+      QVERIFY(view->tooltipFor(0).contains("teacher's top choices"));
+      QVERIFY2(panel.statsFor(model).contains("perplexity under teacher"), qPrintable(panel.statsFor(model)));
+    }
+  }
+
+  void trainingSamplesBrowseByStep() {
+    ModelPalette palette;
+    SamplePanel panel(&palette);
+    panel.setTrainingSamples({{"teacher", 10, "A", "xyz"}, {"teacher", 20, "A", "later"}});
+    auto* text = panel.findChild<QPlainTextEdit*>();
+    QVERIFY(text->toPlainText().contains("later"));  // the newest step is shown
+    auto* step = panel.findChildren<QComboBox*>().front();
+    step->setCurrentText("10");
+    QVERIFY(text->toPlainText().contains("xyz"));
+  }
+
+  void commonSubsequenceMarksDifferences() {
+    auto tokens = [](const std::string& s) {
+      std::vector<TokenScore> out;
+      for (char c : s) out.push_back({std::string(1, c), 0.0, {}});
+      return out;
+    };
+    const auto differs = tokensOutsideCommonSubsequence(tokens("abXc"), tokens("abc"));
+    QCOMPARE(differs, (QVector<bool>{false, false, true, false}));
+  }
+
+private:
+  QTemporaryDir m_dir;
+};
+
+QTEST_MAIN(TestSamplePanel)
+#include "tst_sample_panel.moc"
