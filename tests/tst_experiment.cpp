@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "distill/experiment.h"
+#include "distill/run_reader.h"
 
 using namespace distill;
 
@@ -98,6 +99,14 @@ private slots:
       QVERIFY(j.contains("model") && j.contains("step") && j.contains("wall_s") && j.contains("name") && j.contains("value"));
     }
     QVERIFY(lines > 100);
+
+    // The run reads back as the GUI's runs panel sees it.
+    const auto runs = listRuns(dir.path().toStdString());
+    QCOMPARE(runs.size(), size_t(1));
+    QCOMPARE(runs.front().status, std::string("completed"));
+    QCOMPARE(runs.front().models.size(), size_t(5));
+    QCOMPARE(static_cast<int>(readMetrics(runs.front().dir).size()), lines);
+    QVERIFY(!readSamples(runs.front().dir).empty());
     QVERIFY(QFile::exists(dir.filePath("run/config.yaml")));
     QVERIFY(QFileInfo(dir.filePath("run/samples.jsonl")).size() > 0);
 

@@ -75,6 +75,7 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   m_tie->setToolTip(tr("Share the token embedding matrix with the output head (transformer)"));
   m_info = new QLabel(this);
   m_info->setStyleSheet("font-weight: bold; color: #245;");
+  m_info->setWordWrap(true);
   form->addRow(tr("Architecture"), m_arch);
   form->addRow(tr("Layers"), m_layers);
   form->addRow(tr("Heads"), m_heads);

@@ -373,10 +373,16 @@ void MainWindow::onFinished(const RunResult& result) {
 }
 
 void MainWindow::openRun(const QString& dir) {
-  // Opened runs replace the other saved runs on the charts; the live run (if any) stays.
+  // An opened run replaces what the charts show; while a run is live it stays and the opened one
+  // is overlaid under its folder name instead.
   for (const auto& key : m_charts->store().keys())
     if (!key.run.isEmpty()) m_charts->clearRun(key.run);
-  overlayRun(dir);
+  if (m_controller->isRunning()) {
+    overlayRun(dir);
+  } else {
+    m_charts->clearRun(QString());
+    m_charts->addPoints(QString(), readMetrics(dir.toStdString()));
+  }
   m_samples->setRunDirectory(dir);
   m_samples->setTrainingSamples(readSamples(dir.toStdString()));
   m_viewTabs->setCurrentWidget(m_charts);

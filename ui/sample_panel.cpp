@@ -162,6 +162,7 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   splitter->addWidget(training);
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 1);
+  splitter->setSizes({640, 180});
   layout->addWidget(splitter, 1);
 }
 

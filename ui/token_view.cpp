@@ -8,9 +8,11 @@ namespace distill {
 
 namespace {
 
-QString shade(double probability) {
-  // 0 → red, 1 → green, through yellow; translucent so the text stays readable.
-  const int hue = static_cast<int>(std::clamp(probability, 0.0, 1.0) * 120.0);
+QString shade(double logProb) {
+  // On a log scale: p ≥ 1 green, p = e^-2.5 ≈ 0.08 yellow, p ≤ e^-5 ≈ 0.007 red. Character models
+  // rarely give any token much more than 0.5, so a linear scale would paint everything red.
+  const double agreement = std::clamp(1.0 + logProb / 5.0, 0.0, 1.0);
+  const int hue = static_cast<int>(agreement * 120.0);
   const QColor c = QColor::fromHsv(hue, 170, 245, 150);
   return QString("rgba(%1,%2,%3,%4)").arg(c.red()).arg(c.green()).arg(c.blue()).arg(c.alphaF(), 0, 'f', 2);
 }
@@ -41,7 +43,7 @@ void TokenView::setTokens(const QString& prompt, const std::vector<TokenScore>& 
       html += "<span style='color:#bbb'>" + text + "</span>";
       continue;
     }
-    html += QString("<a href='t:%1' style='background-color:%2'>%3</a>").arg(i).arg(shade(std::exp(tokens[i].logProb)), text);
+    html += QString("<a href='t:%1' style='background-color:%2'>%3</a>").arg(i).arg(shade(tokens[i].logProb), text);
   }
   setHtml("<div style='white-space: pre-wrap'>" + html + "</div>");
 }

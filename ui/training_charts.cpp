@@ -91,25 +91,37 @@ QCustomPlot* TrainingCharts::makePlot(Chart chart, const QString& title, const Q
   plot->xAxis->setLabel(tr("step"));
   plot->yAxis->setLabel(yLabel);
   plot->legend->setVisible(false);  // shown once the chart has curves
-  plot->legend->setFont(QFont(font().family(), 8));
+  plot->legend->setFont(QFont(font().family(), chart == TrainLoss ? 8 : 7));
+  plot->legend->setRowSpacing(0);
   plot->legend->setBrush(QColor(255, 255, 255, 210));
   plot->legend->setSelectableParts(QCPLegend::spItems);
   plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot->setNoAntialiasingOnDrag(true);
   plot->setMouseTracking(true);
-  connect(plot, &QCustomPlot::legendClick, this, [plot](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
+  connect(plot, &QCustomPlot::legendClick, this, [this, chart](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
     auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
-    if (!entry) return;
-    auto* graph = entry->plottable();
-    graph->setVisible(!graph->visible());
-    entry->setTextColor(graph->visible() ? Qt::black : QColor(170, 170, 170));
-    plot->replot(QCustomPlot::rpQueuedReplot);
+    if (auto* graph = entry ? qobject_cast<QCPGraph*>(entry->plottable()) : nullptr) toggleFromLegend(chart, graph);
   });
   connect(plot, &QCustomPlot::mouseMove, this, [this, plot](QMouseEvent* e) { showTooltip(plot, e); });
   connect(plot, &QCustomPlot::mousePress, this, [this, chart] { m_userZoomed[chart] = true; });
   connect(plot, &QCustomPlot::mouseWheel, this, [this, chart] { m_userZoomed[chart] = true; });
   return plot;
+}
+
+void TrainingCharts::toggleFromLegend(Chart chart, QCPGraph* graph) {
+  const bool visible = !graph->visible();
+  SeriesKey clicked;
+  for (auto it = m_graphs.cbegin(); it != m_graphs.cend(); ++it)
+    if (it->graph == graph) clicked = it.key();
+  for (auto it = m_graphs.begin(); it != m_graphs.end(); ++it) {
+    const bool sameModel = it.key().run == clicked.run && it.key().model == clicked.model;
+    if (it->graph != graph && !(chart == TrainLoss && sameModel)) continue;
+    it->graph->setVisible(visible);
+    auto* plot = m_plots[it->chart];
+    if (auto* item = plot->legend->itemWithPlottable(it->graph)) item->setTextColor(visible ? Qt::black : QColor(170, 170, 170));
+    plot->replot(QCustomPlot::rpQueuedReplot);
+  }
 }
 
 bool TrainingCharts::chartFor(const SeriesKey& key, Chart* chart) const {
@@ -181,7 +193,7 @@ void TrainingCharts::addPoints(const QString& run, const std::vector<MetricPoint
 
 void TrainingCharts::refreshAxes(Chart chart) {
   auto* plot = m_plots[chart];
-  plot->legend->setVisible(plot->graphCount() > 0);
+  plot->legend->setVisible(plot->graphCount() > 0 && (chart == TrainLoss || chart == KdSplit));
   if (!m_userZoomed[chart]) plot->rescaleAxes(true);
   plot->replot(QCustomPlot::rpQueuedReplot);
 }

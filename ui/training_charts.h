@@ -64,6 +64,8 @@ private:
   void rebuildAll();
   void showTooltip(QCustomPlot* plot, QMouseEvent* event);
   void refreshAxes(Chart chart);
+  /// Legend click: on the main chart a model's curves hide in every chart; elsewhere one curve.
+  void toggleFromLegend(Chart chart, QCPGraph* graph);
 
   ModelPalette* m_palette;
   SeriesStore m_store;

@@ -64,7 +64,8 @@ RunRecord readRunSummary(const std::string& dir) {
   if (j.is_discarded()) throw EngineError("summary.json is not valid JSON in " + dir);
   run.experiment = j.value("experiment", run.experiment);
   run.status = j.value("status", std::string("unknown"));
-  for (const auto& [name, m] : j.value("models", nlohmann::json::object()).items()) {
+  const auto models = j.value("models", nlohmann::json::object());
+  for (const auto& [name, m] : models.items()) {
     ModelSummary s;
     s.name = name;
     s.role = m.value("role", std::string());
@@ -78,6 +79,9 @@ RunRecord readRunSummary(const std::string& dir) {
     s.genTokensPerSecond = numberOr(m, "gen_tokens_per_s", NAN);
     run.models.push_back(s);
   }
+  // The teacher first, then each student's distilled model beside its scratch twin.
+  std::stable_sort(run.models.begin(), run.models.end(),
+                   [](const ModelSummary& a, const ModelSummary& b) { return (a.role == "teacher") > (b.role == "teacher"); });
   return run;
 }
 
