@@ -9,6 +9,7 @@
 
 #include "main_window.h"
 #include "sample_panel.h"
+#include "training_charts.h"
 
 namespace {
 
@@ -26,7 +27,10 @@ void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool g
     QTimer::singleShot(ms, &window, [&window, file, tab, generateSamples] {
       window.viewTabs()->setCurrentIndex(tab);
       if (tab == 1 && generateSamples) window.samplePanel()->generate();
-      QTimer::singleShot(tab == 1 && generateSamples ? 6000 : 300, &window, [&window, file] { window.grab().save(file); });
+      QTimer::singleShot(tab == 1 && generateSamples ? 6000 : 300, &window, [&window, file] {
+        window.charts()->flushReplots();
+        window.grab().save(file);
+      });
     });
   }
   if (!grabs.isEmpty()) QTimer::singleShot(last + 8000, &window, &QWidget::close);

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <QElapsedTimer>
 #include <QHash>
+#include <QTimer>
 #include <QVector>
 #include <QWidget>
 #include <array>
@@ -32,6 +34,8 @@ public:
   void addPoints(const QString& run, const std::vector<MetricPoint>& points);
   void clearRun(const QString& run);
 
+  /// Draws every chart now (before a grab or export).
+  void flushReplots();
   bool exportPng(const QString& path);
   bool exportPdf(const QString& path);
   bool exportCsv(const QString& path) const;
@@ -64,6 +68,8 @@ private:
   void rebuildAll();
   void showTooltip(QCustomPlot* plot, QMouseEvent* event);
   void refreshAxes(Chart chart);
+  void scheduleReplot(Chart chart);
+  void replotDirty();
   /// Legend click: on the main chart a model's curves hide in every chart; elsewhere one curve.
   void toggleFromLegend(Chart chart, QCPGraph* graph);
 
@@ -72,6 +78,19 @@ private:
   QHash<SeriesKey, GraphState> m_graphs;
   std::array<QCustomPlot*, ChartCount> m_plots{};
   std::array<bool, ChartCount> m_userZoomed{};
+  // Data bounds kept as points arrive: QCustomPlot's rescaleAxes() would scan every point.
+  struct Bounds {
+    double xMin = 0, xMax = 0, yMin = 0, yMax = 0, yMinPositive = 0;
+    bool empty = true;
+    void add(double x, double y);
+  };
+  std::array<Bounds, ChartCount> m_bounds{};
+  // Replots are coalesced and spaced so drawing never takes more than about a fifth of the GUI
+  // thread, however many points the charts hold.
+  std::array<bool, ChartCount> m_dirty{};
+  QTimer m_replotTimer;
+  double m_lastReplotMs = 0.0;
+  static constexpr int kAntialiasLimit = 50000;
   double m_smoothing = 0.6;
   bool m_logScale = false;
   bool m_wallTime = false;
