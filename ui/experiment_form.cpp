@@ -262,6 +262,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_warmup = intBox(0, 1000000, tr("Linear warmup steps"), trainBox);
   m_weightDecay = doubleBox(0.0, 10.0, 3, 0.01, tr("AdamW weight decay on weight matrices"), trainBox);
   m_gradClip = doubleBox(0.0, 1000.0, 2, 0.1, tr("Clip the global gradient norm; 0 disables"), trainBox);
+  m_beta1 = doubleBox(0.0, 0.9999, 4, 0.01, tr("AdamW beta1: decay of the gradient average"), trainBox);
+  m_beta2 = doubleBox(0.0, 0.9999, 4, 0.001, tr("AdamW beta2: decay of the squared-gradient average"), trainBox);
+  m_logInterval = intBox(1, 1000000, tr("Steps between training-metric points in metrics.jsonl and the charts"), trainBox);
   m_evalInterval = intBox(1, 1000000, tr("Steps between validation passes and samples (can change while running)"), trainBox);
   m_evalBatches = intBox(1, 10000, tr("Validation batches averaged per evaluation"), trainBox);
   m_seed = intBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
@@ -275,6 +278,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   train->addRow(tr("Warmup steps"), m_warmup);
   train->addRow(tr("Weight decay"), m_weightDecay);
   train->addRow(tr("Gradient clip"), m_gradClip);
+  train->addRow(tr("Adam beta1"), m_beta1);
+  train->addRow(tr("Adam beta2"), m_beta2);
+  train->addRow(tr("Log interval"), m_logInterval);
   train->addRow(tr("Eval interval"), m_evalInterval);
   train->addRow(tr("Eval batches"), m_evalBatches);
   train->addRow(tr("Seed"), m_seed);
@@ -303,10 +309,11 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   layout->addStretch(1);
 
   for (auto* edit : {m_corpus, m_teacherCheckpoint}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed,
+  for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval,
                     m_threads, m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_lr, m_minLr, m_weightDecay, m_gradClip, m_genTemperature, m_topP})
+  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
+                    m_genTemperature, m_topP})
     connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_prompts, &QPlainTextEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_teacher, &ModelSpecEditor::changed, this, &ExperimentForm::emitChanged);
@@ -318,6 +325,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
       {"distill.alpha", m_alpha},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
       {"train.batch_size", m_batch},       {"train.lr", m_lr},                   {"train.min_lr", m_minLr},
       {"train.warmup_steps", m_warmup},    {"train.weight_decay", m_weightDecay}, {"train.grad_clip", m_gradClip},
+      {"train.beta1", m_beta1},            {"train.beta2", m_beta2},             {"train.log_interval", m_logInterval},
       {"train.eval_interval", m_evalInterval}, {"train.eval_batches", m_evalBatches}, {"train.seed", m_seed},
       {"train.threads", m_threads},        {"generate.prompts", m_prompts},      {"generate.max_new_tokens", m_maxTokens},
       {"generate.temperature", m_genTemperature}, {"generate.top_k", m_topK},    {"generate.top_p", m_topP},
@@ -399,7 +407,6 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_temperature->setValue(c.distill.temperature);
   m_alpha->setValue(c.distill.alpha);
   const auto& t = c.train;
-  m_hiddenTrain = t;
   m_steps->setValue(t.steps);
   m_studentSteps->setValue(t.student_steps);
   m_batch->setValue(t.batch_size);
@@ -408,6 +415,9 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_warmup->setValue(t.warmup_steps);
   m_weightDecay->setValue(t.weight_decay);
   m_gradClip->setValue(t.grad_clip);
+  m_beta1->setValue(t.beta1);
+  m_beta2->setValue(t.beta2);
+  m_logInterval->setValue(t.log_interval);
   m_evalInterval->setValue(t.eval_interval);
   m_evalBatches->setValue(t.eval_batches);
   m_seed->setValue(t.seed);
@@ -444,7 +454,6 @@ ExperimentConfig ExperimentForm::config() const {
   c.distill.temperature = m_temperature->value();
   c.distill.alpha = m_alpha->value();
   auto& t = c.train;
-  t = m_hiddenTrain;
   t.steps = m_steps->value();
   t.student_steps = m_studentSteps->value();
   t.batch_size = m_batch->value();
@@ -453,6 +462,9 @@ ExperimentConfig ExperimentForm::config() const {
   t.warmup_steps = m_warmup->value();
   t.weight_decay = m_weightDecay->value();
   t.grad_clip = m_gradClip->value();
+  t.beta1 = m_beta1->value();
+  t.beta2 = m_beta2->value();
+  t.log_interval = m_logInterval->value();
   t.eval_interval = m_evalInterval->value();
   t.eval_batches = m_evalBatches->value();
   t.seed = m_seed->value();

@@ -99,6 +99,9 @@ private:
   QSpinBox* m_warmup;
   QDoubleSpinBox* m_weightDecay;
   QDoubleSpinBox* m_gradClip;
+  QDoubleSpinBox* m_beta1;
+  QDoubleSpinBox* m_beta2;
+  QSpinBox* m_logInterval;
   QSpinBox* m_evalInterval;
   QSpinBox* m_evalBatches;
   QSpinBox* m_seed;
@@ -112,7 +115,6 @@ private:
   QLabel* m_problemLabel;
   QStringList m_problems;
   QList<QWidget*> m_marked;
-  TrainConfig m_hiddenTrain;  // keys without a widget (betas, log interval) pass through
   // Corpus facts are read once per (path, split) and cached: the form redraws on every keystroke.
   QString m_corpusKey;
   CorpusInfo m_corpusFacts;

@@ -12,6 +12,7 @@
 #include "model_factory.h"
 #include "run_store.h"
 #include "sampling.h"
+#include "threads.h"
 #include "trainer.h"
 
 namespace distill {
@@ -52,8 +53,9 @@ struct TrainedModel {
 /// The run in progress: owns the corpus, models and run store; one per runExperiment call.
 class ExperimentRun {
 public:
-  ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control)
-      : m_config(std::move(config)), m_options(options), m_observer(observer), m_control(control) {}
+  ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control,
+                int threads)
+      : m_config(std::move(config)), m_options(options), m_observer(observer), m_control(control), m_threads(threads) {}
 
   RunResult run();
 
@@ -78,6 +80,7 @@ private:
   RunOptions m_options;
   RunObserver& m_observer;
   RunControl& m_control;
+  int m_threads;
   Clock::time_point m_start = Clock::now();
   std::unique_ptr<RunStore> m_store;
   Corpus m_corpus;
@@ -256,13 +259,34 @@ bool ExperimentRun::trainStudents() {
     std::vector<MetricPoint> latest;
     std::vector<MetricPoint> logged;
     const bool log = step % t.log_interval == 0 || step == total;
-    for (auto& m : m_students) {
-      const bool distilled = m.role == "distilled";
-      StepLosses losses;
+    auto stepModel = [&](size_t i) {
+      auto& m = m_students[i];
+      return m.role == "distilled" ? m.trainer->step(batch, &teacherLogits, &m_config.distill) : m.trainer->step(batch);
+    };
+    // The students are independent given the batch and the teacher's logits: they step side by
+    // side, one thread each, and the step ends when all have (lockstep).
+    std::vector<StepLosses> results(m_students.size());
+    std::vector<std::exception_ptr> failures;
+    {
+      const BlasThreadsScope oneBlasThreadPerStudent(1);  // the teacher's forward above used them all
+      failures = runSideBySide(m_students.size(), m_threads, [&](size_t i) { results[i] = stepModel(i); });
+    }
+    for (size_t i = 0; i < m_students.size(); ++i) {
+      if (!failures[i]) continue;
+      bool first = true;
       const bool stepped = guardedStep(step, [&] {
-        return distilled ? m.trainer->step(batch, &teacherLogits, &m_config.distill) : m.trainer->step(batch);
-      }, losses);
+        if (first) {
+          first = false;
+          std::rethrow_exception(failures[i]);
+        }
+        return stepModel(i);
+      }, results[i]);
       if (!stepped) return false;
+    }
+    for (size_t i = 0; i < m_students.size(); ++i) {
+      auto& m = m_students[i];
+      const bool distilled = m.role == "distilled";
+      const StepLosses& losses = results[i];
       m.steps = step;
       m.meter.add(tokensPerStep, losses.seconds);
       latest.push_back({m.name, step, elapsed(), "train/loss", losses.loss});
@@ -415,8 +439,8 @@ RunResult runExperiment(const ExperimentConfig& config, const RunOptions& option
     result.error = "invalid experiment: " + problems.front().key + ": " + problems.front().message;
     return result;
   }
-  configureThreads(config.train.threads);
-  ExperimentRun run(config, options, observer, control);
+  const int threads = configureThreads(config.train.threads);
+  ExperimentRun run(config, options, observer, control, threads);
   return run.run();
 }
 

@@ -3,30 +3,86 @@
 // the cores. Measured on 2 cores, teacher training (4x128, block 64, batch 12), tokens/s:
 //   BLAS 1 + intra-op 1: 6054   BLAS 1 + intra-op 2: 6097
 //   BLAS 2 + intra-op 1: 7677   BLAS 2 + intra-op 2: 2710 (oversubscribed)
-// Matmuls dominate, so BLAS gets the threads and LibTorch's own ops run on one.
+// Matmuls dominate, so BLAS gets the threads and LibTorch's own ops run on one. Students, being
+// several independent small models, instead train side by side, one thread each (runSideBySide).
+
+#include "threads.h"
 
 #include <dlfcn.h>
 
 #include <ATen/Parallel.h>
 
+#include <atomic>
 #include <thread>
 
 #include "distill/experiment.h"
 
 namespace distill {
 
+namespace {
+
+using SetThreads = void (*)(int);
+using GetThreads = int (*)();
+
+SetThreads openblasSetThreads() {
+  return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+}
+
+GetThreads openblasGetThreads() {
+  return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+}
+
+}  // namespace
+
 int configureThreads(int requested) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = requested > 0 ? requested : cores;
   // OpenBLAS reads OPENBLAS_NUM_THREADS when it loads, before main(); set it through its API.
-  using SetThreads = void (*)(int);
-  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+  if (auto* set = openblasSetThreads()) {
     set(threads);
     if (at::get_num_threads() != 1) at::set_num_threads(1);
   } else if (at::get_num_threads() != threads) {
     at::set_num_threads(threads);  // another BLAS (MKL, CUDA builds): LibTorch drives the threads
   }
   return threads;
+}
+
+BlasThreadsScope::BlasThreadsScope(int threads) {
+  auto* set = openblasSetThreads();
+  auto* get = openblasGetThreads();
+  if (!set || !get) return;
+  m_previous = get();
+  set(threads);
+}
+
+BlasThreadsScope::~BlasThreadsScope() {
+  if (m_previous > 0) openblasSetThreads()(m_previous);
+}
+
+std::vector<std::exception_ptr> runSideBySide(size_t count, int workers, const std::function<void(size_t)>& job) {
+  std::vector<std::exception_ptr> failures(count);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < count; i = next++) {
+      try {
+        job(i);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  const size_t extra = std::min(count, static_cast<size_t>(std::max(1, workers))) - (count > 0 ? 1 : 0);
+  for (size_t w = 0; w < extra; ++w) {
+    helpers.emplace_back([&] {
+      // OpenMP settings are per thread: a new thread would default to one op thread per core.
+      at::set_num_threads(1);
+      work();
+    });
+  }
+  work();
+  for (auto& t : helpers) t.join();
+  return failures;
 }
 
 }  // namespace distill
