@@ -13,8 +13,9 @@
 
 namespace {
 
-/// `--grab MS:FILE[:TAB]`: after MS milliseconds save the window as FILE, showing tab TAB
-/// (0 curves, 1 samples, 2 runs). Used to keep the screenshots in docs/ current.
+/// `--grab MS:FILE[:TAB[:LEFT]]`: after MS milliseconds save the window as FILE, showing tab TAB
+/// on the right (0 curves, 1 samples, 2 runs) and LEFT on the left (0 form, 1 YAML). Used to keep
+/// the screenshots in docs/ current.
 void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool generateSamples) {
   int last = 0;
   for (const QString& spec : grabs) {
@@ -23,9 +24,11 @@ void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool g
     const int ms = parts[0].toInt();
     const QString file = parts[1];
     const int tab = parts.size() > 2 ? parts[2].toInt() : 0;
+    const int left = parts.size() > 3 ? parts[3].toInt() : 0;
     last = std::max(last, ms);
-    QTimer::singleShot(ms, &window, [&window, file, tab, generateSamples] {
+    QTimer::singleShot(ms, &window, [&window, file, tab, left, generateSamples] {
       window.viewTabs()->setCurrentIndex(tab);
+      window.setupTabs()->setCurrentIndex(left);
       if (tab == 1 && generateSamples) window.samplePanel()->generate();
       QTimer::singleShot(tab == 1 && generateSamples ? 6000 : 300, &window, [&window, file] {
         window.charts()->flushReplots();

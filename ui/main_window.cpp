@@ -49,10 +49,10 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   m_samples = new SamplePanel(&m_palette, this);
   m_runs = new RunsPanel(this);
 
-  auto* left = new QTabWidget(this);
-  left->addTab(m_form, tr("Experiment"));
-  left->addTab(m_yaml, tr("YAML"));
-  left->setMinimumWidth(430);
+  m_setupTabs = new QTabWidget(this);
+  m_setupTabs->addTab(m_form, tr("Experiment"));
+  m_setupTabs->addTab(m_yaml, tr("YAML"));
+  m_setupTabs->setMinimumWidth(430);
 
   auto* right = new QWidget(this);
   auto* rightLayout = new QVBoxLayout(right);
@@ -68,7 +68,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   rightLayout->addWidget(m_viewTabs, 1);
 
   auto* splitter = new QSplitter(this);
-  splitter->addWidget(left);
+  splitter->addWidget(m_setupTabs);
   splitter->addWidget(right);
   splitter->setStretchFactor(0, 0);
   splitter->setStretchFactor(1, 1);
@@ -78,7 +78,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   m_phase = new QLabel(tr("Idle"), this);
   m_progress = new QProgressBar(this);
   m_progress->setMinimumWidth(260);
-  m_progress->setFormat("%v / %m");
+  m_progress->setFormat(tr("idle"));
   m_progress->setValue(0);
   m_throughput = new QLabel(this);
   statusBar()->addWidget(m_phase);
@@ -104,6 +104,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   connect(m_controller, &RunController::phaseChanged, this, [this](const QString& phase, int total) {
     m_phase->setText(tr("Phase: %1").arg(phase));
     m_progress->setRange(0, std::max(1, total));
+    m_progress->setFormat("%v / %m");
     m_progress->setValue(0);
   });
   connect(m_controller, &RunController::progress, this, [this](const ProgressInfo& p) {

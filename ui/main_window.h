@@ -42,6 +42,7 @@ public:
   RunsPanel* runsPanel() const { return m_runs; }
   RunController* controller() const { return m_controller; }
   QTabWidget* viewTabs() const { return m_viewTabs; }
+  QTabWidget* setupTabs() const { return m_setupTabs; }
   QAction* startAction() const { return m_start; }
   QAction* pauseAction() const { return m_pause; }
   QAction* stopAction() const { return m_stop; }
@@ -79,6 +80,7 @@ private:
   RunsPanel* m_runs;
   RunController* m_controller;
   QTabWidget* m_viewTabs;
+  QTabWidget* m_setupTabs;
   QLabel* m_banner;
   QAction* m_start = nullptr;
   QAction* m_pause = nullptr;
