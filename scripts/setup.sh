@@ -27,6 +27,7 @@ fi
 
 # ccache can reuse the LibTorch precompiled header only with these sloppiness settings.
 export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CCACHE_BASEDIR="$PWD"  # cache hits across clones in other folders
 JOBS=$(nproc)
 if [ ! -f build/build.ninja ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release

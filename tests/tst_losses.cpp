@@ -71,7 +71,9 @@ private slots:
     const std::vector<std::vector<double>> t = {{0.2, 2.5, 1.0}, {2.0, -0.5, 1.0}};
     auto targets = torch::tensor({1L, 2L}).reshape({1, 2});
     const double T = 2.0, alpha = 0.3;
-    const auto loss = distillationLoss(logits(s), logits(t), targets, T, alpha);
+    DivergenceOptions kl;
+    kl.temperature = T;
+    const auto loss = distillationLoss(logits(s), logits(t), targets, kl, alpha);
     // Hard term by hand: -log softmax(s)[target], averaged.
     auto ce = [](const std::vector<double>& z, int target) {
       double sum = 0.0;

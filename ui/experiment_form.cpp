@@ -241,13 +241,28 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   auto* distillBox = new QGroupBox(tr("Distillation"), content);
   auto* distill = new QFormLayout(distillBox);
   m_loss = new QComboBox(distillBox);
-  m_loss->addItem("kl");
-  m_loss->setToolTip(tr("kl: Hinton's forward KL between temperature-softened teacher and student distributions, × T²"));
+  m_loss->addItems({"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"});
+  m_loss->setToolTip(tr("How the student's next-token distribution is pulled towards the teacher's:\n"
+                        "kl: forward KL(teacher‖student) × T² (Hinton)\n"
+                        "reverse_kl: KL(student‖teacher) × T² (mode seeking)\n"
+                        "jsd: generalised Jensen–Shannon with β (β=0 forward, β=1 reverse KL)\n"
+                        "skew_kl / skew_reverse_kl: KL against a mixture skewed by α (DistiLLM)\n"
+                        "tvd: total variation distance\n"
+                        "mse: mean squared error between the logits"));
   m_temperature = doubleBox(0.05, 100.0, 2, 0.5, tr("Softening temperature T (can change while running)"), distillBox);
   m_alpha = doubleBox(0.0, 1.0, 2, 0.05, tr("Weight of the soft (KD) term; 1 − alpha weighs the hard cross-entropy (can change while running)"), distillBox);
+  m_beta = doubleBox(0.0, 1.0, 2, 0.05, tr("jsd: the teacher's weight in the mixture (0: forward KL, 1: reverse KL)"), distillBox);
+  m_skew = doubleBox(0.0, 0.99, 2, 0.05, tr("skew_kl / skew_reverse_kl: α, the share of the first distribution in the mixture"), distillBox);
   distill->addRow(tr("Loss"), m_loss);
   distill->addRow(tr("Temperature"), m_temperature);
   distill->addRow(tr("Alpha"), m_alpha);
+  distill->addRow(tr("JSD beta"), m_beta);
+  distill->addRow(tr("Skew alpha"), m_skew);
+  connect(m_loss, &QComboBox::currentTextChanged, this, [this](const QString& loss) {
+    m_beta->setEnabled(!m_running && loss == "jsd");
+    m_skew->setEnabled(!m_running && loss.startsWith("skew"));
+    emitChanged();
+  });
   layout->addWidget(distillBox);
 
   // Training
@@ -312,7 +327,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval,
                     m_threads, m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
+  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
                     m_genTemperature, m_topP})
     connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_prompts, &QPlainTextEdit::textChanged, this, &ExperimentForm::emitChanged);
@@ -322,7 +337,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   const QList<QPair<QString, QWidget*>> named = {
       {"data.corpus", m_corpus},           {"data.val_fraction", m_valFraction}, {"data.block_size", m_blockSize},
       {"teacher.checkpoint", m_teacherCheckpoint}, {"distill.loss", m_loss},   {"distill.temperature", m_temperature},
-      {"distill.alpha", m_alpha},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
+      {"distill.alpha", m_alpha}, {"distill.beta", m_beta}, {"distill.skew", m_skew},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
       {"train.batch_size", m_batch},       {"train.lr", m_lr},                   {"train.min_lr", m_minLr},
       {"train.warmup_steps", m_warmup},    {"train.weight_decay", m_weightDecay}, {"train.grad_clip", m_gradClip},
       {"train.beta1", m_beta1},            {"train.beta2", m_beta2},             {"train.log_interval", m_logInterval},
@@ -406,6 +421,10 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_loss->setCurrentText(QString::fromStdString(c.distill.loss));
   m_temperature->setValue(c.distill.temperature);
   m_alpha->setValue(c.distill.alpha);
+  m_beta->setValue(c.distill.beta);
+  m_skew->setValue(c.distill.skew);
+  m_beta->setEnabled(c.distill.loss == "jsd");
+  m_skew->setEnabled(c.distill.loss.rfind("skew", 0) == 0);
   const auto& t = c.train;
   m_steps->setValue(t.steps);
   m_studentSteps->setValue(t.student_steps);
@@ -453,6 +472,8 @@ ExperimentConfig ExperimentForm::config() const {
   c.distill.loss = m_loss->currentText().toStdString();
   c.distill.temperature = m_temperature->value();
   c.distill.alpha = m_alpha->value();
+  c.distill.beta = m_beta->value();
+  c.distill.skew = m_skew->value();
   auto& t = c.train;
   t.steps = m_steps->value();
   t.student_steps = m_studentSteps->value();
@@ -576,6 +597,8 @@ void ExperimentForm::setRunning(bool running) {
       if (!live.contains(w)) w->setEnabled(!running);
     }
   }
+  m_beta->setEnabled(!running && m_loss->currentText() == "jsd");
+  m_skew->setEnabled(!running && m_loss->currentText().startsWith("skew"));
   if (!running) {
     // Restore the per-architecture enabling the loop above overrode.
     m_teacher->setSpec(m_teacher->spec());

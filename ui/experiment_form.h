@@ -91,6 +91,8 @@ private:
   QComboBox* m_loss;
   QDoubleSpinBox* m_temperature;
   QDoubleSpinBox* m_alpha;
+  QDoubleSpinBox* m_beta;
+  QDoubleSpinBox* m_skew;
   QSpinBox* m_steps;
   QSpinBox* m_studentSteps;
   QSpinBox* m_batch;

@@ -66,7 +66,11 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
             "duplicate student name '" + s.name + "'");
     validateModel(p, s.model, prefix);
   }
-  require(p, c.distill.loss == "kl", "distill.loss", "must be 'kl' (got '" + c.distill.loss + "')");
+  const std::set<std::string> losses = {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"};
+  require(p, losses.count(c.distill.loss) > 0, "distill.loss",
+          "must be one of kl, reverse_kl, jsd, skew_kl, skew_reverse_kl, tvd, mse (got '" + c.distill.loss + "')");
+  require(p, c.distill.beta >= 0.0 && c.distill.beta <= 1.0, "distill.beta", "must be in [0, 1]");
+  require(p, c.distill.skew >= 0.0 && c.distill.skew < 1.0, "distill.skew", "must be in [0, 1)");
   require(p, c.distill.temperature > 0.0 && c.distill.temperature <= 100.0,
           "distill.temperature", "must be in (0, 100]");
   require(p, c.distill.alpha >= 0.0 && c.distill.alpha <= 1.0, "distill.alpha",
@@ -144,6 +148,8 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   out << YAML::Key << "loss" << YAML::Value << c.distill.loss;
   out << YAML::Key << "temperature" << YAML::Value << c.distill.temperature;
   out << YAML::Key << "alpha" << YAML::Value << c.distill.alpha;
+  out << YAML::Key << "beta" << YAML::Value << c.distill.beta;
+  out << YAML::Key << "skew" << YAML::Value << c.distill.skew;
   out << YAML::EndMap;
 
   const auto& t = c.train;

@@ -272,10 +272,12 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
 
   const YAML::Node distillNode = root["distill"];
   if (r.isMap(distillNode, "distill")) {
-    r.rejectUnknownKeys(distillNode, "distill", {"loss", "temperature", "alpha"});
+    r.rejectUnknownKeys(distillNode, "distill", {"loss", "temperature", "alpha", "beta", "skew"});
     r.read(distillNode, "loss", "distill", c.distill.loss);
     r.read(distillNode, "temperature", "distill", c.distill.temperature);
     r.read(distillNode, "alpha", "distill", c.distill.alpha);
+    r.read(distillNode, "beta", "distill", c.distill.beta);
+    r.read(distillNode, "skew", "distill", c.distill.skew);
   }
 
   const YAML::Node train = root["train"];

@@ -9,20 +9,18 @@ torch::Tensor crossEntropy(const torch::Tensor& logits, const torch::Tensor& tar
 
 torch::Tensor forwardKl(const torch::Tensor& studentLogits, const torch::Tensor& teacherLogits,
                         double temperature) {
+  DivergenceOptions options;
+  options.temperature = temperature;
   const auto V = studentLogits.size(-1);
-  auto logPs = torch::log_softmax(studentLogits.reshape({-1, V}) / temperature, -1);  // (N, V)
-  auto logPt = torch::log_softmax(teacherLogits.reshape({-1, V}) / temperature, -1);  // (N, V)
-  // sum_v p_t (log p_t - log p_s); xlogy keeps p_t = 0 entries at 0 instead of 0 * -inf = NaN.
-  auto pt = logPt.exp();
-  auto perToken = (torch::xlogy(pt, pt) - pt * logPs).sum(-1);  // (N,)
-  return perToken.mean() * (temperature * temperature);
+  return perTokenDivergence(studentLogits.reshape({-1, V}), teacherLogits.reshape({-1, V}), options).mean();
 }
 
 DistillationLoss distillationLoss(const torch::Tensor& studentLogits,
                                   const torch::Tensor& teacherLogits, const torch::Tensor& targets,
-                                  double temperature, double alpha) {
+                                  const DivergenceOptions& divergence, double alpha) {
   DistillationLoss loss;
-  loss.soft = forwardKl(studentLogits, teacherLogits, temperature);
+  const auto V = studentLogits.size(-1);
+  loss.soft = perTokenDivergence(studentLogits.reshape({-1, V}), teacherLogits.reshape({-1, V}), divergence).mean();
   loss.hard = crossEntropy(studentLogits, targets);
   loss.total = alpha * loss.soft + (1.0 - alpha) * loss.hard;
   return loss;

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "divergences.h"
+
 namespace distill {
 
 /// Mean next-token cross-entropy. logits (B, T, V), targets (B, T).
@@ -14,12 +16,14 @@ torch::Tensor forwardKl(const torch::Tensor& studentLogits, const torch::Tensor&
 
 struct DistillationLoss {
   torch::Tensor total;  ///< alpha * soft + (1 - alpha) * hard
-  torch::Tensor soft;   ///< forwardKl at the temperature (already × T²)
+  torch::Tensor soft;   ///< the divergence, averaged over tokens
   torch::Tensor hard;   ///< cross-entropy with the true next tokens
 };
 
+/// The soft term is `divergence` between the (B, T, V) logits, the hard term cross-entropy with
+/// the (B, T) targets.
 DistillationLoss distillationLoss(const torch::Tensor& studentLogits,
                                   const torch::Tensor& teacherLogits, const torch::Tensor& targets,
-                                  double temperature, double alpha);
+                                  const DivergenceOptions& divergence, double alpha);
 
 }  // namespace distill

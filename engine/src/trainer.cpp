@@ -56,7 +56,12 @@ StepLosses ModelTrainer::step(const Batch& batch, const torch::Tensor* teacherLo
   auto logits = m_model->forward(batch.x);  // (B, T, V)
   torch::Tensor loss;
   if (teacherLogits && distill) {
-    auto terms = distillationLoss(logits, *teacherLogits, batch.y, distill->temperature, distill->alpha);
+    DivergenceOptions divergence;
+    parseDivergence(distill->loss, &divergence.kind);  // validated with the config
+    divergence.temperature = distill->temperature;
+    divergence.beta = distill->beta;
+    divergence.skew = distill->skew;
+    auto terms = distillationLoss(logits, *teacherLogits, batch.y, divergence, distill->alpha);
     loss = terms.total;
     out.soft = terms.soft.item<double>();
     out.hard = terms.hard.item<double>();

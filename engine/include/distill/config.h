@@ -47,9 +47,12 @@ struct StudentConfig {
 };
 
 struct DistillConfig {
+  /// kl | reverse_kl | jsd | skew_kl | skew_reverse_kl | tvd | mse
   std::string loss = "kl";
   double temperature = 2.0;
   double alpha = 0.5;  ///< weight of the soft (KD) term; 1 - alpha weighs hard-label CE
+  double beta = 0.5;   ///< jsd: teacher weight of the mixture (0: forward KL, 1: reverse KL)
+  double skew = 0.1;   ///< skew_kl / skew_reverse_kl: α of the skewed mixture
 };
 
 struct TrainConfig {

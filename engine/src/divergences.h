@@ -1,0 +1,41 @@
+#pragma once
+
+// Distances between the teacher's and the student's next-token distributions, per token.
+// Every function takes logits (N, V) and returns (N,) values; masking and averaging are separate.
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace distill {
+
+enum class Divergence {
+  ForwardKl,      ///< KL(p_t || p_s) × T²  (Hinton)
+  ReverseKl,      ///< KL(p_s || p_t) × T²
+  Jsd,            ///< generalised JSD(β) × T², as GKD: β=0 forward KL, β=1 reverse KL
+  SkewForwardKl,  ///< KL(p_t || α p_t + (1-α) p_s) × T²  (DistiLLM)
+  SkewReverseKl,  ///< KL(p_s || α p_s + (1-α) p_t) × T²  (DistiLLM)
+  Tvd,            ///< ½ Σ |p_t − p_s| on the softened distributions (no T² factor)
+  LogitMse,       ///< mean over the vocabulary of (z_s − z_t)² on raw logits (no temperature)
+};
+
+/// Parses a `distill.loss` name (kl, reverse_kl, jsd, skew_kl, skew_reverse_kl, tvd, mse).
+/// Returns false for an unknown name.
+bool parseDivergence(const std::string& name, Divergence* out);
+
+struct DivergenceOptions {
+  Divergence kind = Divergence::ForwardKl;
+  double temperature = 1.0;
+  double beta = 0.5;  ///< JSD mixture weight of the teacher
+  double skew = 0.1;  ///< α of the skew KLs
+};
+
+/// (N, V) student and teacher logits → (N,) per-token divergence.
+torch::Tensor perTokenDivergence(const torch::Tensor& studentLogits, const torch::Tensor& teacherLogits,
+                                 const DivergenceOptions& options);
+
+/// Mean of (N,) values over the positions where `mask` (N,) is true; 0 when none is (no NaN).
+/// An undefined mask means every position counts.
+torch::Tensor maskedMean(const torch::Tensor& values, const torch::Tensor& mask);
+
+}  // namespace distill
