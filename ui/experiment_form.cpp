@@ -20,27 +20,11 @@
 #include <cmath>
 
 #include "distill/errors.h"
+#include "form_widgets.h"
 
 namespace distill {
 
 namespace {
-
-QSpinBox* intBox(int min, int max, const QString& tip, QWidget* parent) {
-  auto* box = new QSpinBox(parent);
-  box->setRange(min, max);
-  box->setToolTip(tip);
-  box->setAccelerated(true);
-  return box;
-}
-
-QDoubleSpinBox* doubleBox(double min, double max, int decimals, double step, const QString& tip, QWidget* parent) {
-  auto* box = new QDoubleSpinBox(parent);
-  box->setRange(min, max);
-  box->setDecimals(decimals);
-  box->setSingleStep(step);
-  box->setToolTip(tip);
-  return box;
-}
 
 QString human(long long n) {
   if (n >= 1000000) return QString::number(n / 1e6, 'f', 2) + "M";
@@ -63,12 +47,12 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   m_arch = new QComboBox(this);
   m_arch->addItems({"transformer", "lstm", "gru"});
   m_arch->setToolTip(tr("transformer: GPT-style decoder; lstm / gru: recurrent network with an embedding and a linear head"));
-  m_layers = intBox(1, 64, tr("Transformer blocks, or stacked recurrent layers"), this);
-  m_heads = intBox(1, 256, tr("Attention heads per block; must divide the width (transformer only)"), this);
-  m_embd = intBox(1, 8192, tr("Embedding width (transformer: model width)"), this);
-  m_hidden = intBox(0, 16384, tr("Recurrent hidden size; 0 means the same as the embedding width"), this);
+  m_layers = makeIntBox(1, 64, tr("Transformer blocks, or stacked recurrent layers"), this);
+  m_heads = makeIntBox(1, 256, tr("Attention heads per block; must divide the width (transformer only)"), this);
+  m_embd = makeIntBox(1, 8192, tr("Embedding width (transformer: model width)"), this);
+  m_hidden = makeIntBox(0, 16384, tr("Recurrent hidden size; 0 means the same as the embedding width"), this);
   m_hidden->setSpecialValueText(tr("= embd"));
-  m_dropout = doubleBox(0.0, 0.95, 2, 0.05, tr("Dropout probability during training"), this);
+  m_dropout = makeDoubleBox(0.0, 0.95, 2, 0.05, tr("Dropout probability during training"), this);
   m_bias = new QCheckBox(tr("biases"), this);
   m_bias->setToolTip(tr("Biases in linear layers and layer norms (transformer)"));
   m_tie = new QCheckBox(tr("tied head"), this);
@@ -182,8 +166,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_tokenizer = new QComboBox(dataBox);
   m_tokenizer->addItem("char");
   m_tokenizer->setToolTip(tr("char: one token per Unicode character seen in the corpus"));
-  m_valFraction = doubleBox(0.01, 0.5, 3, 0.01, tr("Share of the corpus (its tail) held out for validation"), dataBox);
-  m_blockSize = intBox(2, 65536, tr("Context length in tokens: the training window"), dataBox);
+  m_valFraction = makeDoubleBox(0.01, 0.5, 3, 0.01, tr("Share of the corpus (its tail) held out for validation"), dataBox);
+  m_blockSize = makeIntBox(2, 65536, tr("Context length in tokens: the training window"), dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   data->addRow(tr("Corpus"), corpusRow);
   data->addRow(tr("Tokenizer"), m_tokenizer);
@@ -249,13 +233,46 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
                         "skew_kl / skew_reverse_kl: KL against a mixture skewed by α (DistiLLM)\n"
                         "tvd: total variation distance\n"
                         "mse: mean squared error between the logits"));
-  m_temperature = doubleBox(0.05, 100.0, 2, 0.5, tr("Softening temperature T (can change while running)"), distillBox);
-  m_alpha = doubleBox(0.0, 1.0, 2, 0.05, tr("Weight of the soft (KD) term; 1 − alpha weighs the hard cross-entropy (can change while running)"), distillBox);
-  m_beta = doubleBox(0.0, 1.0, 2, 0.05, tr("jsd: the teacher's weight in the mixture (0: forward KL, 1: reverse KL)"), distillBox);
-  m_skew = doubleBox(0.0, 0.99, 2, 0.05, tr("skew_kl / skew_reverse_kl: α, the share of the first distribution in the mixture"), distillBox);
+  m_temperature = makeDoubleBox(0.05, 100.0, 2, 0.5, tr("Softening temperature T (can change while running)"), distillBox);
+  m_alpha = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("Weight of the soft (KD) term; 1 − alpha weighs the hard cross-entropy (can change while running)"), distillBox);
+  m_beta = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("jsd: the teacher's weight in the mixture (0: forward KL, 1: reverse KL)"), distillBox);
+  m_skew = makeDoubleBox(0.0, 0.99, 2, 0.05, tr("skew_kl / skew_reverse_kl: α, the share of the first distribution in the mixture"), distillBox);
   distill->addRow(tr("Loss"), m_loss);
   distill->addRow(tr("Temperature"), m_temperature);
   distill->addRow(tr("Alpha"), m_alpha);
+  auto scheduleBox = [distillBox](const QString& tip) {
+    auto* box = new QComboBox(distillBox);
+    box->addItems({"constant", "linear", "cosine"});
+    box->setToolTip(tip);
+    return box;
+  };
+  m_temperatureSchedule = scheduleBox(tr("How the temperature moves over the student steps, towards its end value"));
+  m_temperatureEnd = makeDoubleBox(0.05, 100.0, 2, 0.5, tr("Temperature at the last student step (linear or cosine schedule)"), distillBox);
+  m_alphaSchedule = scheduleBox(tr("How alpha moves over the student steps, towards its end value"));
+  m_alphaEnd = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("Alpha at the last student step (linear or cosine schedule)"), distillBox);
+  auto* temperatureRow = new QHBoxLayout;
+  temperatureRow->addWidget(m_temperatureSchedule);
+  temperatureRow->addWidget(new QLabel(tr("to"), distillBox));
+  temperatureRow->addWidget(m_temperatureEnd);
+  auto* alphaRow = new QHBoxLayout;
+  alphaRow->addWidget(m_alphaSchedule);
+  alphaRow->addWidget(new QLabel(tr("to"), distillBox));
+  alphaRow->addWidget(m_alphaEnd);
+  distill->addRow(tr("Temperature schedule"), temperatureRow);
+  distill->addRow(tr("Alpha schedule"), alphaRow);
+  for (auto* combo : {m_temperatureSchedule, m_alphaSchedule})
+    connect(combo, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
+  m_cacheTopK = makeIntBox(0, 65536, tr("Compute the teacher's top-k distribution for every student step once, into a "
+                                          "memory-mapped file, and distill from it (loss kl, constant temperature); 0: off"),
+                           distillBox);
+  m_cacheTopK->setSpecialValueText(tr("off (teacher online)"));
+  m_cachePath = new QLineEdit(distillBox);
+  m_cachePath->setPlaceholderText(tr("build in the run directory"));
+  m_cachePath->setToolTip(tr("Reuse a teacher_logits.cache of an earlier run (when it matches these settings)"));
+  distill->addRow(tr("Logit cache top-k"), m_cacheTopK);
+  distill->addRow(tr("Cache file"), m_cachePath);
+  connect(m_cacheTopK, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
+  connect(m_cachePath, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
   distill->addRow(tr("JSD beta"), m_beta);
   distill->addRow(tr("Skew alpha"), m_skew);
   connect(m_loss, &QComboBox::currentTextChanged, this, [this](const QString& loss) {
@@ -268,22 +285,22 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   // Training
   auto* trainBox = new QGroupBox(tr("Training"), content);
   auto* train = new QFormLayout(trainBox);
-  m_steps = intBox(0, 10000000, tr("Teacher optimiser steps"), trainBox);
-  m_studentSteps = intBox(0, 10000000, tr("Steps for every student and its twin; 0: same as the teacher"), trainBox);
+  m_steps = makeIntBox(0, 10000000, tr("Teacher optimiser steps"), trainBox);
+  m_studentSteps = makeIntBox(0, 10000000, tr("Steps for every student and its twin; 0: same as the teacher"), trainBox);
   m_studentSteps->setSpecialValueText(tr("= teacher steps"));
-  m_batch = intBox(1, 65536, tr("Sequences per step"), trainBox);
-  m_lr = doubleBox(1e-6, 9.99, 6, 1e-4, tr("Peak learning rate of AdamW (can change while running)"), trainBox);
-  m_minLr = doubleBox(0.0, 9.99, 6, 1e-5, tr("Learning rate at the end of the cosine decay"), trainBox);
-  m_warmup = intBox(0, 1000000, tr("Linear warmup steps"), trainBox);
-  m_weightDecay = doubleBox(0.0, 10.0, 3, 0.01, tr("AdamW weight decay on weight matrices"), trainBox);
-  m_gradClip = doubleBox(0.0, 1000.0, 2, 0.1, tr("Clip the global gradient norm; 0 disables"), trainBox);
-  m_beta1 = doubleBox(0.0, 0.9999, 4, 0.01, tr("AdamW beta1: decay of the gradient average"), trainBox);
-  m_beta2 = doubleBox(0.0, 0.9999, 4, 0.001, tr("AdamW beta2: decay of the squared-gradient average"), trainBox);
-  m_logInterval = intBox(1, 1000000, tr("Steps between training-metric points in metrics.jsonl and the charts"), trainBox);
-  m_evalInterval = intBox(1, 1000000, tr("Steps between validation passes and samples (can change while running)"), trainBox);
-  m_evalBatches = intBox(1, 10000, tr("Validation batches averaged per evaluation"), trainBox);
-  m_seed = intBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
-  m_threads = intBox(0, 1024, tr("Compute threads; 0: one per core"), trainBox);
+  m_batch = makeIntBox(1, 65536, tr("Sequences per step"), trainBox);
+  m_lr = makeDoubleBox(1e-6, 9.99, 6, 1e-4, tr("Peak learning rate of AdamW (can change while running)"), trainBox);
+  m_minLr = makeDoubleBox(0.0, 9.99, 6, 1e-5, tr("Learning rate at the end of the cosine decay"), trainBox);
+  m_warmup = makeIntBox(0, 1000000, tr("Linear warmup steps"), trainBox);
+  m_weightDecay = makeDoubleBox(0.0, 10.0, 3, 0.01, tr("AdamW weight decay on weight matrices"), trainBox);
+  m_gradClip = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Clip the global gradient norm; 0 disables"), trainBox);
+  m_beta1 = makeDoubleBox(0.0, 0.9999, 4, 0.01, tr("AdamW beta1: decay of the gradient average"), trainBox);
+  m_beta2 = makeDoubleBox(0.0, 0.9999, 4, 0.001, tr("AdamW beta2: decay of the squared-gradient average"), trainBox);
+  m_logInterval = makeIntBox(1, 1000000, tr("Steps between training-metric points in metrics.jsonl and the charts"), trainBox);
+  m_evalInterval = makeIntBox(1, 1000000, tr("Steps between validation passes and samples (can change while running)"), trainBox);
+  m_evalBatches = makeIntBox(1, 10000, tr("Validation batches averaged per evaluation"), trainBox);
+  m_seed = makeIntBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
+  m_threads = makeIntBox(0, 1024, tr("Compute threads; 0: one per core"), trainBox);
   m_threads->setSpecialValueText(tr("auto"));
   train->addRow(tr("Teacher steps"), m_steps);
   train->addRow(tr("Student steps"), m_studentSteps);
@@ -308,12 +325,12 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_prompts = new QPlainTextEdit(genBox);
   m_prompts->setToolTip(tr("One prompt per line; every model continues each at every evaluation"));
   m_prompts->setMaximumHeight(60);
-  m_maxTokens = intBox(0, 100000, tr("Tokens generated per sample"), genBox);
-  m_genTemperature = doubleBox(0.0, 10.0, 2, 0.1, tr("Sampling temperature; 0 is greedy"), genBox);
-  m_topK = intBox(0, 100000, tr("Sample among the k most likely tokens; 0: off"), genBox);
+  m_maxTokens = makeIntBox(0, 100000, tr("Tokens generated per sample"), genBox);
+  m_genTemperature = makeDoubleBox(0.0, 10.0, 2, 0.1, tr("Sampling temperature; 0 is greedy"), genBox);
+  m_topK = makeIntBox(0, 100000, tr("Sample among the k most likely tokens; 0: off"), genBox);
   m_topK->setSpecialValueText(tr("off"));
-  m_topP = doubleBox(0.01, 1.0, 2, 0.05, tr("Nucleus sampling: smallest set holding this probability mass; 1: off"), genBox);
-  m_genSeed = intBox(0, 2147483647, tr("Sampling seed"), genBox);
+  m_topP = makeDoubleBox(0.01, 1.0, 2, 0.05, tr("Nucleus sampling: smallest set holding this probability mass; 1: off"), genBox);
+  m_genSeed = makeIntBox(0, 2147483647, tr("Sampling seed"), genBox);
   gen->addRow(tr("Prompts"), m_prompts);
   gen->addRow(tr("Max new tokens"), m_maxTokens);
   gen->addRow(tr("Temperature"), m_genTemperature);
@@ -327,7 +344,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval,
                     m_threads, m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
+  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_temperatureEnd, m_alphaEnd, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
                     m_genTemperature, m_topP})
     connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_prompts, &QPlainTextEdit::textChanged, this, &ExperimentForm::emitChanged);
@@ -337,7 +354,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   const QList<QPair<QString, QWidget*>> named = {
       {"data.corpus", m_corpus},           {"data.val_fraction", m_valFraction}, {"data.block_size", m_blockSize},
       {"teacher.checkpoint", m_teacherCheckpoint}, {"distill.loss", m_loss},   {"distill.temperature", m_temperature},
-      {"distill.alpha", m_alpha}, {"distill.beta", m_beta}, {"distill.skew", m_skew},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
+      {"distill.alpha", m_alpha}, {"distill.beta", m_beta}, {"distill.skew", m_skew},
+      {"distill.temperature_schedule", m_temperatureSchedule}, {"distill.temperature_end", m_temperatureEnd},
+      {"distill.alpha_schedule", m_alphaSchedule}, {"distill.alpha_end", m_alphaEnd},
+      {"distill.cache_top_k", m_cacheTopK}, {"distill.cache_path", m_cachePath},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
       {"train.batch_size", m_batch},       {"train.lr", m_lr},                   {"train.min_lr", m_minLr},
       {"train.warmup_steps", m_warmup},    {"train.weight_decay", m_weightDecay}, {"train.grad_clip", m_gradClip},
       {"train.beta1", m_beta1},            {"train.beta2", m_beta2},             {"train.log_interval", m_logInterval},
@@ -423,6 +443,12 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_alpha->setValue(c.distill.alpha);
   m_beta->setValue(c.distill.beta);
   m_skew->setValue(c.distill.skew);
+  m_temperatureSchedule->setCurrentText(QString::fromStdString(c.distill.temperature_schedule));
+  m_temperatureEnd->setValue(c.distill.temperature_end);
+  m_alphaSchedule->setCurrentText(QString::fromStdString(c.distill.alpha_schedule));
+  m_alphaEnd->setValue(c.distill.alpha_end);
+  m_cacheTopK->setValue(c.distill.cache_top_k);
+  m_cachePath->setText(QString::fromStdString(c.distill.cache_path));
   m_beta->setEnabled(c.distill.loss == "jsd");
   m_skew->setEnabled(c.distill.loss.rfind("skew", 0) == 0);
   const auto& t = c.train;
@@ -474,6 +500,12 @@ ExperimentConfig ExperimentForm::config() const {
   c.distill.alpha = m_alpha->value();
   c.distill.beta = m_beta->value();
   c.distill.skew = m_skew->value();
+  c.distill.temperature_schedule = m_temperatureSchedule->currentText().toStdString();
+  c.distill.temperature_end = m_temperatureEnd->value();
+  c.distill.alpha_schedule = m_alphaSchedule->currentText().toStdString();
+  c.distill.alpha_end = m_alphaEnd->value();
+  c.distill.cache_top_k = m_cacheTopK->value();
+  c.distill.cache_path = m_cachePath->text().trimmed().toStdString();
   auto& t = c.train;
   t.steps = m_steps->value();
   t.student_steps = m_studentSteps->value();

@@ -93,6 +93,12 @@ private:
   QDoubleSpinBox* m_alpha;
   QDoubleSpinBox* m_beta;
   QDoubleSpinBox* m_skew;
+  QComboBox* m_temperatureSchedule;
+  QDoubleSpinBox* m_temperatureEnd;
+  QComboBox* m_alphaSchedule;
+  QDoubleSpinBox* m_alphaEnd;
+  QSpinBox* m_cacheTopK;
+  QLineEdit* m_cachePath;
   QSpinBox* m_steps;
   QSpinBox* m_studentSteps;
   QSpinBox* m_batch;

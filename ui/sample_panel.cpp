@@ -19,6 +19,7 @@
 #include <set>
 
 #include "distill/text_metrics.h"
+#include "form_widgets.h"
 #include "token_view.h"
 
 namespace distill {
@@ -78,31 +79,19 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   auto* controls = new QHBoxLayout;
   m_prompt = new QLineEdit("ROMEO:", this);
   m_prompt->setToolTip(tr("Every model continues this text (\\n for a new line)"));
-  m_maxTokens = new QSpinBox(this);
-  m_maxTokens->setRange(1, 5000);
+  m_maxTokens = makeIntBox(1, 5000, tr("Tokens to generate"), this);
   m_maxTokens->setValue(200);
-  m_maxTokens->setToolTip(tr("Tokens to generate"));
   m_greedy = new QCheckBox(tr("Greedy"), this);
   m_greedy->setToolTip(tr("Always take the most likely token (temperature, top-k and top-p are ignored)"));
-  m_temperature = new QDoubleSpinBox(this);
-  m_temperature->setRange(0.0, 5.0);
-  m_temperature->setSingleStep(0.1);
+  m_temperature = makeDoubleBox(0.0, 5.0, 2, 0.1, tr("Sampling temperature"), this);
   m_temperature->setValue(0.8);
-  m_temperature->setToolTip(tr("Sampling temperature"));
-  m_topK = new QSpinBox(this);
-  m_topK->setRange(0, 100000);
+  m_topK = makeIntBox(0, 100000, tr("Sample among the k most likely tokens"), this);
   m_topK->setValue(40);
   m_topK->setSpecialValueText(tr("off"));
-  m_topK->setToolTip(tr("Sample among the k most likely tokens"));
-  m_topP = new QDoubleSpinBox(this);
-  m_topP->setRange(0.01, 1.0);
-  m_topP->setSingleStep(0.05);
+  m_topP = makeDoubleBox(0.01, 1.0, 2, 0.05, tr("Nucleus sampling mass (1: off)"), this);
   m_topP->setValue(1.0);
-  m_topP->setToolTip(tr("Nucleus sampling mass (1: off)"));
-  m_seed = new QSpinBox(this);
-  m_seed->setRange(0, 2147483647);
+  m_seed = makeIntBox(0, 2147483647, tr("Sampling seed: the same seed gives the same samples"), this);
   m_seed->setValue(42);
-  m_seed->setToolTip(tr("Sampling seed: the same seed gives the same samples"));
   m_generate = new QPushButton(tr("Generate"), this);
   m_generate->setToolTip(tr("Generate from the teacher, each distilled student and its scratch twin"));
   m_onlyDifferences = new QCheckBox(tr("Only differences"), this);

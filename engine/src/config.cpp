@@ -1,4 +1,5 @@
 #include "distill/config.h"
+#include "distill/schedule.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -71,6 +72,19 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
           "must be one of kl, reverse_kl, jsd, skew_kl, skew_reverse_kl, tvd, mse (got '" + c.distill.loss + "')");
   require(p, c.distill.beta >= 0.0 && c.distill.beta <= 1.0, "distill.beta", "must be in [0, 1]");
   require(p, c.distill.skew >= 0.0 && c.distill.skew < 1.0, "distill.skew", "must be in [0, 1)");
+  for (const auto& [key, kind] : {std::make_pair("distill.temperature_schedule", c.distill.temperature_schedule),
+                                  std::make_pair("distill.alpha_schedule", c.distill.alpha_schedule)})
+    require(p, isScheduleKind(kind), key, "must be constant, linear or cosine (got '" + kind + "')");
+  require(p, c.distill.temperature_end > 0.0 && c.distill.temperature_end <= 100.0, "distill.temperature_end",
+          "must be in (0, 100]");
+  require(p, c.distill.alpha_end >= 0.0 && c.distill.alpha_end <= 1.0, "distill.alpha_end", "must be in [0, 1]");
+  require(p, c.distill.cache_top_k >= 0 && c.distill.cache_top_k <= 65536, "distill.cache_top_k",
+          "must be in [0, 65536] (0: no cache)");
+  if (c.distill.cache_top_k > 0) {
+    require(p, c.distill.loss == "kl", "distill.cache_top_k", "the logit cache supports loss kl only");
+    require(p, c.distill.temperature_schedule == "constant", "distill.cache_top_k",
+            "the logit cache needs a constant temperature (it stores distributions at that temperature)");
+  }
   require(p, c.distill.temperature > 0.0 && c.distill.temperature <= 100.0,
           "distill.temperature", "must be in (0, 100]");
   require(p, c.distill.alpha >= 0.0 && c.distill.alpha <= 1.0, "distill.alpha",
@@ -150,6 +164,12 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   out << YAML::Key << "alpha" << YAML::Value << c.distill.alpha;
   out << YAML::Key << "beta" << YAML::Value << c.distill.beta;
   out << YAML::Key << "skew" << YAML::Value << c.distill.skew;
+  out << YAML::Key << "temperature_schedule" << YAML::Value << c.distill.temperature_schedule;
+  out << YAML::Key << "temperature_end" << YAML::Value << c.distill.temperature_end;
+  out << YAML::Key << "alpha_schedule" << YAML::Value << c.distill.alpha_schedule;
+  out << YAML::Key << "alpha_end" << YAML::Value << c.distill.alpha_end;
+  out << YAML::Key << "cache_top_k" << YAML::Value << c.distill.cache_top_k;
+  if (!c.distill.cache_path.empty()) out << YAML::Key << "cache_path" << YAML::Value << c.distill.cache_path;
   out << YAML::EndMap;
 
   const auto& t = c.train;

@@ -272,12 +272,21 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
 
   const YAML::Node distillNode = root["distill"];
   if (r.isMap(distillNode, "distill")) {
-    r.rejectUnknownKeys(distillNode, "distill", {"loss", "temperature", "alpha", "beta", "skew"});
+    r.rejectUnknownKeys(distillNode, "distill",
+                        {"loss", "temperature", "alpha", "beta", "skew", "temperature_schedule", "temperature_end",
+                         "alpha_schedule", "alpha_end", "cache_top_k", "cache_path"});
     r.read(distillNode, "loss", "distill", c.distill.loss);
     r.read(distillNode, "temperature", "distill", c.distill.temperature);
     r.read(distillNode, "alpha", "distill", c.distill.alpha);
     r.read(distillNode, "beta", "distill", c.distill.beta);
     r.read(distillNode, "skew", "distill", c.distill.skew);
+    r.read(distillNode, "temperature_schedule", "distill", c.distill.temperature_schedule);
+    r.read(distillNode, "temperature_end", "distill", c.distill.temperature_end);
+    r.read(distillNode, "alpha_schedule", "distill", c.distill.alpha_schedule);
+    r.read(distillNode, "alpha_end", "distill", c.distill.alpha_end);
+    r.read(distillNode, "cache_top_k", "distill", c.distill.cache_top_k);
+    r.read(distillNode, "cache_path", "distill", c.distill.cache_path);
+    c.distill.cache_path = resolvePath(c.distill.cache_path, r.isOverridden("distill.cache_path") ? "." : sourceDir);
   }
 
   const YAML::Node train = root["train"];

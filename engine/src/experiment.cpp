@@ -8,7 +8,9 @@
 #include "checkpoint.h"
 #include "corpus.h"
 #include "distill/errors.h"
+#include "distill/schedule.h"
 #include "evaluation.h"
+#include "logit_cache.h"
 #include "model_factory.h"
 #include "run_store.h"
 #include "sampling.h"
@@ -67,6 +69,9 @@ private:
   bool trainStudents();
   void evaluateModel(TrainedModel& m, int step, bool withSamples);
   void saveAll();
+  /// The teacher's top-k logits for every student step, from distill.cache_path when it matches,
+  /// else computed now into the run directory. Null when the run was cancelled meanwhile.
+  std::unique_ptr<LogitCache> openOrBuildCache(int steps, uint64_t samplerSeed);
   void applyLiveSettings(int step);
   /// Runs one model's step; on a NaN/Inf loss either fails the run or pauses it and retries the
   /// step after resume. Returns false when the run was cancelled meanwhile.
@@ -241,7 +246,13 @@ bool ExperimentRun::trainStudents() {
   if (m_students.empty()) return true;
   m_observer.onPhase("students", total);
   m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches);
-  BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, static_cast<uint64_t>(t.seed) + 1);
+  const uint64_t samplerSeed = static_cast<uint64_t>(t.seed) + 1;
+  std::unique_ptr<LogitCache> cache;
+  if (m_config.distill.cache_top_k > 0) {
+    cache = openOrBuildCache(total, samplerSeed);
+    if (!cache) return false;
+  }
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, samplerSeed);
   const double phaseStart = elapsed();
   const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
   for (auto& m : m_students) evaluateModel(m, 0, false);
@@ -250,18 +261,25 @@ bool ExperimentRun::trainStudents() {
     if (!m_control.checkpoint()) return false;
     applyLiveSettings(step);
     const auto batch = sampler.next();
-    torch::Tensor teacherLogits;
-    {
+    SoftTargets targets;
+    if (cache) {
+      cache->read(static_cast<uint32_t>(step - 1), &targets.cachedIds, &targets.cachedLogProbs);
+    } else {
       // One teacher forward serves every distilled student of this step.
       torch::NoGradGuard noGrad;
-      teacherLogits = m_teacher.model->forward(batch.x);  // (B, T, V)
+      targets.teacherLogits = m_teacher.model->forward(batch.x);  // (B, T, V)
     }
     std::vector<MetricPoint> latest;
     std::vector<MetricPoint> logged;
     const bool log = step % t.log_interval == 0 || step == total;
+    // Temperature and alpha follow their schedules (a live change resets them to constant).
+    DistillConfig distillNow = m_config.distill;
+    const auto& d = m_config.distill;
+    distillNow.temperature = scheduledValue(d.temperature_schedule, d.temperature, d.temperature_end, step - 1, total);
+    distillNow.alpha = scheduledValue(d.alpha_schedule, d.alpha, d.alpha_end, step - 1, total);
     auto stepModel = [&](size_t i) {
       auto& m = m_students[i];
-      return m.role == "distilled" ? m.trainer->step(batch, &teacherLogits, &m_config.distill) : m.trainer->step(batch);
+      return m.role == "distilled" ? m.trainer->step(batch, &targets, &distillNow) : m.trainer->step(batch);
     };
     // The students are independent given the batch and the teacher's logits: they step side by
     // side, one thread each, and the step ends when all have (lockstep).
@@ -297,6 +315,10 @@ bool ExperimentRun::trainStudents() {
       logged.push_back({m.name, step, elapsed(), "lr", losses.lr});
       logged.push_back({m.name, step, elapsed(), "tokens_per_s", m.meter.take()});
     }
+    if (log && (d.temperature_schedule != "constant" || d.alpha_schedule != "constant")) {
+      logged.push_back({"settings", step, elapsed(), "distill/temperature", distillNow.temperature});
+      logged.push_back({"settings", step, elapsed(), "distill/alpha", distillNow.alpha});
+    }
     emit(logged);
     if (step % t.eval_interval == 0 || step == total)
       for (auto& m : m_students) evaluateModel(m, step, true);
@@ -323,10 +345,12 @@ void ExperimentRun::applyLiveSettings(int step) {
   }
   if (changes.temperature) {
     m_config.distill.temperature = *changes.temperature;
+    m_config.distill.temperature_schedule = "constant";
     record("temperature", *changes.temperature);
   }
   if (changes.alpha) {
     m_config.distill.alpha = *changes.alpha;
+    m_config.distill.alpha_schedule = "constant";
     record("alpha", *changes.alpha);
   }
   if (changes.evalInterval) {
@@ -350,6 +374,42 @@ bool ExperimentRun::guardedStep(int step, const std::function<StepLosses()>& doS
       applyLiveSettings(step);
     }
   }
+}
+
+std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(int steps, uint64_t samplerSeed) {
+  const auto& d = m_config.distill;
+  LogitCacheHeader header;
+  header.vocabSize = static_cast<uint32_t>(m_corpus.tokenizer.vocabSize());
+  header.topK = static_cast<uint32_t>(std::min<int64_t>(d.cache_top_k, m_corpus.tokenizer.vocabSize()));
+  header.blockSize = static_cast<uint32_t>(m_config.data.block_size);
+  header.batchSize = static_cast<uint32_t>(m_config.train.batch_size);
+  header.steps = static_cast<uint32_t>(steps);
+  header.temperature = static_cast<float>(d.temperature);
+  header.seed = samplerSeed;
+  if (!d.cache_path.empty()) {
+    auto existing = std::make_unique<LogitCache>(d.cache_path);
+    if (existing->header() == header) {
+      m_observer.onMessage("teacher logits from the cache " + d.cache_path);
+      return existing;
+    }
+    m_observer.onMessage("the cache " + d.cache_path + " was made for other settings; building a new one");
+  }
+  const std::string path = m_store->dir() + "/teacher_logits.cache";
+  m_observer.onPhase("caching teacher", steps);
+  const double phaseStart = elapsed();
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, m_config.train.batch_size, samplerSeed);
+  LogitCacheWriter writer(path, header);
+  torch::NoGradGuard noGrad;
+  m_teacher.model->eval();
+  const int64_t tokensPerStep = static_cast<int64_t>(m_config.train.batch_size) * m_config.data.block_size;
+  for (int step = 1; step <= steps; ++step) {
+    if (!m_control.checkpoint()) return nullptr;
+    writer.append(m_teacher.model->forward(sampler.next().x));
+    if (step % 50 == 0 || step == steps) reportProgress("caching teacher", step, steps, phaseStart, tokensPerStep * step, {});
+  }
+  writer.finish();
+  m_observer.onMessage("teacher logit cache written: " + path);
+  return std::make_unique<LogitCache>(path);
 }
 
 void ExperimentRun::saveAll() {

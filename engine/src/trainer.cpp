@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "distill/errors.h"
+#include "logit_cache.h"
 #include "losses.h"
 
 namespace distill {
@@ -44,8 +45,7 @@ void ModelTrainer::setPeakLearningRate(double lr) {
   m_train.lr = lr;
 }
 
-StepLosses ModelTrainer::step(const Batch& batch, const torch::Tensor* teacherLogits,
-                              const DistillConfig* distill) {
+StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill) {
   const auto start = std::chrono::steady_clock::now();
   StepLosses out;
   out.lr = learningRateAt(m_step, m_totalSteps, m_train);
@@ -55,13 +55,19 @@ StepLosses ModelTrainer::step(const Batch& batch, const torch::Tensor* teacherLo
   m_model->train();
   auto logits = m_model->forward(batch.x);  // (B, T, V)
   torch::Tensor loss;
-  if (teacherLogits && distill) {
+  if (targets && distill && targets->cachedIds.defined()) {
+    auto soft = sparseForwardKl(logits, targets->cachedIds, targets->cachedLogProbs, distill->temperature);
+    auto hard = crossEntropy(logits, batch.y);
+    loss = distill->alpha * soft + (1.0 - distill->alpha) * hard;
+    out.soft = soft.item<double>();
+    out.hard = hard.item<double>();
+  } else if (targets && distill) {
     DivergenceOptions divergence;
     parseDivergence(distill->loss, &divergence.kind);  // validated with the config
     divergence.temperature = distill->temperature;
     divergence.beta = distill->beta;
     divergence.skew = distill->skew;
-    auto terms = distillationLoss(logits, *teacherLogits, batch.y, divergence, distill->alpha);
+    auto terms = distillationLoss(logits, targets->teacherLogits, batch.y, divergence, distill->alpha);
     loss = terms.total;
     out.soft = terms.soft.item<double>();
     out.hard = terms.hard.item<double>();
@@ -74,7 +80,7 @@ StepLosses ModelTrainer::step(const Batch& batch, const torch::Tensor* teacherLo
                       " at step " + std::to_string(m_step + 1) +
                       " (try a lower train.lr or a train.grad_clip)");
   }
-  if (!teacherLogits) out.hard = out.loss;
+  if (!targets) out.hard = out.loss;
   m_optimizer->zero_grad();
   loss.backward();
   if (m_train.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(m_model->parameters(), m_train.grad_clip);

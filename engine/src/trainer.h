@@ -29,15 +29,21 @@ struct StepLosses {
   double seconds = 0.0;  ///< wall time of this model's forward/backward/update
 };
 
+/// What a distilled student learns from: the teacher's full logits, or its cached top-k.
+struct SoftTargets {
+  torch::Tensor teacherLogits;    ///< (B, T, V), or undefined
+  torch::Tensor cachedIds;        ///< (B, T, k) int64 from the logit cache, or undefined
+  torch::Tensor cachedLogProbs;   ///< (B, T, k)
+};
+
 /// Owns one model's optimisation: AdamW (decay on matrices only), schedule, clipping.
 class ModelTrainer {
 public:
   ModelTrainer(std::string name, LanguageModel model, const TrainConfig& train, int totalSteps);
 
-  /// One optimiser step. With `teacherLogits` (B, T, V, no grad) the loss is the KD mix of
-  /// `distill`; otherwise plain cross-entropy. Throws EngineError on a non-finite loss.
-  StepLosses step(const Batch& batch, const torch::Tensor* teacherLogits = nullptr,
-                  const DistillConfig* distill = nullptr);
+  /// One optimiser step. With `targets` the loss is the KD mix of `distill`; otherwise plain
+  /// cross-entropy. Throws NonFiniteLossError on a NaN/Inf loss, before touching the weights.
+  StepLosses step(const Batch& batch, const SoftTargets* targets = nullptr, const DistillConfig* distill = nullptr);
 
   /// Changes the peak learning rate from the next step on; min_lr keeps its ratio to it.
   void setPeakLearningRate(double lr);

@@ -53,6 +53,16 @@ struct DistillConfig {
   double alpha = 0.5;  ///< weight of the soft (KD) term; 1 - alpha weighs hard-label CE
   double beta = 0.5;   ///< jsd: teacher weight of the mixture (0: forward KL, 1: reverse KL)
   double skew = 0.1;   ///< skew_kl / skew_reverse_kl: α of the skewed mixture
+  /// How temperature and alpha move over the student steps: constant | linear | cosine, from the
+  /// values above at step 0 to the *_end values at the last step.
+  std::string temperature_schedule = "constant";
+  double temperature_end = 1.0;
+  std::string alpha_schedule = "constant";
+  double alpha_end = 0.0;
+  /// > 0: compute the teacher's top-k distribution for every student step once, into a
+  /// memory-mapped file (loss kl, constant temperature), and distill from it.
+  int cache_top_k = 0;
+  std::string cache_path;  ///< reuse this cache file if it matches; empty: <run>/teacher_logits.cache
 };
 
 struct TrainConfig {
