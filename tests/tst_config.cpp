@@ -105,6 +105,31 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     QCOMPARE(second.config.generate.prompts.front(), std::string("x:\n"));
   }
 
+  void studentsCanOverrideDistillation() {
+    const auto r = parse("distill: {loss: kl, temperature: 3}\n"
+                         "students:\n"
+                         "  - {name: a}\n"
+                         "  - {name: b, scratch_twin: false, init_seed: 5, distill: {loss: jsd, beta: 0.2}}\n");
+    QVERIFY2(r.ok(), qPrintable(problems(r)));
+    QVERIFY(!r.config.students[0].distill);
+    QVERIFY(r.config.students[0].scratch_twin);
+    const auto& own = *r.config.students[1].distill;
+    QCOMPARE(own.loss, std::string("jsd"));
+    QCOMPARE(own.beta, 0.2);
+    QCOMPARE(own.temperature, 3.0);  // inherited from the global section
+    QVERIFY(!r.config.students[1].scratch_twin);
+    QCOMPARE(r.config.students[1].init_seed, 5);
+    const auto again = parse(experimentToYaml(r.config));
+    QVERIFY2(again.ok(), qPrintable(problems(again)));
+    QCOMPARE(experimentToYaml(again.config), experimentToYaml(r.config));
+  }
+
+  void studentDistillProblemsNameTheirKey() {
+    const auto r = parse("students:\n  - {name: b, distill: {loss: jsd, beta: 2}}\n");
+    QVERIFY(!r.ok());
+    QVERIFY2(problems(r).contains("x.yaml:2:42: students.0.distill.beta: must be in [0, 1]"), qPrintable(problems(r)));
+  }
+
   void missingFileIsAProblem() {
     const auto r = loadExperimentFile("/nonexistent/exp.yaml");
     QVERIFY(!r.ok());

@@ -135,6 +135,38 @@ private slots:
              mismatch.error.c_str());
   }
 
+  void methodsShareInitAndLandInMethodsCsv() {
+    QTemporaryDir dir;
+    auto loaded = parseExperiment(R"(
+data: {block_size: 16}
+teacher: {layers: 1, heads: 2, embd: 16}
+students:
+  - {name: fkl, layers: 1, heads: 2, embd: 8, init_seed: 3}
+  - {name: rkl, layers: 1, heads: 2, embd: 8, init_seed: 3, scratch_twin: false, distill: {loss: reverse_kl}}
+train: {steps: 10, batch_size: 4, eval_interval: 10, eval_batches: 1, threads: 1}
+generate: {prompts: ["A"], max_new_tokens: 2}
+)", ".");
+    QVERIFY(loaded.ok());
+    Recorder recorder;
+    RunControl control;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    const auto result = runExperiment(loaded.config, options, recorder, control);
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+    QCOMPARE(result.models.size(), size_t(4));  // teacher, fkl-kd, fkl-scratch, rkl-kd
+    // Same init seed, same data, different loss: same start, different end.
+    QCOMPARE(recorder.values("fkl-kd", "val/loss").front(), recorder.values("rkl-kd", "val/loss").front());
+    QVERIFY(recorder.values("fkl-kd", "train/kd_loss").back() != recorder.values("rkl-kd", "train/kd_loss").back());
+    QFile csv(dir.filePath("run/methods.csv"));
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QStringList lines = QString(csv.readAll()).trimmed().split('\n');
+    QCOMPARE(lines.front(), QString("method,val_loss,perplexity,agreement,tokens_per_s"));
+    QCOMPARE(lines.size(), 4);
+    QVERIFY(lines[1].startsWith("fkl,"));
+    QVERIFY(lines[2].startsWith("fkl-scratch,"));
+    QVERIFY(lines[3].startsWith("rkl,"));
+  }
+
   void pauseHoldsTheRunAndCancelStopsIt() {
     QTemporaryDir dir;
     auto config = tinyExperiment();

@@ -43,6 +43,27 @@ void validateModel(std::vector<ConfigProblem>& p, const ModelSpec& m, const std:
           "must be in [0, 16384] (0 means same as embd)");
 }
 
+void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, const std::string& prefix) {
+  const std::set<std::string> losses = {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"};
+  require(p, losses.count(d.loss) > 0, prefix + ".loss",
+          "must be one of kl, reverse_kl, jsd, skew_kl, skew_reverse_kl, tvd, mse (got '" + d.loss + "')");
+  require(p, d.temperature > 0.0 && d.temperature <= 100.0, prefix + ".temperature", "must be in (0, 100]");
+  require(p, d.alpha >= 0.0 && d.alpha <= 1.0, prefix + ".alpha", "must be in [0, 1]");
+  require(p, d.beta >= 0.0 && d.beta <= 1.0, prefix + ".beta", "must be in [0, 1]");
+  require(p, d.skew >= 0.0 && d.skew < 1.0, prefix + ".skew", "must be in [0, 1)");
+  for (const auto& [key, kind] : {std::make_pair(prefix + ".temperature_schedule", d.temperature_schedule),
+                                  std::make_pair(prefix + ".alpha_schedule", d.alpha_schedule)})
+    require(p, isScheduleKind(kind), key, "must be constant, linear or cosine (got '" + kind + "')");
+  require(p, d.temperature_end > 0.0 && d.temperature_end <= 100.0, prefix + ".temperature_end", "must be in (0, 100]");
+  require(p, d.alpha_end >= 0.0 && d.alpha_end <= 1.0, prefix + ".alpha_end", "must be in [0, 1]");
+  require(p, d.cache_top_k >= 0 && d.cache_top_k <= 65536, prefix + ".cache_top_k", "must be in [0, 65536] (0: no cache)");
+  if (d.cache_top_k > 0) {
+    require(p, d.loss == "kl", prefix + ".cache_top_k", "the logit cache supports loss kl only");
+    require(p, d.temperature_schedule == "constant", prefix + ".cache_top_k",
+            "the logit cache needs a constant temperature (it stores distributions at that temperature)");
+  }
+}
+
 }  // namespace
 
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
@@ -66,29 +87,10 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
     require(p, names.insert(s.name).second, prefix + ".name",
             "duplicate student name '" + s.name + "'");
     validateModel(p, s.model, prefix);
+    if (s.distill) validateDistill(p, *s.distill, prefix + ".distill");
+    require(p, s.init_seed >= -1, prefix + ".init_seed", "must be >= 0 (or -1: from train.seed)");
   }
-  const std::set<std::string> losses = {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"};
-  require(p, losses.count(c.distill.loss) > 0, "distill.loss",
-          "must be one of kl, reverse_kl, jsd, skew_kl, skew_reverse_kl, tvd, mse (got '" + c.distill.loss + "')");
-  require(p, c.distill.beta >= 0.0 && c.distill.beta <= 1.0, "distill.beta", "must be in [0, 1]");
-  require(p, c.distill.skew >= 0.0 && c.distill.skew < 1.0, "distill.skew", "must be in [0, 1)");
-  for (const auto& [key, kind] : {std::make_pair("distill.temperature_schedule", c.distill.temperature_schedule),
-                                  std::make_pair("distill.alpha_schedule", c.distill.alpha_schedule)})
-    require(p, isScheduleKind(kind), key, "must be constant, linear or cosine (got '" + kind + "')");
-  require(p, c.distill.temperature_end > 0.0 && c.distill.temperature_end <= 100.0, "distill.temperature_end",
-          "must be in (0, 100]");
-  require(p, c.distill.alpha_end >= 0.0 && c.distill.alpha_end <= 1.0, "distill.alpha_end", "must be in [0, 1]");
-  require(p, c.distill.cache_top_k >= 0 && c.distill.cache_top_k <= 65536, "distill.cache_top_k",
-          "must be in [0, 65536] (0: no cache)");
-  if (c.distill.cache_top_k > 0) {
-    require(p, c.distill.loss == "kl", "distill.cache_top_k", "the logit cache supports loss kl only");
-    require(p, c.distill.temperature_schedule == "constant", "distill.cache_top_k",
-            "the logit cache needs a constant temperature (it stores distributions at that temperature)");
-  }
-  require(p, c.distill.temperature > 0.0 && c.distill.temperature <= 100.0,
-          "distill.temperature", "must be in (0, 100]");
-  require(p, c.distill.alpha >= 0.0 && c.distill.alpha <= 1.0, "distill.alpha",
-          "must be in [0, 1]");
+  validateDistill(p, c.distill, "distill");
   const auto& t = c.train;
   require(p, t.steps >= 0, "train.steps", "must be >= 0");
   require(p, t.student_steps >= 0, "train.student_steps", "must be >= 0 (0: same as steps)");
@@ -129,6 +131,22 @@ void emitModel(YAML::Emitter& out, const ModelSpec& m) {
   }
 }
 
+void emitDistill(YAML::Emitter& out, const DistillConfig& d) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "loss" << YAML::Value << d.loss;
+  out << YAML::Key << "temperature" << YAML::Value << d.temperature;
+  out << YAML::Key << "alpha" << YAML::Value << d.alpha;
+  out << YAML::Key << "beta" << YAML::Value << d.beta;
+  out << YAML::Key << "skew" << YAML::Value << d.skew;
+  out << YAML::Key << "temperature_schedule" << YAML::Value << d.temperature_schedule;
+  out << YAML::Key << "temperature_end" << YAML::Value << d.temperature_end;
+  out << YAML::Key << "alpha_schedule" << YAML::Value << d.alpha_schedule;
+  out << YAML::Key << "alpha_end" << YAML::Value << d.alpha_end;
+  out << YAML::Key << "cache_top_k" << YAML::Value << d.cache_top_k;
+  if (!d.cache_path.empty()) out << YAML::Key << "cache_path" << YAML::Value << d.cache_path;
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string experimentToYaml(const ExperimentConfig& c) {
@@ -154,23 +172,18 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   for (const auto& s : c.students) {
     out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << s.name;
     emitModel(out, s.model);
+    if (!s.scratch_twin) out << YAML::Key << "scratch_twin" << YAML::Value << false;
+    if (s.init_seed >= 0) out << YAML::Key << "init_seed" << YAML::Value << s.init_seed;
+    if (s.distill) {
+      out << YAML::Key << "distill" << YAML::Value;
+      emitDistill(out, *s.distill);
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
 
-  out << YAML::Key << "distill" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "loss" << YAML::Value << c.distill.loss;
-  out << YAML::Key << "temperature" << YAML::Value << c.distill.temperature;
-  out << YAML::Key << "alpha" << YAML::Value << c.distill.alpha;
-  out << YAML::Key << "beta" << YAML::Value << c.distill.beta;
-  out << YAML::Key << "skew" << YAML::Value << c.distill.skew;
-  out << YAML::Key << "temperature_schedule" << YAML::Value << c.distill.temperature_schedule;
-  out << YAML::Key << "temperature_end" << YAML::Value << c.distill.temperature_end;
-  out << YAML::Key << "alpha_schedule" << YAML::Value << c.distill.alpha_schedule;
-  out << YAML::Key << "alpha_end" << YAML::Value << c.distill.alpha_end;
-  out << YAML::Key << "cache_top_k" << YAML::Value << c.distill.cache_top_k;
-  if (!c.distill.cache_path.empty()) out << YAML::Key << "cache_path" << YAML::Value << c.distill.cache_path;
-  out << YAML::EndMap;
+  out << YAML::Key << "distill" << YAML::Value;
+  emitDistill(out, c.distill);
 
   const auto& t = c.train;
   out << YAML::Key << "train" << YAML::Value << YAML::BeginMap;

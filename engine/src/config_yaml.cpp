@@ -133,6 +133,28 @@ std::string resolvePath(const std::string& value, const std::string& base) {
   return fs::absolute(fs::path(base) / value).lexically_normal().string();
 }
 
+void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& prefix, const std::string& sourceDir,
+                 DistillConfig& d) {
+  if (!r.isMap(node, prefix)) return;
+  r.rejectUnknownKeys(node, prefix,
+                      {"loss", "temperature", "alpha", "beta", "skew", "temperature_schedule", "temperature_end",
+                       "alpha_schedule", "alpha_end", "cache_top_k", "cache_path"});
+  r.read(node, "loss", prefix, d.loss);
+  r.read(node, "temperature", prefix, d.temperature);
+  r.read(node, "alpha", prefix, d.alpha);
+  r.read(node, "beta", prefix, d.beta);
+  r.read(node, "skew", prefix, d.skew);
+  r.read(node, "temperature_schedule", prefix, d.temperature_schedule);
+  r.read(node, "temperature_end", prefix, d.temperature_end);
+  r.read(node, "alpha_schedule", prefix, d.alpha_schedule);
+  r.read(node, "alpha_end", prefix, d.alpha_end);
+  r.read(node, "cache_top_k", prefix, d.cache_top_k);
+  std::string cachePath;
+  r.read(node, "cache_path", prefix, cachePath);
+  if (!cachePath.empty())
+    d.cache_path = resolvePath(cachePath, r.isOverridden(prefix + ".cache_path") ? "." : sourceDir);
+}
+
 /// Applies "a.b.0.c=value" to the tree. Returns an error message, or "" on success.
 std::string applyOverride(YAML::Node root, const std::string& assignment, std::string& pathOut) {
   const auto eq = assignment.find('=');
@@ -246,6 +268,8 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
                                        r.isOverridden("teacher.checkpoint") ? "." : sourceDir);
   }
 
+  readDistill(r, root["distill"], "distill", sourceDir, c.distill);
+
   const YAML::Node students = root["students"];
   if (students.IsDefined() && !students.IsNull()) {
     if (!students.IsSequence()) {
@@ -261,32 +285,21 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
           continue;
         }
         auto known = kModelKeys;
-        known.insert("name");
+        known.insert({"name", "distill", "scratch_twin", "init_seed"});
         r.rejectUnknownKeys(node, prefix, known);
         r.read(node, "name", prefix, s.name);
         readModel(r, node, prefix, s.model);
+        r.read(node, "scratch_twin", prefix, s.scratch_twin);
+        r.read(node, "init_seed", prefix, s.init_seed);
+        if (node["distill"].IsDefined()) {
+          // The student's own distillation settings: the global section with these keys on top.
+          DistillConfig own = c.distill;
+          readDistill(r, node["distill"], prefix + ".distill", sourceDir, own);
+          s.distill = own;
+        }
         c.students.push_back(s);
       }
     }
-  }
-
-  const YAML::Node distillNode = root["distill"];
-  if (r.isMap(distillNode, "distill")) {
-    r.rejectUnknownKeys(distillNode, "distill",
-                        {"loss", "temperature", "alpha", "beta", "skew", "temperature_schedule", "temperature_end",
-                         "alpha_schedule", "alpha_end", "cache_top_k", "cache_path"});
-    r.read(distillNode, "loss", "distill", c.distill.loss);
-    r.read(distillNode, "temperature", "distill", c.distill.temperature);
-    r.read(distillNode, "alpha", "distill", c.distill.alpha);
-    r.read(distillNode, "beta", "distill", c.distill.beta);
-    r.read(distillNode, "skew", "distill", c.distill.skew);
-    r.read(distillNode, "temperature_schedule", "distill", c.distill.temperature_schedule);
-    r.read(distillNode, "temperature_end", "distill", c.distill.temperature_end);
-    r.read(distillNode, "alpha_schedule", "distill", c.distill.alpha_schedule);
-    r.read(distillNode, "alpha_end", "distill", c.distill.alpha_end);
-    r.read(distillNode, "cache_top_k", "distill", c.distill.cache_top_k);
-    r.read(distillNode, "cache_path", "distill", c.distill.cache_path);
-    c.distill.cache_path = resolvePath(c.distill.cache_path, r.isOverridden("distill.cache_path") ? "." : sourceDir);
   }
 
   const YAML::Node train = root["train"];

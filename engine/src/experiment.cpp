@@ -47,7 +47,10 @@ struct TrainedModel {
   LanguageModel model;
   std::string name;
   std::string role;
+  DistillConfig distill;  // distilled students: their own settings (global ones unless overridden)
   ThroughputMeter meter;
+  int64_t trainTokens = 0;
+  double trainSeconds = 0.0;
   EvalResult lastEval;
   int steps = 0;
 };
@@ -71,8 +74,10 @@ private:
   void saveAll();
   /// The teacher's top-k logits for every student step, from distill.cache_path when it matches,
   /// else computed now into the run directory. Null when the run was cancelled meanwhile.
-  std::unique_ptr<LogitCache> openOrBuildCache(int steps, uint64_t samplerSeed);
+  std::unique_ptr<LogitCache> openOrBuildCache(const DistillConfig& settings, int steps, uint64_t samplerSeed);
   void applyLiveSettings(int step);
+  /// The global distillation settings and every student's: a live change applies to all.
+  std::vector<DistillConfig*> allDistillSettings();
   /// Runs one model's step; on a NaN/Inf loss either fails the run or pauses it and retries the
   /// step after resume. Returns false when the run was cancelled meanwhile.
   bool guardedStep(int step, const std::function<StepLosses()>& doStep, StepLosses& out);
@@ -156,18 +161,22 @@ void ExperimentRun::prepare() {
   const int studentSteps = m_config.studentSteps();
   for (size_t i = 0; i < m_config.students.size(); ++i) {
     const auto& s = m_config.students[i];
-    torch::manual_seed(t.seed + 1 + static_cast<int>(i));
-    auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
-    auto scratch = makeModel(s.model, vocab, m_config.data.block_size);
-    copyWeights(distilled, scratch);  // the twin starts from the very same weights
-    for (auto [model, suffix, role] : {std::make_tuple(distilled, "-kd", "distilled"),
-                                       std::make_tuple(scratch, "-scratch", "scratch")}) {
+    torch::manual_seed(s.init_seed >= 0 ? s.init_seed : t.seed + 1 + static_cast<int>(i));
+    auto add = [&](LanguageModel model, const std::string& suffix, const std::string& role) {
       TrainedModel m;
       m.name = s.name + suffix;
       m.role = role;
       m.model = model;
+      m.distill = s.distill.value_or(m_config.distill);
       m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps);
       m_students.push_back(std::move(m));
+    };
+    auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
+    add(distilled, "-kd", "distilled");
+    if (s.scratch_twin) {
+      auto scratch = makeModel(s.model, vocab, m_config.data.block_size);
+      copyWeights(distilled, scratch);  // the twin starts from the very same weights
+      add(scratch, "-scratch", "scratch");
     }
   }
 }
@@ -225,6 +234,8 @@ bool ExperimentRun::trainTeacher() {
     if (!guardedStep(step, [&] { return m_teacher.trainer->step(batch); }, losses)) return false;
     m_teacher.steps = step;
     m_teacher.meter.add(tokensPerStep, losses.seconds);
+    m_teacher.trainTokens += tokensPerStep;
+    m_teacher.trainSeconds += losses.seconds;
     std::vector<MetricPoint> latest = {{"teacher", step, elapsed(), "train/loss", losses.loss}};
     if (step % t.log_interval == 0 || step == total) {
       auto points = latest;
@@ -247,9 +258,23 @@ bool ExperimentRun::trainStudents() {
   m_observer.onPhase("students", total);
   m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches);
   const uint64_t samplerSeed = static_cast<uint64_t>(t.seed) + 1;
+  // Distilled students read the teacher's top-k from the cache or get its logits online.
+  const DistillConfig* cacheSettings = nullptr;
+  bool needOnline = false;
+  for (const auto& m : m_students) {
+    if (m.role != "distilled") continue;
+    if (m.distill.cache_top_k == 0) {
+      needOnline = true;
+    } else if (!cacheSettings) {
+      cacheSettings = &m.distill;
+    } else if (cacheSettings->cache_top_k != m.distill.cache_top_k ||
+               cacheSettings->temperature != m.distill.temperature) {
+      throw EngineError("students using the logit cache must share its cache_top_k and temperature (" + m.name + ")");
+    }
+  }
   std::unique_ptr<LogitCache> cache;
-  if (m_config.distill.cache_top_k > 0) {
-    cache = openOrBuildCache(total, samplerSeed);
+  if (cacheSettings) {
+    cache = openOrBuildCache(*cacheSettings, total, samplerSeed);
     if (!cache) return false;
   }
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, samplerSeed);
@@ -261,25 +286,28 @@ bool ExperimentRun::trainStudents() {
     if (!m_control.checkpoint()) return false;
     applyLiveSettings(step);
     const auto batch = sampler.next();
-    SoftTargets targets;
-    if (cache) {
-      cache->read(static_cast<uint32_t>(step - 1), &targets.cachedIds, &targets.cachedLogProbs);
-    } else {
+    SoftTargets online, cached;
+    if (cache) cache->read(static_cast<uint32_t>(step - 1), &cached.cachedIds, &cached.cachedLogProbs);
+    if (needOnline) {
       // One teacher forward serves every distilled student of this step.
       torch::NoGradGuard noGrad;
-      targets.teacherLogits = m_teacher.model->forward(batch.x);  // (B, T, V)
+      online.teacherLogits = m_teacher.model->forward(batch.x);  // (B, T, V)
     }
     std::vector<MetricPoint> latest;
     std::vector<MetricPoint> logged;
     const bool log = step % t.log_interval == 0 || step == total;
     // Temperature and alpha follow their schedules (a live change resets them to constant).
-    DistillConfig distillNow = m_config.distill;
-    const auto& d = m_config.distill;
-    distillNow.temperature = scheduledValue(d.temperature_schedule, d.temperature, d.temperature_end, step - 1, total);
-    distillNow.alpha = scheduledValue(d.alpha_schedule, d.alpha, d.alpha_end, step - 1, total);
+    std::vector<DistillConfig> distillNow(m_students.size());
+    for (size_t i = 0; i < m_students.size(); ++i) {
+      const auto& d = m_students[i].distill;
+      distillNow[i] = d;
+      distillNow[i].temperature = scheduledValue(d.temperature_schedule, d.temperature, d.temperature_end, step - 1, total);
+      distillNow[i].alpha = scheduledValue(d.alpha_schedule, d.alpha, d.alpha_end, step - 1, total);
+    }
     auto stepModel = [&](size_t i) {
       auto& m = m_students[i];
-      return m.role == "distilled" ? m.trainer->step(batch, &targets, &distillNow) : m.trainer->step(batch);
+      if (m.role != "distilled") return m.trainer->step(batch);
+      return m.trainer->step(batch, m.distill.cache_top_k > 0 ? &cached : &online, &distillNow[i]);
     };
     // The students are independent given the batch and the teacher's logits: they step side by
     // side, one thread each, and the step ends when all have (lockstep).
@@ -307,6 +335,8 @@ bool ExperimentRun::trainStudents() {
       const StepLosses& losses = results[i];
       m.steps = step;
       m.meter.add(tokensPerStep, losses.seconds);
+      m.trainTokens += tokensPerStep;
+      m.trainSeconds += losses.seconds;
       latest.push_back({m.name, step, elapsed(), "train/loss", losses.loss});
       if (!log) continue;
       logged.push_back(latest.back());
@@ -314,10 +344,10 @@ bool ExperimentRun::trainStudents() {
       logged.push_back({m.name, step, elapsed(), "train/ce_loss", losses.hard});
       logged.push_back({m.name, step, elapsed(), "lr", losses.lr});
       logged.push_back({m.name, step, elapsed(), "tokens_per_s", m.meter.take()});
-    }
-    if (log && (d.temperature_schedule != "constant" || d.alpha_schedule != "constant")) {
-      logged.push_back({"settings", step, elapsed(), "distill/temperature", distillNow.temperature});
-      logged.push_back({"settings", step, elapsed(), "distill/alpha", distillNow.alpha});
+      if (distilled && (m.distill.temperature_schedule != "constant" || m.distill.alpha_schedule != "constant")) {
+        logged.push_back({m.name, step, elapsed(), "distill/temperature", distillNow[i].temperature});
+        logged.push_back({m.name, step, elapsed(), "distill/alpha", distillNow[i].alpha});
+      }
     }
     emit(logged);
     if (step % t.eval_interval == 0 || step == total)
@@ -326,6 +356,12 @@ bool ExperimentRun::trainStudents() {
                    latest);
   }
   return true;
+}
+
+std::vector<DistillConfig*> ExperimentRun::allDistillSettings() {
+  std::vector<DistillConfig*> all = {&m_config.distill};
+  for (auto& m : m_students) all.push_back(&m.distill);
+  return all;
 }
 
 void ExperimentRun::applyLiveSettings(int step) {
@@ -344,13 +380,17 @@ void ExperimentRun::applyLiveSettings(int step) {
     record("lr", *changes.lr);
   }
   if (changes.temperature) {
-    m_config.distill.temperature = *changes.temperature;
-    m_config.distill.temperature_schedule = "constant";
+    for (auto* d : allDistillSettings()) {
+      d->temperature = *changes.temperature;
+      d->temperature_schedule = "constant";
+    }
     record("temperature", *changes.temperature);
   }
   if (changes.alpha) {
-    m_config.distill.alpha = *changes.alpha;
-    m_config.distill.alpha_schedule = "constant";
+    for (auto* d : allDistillSettings()) {
+      d->alpha = *changes.alpha;
+      d->alpha_schedule = "constant";
+    }
     record("alpha", *changes.alpha);
   }
   if (changes.evalInterval) {
@@ -376,8 +416,7 @@ bool ExperimentRun::guardedStep(int step, const std::function<StepLosses()>& doS
   }
 }
 
-std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(int steps, uint64_t samplerSeed) {
-  const auto& d = m_config.distill;
+std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig& d, int steps, uint64_t samplerSeed) {
   LogitCacheHeader header;
   header.vocabSize = static_cast<uint32_t>(m_corpus.tokenizer.vocabSize());
   header.topK = static_cast<uint32_t>(std::min<int64_t>(d.cache_top_k, m_corpus.tokenizer.vocabSize()));
@@ -424,6 +463,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureGeneration) {
   const std::string prompt = g.prompts.empty() ? std::string() : g.prompts.front();
   for (auto* m : all) {
     ModelSummary s;
+    s.trainTokensPerSecond = m->trainSeconds > 0.0 ? static_cast<double>(m->trainTokens) / m->trainSeconds : 0.0;
     s.name = m->name;
     s.role = m->role;
     s.arch = m->model->spec().arch;
@@ -470,6 +510,7 @@ RunResult ExperimentRun::run() {
     result.models = summarize(completed);
     result.status = completed ? RunResult::Status::Completed : RunResult::Status::Cancelled;
     m_store->writeSummary(m_config.name, completed ? "completed" : "cancelled", "", result.models);
+    m_store->writeMethodsTable(result.models);
     m_observer.onMessage(std::string(completed ? "run completed: " : "run stopped: ") + m_store->dir());
   } catch (const std::exception& e) {
     // c10::Error, YAML and filesystem errors all derive from std::exception; keep the first line.

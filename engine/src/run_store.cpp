@@ -74,6 +74,19 @@ void RunStore::appendSample(const SampleRecord& s) {
   appendLine(m_samples, "samples.jsonl", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
+  std::string csv = "method,val_loss,perplexity,agreement,tokens_per_s\n";
+  char row[256];
+  for (const auto& m : models) {
+    if (m.role == "teacher") continue;
+    const std::string method = m.role == "distilled" ? m.name.substr(0, m.name.size() - 3) : m.name;
+    std::snprintf(row, sizeof row, "%s,%.6f,%.6f,%.6f,%.1f\n", method.c_str(), m.valLoss, m.valPerplexity, m.agreement,
+                  m.trainTokensPerSecond);
+    csv += row;
+  }
+  writeFileAtomically((fs::path(m_dir) / "methods.csv").string(), csv);
+}
+
 void RunStore::writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
                             const std::vector<ModelSummary>& models) {
   nlohmann::json j;
@@ -90,7 +103,8 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
                            {"val_perplexity", number(m.valPerplexity)},
                            {"agreement", number(m.agreement)},
                            {"kl_from_teacher", number(m.klFromTeacher)},
-                           {"gen_tokens_per_s", number(m.genTokensPerSecond)}};
+                           {"gen_tokens_per_s", number(m.genTokensPerSecond)},
+                           {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
   }
   writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
 }

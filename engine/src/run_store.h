@@ -29,6 +29,10 @@ public:
   void writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
                     const std::vector<ModelSummary>& models);
 
+  /// methods.csv: method,val_loss,perplexity,agreement,tokens_per_s, one row per student model
+  /// (method = the student's name, or <name>-scratch for its twin).
+  void writeMethodsTable(const std::vector<ModelSummary>& models);
+
 private:
   void appendLine(std::ofstream& file, const std::string& path, const std::string& line);
 

@@ -3,6 +3,7 @@
 // The experiment: one defaulted struct tree, loaded from YAML with per-key validation.
 // Plain C++ types only, so the GUI can include it.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,19 +34,6 @@ struct TeacherConfig {
   std::string checkpoint;  ///< reuse a trained teacher (.pt written by a run) instead of training
 };
 
-struct StudentConfig {
-  std::string name;
-  ModelSpec model = defaultStudentSpec();
-
-  static ModelSpec defaultStudentSpec() {
-    ModelSpec spec;
-    spec.layers = 2;
-    spec.heads = 4;
-    spec.embd = 64;
-    return spec;
-  }
-};
-
 struct DistillConfig {
   /// kl | reverse_kl | jsd | skew_kl | skew_reverse_kl | tvd | mse
   std::string loss = "kl";
@@ -64,6 +52,25 @@ struct DistillConfig {
   int cache_top_k = 0;
   std::string cache_path;  ///< reuse this cache file if it matches; empty: <run>/teacher_logits.cache
 };
+
+struct StudentConfig {
+  std::string name;
+  ModelSpec model = defaultStudentSpec();
+  /// This student's own distillation settings (the global `distill` with its keys on top);
+  /// empty: the global section.
+  std::optional<DistillConfig> distill;
+  bool scratch_twin = true;  ///< also train <name>-scratch, the baseline without distillation
+  int init_seed = -1;        ///< weights' seed; -1: train.seed + 1 + the student's index
+
+  static ModelSpec defaultStudentSpec() {
+    ModelSpec spec;
+    spec.layers = 2;
+    spec.heads = 4;
+    spec.embd = 64;
+    return spec;
+  }
+};
+
 
 struct TrainConfig {
   int steps = 2000;

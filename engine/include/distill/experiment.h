@@ -32,6 +32,7 @@ struct ModelSummary {
   double agreement = 1.0;      ///< top-1 agreement with the teacher on validation
   double klFromTeacher = 0.0;  ///< KL(teacher || model) per token on validation
   double genTokensPerSecond = 0.0;
+  double trainTokensPerSecond = 0.0;  ///< training tokens per second of this model's own steps
 };
 
 struct RunResult {
