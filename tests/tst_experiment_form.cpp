@@ -21,6 +21,17 @@ private slots:
     QCOMPARE(QString::fromStdString(experimentToYaml(form.config())), QString::fromStdString(experimentToYaml(config)));
   }
 
+  void keysWithoutWidgetsSurviveTheForm() {
+    ExperimentForm form;
+    const auto config = parseExperiment(
+        "students: [{name: a, init_seed: 4, scratch_twin: false, distill: {loss: tvd}}]\n", ".").config;
+    form.setConfig(config);
+    form.duplicateCurrentStudent();
+    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())).count("loss: tvd"), 2);
+    QCOMPARE(form.config().students[0].init_seed, 4);
+    QVERIFY(!form.config().students[1].scratch_twin);
+  }
+
   void formEditsReachTheYamlPane() {
     MainWindow window(QDir::tempPath() + "/distill-ui-runs");
     window.openExperiment(DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml");

@@ -273,8 +273,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   distill->addRow(tr("Cache file"), m_cachePath);
   connect(m_cacheTopK, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_cachePath, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
-  distill->addRow(tr("JSD beta"), m_beta);
-  distill->addRow(tr("Skew alpha"), m_skew);
+  distill->insertRow(1, tr("JSD beta"), m_beta);
+  distill->insertRow(2, tr("Skew alpha"), m_skew);
   connect(m_loss, &QComboBox::currentTextChanged, this, [this](const QString& loss) {
     m_beta->setEnabled(!m_running && loss == "jsd");
     m_skew->setEnabled(!m_running && loss.startsWith("skew"));
@@ -383,6 +383,18 @@ void ExperimentForm::buildStudentPage(const StudentConfig& student) {
   editor->setSpec(student.model);
   layout->addRow(tr("Name"), name);
   layout->addRow(editor);
+  // Keys the form does not edit (own distillation settings, twin, init seed) travel with the page.
+  m_studentExtras.insert(page, student);
+  QStringList extras;
+  if (student.distill) extras << tr("own distillation: loss %1").arg(QString::fromStdString(student.distill->loss));
+  if (!student.scratch_twin) extras << tr("no scratch twin");
+  if (student.init_seed >= 0) extras << tr("init seed %1").arg(student.init_seed);
+  if (!extras.isEmpty()) {
+    auto* note = new QLabel(extras.join(" · ") + tr("  (edit in the YAML tab)"), page);
+    note->setStyleSheet("color: #555;");
+    note->setWordWrap(true);
+    layout->addRow(note);
+  }
   const int index = m_students->addTab(page, QString::fromStdString(student.name));
   connect(name, &QLineEdit::textChanged, this, [this, page](const QString& text) {
     m_students->setTabText(m_students->indexOf(page), text);
@@ -418,6 +430,7 @@ void ExperimentForm::removeCurrentStudent() {
   if (index < 0) return;
   QWidget* page = m_students->widget(index);
   m_students->removeTab(index);
+  m_studentExtras.remove(page);
   page->deleteLater();
   emitChanged();
 }
@@ -434,6 +447,7 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   while (m_students->count() > 0) {
     QWidget* page = m_students->widget(0);
     m_students->removeTab(0);
+    m_studentExtras.remove(page);
     delete page;
   }
   for (const auto& s : c.students) buildStudentPage(s);
@@ -490,7 +504,7 @@ ExperimentConfig ExperimentForm::config() const {
   c.teacher.checkpoint = m_teacherCheckpoint->text().trimmed().toStdString();
   for (int i = 0; i < m_students->count(); ++i) {
     auto* page = m_students->widget(i);
-    StudentConfig s;
+    StudentConfig s = m_studentExtras.value(page);
     s.name = page->findChild<QLineEdit*>("studentName")->text().trimmed().toStdString();
     s.model = page->findChild<ModelSpecEditor*>("studentSpec")->spec();
     c.students.push_back(s);

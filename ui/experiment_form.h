@@ -123,6 +123,7 @@ private:
   QLabel* m_problemLabel;
   QStringList m_problems;
   QList<QWidget*> m_marked;
+  QHash<QWidget*, StudentConfig> m_studentExtras;  // per student page: what the form does not edit
   // Corpus facts are read once per (path, split) and cached: the form redraws on every keystroke.
   QString m_corpusKey;
   CorpusInfo m_corpusFacts;
