@@ -26,7 +26,4 @@ private:
   std::chrono::steady_clock::time_point m_lastLine{};
 };
 
-/// "1h02m", "4m05s", "12s".
-std::string formatDuration(double seconds);
-
 }  // namespace distill

@@ -554,11 +554,7 @@ void ExperimentForm::emitChanged() {
 }
 
 void ExperimentForm::refreshInfo() {
-  auto c = config();
-  if (c.data.corpus.empty()) {
-    // The bundled corpus: let the engine resolve the default path.
-    c.data.corpus = parseExperiment("", ".").config.data.corpus;
-  }
+  const auto c = config();
   const QString key = QString("%1|%2|%3").arg(QString::fromStdString(c.data.corpus)).arg(c.data.val_fraction).arg(c.data.block_size);
   if (key != m_corpusKey) {
     m_corpusKey = key;

@@ -20,6 +20,7 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include "distill/duration.h"
 #include "distill/run_reader.h"
 #include "experiment_form.h"
 #include "run_controller.h"
@@ -32,12 +33,7 @@ namespace distill {
 
 namespace {
 
-QString formatSeconds(double seconds) {
-  const long s = static_cast<long>(seconds + 0.5);
-  if (s >= 3600) return QString("%1h%2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QChar('0'));
-  if (s >= 60) return QString("%1m%2s").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
-  return QString("%1s").arg(s);
-}
+QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
 
 }  // namespace
 
@@ -321,7 +317,6 @@ bool MainWindow::maybeSave() {
 void MainWindow::start() {
   if (!m_start->isEnabled()) return;
   m_runningConfig = m_form->config();
-  if (m_runningConfig.data.corpus.empty()) m_runningConfig.data.corpus = parseExperiment("", ".").config.data.corpus;
   QString whyNot;
   if (!m_controller->start(m_runningConfig, m_runsRoot, &whyNot)) {
     showBanner(whyNot, true);

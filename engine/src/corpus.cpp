@@ -10,18 +10,18 @@ namespace distill {
 
 Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer) {
   Corpus corpus;
-  corpus.path = data.corpus;
-  const std::string text = readFile(data.corpus, "corpus");
+  corpus.path = data.corpus.empty() ? bundledCorpusPath() : data.corpus;
+  const std::string text = readFile(corpus.path, "corpus");
   corpus.bytes = static_cast<int64_t>(text.size());
-  if (text.empty()) throw EngineError("corpus is empty: " + data.corpus);
+  if (text.empty()) throw EngineError("corpus is empty: " + corpus.path);
   if (text.find('\0') != std::string::npos)
     throw EngineError("corpus looks binary (it contains NUL bytes at offset " +
-                      std::to_string(text.find('\0')) + "): " + data.corpus);
+                      std::to_string(text.find('\0')) + "): " + corpus.path);
   std::vector<char32_t> cps;
   size_t bad = 0;
   if (!decodeUtf8(text, cps, bad))
     throw EngineError("corpus is not valid UTF-8 text (first bad byte at offset " +
-                      std::to_string(bad) + "): " + data.corpus);
+                      std::to_string(bad) + "): " + corpus.path);
 
   if (tokenizer) {
     corpus.tokenizer = *tokenizer;
@@ -32,7 +32,7 @@ Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer) {
   try {
     ids = corpus.tokenizer.encode(cps);
   } catch (const EngineError& e) {
-    throw EngineError(std::string("corpus ") + data.corpus + ": " + e.what() +
+    throw EngineError(std::string("corpus ") + corpus.path + ": " + e.what() +
                       " (the teacher checkpoint was trained on another corpus?)");
   }
   const auto n = static_cast<int64_t>(ids.size());
@@ -42,7 +42,7 @@ Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer) {
   const int64_t need = data.block_size + 1;
   if (nTrain < need || nVal < need) {
     throw EngineError("data.block_size " + std::to_string(data.block_size) +
-                      " is too large for the corpus " + data.corpus + " (" + std::to_string(n) +
+                      " is too large for the corpus " + corpus.path + " (" + std::to_string(n) +
                       " tokens: " + std::to_string(nTrain) + " train, " + std::to_string(nVal) +
                       " validation; each split needs at least block_size + 1)");
   }

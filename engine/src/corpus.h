@@ -20,7 +20,8 @@ struct Corpus {
   torch::Tensor val;    // (N_val,) int64
 };
 
-/// Reads, validates (exists, non-empty, text, UTF-8) and tokenizes the corpus. When `tokenizer`
+/// Reads, validates (exists, non-empty, text, UTF-8) and tokenizes the corpus (an empty path
+/// means the bundled tinyshakespeare). When `tokenizer`
 /// is given (e.g. from a teacher checkpoint) it is used instead of building one from the text.
 /// Throws EngineError naming the file and the problem.
 Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer = nullptr);

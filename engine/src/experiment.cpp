@@ -136,6 +136,7 @@ void ExperimentRun::prepare() {
   } else {
     m_corpus = loadCorpus(m_config.data);
   }
+  m_config.data.corpus = m_corpus.path;  // config.yaml records the file really read
 
   const std::string dir = m_options.outDir.empty()
                               ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name)
