@@ -62,6 +62,9 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     QTest::newRow("bad choice") << "students:\n  - name: s\n    arch: cnn\n" << "x.yaml:3:11: students.0.arch: must be one of";
     QTest::newRow("syntax error") << "train:\n  steps: [1, 2\n" << "x.yaml:3:1: (syntax)";
     QTest::newRow("section not a map") << "train: 5\n" << "x.yaml:1:8: train: expected a mapping";
+    QTest::newRow("bad regime") << "distill:\n  regime: online\n" << "x.yaml:2:11: distill.regime: must be word, sequence or on_policy";
+    QTest::newRow("layer map not a list") << "distill:\n  layer_map: 2\n" << "x.yaml:2:14: distill.layer_map: expected a list of integers";
+    QTest::newRow("layer map entry") << "distill:\n  layer_map: [1, x]\n" << "x.yaml:2:18: distill.layer_map.1: expected an integer";
     QTest::newRow("heads divide embd") << "teacher:\n  heads: 3\n" << "x.yaml:2:10: teacher.heads: must divide embd";
   }
   void problemsNameKeyLineAndColumn() {
@@ -122,6 +125,44 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     const auto again = parse(experimentToYaml(r.config));
     QVERIFY2(again.ok(), qPrintable(problems(again)));
     QCOMPARE(experimentToYaml(again.config), experimentToYaml(r.config));
+  }
+
+  void methodKeysRoundTrip() {
+    const auto r = parse("students:\n"
+                         "  - {name: a, distill: {regime: on_policy, on_policy_fraction: 0.25, sample_temperature: 0.7}}\n"
+                         "  - {name: b, layers: 2, distill: {hidden_loss: mse, attention_weight: 0.3, layer_map: [2, 4]}}\n"
+                         "  - {name: c, distill: {regime: sequence, sequence_count: 100, sequence_path: s.bin}}\n");
+    QVERIFY2(r.ok(), qPrintable(problems(r)));
+    QCOMPARE(r.config.students[0].distill->on_policy_fraction, 0.25);
+    QCOMPARE(r.config.students[1].distill->layer_map, (std::vector<int>{2, 4}));
+    QVERIFY(QString::fromStdString(r.config.students[2].distill->sequence_path).endsWith("/s.bin"));
+    const auto again = parse(experimentToYaml(r.config));
+    QVERIFY2(again.ok(), qPrintable(problems(again)));
+    QCOMPARE(experimentToYaml(again.config), experimentToYaml(r.config));
+  }
+
+  void featureLossesNeedTransformersAndAFittingLayerMap_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("recurrent student") << "students: [{name: r, arch: lstm, distill: {hidden_loss: mse}}]"
+                                       << "students.0.distill.hidden_loss: feature losses need a transformer student";
+    QTest::newRow("global section") << "distill: {attention_weight: 1}\nstudents: [{name: r, arch: gru}]"
+                                    << "distill.hidden_loss: feature losses need a transformer student";
+    QTest::newRow("map length") << "students: [{name: s, layers: 2, distill: {hidden_loss: mse, layer_map: [1]}}]"
+                                << "students.0.distill.layer_map: needs one teacher layer per student layer (2), got 1";
+    QTest::newRow("map range") << "teacher: {layers: 4}\nstudents: [{name: s, layers: 1, distill: {hidden_loss: mse, layer_map: [5]}}]"
+                               << "students.0.distill.layer_map.0: must be a teacher layer in [1, 4]";
+    QTest::newRow("cache") << "distill: {cache_top_k: 8, hidden_loss: cosine}"
+                           << "distill.cache_top_k: feature losses need the teacher online";
+    QTest::newRow("prefix") << "data: {block_size: 8}\ndistill: {regime: on_policy, prefix_tokens: 8}"
+                            << "distill.prefix_tokens: must be below data.block_size (8)";
+  }
+  void featureLossesNeedTransformersAndAFittingLayerMap() {
+    QFETCH(QString, yaml);
+    QFETCH(QString, expected);
+    const auto r = parse(yaml.toStdString());
+    QVERIFY(!r.ok());
+    QVERIFY2(problems(r).contains(expected), qPrintable(problems(r)));
   }
 
   void studentDistillProblemsNameTheirKey() {

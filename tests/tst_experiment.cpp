@@ -167,6 +167,61 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     QVERIFY(lines[3].startsWith("rkl,"));
   }
 
+  void sequenceOnPolicyAndFeatureMethodsTrain() {
+    QTemporaryDir dir;
+    const std::string yaml = R"(
+data: {block_size: 16}
+teacher: {layers: 2, heads: 2, embd: 16}
+students:
+  - {name: seq, layers: 1, heads: 2, embd: 8, scratch_twin: false,
+     distill: {regime: sequence, sequence_count: 30, prefix_tokens: 4, alpha: 0.0}}
+  - {name: onp, arch: gru, embd: 8, scratch_twin: false, distill: {regime: on_policy, on_policy_fraction: 0.5}}
+  - {name: feat, layers: 1, heads: 2, embd: 8, scratch_twin: false,
+     distill: {hidden_loss: cosine, attention_weight: 0.5}}
+train: {steps: 20, batch_size: 4, lr: 0.01, eval_interval: 20, eval_batches: 1, threads: 1}
+generate: {prompts: ["A"], max_new_tokens: 2}
+)";
+    auto loaded = parseExperiment(yaml, ".");
+    QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.problems.front().message.c_str());
+    Recorder recorder;
+    RunControl control;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    const auto result = runExperiment(loaded.config, options, recorder, control);
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+    for (const char* model : {"seq-kd", "onp-kd", "feat-kd"}) {
+      const auto val = recorder.values(model, "val/loss");
+      QVERIFY2(val.size() == 2 && val.back() < val.front(), model);
+    }
+    // Sequence-level with alpha 0: cross-entropy on the teacher's tokens only.
+    QVERIFY(recorder.values("seq-kd", "train/kd_loss").empty());
+    QCOMPARE(recorder.values("seq-kd", "train/ce_loss").size(), size_t(20));
+    QVERIFY(QFile::exists(dir.filePath("run/teacher_sequences.bin")));
+    // On-policy: every other step trains on the student's samples with the soft term alone.
+    QCOMPARE(recorder.values("onp-kd", "train/kd_loss").size(), size_t(20));
+    QCOMPARE(recorder.values("onp-kd", "train/ce_loss").size(), size_t(10));
+    // Feature terms are logged for the feature student only.
+    QCOMPARE(recorder.values("feat-kd", "train/hidden_loss").size(), size_t(20));
+    QCOMPARE(recorder.values("feat-kd", "train/attention_loss").size(), size_t(20));
+    QVERIFY(recorder.values("seq-kd", "train/hidden_loss").empty());
+
+    // A second run reuses the sequence set when its settings match.
+    auto again = parseExperiment(yaml, ".", {"students=[" "{name: seq, layers: 1, heads: 2, embd: 8, scratch_twin: false, "
+                                             "distill: {regime: sequence, sequence_count: 30, prefix_tokens: 4, alpha: 0.0, "
+                                             "sequence_path: " + dir.filePath("run/teacher_sequences.bin").toStdString() + "}}]",
+                                             "train.steps=2"});
+    QVERIFY2(again.ok(), again.ok() ? "" : again.problems.front().message.c_str());
+    class Messages : public RunObserver {
+    public:
+      void onMessage(const std::string& m) override { all += m + "\n"; }
+      std::string all;
+    } messages;
+    options.outDir = dir.filePath("again").toStdString();
+    QVERIFY(runExperiment(again.config, options, messages, control).status == RunResult::Status::Completed);
+    QVERIFY2(messages.all.find("teacher sequences from") != std::string::npos, messages.all.c_str());
+    QVERIFY(!QFile::exists(dir.filePath("again/teacher_sequences.bin")));
+  }
+
   void pauseHoldsTheRunAndCancelStopsIt() {
     QTemporaryDir dir;
     auto config = tinyExperiment();

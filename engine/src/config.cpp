@@ -61,7 +61,42 @@ void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, cons
     require(p, d.loss == "kl", prefix + ".cache_top_k", "the logit cache supports loss kl only");
     require(p, d.temperature_schedule == "constant", prefix + ".cache_top_k",
             "the logit cache needs a constant temperature (it stores distributions at that temperature)");
+    require(p, d.regime == "word", prefix + ".cache_top_k", "the logit cache holds corpus windows: regime must be word");
+    require(p, !d.usesFeatures(), prefix + ".cache_top_k",
+            "feature losses need the teacher online (hidden_loss none and attention_weight 0 with a cache)");
   }
+  require(p, d.regime == "word" || d.regime == "sequence" || d.regime == "on_policy", prefix + ".regime",
+          "must be word, sequence or on_policy (got '" + d.regime + "')");
+  require(p, d.prefix_tokens >= 1, prefix + ".prefix_tokens", "must be >= 1");
+  require(p, d.sample_temperature >= 0.0 && d.sample_temperature <= 100.0, prefix + ".sample_temperature",
+          "must be in [0, 100] (0: greedy)");
+  require(p, d.sample_top_k >= 0, prefix + ".sample_top_k", "must be >= 0 (0: off)");
+  require(p, d.sequence_count >= 1 && d.sequence_count <= 10000000, prefix + ".sequence_count", "must be in [1, 10000000]");
+  require(p, d.on_policy_fraction >= 0.0 && d.on_policy_fraction <= 1.0, prefix + ".on_policy_fraction",
+          "must be in [0, 1]");
+  require(p, d.hidden_loss == "none" || d.hidden_loss == "mse" || d.hidden_loss == "cosine", prefix + ".hidden_loss",
+          "must be none, mse or cosine (got '" + d.hidden_loss + "')");
+  require(p, d.hidden_weight >= 0.0, prefix + ".hidden_weight", "must be >= 0");
+  require(p, d.attention_weight >= 0.0, prefix + ".attention_weight", "must be >= 0");
+}
+
+/// Feature losses pair transformer layers: both models must be transformers and the map must fit.
+void validateFeatures(std::vector<ConfigProblem>& p, const DistillConfig& d, const std::string& prefix,
+                      const ModelSpec& student, const ModelSpec* teacher) {
+  if (!d.usesFeatures()) return;
+  require(p, student.arch == "transformer", prefix + ".hidden_loss",
+          "feature losses need a transformer student (this one is " + student.arch + ")");
+  if (teacher)
+    require(p, teacher->arch == "transformer", prefix + ".hidden_loss",
+            "feature losses need a transformer teacher (it is " + teacher->arch + ")");
+  if (d.layer_map.empty()) return;
+  require(p, static_cast<int>(d.layer_map.size()) == student.layers, prefix + ".layer_map",
+          "needs one teacher layer per student layer (" + std::to_string(student.layers) + "), got " +
+              std::to_string(d.layer_map.size()));
+  const int teacherLayers = teacher ? teacher->layers : 1 << 30;
+  for (size_t i = 0; i < d.layer_map.size(); ++i)
+    require(p, d.layer_map[i] >= 1 && d.layer_map[i] <= teacherLayers, prefix + ".layer_map." + std::to_string(i),
+            teacher ? "must be a teacher layer in [1, " + std::to_string(teacherLayers) + "]" : "must be >= 1");
 }
 
 }  // namespace
@@ -88,9 +123,21 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
             "duplicate student name '" + s.name + "'");
     validateModel(p, s.model, prefix);
     if (s.distill) validateDistill(p, *s.distill, prefix + ".distill");
+    // A teacher from a checkpoint is checked against its real shape when the run loads it.
+    const ModelSpec* teacher = c.teacher.checkpoint.empty() ? &c.teacher.model : nullptr;
+    validateFeatures(p, s.distill.value_or(c.distill), s.distill ? prefix + ".distill" : "distill", s.model, teacher);
     require(p, s.init_seed >= -1, prefix + ".init_seed", "must be >= 0 (or -1: from train.seed)");
   }
   validateDistill(p, c.distill, "distill");
+  // Generated sequences keep at least one new token after their corpus prefix.
+  auto checkPrefix = [&](const DistillConfig& d, const std::string& prefix) {
+    if (d.regime != "word")
+      require(p, d.prefix_tokens < c.data.block_size, prefix + ".prefix_tokens",
+              "must be below data.block_size (" + std::to_string(c.data.block_size) + ")");
+  };
+  checkPrefix(c.distill, "distill");
+  for (size_t i = 0; i < c.students.size(); ++i)
+    if (c.students[i].distill) checkPrefix(*c.students[i].distill, "students." + std::to_string(i) + ".distill");
   const auto& t = c.train;
   require(p, t.steps >= 0, "train.steps", "must be >= 0");
   require(p, t.student_steps >= 0, "train.student_steps", "must be >= 0 (0: same as steps)");
@@ -144,6 +191,17 @@ void emitDistill(YAML::Emitter& out, const DistillConfig& d) {
   out << YAML::Key << "alpha_end" << YAML::Value << d.alpha_end;
   out << YAML::Key << "cache_top_k" << YAML::Value << d.cache_top_k;
   if (!d.cache_path.empty()) out << YAML::Key << "cache_path" << YAML::Value << d.cache_path;
+  out << YAML::Key << "regime" << YAML::Value << d.regime;
+  out << YAML::Key << "prefix_tokens" << YAML::Value << d.prefix_tokens;
+  out << YAML::Key << "sample_temperature" << YAML::Value << d.sample_temperature;
+  out << YAML::Key << "sample_top_k" << YAML::Value << d.sample_top_k;
+  out << YAML::Key << "sequence_count" << YAML::Value << d.sequence_count;
+  if (!d.sequence_path.empty()) out << YAML::Key << "sequence_path" << YAML::Value << d.sequence_path;
+  out << YAML::Key << "on_policy_fraction" << YAML::Value << d.on_policy_fraction;
+  out << YAML::Key << "hidden_loss" << YAML::Value << d.hidden_loss;
+  out << YAML::Key << "hidden_weight" << YAML::Value << d.hidden_weight;
+  out << YAML::Key << "attention_weight" << YAML::Value << d.attention_weight;
+  if (!d.layer_map.empty()) out << YAML::Key << "layer_map" << YAML::Value << YAML::Flow << d.layer_map;
   out << YAML::EndMap;
 }
 

@@ -61,9 +61,18 @@ public:
   template <class T>
   void read(const YAML::Node& map, const std::string& key, const std::string& prefix, T& out) {
     if (!map.IsMap()) return;
-    const YAML::Node node = map[key];
+    readValue(map[key], join(prefix, key), out);
+  }
+
+  /// Element `index` of a list.
+  template <class T>
+  void read(const YAML::Node& list, size_t index, const std::string& prefix, T& out) {
+    readValue(list[index], join(prefix, std::to_string(index)), out);
+  }
+
+  template <class T>
+  void readValue(const YAML::Node& node, const std::string& path, T& out) {
     if (!node.IsDefined()) return;
-    const std::string path = join(prefix, key);
     if (node.IsNull()) {
       report(node, path, std::string("needs a value: ") + typeName<T>());
       return;
@@ -103,6 +112,23 @@ public:
     }
   }
 
+  void readInts(const YAML::Node& map, const std::string& key, const std::string& prefix, std::vector<int>& out) {
+    if (!map.IsMap()) return;
+    const YAML::Node node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return;
+    const std::string path = join(prefix, key);
+    if (!node.IsSequence()) {
+      report(node, path, "expected a list of integers");
+      return;
+    }
+    out.clear();
+    for (size_t i = 0; i < node.size(); ++i) {
+      int value = 0;
+      read(node, i, path, value);
+      out.push_back(value);
+    }
+  }
+
   bool isOverridden(const std::string& path) const { return m_overridden.count(path) > 0; }
 
   static std::string join(const std::string& prefix, const std::string& key) {
@@ -138,7 +164,9 @@ void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& pre
   if (!r.isMap(node, prefix)) return;
   r.rejectUnknownKeys(node, prefix,
                       {"loss", "temperature", "alpha", "beta", "skew", "temperature_schedule", "temperature_end",
-                       "alpha_schedule", "alpha_end", "cache_top_k", "cache_path"});
+                       "alpha_schedule", "alpha_end", "cache_top_k", "cache_path", "regime", "prefix_tokens",
+                       "sample_temperature", "sample_top_k", "sequence_count", "sequence_path",
+                       "on_policy_fraction", "hidden_loss", "hidden_weight", "attention_weight", "layer_map"});
   r.read(node, "loss", prefix, d.loss);
   r.read(node, "temperature", prefix, d.temperature);
   r.read(node, "alpha", prefix, d.alpha);
@@ -149,10 +177,21 @@ void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& pre
   r.read(node, "alpha_schedule", prefix, d.alpha_schedule);
   r.read(node, "alpha_end", prefix, d.alpha_end);
   r.read(node, "cache_top_k", prefix, d.cache_top_k);
-  std::string cachePath;
-  r.read(node, "cache_path", prefix, cachePath);
-  if (!cachePath.empty())
-    d.cache_path = resolvePath(cachePath, r.isOverridden(prefix + ".cache_path") ? "." : sourceDir);
+  r.read(node, "regime", prefix, d.regime);
+  r.read(node, "prefix_tokens", prefix, d.prefix_tokens);
+  r.read(node, "sample_temperature", prefix, d.sample_temperature);
+  r.read(node, "sample_top_k", prefix, d.sample_top_k);
+  r.read(node, "sequence_count", prefix, d.sequence_count);
+  r.read(node, "on_policy_fraction", prefix, d.on_policy_fraction);
+  r.read(node, "hidden_loss", prefix, d.hidden_loss);
+  r.read(node, "hidden_weight", prefix, d.hidden_weight);
+  r.read(node, "attention_weight", prefix, d.attention_weight);
+  r.readInts(node, "layer_map", prefix, d.layer_map);
+  for (const auto& [key, field] : {std::make_pair("cache_path", &d.cache_path), std::make_pair("sequence_path", &d.sequence_path)}) {
+    std::string path;
+    r.read(node, key, prefix, path);
+    if (!path.empty()) *field = resolvePath(path, r.isOverridden(prefix + "." + key) ? "." : sourceDir);
+  }
 }
 
 /// Applies "a.b.0.c=value" to the tree. Returns an error message, or "" on success.

@@ -14,6 +14,7 @@
 #include "model_factory.h"
 #include "run_store.h"
 #include "sampling.h"
+#include "teacher_sequences.h"
 #include "threads.h"
 #include "trainer.h"
 
@@ -53,7 +54,16 @@ struct TrainedModel {
   double trainSeconds = 0.0;
   EvalResult lastEval;
   int steps = 0;
+  at::Generator onPolicyGenerator;  // on-policy students: their own samples' randomness
 };
+
+/// On-policy steps are spread evenly: step s is one when ⌊s·λ⌋ moves past ⌊(s−1)·λ⌋.
+bool isOnPolicyStep(int step, double fraction) {
+  return std::floor(step * fraction) > std::floor((step - 1) * fraction);
+}
+
+/// Whether a student needs the teacher's distribution on its batch this step.
+bool needsTeacherTargets(const DistillConfig& now) { return now.alpha > 0.0 || now.usesFeatures(); }
 
 /// The run in progress: owns the corpus, models and run store; one per runExperiment call.
 class ExperimentRun {
@@ -75,6 +85,12 @@ private:
   /// The teacher's top-k logits for every student step, from distill.cache_path when it matches,
   /// else computed now into the run directory. Null when the run was cancelled meanwhile.
   std::unique_ptr<LogitCache> openOrBuildCache(const DistillConfig& settings, int steps, uint64_t samplerSeed);
+  /// Sequence-level KD's training set: from distill.sequence_path when it matches, else generated
+  /// by the teacher now into the run directory. Undefined when the run was cancelled meanwhile.
+  torch::Tensor openOrBuildSequences(const DistillConfig& settings);
+  /// The teacher's logits (and trace, when `trace` is given) on `x`, as a student's targets.
+  SoftTargets teacherTargets(const torch::Tensor& x, ForwardTrace* trace);
+  std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
   void applyLiveSettings(int step);
   /// The global distillation settings and every student's: a live change applies to all.
   std::vector<DistillConfig*> allDistillSettings();
@@ -169,7 +185,9 @@ void ExperimentRun::prepare() {
       m.role = role;
       m.model = model;
       m.distill = s.distill.value_or(m_config.distill);
-      m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps);
+      auto features = role == "distilled" ? featureSetupFor(s, m.distill) : nullptr;
+      m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps, std::move(features));
+      m.onPolicyGenerator = makeSamplingGenerator(static_cast<uint64_t>(t.seed) + 1000 + i);
       m_students.push_back(std::move(m));
     };
     auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
@@ -180,6 +198,32 @@ void ExperimentRun::prepare() {
       add(scratch, "-scratch", "scratch");
     }
   }
+}
+
+std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig& student, const DistillConfig& d) const {
+  if (!d.usesFeatures()) return nullptr;
+  const auto& teacher = m_teacher.model->spec();
+  // Validation checked a configured teacher; one from a checkpoint is checked here.
+  if (teacher.arch != "transformer")
+    throw EngineError("student '" + student.name + "': feature losses need a transformer teacher (the checkpoint holds " +
+                      teacher.arch + ")");
+  for (int layer : d.layer_map) {
+    if (layer > teacher.layers)
+      throw EngineError("student '" + student.name + "': layer_map names teacher layer " + std::to_string(layer) +
+                        " but the teacher has " + std::to_string(teacher.layers));
+  }
+  auto setup = std::make_unique<FeatureSetup>();
+  setup->layerMap = resolveLayerMap(d.layer_map, student.model.layers, teacher.layers);
+  setup->projector = FeatureProjector(student.model.layers, student.model.embd, teacher.embd);
+  return setup;
+}
+
+SoftTargets ExperimentRun::teacherTargets(const torch::Tensor& x, ForwardTrace* trace) {
+  torch::NoGradGuard noGrad;
+  SoftTargets targets;
+  targets.teacherLogits = trace ? m_teacher.model->forwardWithTrace(x, *trace) : m_teacher.model->forward(x);
+  targets.teacherTrace = trace;
+  return targets;
 }
 
 void ExperimentRun::reportProgress(const std::string& phase, int step, int total, double phaseStart,
@@ -259,18 +303,33 @@ bool ExperimentRun::trainStudents() {
   m_observer.onPhase("students", total);
   m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches);
   const uint64_t samplerSeed = static_cast<uint64_t>(t.seed) + 1;
-  // Distilled students read the teacher's top-k from the cache or get its logits online.
+  // Where each distilled student's targets come from: the logit cache, the teacher online on the
+  // corpus batch, the teacher's sequence set, or the student's own samples (on-policy steps).
   const DistillConfig* cacheSettings = nullptr;
-  bool needOnline = false;
+  const DistillConfig* sequenceSettings = nullptr;
+  bool corpusTrace = false, sequenceTrace = false;
   for (const auto& m : m_students) {
     if (m.role != "distilled") continue;
-    if (m.distill.cache_top_k == 0) {
-      needOnline = true;
-    } else if (!cacheSettings) {
-      cacheSettings = &m.distill;
-    } else if (cacheSettings->cache_top_k != m.distill.cache_top_k ||
-               cacheSettings->temperature != m.distill.temperature) {
-      throw EngineError("students using the logit cache must share its cache_top_k and temperature (" + m.name + ")");
+    const auto& d = m.distill;
+    if (d.regime == "sequence") {
+      sequenceTrace = sequenceTrace || d.usesFeatures();
+      if (!sequenceSettings) {
+        sequenceSettings = &d;
+      } else if (sequenceSettings->sequence_count != d.sequence_count ||
+                 sequenceSettings->prefix_tokens != d.prefix_tokens ||
+                 sequenceSettings->sample_temperature != d.sample_temperature ||
+                 sequenceSettings->sample_top_k != d.sample_top_k) {
+        throw EngineError("sequence-level students share one teacher sequence set: " + m.name +
+                          " differs in sequence_count, prefix_tokens, sample_temperature or sample_top_k");
+      }
+    } else if (d.cache_top_k > 0) {
+      if (!cacheSettings) {
+        cacheSettings = &d;
+      } else if (cacheSettings->cache_top_k != d.cache_top_k || cacheSettings->temperature != d.temperature) {
+        throw EngineError("students using the logit cache must share its cache_top_k and temperature (" + m.name + ")");
+      }
+    } else {
+      corpusTrace = corpusTrace || d.usesFeatures();
     }
   }
   std::unique_ptr<LogitCache> cache;
@@ -278,37 +337,74 @@ bool ExperimentRun::trainStudents() {
     cache = openOrBuildCache(*cacheSettings, total, samplerSeed);
     if (!cache) return false;
   }
+  std::unique_ptr<SequenceSampler> sequenceSampler;
+  if (sequenceSettings) {
+    auto sequences = openOrBuildSequences(*sequenceSettings);
+    if (!sequences.defined()) return false;
+    sequenceSampler = std::make_unique<SequenceSampler>(sequences, t.batch_size, samplerSeed + 5);
+  }
+  if (cache || sequenceSampler) m_observer.onPhase("students", total);  // back from the teacher's pass
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, samplerSeed);
   const double phaseStart = elapsed();
   const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
   for (auto& m : m_students) evaluateModel(m, 0, false);
   m_teacher.model->eval();
+  const size_t n = m_students.size();
   for (int step = 1; step <= total; ++step) {
     if (!m_control.checkpoint()) return false;
     applyLiveSettings(step);
-    const auto batch = sampler.next();
-    SoftTargets online, cached;
-    if (cache) cache->read(static_cast<uint32_t>(step - 1), &cached.cachedIds, &cached.cachedLogProbs);
-    if (needOnline) {
-      // One teacher forward serves every distilled student of this step.
-      torch::NoGradGuard noGrad;
-      online.teacherLogits = m_teacher.model->forward(batch.x);  // (B, T, V)
-    }
-    std::vector<MetricPoint> latest;
-    std::vector<MetricPoint> logged;
-    const bool log = step % t.log_interval == 0 || step == total;
     // Temperature and alpha follow their schedules (a live change resets them to constant).
-    std::vector<DistillConfig> distillNow(m_students.size());
-    for (size_t i = 0; i < m_students.size(); ++i) {
+    std::vector<DistillConfig> distillNow(n);
+    for (size_t i = 0; i < n; ++i) {
       const auto& d = m_students[i].distill;
       distillNow[i] = d;
       distillNow[i].temperature = scheduledValue(d.temperature_schedule, d.temperature, d.temperature_end, step - 1, total);
       distillNow[i].alpha = scheduledValue(d.alpha_schedule, d.alpha, d.alpha_end, step - 1, total);
     }
+    // Each distilled student's batch and targets; one teacher pass serves all who share a batch.
+    const auto batch = sampler.next();
+    Batch sequenceBatch;
+    if (sequenceSampler) sequenceBatch = sequenceSampler->next();
+    std::vector<Batch> batches(n, batch);
+    std::vector<const SoftTargets*> targets(n, nullptr);
+    SoftTargets online, cached, fromSequences;
+    ForwardTrace onlineTrace, sequenceTraceData;
+    std::vector<SoftTargets> onPolicy(n);
+    std::vector<ForwardTrace> onPolicyTraces(n);
+    if (cache) cache->read(static_cast<uint32_t>(step - 1), &cached.cachedIds, &cached.cachedLogProbs);
+    for (size_t i = 0; i < n; ++i) {
+      auto& m = m_students[i];
+      if (m.role != "distilled") continue;
+      const auto& d = distillNow[i];
+      if (d.regime == "sequence") {
+        batches[i] = sequenceBatch;
+        if (needsTeacherTargets(d) && !fromSequences.teacherLogits.defined())
+          fromSequences = teacherTargets(sequenceBatch.x, sequenceTrace ? &sequenceTraceData : nullptr);
+        targets[i] = &fromSequences;  // without teacher logits: cross-entropy on the teacher's tokens
+      } else if (d.regime == "on_policy" && isOnPolicyStep(step, d.on_policy_fraction)) {
+        // GKD: the student continues corpus prefixes; the teacher scores every position after them.
+        const int64_t P = d.prefix_tokens;
+        const auto samples = sampleSequences(*m.model, batch.x.slice(1, 0, P), m_config.data.block_size,
+                                             d.sample_temperature, d.sample_top_k, m.onPolicyGenerator);
+        batches[i] = {samples, samples};  // no labels: the soft term alone trains on these
+        onPolicy[i] = teacherTargets(samples, d.usesFeatures() ? &onPolicyTraces[i] : nullptr);
+        onPolicy[i].positionMask = (torch::arange(samples.size(1)) >= P - 1).unsqueeze(0).expand_as(samples);
+        onPolicy[i].hardLabels = false;
+        targets[i] = &onPolicy[i];
+      } else if (d.cache_top_k > 0) {
+        targets[i] = &cached;
+      } else {
+        if (!online.teacherLogits.defined()) online = teacherTargets(batch.x, corpusTrace ? &onlineTrace : nullptr);
+        targets[i] = &online;
+      }
+    }
+    std::vector<MetricPoint> latest;
+    std::vector<MetricPoint> logged;
+    const bool log = step % t.log_interval == 0 || step == total;
     auto stepModel = [&](size_t i) {
       auto& m = m_students[i];
       if (m.role != "distilled") return m.trainer->step(batch);
-      return m.trainer->step(batch, m.distill.cache_top_k > 0 ? &cached : &online, &distillNow[i]);
+      return m.trainer->step(batches[i], targets[i], &distillNow[i]);
     };
     // The students are independent given the batch and the teacher's logits: they step side by
     // side, one thread each, and the step ends when all have (lockstep).
@@ -341,8 +437,13 @@ bool ExperimentRun::trainStudents() {
       latest.push_back({m.name, step, elapsed(), "train/loss", losses.loss});
       if (!log) continue;
       logged.push_back(latest.back());
-      if (distilled) logged.push_back({m.name, step, elapsed(), "train/kd_loss", losses.soft});
-      logged.push_back({m.name, step, elapsed(), "train/ce_loss", losses.hard});
+      const std::pair<const char*, const std::optional<double>*> terms[] = {
+          {"train/kd_loss", &losses.soft},
+          {"train/ce_loss", &losses.hard},
+          {"train/hidden_loss", &losses.hidden},
+          {"train/attention_loss", &losses.attention}};
+      for (const auto& [key, value] : terms)
+        if (value->has_value()) logged.push_back({m.name, step, elapsed(), key, **value});
       logged.push_back({m.name, step, elapsed(), "lr", losses.lr});
       logged.push_back({m.name, step, elapsed(), "tokens_per_s", m.meter.take()});
       if (distilled && (m.distill.temperature_schedule != "constant" || m.distill.alpha_schedule != "constant")) {
@@ -450,6 +551,40 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   writer.finish();
   m_observer.onMessage("teacher logit cache written: " + path);
   return std::make_unique<LogitCache>(path);
+}
+
+torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
+  SequenceSetHeader header;
+  header.vocabSize = static_cast<uint32_t>(m_corpus.tokenizer.vocabSize());
+  header.length = static_cast<uint32_t>(m_config.data.block_size + 1);
+  header.count = static_cast<uint32_t>(d.sequence_count);
+  header.prefix = static_cast<uint32_t>(d.prefix_tokens);
+  header.topK = static_cast<uint32_t>(d.sample_top_k);
+  header.temperature = static_cast<float>(d.sample_temperature);
+  header.seed = static_cast<uint64_t>(m_config.train.seed) + 100;
+  if (!d.sequence_path.empty()) {
+    SequenceSetHeader existing;
+    auto sequences = loadSequenceSet(d.sequence_path, &existing);
+    if (existing == header) {
+      m_observer.onMessage("teacher sequences from " + d.sequence_path);
+      return sequences;
+    }
+    m_observer.onMessage("the sequence set " + d.sequence_path + " was made for other settings; generating a new one");
+  }
+  const int total = d.sequence_count;
+  m_observer.onPhase("teacher writing sequences", total);
+  const double phaseStart = elapsed();
+  const int64_t newTokens = static_cast<int64_t>(header.length - header.prefix);
+  auto sequences = generateSequenceSet(*m_teacher.model, m_corpus.train, header, [&](int64_t done) {
+    reportProgress("teacher writing sequences", static_cast<int>(done), total, phaseStart, done * newTokens, {});
+    return m_control.checkpoint();
+  });
+  if (!sequences.defined()) return {};
+  const std::string path = m_store->dir() + "/teacher_sequences.bin";
+  saveSequenceSet(path, header, sequences);
+  m_observer.onMessage("teacher sequences written: " + path + " (" + std::to_string(total) + " × " +
+                       std::to_string(header.length) + " tokens)");
+  return sequences;
 }
 
 void ExperimentRun::saveAll() {

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <vector>
 
 #include "distill/config.h"
 
@@ -14,11 +15,21 @@ struct DecodeState {
   int64_t position = 0;  ///< tokens consumed so far
 };
 
+/// What feature distillation reads from inside a forward pass.
+struct ForwardTrace {
+  std::vector<torch::Tensor> hidden;     ///< residual stream: [0] after the embeddings, [i] after layer i; (B, T, C)
+  std::vector<torch::Tensor> attention;  ///< [i - 1]: layer i's attention probabilities (B, H, T, T)
+};
+
 /// A next-token model: teacher or student, transformer or recurrent.
 class LanguageModelImpl : public torch::nn::Module {
 public:
   /// (B, T) int64 ids → (B, T, V) logits.
   virtual torch::Tensor forward(const torch::Tensor& ids) = 0;
+
+  /// forward() that also records hidden states and attention maps. Models without them (recurrent
+  /// nets) throw: configuration validation keeps feature losses to transformers.
+  virtual torch::Tensor forwardWithTrace(const torch::Tensor& ids, ForwardTrace& trace);
 
   /// Fresh decoding state for a batch of sequences.
   virtual std::unique_ptr<DecodeState> startDecoding() const = 0;
@@ -37,6 +48,11 @@ public:
     return n;
   }
 };
+
+inline torch::Tensor LanguageModelImpl::forwardWithTrace(const torch::Tensor&, ForwardTrace&) {
+  TORCH_CHECK(false, spec().arch, " models record no hidden states or attention maps");
+  return {};
+}
 
 using LanguageModel = std::shared_ptr<LanguageModelImpl>;
 

@@ -15,15 +15,4 @@ torch::Tensor forwardKl(const torch::Tensor& studentLogits, const torch::Tensor&
   return perTokenDivergence(studentLogits.reshape({-1, V}), teacherLogits.reshape({-1, V}), options).mean();
 }
 
-DistillationLoss distillationLoss(const torch::Tensor& studentLogits,
-                                  const torch::Tensor& teacherLogits, const torch::Tensor& targets,
-                                  const DivergenceOptions& divergence, double alpha) {
-  DistillationLoss loss;
-  const auto V = studentLogits.size(-1);
-  loss.soft = perTokenDivergence(studentLogits.reshape({-1, V}), teacherLogits.reshape({-1, V}), divergence).mean();
-  loss.hard = crossEntropy(studentLogits, targets);
-  loss.total = alpha * loss.soft + (1.0 - alpha) * loss.hard;
-  return loss;
-}
-
 }  // namespace distill

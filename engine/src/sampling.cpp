@@ -1,7 +1,10 @@
 #include "sampling.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace distill {
@@ -121,6 +124,41 @@ std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std:
   }
   model.train(wasTraining);
   return generated;
+}
+
+at::Generator makeSamplingGenerator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+torch::Tensor sampleSequences(LanguageModelImpl& model, const torch::Tensor& prefix, int64_t length, double temperature,
+                              int topK, at::Generator& generator) {
+  TORCH_CHECK(prefix.dim() == 2 && prefix.size(1) >= 1 && prefix.size(1) <= length,
+              "sampleSequences needs a (B, P) prefix with 1 <= P <= length");
+  const int64_t limit = model.contextLimit();
+  TORCH_CHECK(limit == 0 || length <= limit + 1, "cannot sample ", length, " tokens with a context of ", limit);
+  torch::NoGradGuard noGrad;
+  const bool wasTraining = model.is_training();
+  model.eval();
+  std::vector<torch::Tensor> pieces = {prefix};
+  auto state = model.startDecoding();
+  auto logits = model.decode(prefix, *state).select(1, -1);  // (B, V)
+  for (int64_t have = prefix.size(1); have < length; ++have) {
+    torch::Tensor next;
+    if (temperature <= 0.0) {
+      next = logits.argmax(-1, /*keepdim=*/true);
+    } else {
+      auto scaled = logits.to(torch::kFloat32) / temperature;
+      if (topK > 0 && topK < scaled.size(-1)) {
+        const auto kth = std::get<0>(scaled.topk(topK, -1)).select(-1, topK - 1).unsqueeze(-1);
+        scaled = scaled.masked_fill(scaled < kth, -std::numeric_limits<float>::infinity());
+      }
+      // Drawn on the CPU with our generator, so a run is reproducible on any device.
+      const auto probs = torch::softmax(scaled, -1).to(torch::kCPU);
+      next = torch::multinomial(probs, 1, /*replacement=*/false, generator).to(prefix.device());
+    }
+    pieces.push_back(next);
+    if (have + 1 < length) logits = model.decode(next, *state).select(1, -1);
+  }
+  model.train(wasTraining);
+  return torch::cat(pieces, 1);
 }
 
 }  // namespace distill

@@ -44,4 +44,15 @@ std::vector<int64_t> generateIds(LanguageModelImpl& model, const std::vector<int
 std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std::vector<int64_t>& prompt,
                                             const SamplingOptions& options);
 
+/// Extends every row of `prefix` (B, P) int64 to `length` tokens by sampling from `model` with
+/// its KV cache / recurrent state, all rows at once: softmax(logits / temperature) over the
+/// `topK` best (0: all), or argmax when temperature is 0. `length` may exceed the model's context
+/// by one (the last token needs no decoding step). Returns (B, length); no gradient; the model's
+/// train/eval mode is restored.
+torch::Tensor sampleSequences(LanguageModelImpl& model, const torch::Tensor& prefix, int64_t length, double temperature,
+                              int topK, at::Generator& generator);
+
+/// A CPU random generator for sampleSequences.
+at::Generator makeSamplingGenerator(uint64_t seed);
+
 }  // namespace distill

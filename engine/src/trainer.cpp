@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "distill/errors.h"
-#include "logit_cache.h"
 #include "losses.h"
 
 namespace distill {
@@ -20,11 +19,16 @@ double learningRateAt(int step, int totalSteps, const TrainConfig& train) {
 }
 
 ModelTrainer::ModelTrainer(std::string name, LanguageModel model, const TrainConfig& train,
-                           int totalSteps)
-    : m_name(std::move(name)), m_model(std::move(model)), m_train(train), m_totalSteps(totalSteps) {
+                           int totalSteps, std::unique_ptr<FeatureSetup> features)
+    : m_name(std::move(name)), m_model(std::move(model)), m_train(train), m_totalSteps(totalSteps),
+      m_features(std::move(features)) {
+  m_parameters = m_model->parameters();
+  if (m_features) {
+    for (const auto& p : m_features->projector->parameters()) m_parameters.push_back(p);
+  }
   // Weight decay on matrices only (nanoGPT): biases, norms and 1-D parameters are not decayed.
   std::vector<torch::Tensor> decay, noDecay;
-  for (const auto& p : m_model->parameters()) {
+  for (const auto& p : m_parameters) {
     if (!p.requires_grad()) continue;
     (p.dim() >= 2 ? decay : noDecay).push_back(p);
   }
@@ -53,26 +57,17 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(out.lr);
 
   m_model->train();
-  auto logits = m_model->forward(batch.x);  // (B, T, V)
   torch::Tensor loss;
-  if (targets && distill && targets->cachedIds.defined()) {
-    auto soft = sparseForwardKl(logits, targets->cachedIds, targets->cachedLogProbs, distill->temperature);
-    auto hard = crossEntropy(logits, batch.y);
-    loss = distill->alpha * soft + (1.0 - distill->alpha) * hard;
-    out.soft = soft.item<double>();
-    out.hard = hard.item<double>();
-  } else if (targets && distill) {
-    DivergenceOptions divergence;
-    parseDivergence(distill->loss, &divergence.kind);  // validated with the config
-    divergence.temperature = distill->temperature;
-    divergence.beta = distill->beta;
-    divergence.skew = distill->skew;
-    auto terms = distillationLoss(logits, targets->teacherLogits, batch.y, divergence, distill->alpha);
+  if (targets && distill) {
+    auto terms = studentLoss(*m_model, batch, *targets, *distill, m_features.get());
     loss = terms.total;
-    out.soft = terms.soft.item<double>();
-    out.hard = terms.hard.item<double>();
+    auto value = [](const torch::Tensor& t) { return t.defined() ? std::optional<double>(t.item<double>()) : std::nullopt; };
+    out.soft = value(terms.soft);
+    out.hard = value(terms.hard);
+    out.hidden = value(terms.hidden);
+    out.attention = value(terms.attention);
   } else {
-    loss = crossEntropy(logits, batch.y);
+    loss = crossEntropy(m_model->forward(batch.x), batch.y);
   }
   out.loss = loss.item<double>();
   if (!std::isfinite(out.loss)) {
@@ -83,7 +78,7 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
   if (!targets) out.hard = out.loss;
   m_optimizer->zero_grad();
   loss.backward();
-  if (m_train.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(m_model->parameters(), m_train.grad_clip);
+  if (m_train.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(m_parameters, m_train.grad_clip);
   m_optimizer->step();
   ++m_step;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

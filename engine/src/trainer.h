@@ -3,12 +3,14 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "corpus.h"
 #include "distill/errors.h"
 #include "distill/config.h"
 #include "language_model.h"
+#include "student_loss.h"
 
 namespace distill {
 
@@ -23,25 +25,22 @@ double learningRateAt(int step, int totalSteps, const TrainConfig& train);
 
 struct StepLosses {
   double loss = 0.0;  ///< what was optimised
-  double soft = 0.0;  ///< KD term (distilled models only)
-  double hard = 0.0;  ///< cross-entropy term
+  std::optional<double> soft;  ///< KD term (distilled models with teacher targets)
+  std::optional<double> hard;  ///< cross-entropy term (absent on on-policy batches)
+  std::optional<double> hidden;     ///< hidden-state feature term
+  std::optional<double> attention;  ///< attention-map feature term
   double lr = 0.0;
   double seconds = 0.0;  ///< wall time of this model's forward/backward/update
-};
-
-/// What a distilled student learns from: the teacher's full logits, or its cached top-k.
-struct SoftTargets {
-  torch::Tensor teacherLogits;    ///< (B, T, V), or undefined
-  torch::Tensor cachedIds;        ///< (B, T, k) int64 from the logit cache, or undefined
-  torch::Tensor cachedLogProbs;   ///< (B, T, k)
 };
 
 /// Owns one model's optimisation: AdamW (decay on matrices only), schedule, clipping.
 class ModelTrainer {
 public:
-  ModelTrainer(std::string name, LanguageModel model, const TrainConfig& train, int totalSteps);
+  /// `features`: a student with feature losses; its projections train with the model.
+  ModelTrainer(std::string name, LanguageModel model, const TrainConfig& train, int totalSteps,
+               std::unique_ptr<FeatureSetup> features = nullptr);
 
-  /// One optimiser step. With `targets` the loss is the KD mix of `distill`; otherwise plain
+  /// One optimiser step. With `targets` the loss is studentLoss() with `distill`; otherwise plain
   /// cross-entropy. Throws NonFiniteLossError on a NaN/Inf loss, before touching the weights.
   StepLosses step(const Batch& batch, const SoftTargets* targets = nullptr, const DistillConfig* distill = nullptr);
 
@@ -59,6 +58,8 @@ private:
   TrainConfig m_train;
   int m_totalSteps;
   int m_step = 0;
+  std::unique_ptr<FeatureSetup> m_features;
+  std::vector<torch::Tensor> m_parameters;  ///< the model's and the projections': clipped together
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
 };
 

@@ -37,7 +37,7 @@ TransformerBlockImpl::TransformerBlockImpl(const ModelSpec& spec, int64_t blockS
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, torch::Tensor* cacheK,
-                                            torch::Tensor* cacheV) {
+                                            torch::Tensor* cacheV, torch::Tensor* attention) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
   const int64_t hs = C / m_heads;
   auto qkv = m_qkv(m_ln1(x)).view({B, T, 3, m_heads, hs}).permute({2, 0, 3, 1, 4});  // (3,B,H,T,hs)
@@ -56,6 +56,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, torch::Tenso
   auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hs)));
   att = att + m_causalMask.slice(0, past, past + T).slice(1, 0, past + T);
   att = torch::softmax(att, -1);
+  if (attention) *attention = att;
   if (m_dropout > 0.0) att = torch::dropout(att, m_dropout, is_training());
   auto y = torch::matmul(att, v).transpose(1, 2).reshape({B, T, C});  // (B, T, C)
   y = m_proj(y);
@@ -97,20 +98,31 @@ TransformerLMImpl::TransformerLMImpl(const ModelSpec& spec, int64_t vocabSize, i
 }
 
 torch::Tensor TransformerLMImpl::run(const torch::Tensor& ids, int64_t position,
-                                     std::vector<torch::Tensor>* k, std::vector<torch::Tensor>* v) {
+                                     std::vector<torch::Tensor>* k, std::vector<torch::Tensor>* v,
+                                     ForwardTrace* trace) {
   const int64_t T = ids.size(1);
   TORCH_CHECK(position + T <= m_blockSize, "sequence of ", position + T,
               " tokens exceeds the model's block size ", m_blockSize);
   auto pos = torch::arange(position, position + T, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
   auto x = m_dropout(m_tokens(ids) + m_positions(pos));  // (B, T, C)
-  for (size_t i = 0; i < m_blocks.size(); ++i)
-    x = k ? m_blocks[i](x, &(*k)[i], &(*v)[i]) : m_blocks[i](x);
+  if (trace) {
+    trace->hidden.assign(1, x);
+    trace->attention.assign(m_blocks.size(), torch::Tensor());
+  }
+  for (size_t i = 0; i < m_blocks.size(); ++i) {
+    x = m_blocks[i](x, k ? &(*k)[i] : nullptr, k ? &(*v)[i] : nullptr, trace ? &trace->attention[i] : nullptr);
+    if (trace) trace->hidden.push_back(x);
+  }
   x = m_lnFinal(x);
   // A tied head reuses the token embedding matrix (V, C) as the output projection.
   return m_head ? m_head(x) : torch::nn::functional::linear(x, m_tokens->weight);  // (B, T, V)
 }
 
 torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) { return run(ids, 0, nullptr, nullptr); }
+
+torch::Tensor TransformerLMImpl::forwardWithTrace(const torch::Tensor& ids, ForwardTrace& trace) {
+  return run(ids, 0, nullptr, nullptr, &trace);
+}
 
 std::unique_ptr<DecodeState> TransformerLMImpl::startDecoding() const {
   auto cache = std::make_unique<KvCache>();

@@ -11,8 +11,9 @@ public:
 
   /// x: (B, T, C). `past` holds the cached (B, H, T_past, hs) keys and values, or is empty;
   /// when `cache` is set the new keys/values are appended to it.
+  /// `attention`, when given, receives the (B, H, T, T_total) attention probabilities.
   torch::Tensor forward(const torch::Tensor& x, torch::Tensor* cacheK = nullptr,
-                        torch::Tensor* cacheV = nullptr);
+                        torch::Tensor* cacheV = nullptr, torch::Tensor* attention = nullptr);
 
 private:
   int64_t m_heads;
@@ -29,6 +30,7 @@ public:
   TransformerLMImpl(const ModelSpec& spec, int64_t vocabSize, int64_t blockSize);
 
   torch::Tensor forward(const torch::Tensor& ids) override;
+  torch::Tensor forwardWithTrace(const torch::Tensor& ids, ForwardTrace& trace) override;
   std::unique_ptr<DecodeState> startDecoding() const override;
   torch::Tensor decode(const torch::Tensor& ids, DecodeState& state) override;
   int64_t contextLimit() const override { return m_blockSize; }
@@ -37,7 +39,7 @@ public:
 
 private:
   torch::Tensor run(const torch::Tensor& ids, int64_t position, std::vector<torch::Tensor>* k,
-                    std::vector<torch::Tensor>* v);
+                    std::vector<torch::Tensor>* v, ForwardTrace* trace = nullptr);
 
   ModelSpec m_spec;
   int64_t m_vocabSize;

@@ -51,6 +51,31 @@ struct DistillConfig {
   /// memory-mapped file (loss kl, constant temperature), and distill from it.
   int cache_top_k = 0;
   std::string cache_path;  ///< reuse this cache file if it matches; empty: <run>/teacher_logits.cache
+
+  /// Where the student's training sequences come from:
+  ///  word:      corpus windows, teacher distributions on them (Hinton);
+  ///  sequence:  sequences the teacher generated once from corpus prefixes (Kim & Rush); the hard
+  ///             term is cross-entropy on the teacher's tokens, alpha > 0 adds word-level KD on them;
+  ///  on_policy: a fraction `on_policy_fraction` of steps train on continuations the student samples
+  ///             from corpus prefixes, scored by the teacher with the soft loss only (GKD).
+  std::string regime = "word";
+  int prefix_tokens = 8;             ///< corpus tokens that prompt each generated sequence
+  double sample_temperature = 1.0;   ///< generation of sequences (teacher or student); 0: greedy
+  int sample_top_k = 0;              ///< 0: off
+  int sequence_count = 2000;         ///< sequence: teacher sequences generated (block_size + 1 tokens each)
+  std::string sequence_path;         ///< sequence: reuse this file if it matches; empty: <run>/teacher_sequences.bin
+  double on_policy_fraction = 0.5;   ///< on_policy: λ, the fraction of steps on student samples
+
+  /// Feature distillation (transformer teacher and student): the residual stream after student
+  /// layer i, through a learned linear map to the teacher's width, against the teacher's layer
+  /// layer_map[i] (1-based; empty: uniform, round(i·L_t/L_s)); and the head-averaged attention
+  /// maps of the same layer pairs (KL teacher‖student per query row).
+  std::string hidden_loss = "none";  ///< none | mse | cosine
+  double hidden_weight = 1.0;
+  double attention_weight = 0.0;     ///< 0: no attention-map term
+  std::vector<int> layer_map;
+
+  bool usesFeatures() const { return hidden_loss != "none" || attention_weight > 0.0; }
 };
 
 struct StudentConfig {
