@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "console_reporter.h"
+#include "distill/bench.h"
 #include "distill/config.h"
 #include "distill/errors.h"
 #include "distill/experiment.h"
@@ -97,6 +98,17 @@ int generateCommand(const std::string& runDir, const std::string& model, const s
   return kExitOk;
 }
 
+/// One JSON line, keys as the Python peer prints them, so the two outputs compare line by line.
+int benchCommand(const distill::BenchOptions& options) {
+  const auto r = distill::runTrainingBench(options);
+  std::printf("{\"config\": \"%s\", \"device\": \"%s\", \"engine\": \"distill (LibTorch %s)\", \"threads\": %d, "
+              "\"steps\": %d, \"teacher_params\": %lld, \"student_params\": %lld, \"teacher_train_tok_s\": %.1f, "
+              "\"student_kd_tok_s\": %.1f}\n",
+              r.config.c_str(), r.device.c_str(), r.torchVersion.c_str(), r.threads, options.steps, r.teacherParams,
+              r.studentParams, r.teacherTrainTokensPerSecond, r.studentKdTokensPerSecond);
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +144,13 @@ int main(int argc, char** argv) {
   generate->add_option("--seed", sampling.seed, "Sampling seed");
   generate->add_flag("--greedy", sampling.greedy, "Always take the most likely token");
 
+  distill::BenchOptions bench;
+  auto* benchCmd = app.add_subcommand("bench", "Time teacher training and student KD steps on the Python peer's shapes");
+  benchCmd->add_option("--config", bench.config, "small or nanogpt")->check(CLI::IsMember({"small", "nanogpt"}));
+  benchCmd->add_option("--steps", bench.steps, "Timed steps per figure (after 3 warm-up steps)")->check(CLI::Range(1, 100000));
+  benchCmd->add_option("--threads", bench.threads, "Threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  benchCmd->add_option("--device", bench.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -146,6 +165,7 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (*run) return runCommand(file, overrides, outDir, threads);
+    if (*benchCmd) return benchCommand(bench);
     if (*generate) {
       const auto models = distill::modelsInRun(runDir);
       if (std::find(models.begin(), models.end(), model) == models.end()) {

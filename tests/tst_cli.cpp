@@ -1,6 +1,8 @@
 // The `distill` command line: bad input gets one clear line and a non-zero exit, never a crash.
 #include <torch/torch.h>
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 namespace {
@@ -112,6 +114,22 @@ private slots:
     const auto missing = runCli({"generate", runDir, "--model", "nope", "--prompt", "x"});
     QCOMPARE(missing.exitCode, 2);
     QVERIFY(missing.err.contains("models: s-kd, s-scratch, teacher"));
+  }
+
+  void benchPrintsOneJsonLineOnThePeersShapes() {
+    const auto r = runCli({"bench", "--config", "small", "--steps", "1", "--threads", "1"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 1);
+    const auto json = QJsonDocument::fromJson(lines.front().toUtf8()).object();
+    // Parameter counts of the peer's GPT (ref_distill.py --config small): same architecture.
+    QCOMPARE(json["teacher_params"].toInteger(), 818176);
+    QCOMPARE(json["student_params"].toInteger(), 112512);
+    QVERIFY(json["teacher_train_tok_s"].toDouble() > 0.0);
+    QVERIFY(json["student_kd_tok_s"].toDouble() > 0.0);
+    QCOMPARE(json["threads"].toInt(), 1);
+    const auto bad = runCli({"bench", "--config", "huge"});
+    QVERIFY(bad.exitCode != 0 && !bad.crashed);
   }
 };
 

@@ -32,6 +32,24 @@ private slots:
     QVERIFY(!form.config().students[1].scratch_twin);
   }
 
+  void methodFieldsEditTheGlobalSectionAndKeepTheRest() {
+    ExperimentForm form;
+    form.setConfig(parseExperiment("distill: {hidden_loss: mse, layer_map: [1, 4], sample_top_k: 5}\n"
+                                   "students: [{name: a, layers: 2}]\n", ".").config);
+    QCOMPARE(form.findChild<QComboBox*>("distill.hidden_loss")->currentText(), QString("mse"));
+    QVERIFY(!form.findChild<QSpinBox*>("distill.sequence_count")->isEnabled());  // regime word
+    form.findChild<QComboBox*>("distill.regime")->setCurrentText("on_policy");
+    form.findChild<QDoubleSpinBox*>("distill.on_policy_fraction")->setValue(0.25);
+    form.findChild<QDoubleSpinBox*>("distill.attention_weight")->setValue(0.5);
+    QVERIFY(form.findChild<QDoubleSpinBox*>("distill.on_policy_fraction")->isEnabled());
+    const auto d = form.config().distill;
+    QCOMPARE(d.regime, std::string("on_policy"));
+    QCOMPARE(d.on_policy_fraction, 0.25);
+    QCOMPARE(d.attention_weight, 0.5);
+    QCOMPARE(d.layer_map, (std::vector<int>{1, 4}));  // not on the form, still there
+    QCOMPARE(d.sample_top_k, 5);
+  }
+
   void formEditsReachTheYamlPane() {
     MainWindow window(QDir::tempPath() + "/distill-ui-runs");
     window.openExperiment(DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml");

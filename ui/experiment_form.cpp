@@ -20,6 +20,7 @@
 #include <cmath>
 
 #include "distill/errors.h"
+#include "distill_method_editor.h"
 #include "form_widgets.h"
 
 namespace distill {
@@ -273,6 +274,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   distill->addRow(tr("Cache file"), m_cachePath);
   connect(m_cacheTopK, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_cachePath, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
+  m_method = new DistillMethodEditor("distill", distillBox);
+  distill->addRow(m_method);
+  connect(m_method, &DistillMethodEditor::changed, this, &ExperimentForm::emitChanged);
   distill->insertRow(1, tr("JSD beta"), m_beta);
   distill->insertRow(2, tr("Skew alpha"), m_skew);
   connect(m_loss, &QComboBox::currentTextChanged, this, [this](const QString& loss) {
@@ -463,6 +467,8 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_alphaEnd->setValue(c.distill.alpha_end);
   m_cacheTopK->setValue(c.distill.cache_top_k);
   m_cachePath->setText(QString::fromStdString(c.distill.cache_path));
+  m_method->setSettings(c.distill);
+  m_distillExtras = c.distill;
   m_beta->setEnabled(c.distill.loss == "jsd");
   m_skew->setEnabled(c.distill.loss.rfind("skew", 0) == 0);
   const auto& t = c.train;
@@ -509,6 +515,8 @@ ExperimentConfig ExperimentForm::config() const {
     s.model = page->findChild<ModelSpecEditor*>("studentSpec")->spec();
     c.students.push_back(s);
   }
+  c.distill = m_distillExtras;
+  m_method->applyTo(c.distill);
   c.distill.loss = m_loss->currentText().toStdString();
   c.distill.temperature = m_temperature->value();
   c.distill.alpha = m_alpha->value();

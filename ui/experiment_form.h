@@ -18,6 +18,8 @@ class QCheckBox;
 
 namespace distill {
 
+class DistillMethodEditor;
+
 /// Edits one model's shape; shows its parameter count.
 class ModelSpecEditor : public QWidget {
   Q_OBJECT
@@ -99,6 +101,8 @@ private:
   QDoubleSpinBox* m_alphaEnd;
   QSpinBox* m_cacheTopK;
   QLineEdit* m_cachePath;
+  DistillMethodEditor* m_method;
+  DistillConfig m_distillExtras;  // the global section's keys the form does not edit
   QSpinBox* m_steps;
   QSpinBox* m_studentSteps;
   QSpinBox* m_batch;

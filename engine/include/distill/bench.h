@@ -1,0 +1,31 @@
+#pragma once
+
+// `distill bench`: the engine's training step on fixed shapes, timed, for comparison with the
+// Python peer (shared/peers/ref_distill.py) on the same shapes. Plain C++ types only.
+
+#include <string>
+
+namespace distill {
+
+struct BenchOptions {
+  std::string config = "small";  ///< small | nanogpt (the peer's CONFIGS)
+  int steps = 20;                ///< timed steps per figure, after 3 warm-up steps
+  int threads = 0;               ///< 0: one per core (configureThreads)
+  std::string device = "cpu";
+};
+
+struct BenchResult {
+  std::string config;
+  std::string device;
+  std::string torchVersion;
+  int threads = 0;
+  long long teacherParams = 0;
+  long long studentParams = 0;
+  double teacherTrainTokensPerSecond = 0.0;  ///< teacher: forward, cross-entropy, backward, AdamW
+  double studentKdTokensPerSecond = 0.0;     ///< teacher forward (no grad) + student KD step
+};
+
+/// Throws EngineError for an unknown config or device.
+BenchResult runTrainingBench(const BenchOptions& options);
+
+}  // namespace distill

@@ -1,0 +1,118 @@
+// The peer's two timed loops, run through the engine's own model and trainer code (the same
+// ModelTrainer::step a run uses), so the figure is what training really costs.
+
+#include "distill/bench.h"
+
+#include <chrono>
+
+#include "distill/errors.h"
+#include "distill/experiment.h"
+#include "model_factory.h"
+#include "trainer.h"
+
+namespace distill {
+
+namespace {
+
+struct BenchShapes {
+  int vocab, block, batch;
+  ModelSpec teacher, student;
+};
+
+ModelSpec gpt(int layers, int heads, int embd) {
+  ModelSpec spec;
+  spec.arch = "transformer";
+  spec.layers = layers;
+  spec.heads = heads;
+  spec.embd = embd;
+  spec.bias = true;          // the peer's nn.Linear / nn.LayerNorm defaults
+  spec.tie_weights = false;  // its head is a separate Linear without bias
+  return spec;
+}
+
+BenchShapes shapesFor(const std::string& config) {
+  if (config == "small") return {65, 64, 12, gpt(4, 4, 128), gpt(2, 2, 64)};
+  if (config == "nanogpt") return {65, 256, 64, gpt(6, 6, 384), gpt(2, 4, 128)};
+  throw EngineError("bench: unknown config '" + config + "' (known: small, nanogpt)");
+}
+
+/// The peer's optimiser: AdamW lr 1e-3 with PyTorch's defaults, no schedule, no clipping.
+TrainConfig peerOptimizer() {
+  TrainConfig train;
+  train.lr = 1e-3;
+  train.min_lr = 1e-3;
+  train.warmup_steps = 0;
+  train.weight_decay = 0.01;
+  train.beta1 = 0.9;
+  train.beta2 = 0.999;
+  train.grad_clip = 0.0;
+  return train;
+}
+
+template <class Step>
+double tokensPerSecond(int steps, int64_t tokensPerStep, const torch::Device& device, Step step) {
+  for (int i = 0; i < 3; ++i) step();
+  auto sync = [&] {
+#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
+    if (device.is_cuda()) torch::cuda::synchronize();
+#endif
+  };
+  sync();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) step();
+  sync();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(steps) * static_cast<double>(tokensPerStep) / seconds;
+}
+
+}  // namespace
+
+BenchResult runTrainingBench(const BenchOptions& options) {
+  const auto shapes = shapesFor(options.config);
+  if (options.device != "cpu" && options.device != "cuda")
+    throw EngineError("bench: unknown device '" + options.device + "' (cpu or cuda)");
+  if (options.device == "cuda" && !torch::cuda::is_available())
+    throw EngineError("bench: --device cuda but this LibTorch sees no CUDA device");
+  const torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  BenchResult result;
+  result.config = options.config;
+  result.device = options.device;
+  result.torchVersion = TORCH_VERSION;
+  result.threads = configureThreads(options.threads);
+
+  torch::manual_seed(0);
+  auto teacher = makeModel(shapes.teacher, shapes.vocab, shapes.block);
+  auto student = makeModel(shapes.student, shapes.vocab, shapes.block);
+  teacher->to(device);
+  student->to(device);
+  result.teacherParams = teacher->parameterCount();
+  result.studentParams = student->parameterCount();
+
+  Batch batch;
+  batch.x = torch::randint(0, shapes.vocab, {shapes.batch, shapes.block}, torch::kInt64).to(device);
+  batch.y = torch::roll(batch.x, -1, 1);
+  const int64_t tokensPerStep = static_cast<int64_t>(shapes.batch) * shapes.block;
+  const auto train = peerOptimizer();
+  const int totalSteps = options.steps + 3;
+
+  ModelTrainer teacherTrainer("teacher", teacher, train, totalSteps);
+  result.teacherTrainTokensPerSecond =
+      tokensPerSecond(options.steps, tokensPerStep, device, [&] { teacherTrainer.step(batch); });
+
+  ModelTrainer studentTrainer("student", student, train, totalSteps);
+  DistillConfig kd;  // forward KL at T=2, alpha 0.5, as the peer
+  kd.temperature = 2.0;
+  kd.alpha = 0.5;
+  teacher->eval();
+  result.studentKdTokensPerSecond = tokensPerSecond(options.steps, tokensPerStep, device, [&] {
+    SoftTargets targets;
+    {
+      torch::NoGradGuard noGrad;
+      targets.teacherLogits = teacher->forward(batch.x);
+    }
+    studentTrainer.step(batch, &targets, &kd);
+  });
+  return result;
+}
+
+}  // namespace distill

@@ -1,0 +1,97 @@
+#include "distill_method_editor.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+
+#include "form_widgets.h"
+
+namespace distill {
+
+DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QWidget* parent) : QWidget(parent) {
+  auto* form = new QFormLayout(this);
+  form->setContentsMargins(0, 0, 0, 0);
+  m_regime = new QComboBox(this);
+  m_regime->addItems({"word", "sequence", "on_policy"});
+  m_regime->setToolTip(tr("Where the student's training sequences come from:\n"
+                          "word: corpus windows with the teacher's distributions (Hinton)\n"
+                          "sequence: continuations the teacher writes once from corpus prefixes (Kim & Rush);\n"
+                          "  cross-entropy on them, plus word-level KD when alpha > 0\n"
+                          "on_policy: a fraction of steps on the student's own continuations, scored by the teacher (GKD)"));
+  m_prefixTokens = makeIntBox(1, 65535, tr("Corpus tokens that prompt each generated sequence"), this);
+  m_sampleTemperature = makeDoubleBox(0.0, 100.0, 2, 0.1, tr("Sampling temperature of generated sequences; 0: greedy"), this);
+  m_sequenceCount = makeIntBox(1, 10000000, tr("Sequences the teacher writes (block size + 1 tokens each)"), this);
+  m_onPolicyFraction = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("λ: the share of steps trained on the student's own samples"), this);
+  m_hiddenLoss = new QComboBox(this);
+  m_hiddenLoss->addItems({"none", "mse", "cosine"});
+  m_hiddenLoss->setToolTip(tr("Transformer students: each layer's hidden states, through a learned projection to the "
+                              "teacher's width, against the paired teacher layer (uniform pairing unless layer_map is set)"));
+  m_hiddenWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the hidden-state term"), this);
+  m_attentionWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the attention-map KL of the paired layers; 0: off"), this);
+  form->addRow(tr("Regime"), m_regime);
+  form->addRow(tr("Prefix tokens"), m_prefixTokens);
+  form->addRow(tr("Sample temperature"), m_sampleTemperature);
+  form->addRow(tr("Teacher sequences"), m_sequenceCount);
+  form->addRow(tr("On-policy fraction"), m_onPolicyFraction);
+  form->addRow(tr("Hidden-state loss"), m_hiddenLoss);
+  form->addRow(tr("Hidden weight"), m_hiddenWeight);
+  form->addRow(tr("Attention weight"), m_attentionWeight);
+
+  const QList<QPair<QString, QWidget*>> named = {
+      {"regime", m_regime},
+      {"prefix_tokens", m_prefixTokens},
+      {"sample_temperature", m_sampleTemperature},
+      {"sequence_count", m_sequenceCount},
+      {"on_policy_fraction", m_onPolicyFraction},
+      {"hidden_loss", m_hiddenLoss},
+      {"hidden_weight", m_hiddenWeight},
+      {"attention_weight", m_attentionWeight}};
+  for (const auto& [key, widget] : named) widget->setObjectName(keyPrefix + "." + key);
+
+  auto edited = [this] {
+    updateEnabled();
+    if (!m_loading) emit changed();
+  };
+  for (auto* combo : {m_regime, m_hiddenLoss}) connect(combo, &QComboBox::currentTextChanged, this, edited);
+  for (auto* box : {m_prefixTokens, m_sequenceCount}) connect(box, &QSpinBox::valueChanged, this, edited);
+  for (auto* box : {m_sampleTemperature, m_onPolicyFraction, m_hiddenWeight, m_attentionWeight})
+    connect(box, &QDoubleSpinBox::valueChanged, this, edited);
+  setSettings(DistillConfig{});
+}
+
+void DistillMethodEditor::setSettings(const DistillConfig& d) {
+  m_loading = true;
+  m_regime->setCurrentText(QString::fromStdString(d.regime));
+  m_prefixTokens->setValue(d.prefix_tokens);
+  m_sampleTemperature->setValue(d.sample_temperature);
+  m_sequenceCount->setValue(d.sequence_count);
+  m_onPolicyFraction->setValue(d.on_policy_fraction);
+  m_hiddenLoss->setCurrentText(QString::fromStdString(d.hidden_loss));
+  m_hiddenWeight->setValue(d.hidden_weight);
+  m_attentionWeight->setValue(d.attention_weight);
+  m_loading = false;
+  updateEnabled();
+}
+
+void DistillMethodEditor::applyTo(DistillConfig& d) const {
+  d.regime = m_regime->currentText().toStdString();
+  d.prefix_tokens = m_prefixTokens->value();
+  d.sample_temperature = m_sampleTemperature->value();
+  d.sequence_count = m_sequenceCount->value();
+  d.on_policy_fraction = m_onPolicyFraction->value();
+  d.hidden_loss = m_hiddenLoss->currentText().toStdString();
+  d.hidden_weight = m_hiddenWeight->value();
+  d.attention_weight = m_attentionWeight->value();
+}
+
+void DistillMethodEditor::updateEnabled() {
+  // Fields that do nothing for the chosen regime or loss are greyed out, not hidden.
+  const QString regime = m_regime->currentText();
+  const bool generates = regime != "word";
+  m_prefixTokens->setEnabled(generates);
+  m_sampleTemperature->setEnabled(generates);
+  m_sequenceCount->setEnabled(regime == "sequence");
+  m_onPolicyFraction->setEnabled(regime == "on_policy");
+  m_hiddenWeight->setEnabled(m_hiddenLoss->currentText() != "none");
+}
+
+}  // namespace distill

@@ -1,0 +1,43 @@
+#pragma once
+
+// The distillation regime (word / sequence-level / on-policy) and the feature losses of a
+// `distill` section. Keys it does not show (layer_map, sequence_path, sample_top_k) are kept.
+
+#include <QWidget>
+
+#include "distill/config.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QSpinBox;
+
+namespace distill {
+
+class DistillMethodEditor : public QWidget {
+  Q_OBJECT
+public:
+  /// Widgets get object names `<keyPrefix>.<key>` (e.g. "distill.regime").
+  DistillMethodEditor(const QString& keyPrefix, QWidget* parent = nullptr);
+
+  void setSettings(const DistillConfig& settings);
+  /// Writes the fields shown here into `settings`, leaving its other keys alone.
+  void applyTo(DistillConfig& settings) const;
+
+signals:
+  void changed();
+
+private:
+  void updateEnabled();
+
+  QComboBox* m_regime;
+  QSpinBox* m_prefixTokens;
+  QDoubleSpinBox* m_sampleTemperature;
+  QSpinBox* m_sequenceCount;
+  QDoubleSpinBox* m_onPolicyFraction;
+  QComboBox* m_hiddenLoss;
+  QDoubleSpinBox* m_hiddenWeight;
+  QDoubleSpinBox* m_attentionWeight;
+  bool m_loading = false;
+};
+
+}  // namespace distill
