@@ -171,6 +171,7 @@ void ExperimentRun::prepare() {
     torch::manual_seed(t.seed);
     m_teacher.model = makeModel(m_config.teacher.model, vocab, m_config.data.block_size);
     m_teacher.trainer = std::make_unique<ModelTrainer>("teacher", m_teacher.model, t, t.steps);
+    m_teacher.trainer->setParallelism(m_threads);  // one model: its batch rows share the cores
   }
   m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
                               static_cast<uint64_t>(t.seed) + 2);
@@ -221,7 +222,7 @@ std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig
 SoftTargets ExperimentRun::teacherTargets(const torch::Tensor& x, ForwardTrace* trace) {
   torch::NoGradGuard noGrad;
   SoftTargets targets;
-  targets.teacherLogits = trace ? m_teacher.model->forwardWithTrace(x, *trace) : m_teacher.model->forward(x);
+  targets.teacherLogits = trace ? m_teacher.model->forwardWithTrace(x, *trace) : forwardInChunks(*m_teacher.model, x, m_threads);
   targets.teacherTrace = trace;
   return targets;
 }
@@ -545,7 +546,7 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   const int64_t tokensPerStep = static_cast<int64_t>(m_config.train.batch_size) * m_config.data.block_size;
   for (int step = 1; step <= steps; ++step) {
     if (!m_control.checkpoint()) return nullptr;
-    writer.append(m_teacher.model->forward(sampler.next().x));
+    writer.append(forwardInChunks(*m_teacher.model, sampler.next().x, m_threads));
     if (step % 50 == 0 || step == steps) reportProgress("caching teacher", step, steps, phaseStart, tokensPerStep * step, {});
   }
   writer.finish();

@@ -9,6 +9,9 @@
 #include "threads.h"
 
 #include <dlfcn.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <ATen/Parallel.h>
 
@@ -24,17 +27,32 @@ namespace {
 using SetThreads = void (*)(int);
 using GetThreads = int (*)();
 
+// Looked up once: dlsym over every loaded library showed in profiles when done every step.
 SetThreads openblasSetThreads() {
-  return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  return set;
 }
 
 GetThreads openblasGetThreads() {
-  return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  static const auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get;
+}
+
+/// Training frees and reallocates the same large activation buffers every step. glibc serves
+/// blocks over 128 KiB with mmap and gives them back at free, so every step page-faults its
+/// activations in again (15 % of a teacher step's time was the kernel clearing pages). Keeping
+/// freed memory in the heap removes that: teacher steps ran ~1.2x faster on 2 cores.
+void keepFreedMemoryInTheHeap() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+#endif
 }
 
 }  // namespace
 
 int configureThreads(int requested) {
+  keepFreedMemoryInTheHeap();
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = requested > 0 ? requested : cores;
   // OpenBLAS reads OPENBLAS_NUM_THREADS when it loads, before main(); set it through its API.

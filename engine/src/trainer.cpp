@@ -5,6 +5,7 @@
 
 #include "distill/errors.h"
 #include "losses.h"
+#include "threads.h"
 
 namespace distill {
 
@@ -49,35 +50,114 @@ void ModelTrainer::setPeakLearningRate(double lr) {
   m_train.lr = lr;
 }
 
+namespace {
+
+SoftTargets rowsOf(const SoftTargets& t, int64_t begin, int64_t end) {
+  auto rows = [&](const torch::Tensor& x) { return x.defined() ? x.slice(0, begin, end) : x; };
+  SoftTargets out = t;
+  out.teacherLogits = rows(t.teacherLogits);
+  out.cachedIds = rows(t.cachedIds);
+  out.cachedLogProbs = rows(t.cachedLogProbs);
+  out.positionMask = rows(t.positionMask);
+  return out;
+}
+
+}  // namespace
+
+torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, int workers) {
+  torch::NoGradGuard noGrad;
+  const int64_t B = x.size(0);
+  const int64_t chunks = std::min<int64_t>(std::max(1, workers), B);
+  if (chunks == 1) return model.forward(x);
+  std::vector<torch::Tensor> parts(static_cast<size_t>(chunks));
+  const BlasThreadsScope oneBlasThreadPerChunk(1);
+  const auto failures = runSideBySide(static_cast<size_t>(chunks), static_cast<int>(chunks), [&](size_t c) {
+    torch::NoGradGuard noGradHere;  // grad mode is per thread
+    parts[c] = model.forward(x.slice(0, B * static_cast<int64_t>(c) / chunks, B * static_cast<int64_t>(c + 1) / chunks));
+  });
+  for (const auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  return torch::cat(parts, 0);
+}
+
+ModelTrainer::Loss ModelTrainer::lossOn(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill) {
+  Loss out;
+  if (targets && distill) {
+    auto terms = studentLoss(*m_model, batch, *targets, *distill, m_features.get());
+    out.total = terms.total;
+    out.soft = terms.soft;
+    out.hard = terms.hard;
+    out.hidden = terms.hidden;
+    out.attention = terms.attention;
+  } else {
+    out.total = out.hard = crossEntropy(m_model->forward(batch.x), batch.y);
+  }
+  return out;
+}
+
+void ModelTrainer::setParallelism(int workers) { m_parallelism = std::max(1, workers); }
+
 StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill) {
   const auto start = std::chrono::steady_clock::now();
   StepLosses out;
   out.lr = learningRateAt(m_step, m_totalSteps, m_train);
   for (auto& group : m_optimizer->param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(out.lr);
-
   m_model->train();
-  torch::Tensor loss;
-  if (targets && distill) {
-    auto terms = studentLoss(*m_model, batch, *targets, *distill, m_features.get());
-    loss = terms.total;
-    auto value = [](const torch::Tensor& t) { return t.defined() ? std::optional<double>(t.item<double>()) : std::nullopt; };
-    out.soft = value(terms.soft);
-    out.hard = value(terms.hard);
-    out.hidden = value(terms.hidden);
-    out.attention = value(terms.attention);
-  } else {
-    loss = crossEntropy(m_model->forward(batch.x), batch.y);
-  }
-  out.loss = loss.item<double>();
-  if (!std::isfinite(out.loss)) {
-    throw NonFiniteLossError("model '" + m_name + "': loss became " + (std::isnan(out.loss) ? "NaN" : "Inf") +
-                      " at step " + std::to_string(m_step + 1) +
-                      " (try a lower train.lr or a train.grad_clip)");
-  }
-  if (!targets) out.hard = out.loss;
   m_optimizer->zero_grad();
-  loss.backward();
+
+  // Row chunks run forward and backward side by side, one thread each, and their gradients meet
+  // in the parameters' .grad (two contributions: a + b = b + a, so the result does not depend on
+  // which thread finishes first). Elementwise ops, not only matmuls, then use every core.
+  // Feature losses keep one chunk (their teacher trace is not split), and so does dropout: threads
+  // drawing masks from one generator in racing order would make runs irreproducible.
+  const int64_t B = batch.x.size(0);
+  const bool splittable = !(targets && targets->teacherTrace) && m_model->spec().dropout == 0.0;
+  const int64_t chunks = splittable ? std::min<int64_t>(m_parallelism, B) : 1;
+  std::vector<Loss> parts(static_cast<size_t>(chunks));
+  auto runChunk = [&](size_t c) {
+    const int64_t begin = B * static_cast<int64_t>(c) / chunks, end = B * static_cast<int64_t>(c + 1) / chunks;
+    const double share = static_cast<double>(end - begin) / static_cast<double>(B);
+    const Batch rows = chunks == 1 ? batch : Batch{batch.x.slice(0, begin, end), batch.y.slice(0, begin, end)};
+    SoftTargets chunkTargets;
+    if (targets) chunkTargets = chunks == 1 ? *targets : rowsOf(*targets, begin, end);
+    Loss loss = lossOn(rows, targets ? &chunkTargets : nullptr, distill);
+    // Checked before backward: a NaN/Inf must not reach the gradients.
+    if (!std::isfinite(loss.total.item<double>())) {
+      parts[c] = std::move(loss);
+      return;
+    }
+    (loss.total * share).backward();
+    auto scale = [share](torch::Tensor& t) {
+      if (t.defined()) t = t.detach() * share;
+    };
+    for (auto* t : {&loss.total, &loss.soft, &loss.hard, &loss.hidden, &loss.attention}) scale(*t);
+    parts[c] = std::move(loss);
+  };
+  if (chunks == 1) {
+    runChunk(0);
+  } else {
+    const BlasThreadsScope oneBlasThreadPerChunk(1);
+    for (auto& failure : runSideBySide(static_cast<size_t>(chunks), static_cast<int>(chunks), runChunk))
+      if (failure) std::rethrow_exception(failure);
+  }
+
+  auto sum = [&](torch::Tensor Loss::*field) -> std::optional<double> {
+    if (!(parts[0].*field).defined()) return std::nullopt;
+    double total = 0.0;
+    for (const auto& p : parts) total += (p.*field).item<double>();
+    return total;
+  };
+  out.loss = *sum(&Loss::total);
+  if (!std::isfinite(out.loss)) {
+    m_optimizer->zero_grad();
+    throw NonFiniteLossError("model '" + m_name + "': loss became " + (std::isnan(out.loss) ? "NaN" : "Inf") +
+                             " at step " + std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
+  }
+  out.soft = sum(&Loss::soft);
+  out.hard = sum(&Loss::hard);
+  out.hidden = sum(&Loss::hidden);
+  out.attention = sum(&Loss::attention);
   if (m_train.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(m_parameters, m_train.grad_clip);
   m_optimizer->step();
   ++m_step;

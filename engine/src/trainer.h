@@ -33,6 +33,10 @@ struct StepLosses {
   double seconds = 0.0;  ///< wall time of this model's forward/backward/update
 };
 
+/// model.forward(x) without gradient, its rows split into up to `workers` chunks computed side by
+/// side on one thread each (see ModelTrainer::setParallelism).
+torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, int workers);
+
 /// Owns one model's optimisation: AdamW (decay on matrices only), schedule, clipping.
 class ModelTrainer {
 public:
@@ -44,6 +48,11 @@ public:
   /// cross-entropy. Throws NonFiniteLossError on a NaN/Inf loss, before touching the weights.
   StepLosses step(const Batch& batch, const SoftTargets* targets = nullptr, const DistillConfig* distill = nullptr);
 
+  /// Splits every batch into up to `workers` row chunks whose forward and backward passes run side
+  /// by side on one thread each (1: the whole batch on the calling thread). The loss is then the
+  /// rows-weighted mean of the chunks' losses: the same as the whole batch's up to rounding.
+  void setParallelism(int workers);
+
   /// Changes the peak learning rate from the next step on; min_lr keeps its ratio to it.
   void setPeakLearningRate(double lr);
 
@@ -53,7 +62,13 @@ public:
   int totalSteps() const { return m_totalSteps; }
 
 private:
+  struct Loss {
+    torch::Tensor total, soft, hard, hidden, attention;
+  };
+  Loss lossOn(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill);
+
   std::string m_name;
+  int m_parallelism = 1;
   LanguageModel m_model;
   TrainConfig m_train;
   int m_totalSteps;

@@ -96,20 +96,19 @@ BenchResult runTrainingBench(const BenchOptions& options) {
   const int totalSteps = options.steps + 3;
 
   ModelTrainer teacherTrainer("teacher", teacher, train, totalSteps);
+  teacherTrainer.setParallelism(result.threads);
   result.teacherTrainTokensPerSecond =
       tokensPerSecond(options.steps, tokensPerStep, device, [&] { teacherTrainer.step(batch); });
 
   ModelTrainer studentTrainer("student", student, train, totalSteps);
+  studentTrainer.setParallelism(result.threads);
   DistillConfig kd;  // forward KL at T=2, alpha 0.5, as the peer
   kd.temperature = 2.0;
   kd.alpha = 0.5;
   teacher->eval();
   result.studentKdTokensPerSecond = tokensPerSecond(options.steps, tokensPerStep, device, [&] {
     SoftTargets targets;
-    {
-      torch::NoGradGuard noGrad;
-      targets.teacherLogits = teacher->forward(batch.x);
-    }
+    targets.teacherLogits = forwardInChunks(*teacher, batch.x, result.threads);
     studentTrainer.step(batch, &targets, &kd);
   });
   return result;
