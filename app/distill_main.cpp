@@ -33,11 +33,12 @@ int reportProblems(const std::string& file, const distill::ConfigLoadResult& loa
 }
 
 void printTable(const distill::RunResult& result) {
-  std::printf("\n%-22s %-11s %9s %9s %11s %10s %10s %12s\n", "model", "arch", "params", "val_loss", "perplexity",
-              "agreement", "kl_teacher", "gen_tok/s");
+  std::printf("\n%-22s %-11s %9s %9s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params", "val_loss",
+              "perplexity", "agreement", "kl_teacher", "gen_tok/s", "recompute/s", "vs_teacher");
   for (const auto& m : result.models) {
-    std::printf("%-22s %-11s %9lld %9.4f %11.3f %10.3f %10.4f %12.0f\n", m.name.c_str(), m.arch.c_str(), m.params,
-                m.valLoss, m.valPerplexity, m.agreement, m.klFromTeacher, m.genTokensPerSecond);
+    std::printf("%-22s %-11s %9lld %9.4f %11.3f %10.3f %10.4f %10.0f %12.0f %8.2fx\n", m.name.c_str(), m.arch.c_str(),
+                m.params, m.valLoss, m.valPerplexity, m.agreement, m.klFromTeacher, m.genTokensPerSecond,
+                m.genRecomputeTokensPerSecond, m.genSpeedupVsTeacher);
   }
   // The point of the run: does distillation beat the same student trained from scratch?
   for (const auto& kd : result.models) {
@@ -103,9 +104,11 @@ int benchCommand(const distill::BenchOptions& options) {
   const auto r = distill::runTrainingBench(options);
   std::printf("{\"config\": \"%s\", \"device\": \"%s\", \"engine\": \"distill (LibTorch %s)\", \"threads\": %d, "
               "\"steps\": %d, \"teacher_params\": %lld, \"student_params\": %lld, \"teacher_train_tok_s\": %.1f, "
-              "\"student_kd_tok_s\": %.1f}\n",
+              "\"student_kd_tok_s\": %.1f, \"teacher_train_gflops\": %.1f, \"matmul_peak_gflops\": %.1f, "
+              "\"teacher_fraction_of_peak\": %.3f}\n",
               r.config.c_str(), r.device.c_str(), r.torchVersion.c_str(), r.threads, options.steps, r.teacherParams,
-              r.studentParams, r.teacherTrainTokensPerSecond, r.studentKdTokensPerSecond);
+              r.studentParams, r.teacherTrainTokensPerSecond, r.studentKdTokensPerSecond, r.teacherTrainGflops,
+              r.matmulPeakGflops, r.matmulPeakGflops > 0.0 ? r.teacherTrainGflops / r.matmulPeakGflops : 0.0);
   return kExitOk;
 }
 
@@ -146,7 +149,7 @@ int main(int argc, char** argv) {
 
   distill::BenchOptions bench;
   auto* benchCmd = app.add_subcommand("bench", "Time teacher training and student KD steps on the Python peer's shapes");
-  benchCmd->add_option("--config", bench.config, "small or nanogpt")->check(CLI::IsMember({"small", "nanogpt"}));
+  benchCmd->add_option("--config", bench.config, "small or nanogpt")->check(CLI::IsMember({"small", "nanogpt", "wide"}));
   benchCmd->add_option("--steps", bench.steps, "Timed steps per figure (after 3 warm-up steps)")->check(CLI::Range(1, 100000));
   benchCmd->add_option("--threads", bench.threads, "Threads (default: one per core)")->check(CLI::NonNegativeNumber);
   benchCmd->add_option("--device", bench.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));

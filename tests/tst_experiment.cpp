@@ -87,9 +87,15 @@ private slots:
     QCOMPARE(summary["status"].get<std::string>(), std::string("completed"));
     QCOMPARE(summary["models"].size(), size_t(5));
     const auto& kd = summary["models"]["tf-kd"];
-    for (const char* key : {"params", "val_loss", "val_perplexity", "agreement", "kl_from_teacher", "gen_tokens_per_s"})
+    for (const char* key : {"params", "val_loss", "val_perplexity", "agreement", "kl_from_teacher", "gen_tokens_per_s",
+                            "gen_recompute_tokens_per_s", "gen_speedup_vs_teacher"})
       QVERIFY2(kd.contains(key), key);
     QCOMPARE(summary["models"]["tf-kd"]["params"], summary["models"]["tf-scratch"]["params"]);
+    QCOMPARE(summary["models"]["teacher"]["gen_speedup_vs_teacher"].get<double>(), 1.0);
+    const double speedup = kd["gen_speedup_vs_teacher"].get<double>();
+    QVERIFY(std::abs(speedup - kd["gen_tokens_per_s"].get<double>() /
+                                   summary["models"]["teacher"]["gen_tokens_per_s"].get<double>()) < 1e-6 * speedup);
+    QVERIFY(kd["gen_recompute_tokens_per_s"].get<double>() > 0.0);
 
     // Every metrics line is a whole JSON object with the documented fields.
     std::ifstream metrics(dir.filePath("run/metrics.jsonl").toStdString());

@@ -234,14 +234,22 @@ void SamplePanel::render() {
   m_views.clear();
   m_stats.clear();
   const std::vector<TokenScore>* teacherTokens = nullptr;
-  for (const auto& s : m_results)
-    if (s.model == "teacher") teacherTokens = &s.teacherScores;
+  double teacherRate = 0.0;
+  for (const auto& s : m_results) {
+    if (s.model != "teacher") continue;
+    teacherTokens = &s.teacherScores;
+    teacherRate = s.tokensPerSecond;
+  }
   int row = 0;
   QHash<QString, int> studentRow;
   for (const auto& s : m_results) {
     auto* box = new QGroupBox(m_panes);
     const QColor color = m_palette->color(s.model);
-    box->setTitle(QString("%1   ·   %2 tok/s").arg(s.model).arg(s.tokensPerSecond, 0, 'f', 0));
+    QString title = QString("%1   ·   %2 tok/s").arg(s.model).arg(s.tokensPerSecond, 0, 'f', 0);
+    // How much faster the student generates than its teacher: the point of distilling it.
+    if (s.model != "teacher" && teacherRate > 0.0 && s.tokensPerSecond > 0.0)
+      title += QString("   ·   %1× the teacher").arg(s.tokensPerSecond / teacherRate, 0, 'f', 1);
+    box->setTitle(title);
     box->setStyleSheet(QString("QGroupBox { border: 2px solid %1; border-radius: 4px; margin-top: 10px; font-weight: bold; }"
                                "QGroupBox::title { subcontrol-origin: margin; left: 8px; color: %1; }").arg(color.name()));
     auto* v = new QVBoxLayout(box);

@@ -1,5 +1,6 @@
 #include "distill/experiment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -56,6 +57,19 @@ struct TrainedModel {
   int steps = 0;
   at::Generator onPolicyGenerator;  // on-policy students: their own samples' randomness
 };
+
+/// Tokens per second of `generate` (returns how many tokens it made): the median of 3 timings.
+double medianTokensPerSecond(const std::function<size_t()>& generate) {
+  std::vector<double> rates;
+  for (int i = 0; i < 3; ++i) {
+    const auto begin = Clock::now();
+    const size_t tokens = generate();
+    const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+    rates.push_back(seconds > 0.0 ? static_cast<double>(tokens) / seconds : 0.0);
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[1];
+}
 
 /// On-policy steps are spread evenly: step s is one when ⌊s·λ⌋ moves past ⌊(s−1)·λ⌋.
 bool isOnPolicyStep(int step, double fraction) {
@@ -597,7 +611,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureGeneration) {
   std::vector<TrainedModel*> all = {&m_teacher};
   for (auto& m : m_students) all.push_back(&m);
   const auto& g = m_config.generate;
-  const std::string prompt = g.prompts.empty() ? std::string() : g.prompts.front();
+  const std::string promptText = g.prompts.empty() ? std::string() : g.prompts.front();
   for (auto* m : all) {
     ModelSummary s;
     s.trainTokensPerSecond = m->trainSeconds > 0.0 ? static_cast<double>(m->trainTokens) / m->trainSeconds : 0.0;
@@ -611,15 +625,18 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureGeneration) {
     s.agreement = m->lastEval.agreement;
     s.klFromTeacher = m->lastEval.klFromTeacher;
     if (measureGeneration) {
-      // Batch 1, 256 new tokens with the KV cache / carried state, as a user would generate.
+      // Batch 1, 256 new tokens, as a user would generate: with the KV cache / carried state, and
+      // by full recompute for comparison. Median of 3: single timings vary a lot on a busy machine.
       SamplingOptions options{256, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
-      const auto begin = Clock::now();
-      const auto ids = generateIds(*m->model, m_corpus.tokenizer.encode(prompt), options);
-      const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-      s.genTokensPerSecond = seconds > 0.0 ? static_cast<double>(ids.size()) / seconds : 0.0;
+      const auto prompt = m_corpus.tokenizer.encode(promptText);
+      s.genTokensPerSecond = medianTokensPerSecond([&] { return generateIds(*m->model, prompt, options).size(); });
+      s.genRecomputeTokensPerSecond =
+          medianTokensPerSecond([&] { return generateIdsByRecompute(*m->model, prompt, options).size(); });
     }
     out.push_back(s);
   }
+  const double teacherRate = out.front().genTokensPerSecond;  // the teacher comes first
+  for (auto& s : out) s.genSpeedupVsTeacher = teacherRate > 0.0 ? s.genTokensPerSecond / teacherRate : 0.0;
   return out;
 }
 

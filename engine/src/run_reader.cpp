@@ -77,6 +77,8 @@ RunRecord readRunSummary(const std::string& dir) {
     s.agreement = numberOr(m, "agreement", NAN);
     s.klFromTeacher = numberOr(m, "kl_from_teacher", NAN);
     s.genTokensPerSecond = numberOr(m, "gen_tokens_per_s", NAN);
+    s.genRecomputeTokensPerSecond = numberOr(m, "gen_recompute_tokens_per_s", NAN);
+    s.genSpeedupVsTeacher = numberOr(m, "gen_speedup_vs_teacher", NAN);
     run.models.push_back(s);
   }
   // The teacher first, then each student's distilled model beside its scratch twin.

@@ -104,6 +104,8 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
                            {"agreement", number(m.agreement)},
                            {"kl_from_teacher", number(m.klFromTeacher)},
                            {"gen_tokens_per_s", number(m.genTokensPerSecond)},
+                           {"gen_recompute_tokens_per_s", number(m.genRecomputeTokensPerSecond)},
+                           {"gen_speedup_vs_teacher", number(m.genSpeedupVsTeacher)},
                            {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
   }
   writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");

@@ -33,7 +33,32 @@ ModelSpec gpt(int layers, int heads, int embd) {
 BenchShapes shapesFor(const std::string& config) {
   if (config == "small") return {65, 64, 12, gpt(4, 4, 128), gpt(2, 2, 64)};
   if (config == "nanogpt") return {65, 256, 64, gpt(6, 6, 384), gpt(2, 4, 128)};
-  throw EngineError("bench: unknown config '" + config + "' (known: small, nanogpt)");
+  // The compute-bound case: nanoGPT's widths at a batch a CPU gets through.
+  if (config == "wide") return {65, 256, 16, gpt(6, 6, 384), gpt(2, 4, 128)};
+  throw EngineError("bench: unknown config '" + config + "' (known: small, nanogpt, wide)");
+}
+
+/// Floating-point operations of one training token (forward and backward, 3× the forward): the
+/// matmuls of every layer, 2·12·D² (qkv 3D², projection D², MLP 8D²), the head 2·D·V, and
+/// attention's QKᵀ and A·V over the full block as computed, 2·2·T·D per layer.
+double trainingFlopsPerToken(const ModelSpec& spec, int vocab, int block) {
+  const double D = spec.embd, L = spec.layers;
+  const double forward = 2.0 * (12.0 * L * D * D + D * vocab) + 4.0 * L * block * D;
+  return 3.0 * forward;
+}
+
+/// The machine's float32 matmul rate through LibTorch (2048² products, all BLAS threads).
+double matmulPeakGflops(const torch::Device& device) {
+  const int64_t n = 2048;
+  const auto a = torch::randn({n, n}, torch::TensorOptions().device(device));
+  const auto b = torch::randn({n, n}, torch::TensorOptions().device(device));
+  auto c = torch::mm(a, b);  // warm-up
+  const int repeats = device.is_cuda() ? 50 : 5;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < repeats; ++i) c = torch::mm(a, b);
+  (void)c.sum().item<float>();  // waits for the device
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return 2.0 * n * n * n * repeats / seconds / 1e9;
 }
 
 /// The peer's optimiser: AdamW lr 1e-3 with PyTorch's defaults, no schedule, no clipping.
@@ -111,6 +136,9 @@ BenchResult runTrainingBench(const BenchOptions& options) {
     targets.teacherLogits = forwardInChunks(*teacher, batch.x, result.threads);
     studentTrainer.step(batch, &targets, &kd);
   });
+  result.teacherTrainGflops =
+      result.teacherTrainTokensPerSecond * trainingFlopsPerToken(shapes.teacher, shapes.vocab, shapes.block) / 1e9;
+  result.matmulPeakGflops = matmulPeakGflops(device);
   return result;
 }
 

@@ -8,7 +8,7 @@
 namespace distill {
 
 struct BenchOptions {
-  std::string config = "small";  ///< small | nanogpt (the peer's CONFIGS)
+  std::string config = "small";  ///< small | nanogpt (the peer's CONFIGS) | wide (6×384, block 256, batch 16)
   int steps = 20;                ///< timed steps per figure, after 3 warm-up steps
   int threads = 0;               ///< 0: one per core (configureThreads)
   std::string device = "cpu";
@@ -23,6 +23,8 @@ struct BenchResult {
   long long studentParams = 0;
   double teacherTrainTokensPerSecond = 0.0;  ///< teacher: forward, cross-entropy, backward, AdamW
   double studentKdTokensPerSecond = 0.0;     ///< teacher forward (no grad) + student KD step
+  double teacherTrainGflops = 0.0;           ///< achieved by the teacher's training step (model FLOPs)
+  double matmulPeakGflops = 0.0;             ///< float32 2048² matmuls through LibTorch, all threads
 };
 
 /// Throws EngineError for an unknown config or device.

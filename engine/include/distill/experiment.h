@@ -31,7 +31,9 @@ struct ModelSummary {
   double valPerplexity = 0.0;
   double agreement = 1.0;      ///< top-1 agreement with the teacher on validation
   double klFromTeacher = 0.0;  ///< KL(teacher || model) per token on validation
-  double genTokensPerSecond = 0.0;
+  double genTokensPerSecond = 0.0;           ///< batch 1, 256 new tokens, KV cache / carried state
+  double genRecomputeTokensPerSecond = 0.0;  ///< the same tokens by full recompute (no cache)
+  double genSpeedupVsTeacher = 0.0;          ///< genTokensPerSecond / the teacher's
   double trainTokensPerSecond = 0.0;  ///< training tokens per second of this model's own steps
 };
 
