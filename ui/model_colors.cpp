@@ -12,11 +12,15 @@ QColor ModelPalette::color(const QString& model) {
   if (model == "teacher") return QColor(40, 40, 48);
   static const QColor kPalette[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44),
                                     QColor(148, 103, 189), QColor(255, 127, 14), QColor(23, 190, 207),
-                                    QColor(227, 119, 194), QColor(140, 86, 75)};
+                                    QColor(227, 119, 194), QColor(140, 86, 75), QColor(188, 189, 34),
+                                    QColor(0, 92, 92),     QColor(127, 127, 127), QColor(205, 150, 0)};
   const QString base = studentBaseName(model);
   auto it = m_studentIndex.find(base);
   if (it == m_studentIndex.end()) it = m_studentIndex.insert(base, static_cast<int>(m_studentIndex.size()));
-  const QColor hue = kPalette[it.value() % static_cast<int>(sizeof kPalette / sizeof kPalette[0])];
+  const int count = static_cast<int>(sizeof kPalette / sizeof kPalette[0]);
+  // Past the palette (a methods comparison can have a dozen students) hues repeat darker.
+  QColor hue = kPalette[it.value() % count];
+  for (int round = it.value() / count; round > 0; --round) hue = hue.darker(160);
   return model.endsWith("-scratch") ? hue.lighter(140) : hue;
 }
 
