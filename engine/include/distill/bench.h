@@ -24,7 +24,7 @@ struct BenchResult {
   double teacherTrainTokensPerSecond = 0.0;  ///< teacher: forward, cross-entropy, backward, AdamW
   double studentKdTokensPerSecond = 0.0;     ///< teacher forward (no grad) + student KD step
   double teacherTrainGflops = 0.0;           ///< achieved by the teacher's training step (model FLOPs)
-  double matmulPeakGflops = 0.0;             ///< float32 2048² matmuls through LibTorch, all threads
+  double matmulPeakGflops = 0.0;             ///< float32 2048² matmuls through LibTorch, all cores busy
 };
 
 /// Throws EngineError for an unknown config or device.
