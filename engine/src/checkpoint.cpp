@@ -18,7 +18,7 @@ constexpr const char* kMetaKey = "distill_meta";
 nlohmann::json specToJson(const ModelSpec& s) {
   return {{"arch", s.arch},       {"layers", s.layers},   {"heads", s.heads},
           {"embd", s.embd},       {"hidden", s.hidden},   {"dropout", s.dropout},
-          {"bias", s.bias},       {"tie_weights", s.tie_weights}};
+          {"bias", s.bias},       {"tie_weights", s.tie_weights}, {"activation", s.activation}};
 }
 
 ModelSpec specFromJson(const nlohmann::json& j) {
@@ -31,6 +31,7 @@ ModelSpec specFromJson(const nlohmann::json& j) {
   s.dropout = j.at("dropout").get<double>();
   s.bias = j.at("bias").get<bool>();
   s.tie_weights = j.at("tie_weights").get<bool>();
+  s.activation = j.value("activation", std::string("gelu"));  // absent in checkpoints before it existed
   return s;
 }
 

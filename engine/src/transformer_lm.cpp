@@ -19,7 +19,7 @@ torch::nn::LayerNormOptions layerNorm(const ModelSpec& spec) {
 }  // namespace
 
 TransformerBlockImpl::TransformerBlockImpl(const ModelSpec& spec, int64_t blockSize)
-    : m_heads(spec.heads), m_dropout(spec.dropout) {
+    : m_heads(spec.heads), m_dropout(spec.dropout), m_tanhGelu(spec.activation == "gelu_tanh") {
   const int64_t c = spec.embd;
   m_ln1 = register_module("ln1", torch::nn::LayerNorm(layerNorm(spec)));
   m_qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(c, 3 * c).bias(spec.bias)));
@@ -62,7 +62,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, torch::Tenso
   y = m_proj(y);
   if (m_dropout > 0.0) y = torch::dropout(y, m_dropout, is_training());
   auto h = x + y;
-  auto m = m_fc2(torch::gelu(m_fc(m_ln2(h))));
+  auto m = m_fc2(m_tanhGelu ? torch::gelu(m_fc(m_ln2(h)), "tanh") : torch::gelu(m_fc(m_ln2(h))));
   if (m_dropout > 0.0) m = torch::dropout(m, m_dropout, is_training());
   return h + m;
 }

@@ -27,6 +27,9 @@ struct ModelSpec {
   double dropout = 0.0;
   bool bias = true;          ///< biases in linear layers and layer norms (transformer)
   bool tie_weights = false;  ///< share token embedding and output head (transformer)
+  /// MLP activation of transformers: gelu (exact, erf) or gelu_tanh (GPT-2's "gelu_new"). Set by
+  /// imported models; experiments use the default.
+  std::string activation = "gelu";
 };
 
 struct TeacherConfig {
