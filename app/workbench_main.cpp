@@ -5,8 +5,10 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QTabWidget>
+#include <QScrollArea>
 #include <QTimer>
 
+#include "experiment_form.h"
 #include "main_window.h"
 #include "sample_panel.h"
 #include "training_charts.h"
@@ -14,7 +16,8 @@
 namespace {
 
 /// `--grab MS:FILE[:TAB[:LEFT]]`: after MS milliseconds save the window as FILE, showing tab TAB
-/// on the right (0 curves, 1 samples, 2 runs) and LEFT on the left (0 form, 1 YAML). Used to keep
+/// on the right (0 curves, 1 samples, 2 runs) and LEFT on the left (0 form, 1 YAML, 2 the form
+/// scrolled to its distillation methods). Used to keep
 /// the screenshots in docs/ current.
 void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool generateSamples) {
   int last = 0;
@@ -28,7 +31,12 @@ void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool g
     last = std::max(last, ms);
     QTimer::singleShot(ms, &window, [&window, file, tab, left, generateSamples] {
       window.viewTabs()->setCurrentIndex(tab);
-      window.setupTabs()->setCurrentIndex(left);
+      window.setupTabs()->setCurrentIndex(left == 1 ? 1 : 0);
+      if (left == 2) {
+        auto* scroll = window.form()->findChild<QScrollArea*>();
+        if (auto* target = window.form()->findChild<QWidget*>("distill.attention_weight"); scroll && target)
+          scroll->ensureWidgetVisible(target, 0, 40);
+      }
       if (tab == 1 && generateSamples) window.samplePanel()->generate();
       QTimer::singleShot(tab == 1 && generateSamples ? 6000 : 300, &window, [&window, file] {
         window.charts()->flushReplots();

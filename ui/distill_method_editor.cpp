@@ -7,26 +7,31 @@
 
 namespace distill {
 
-DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QWidget* parent) : QWidget(parent) {
-  auto* form = new QFormLayout(this);
-  form->setContentsMargins(0, 0, 0, 0);
-  m_regime = new QComboBox(this);
+DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QFormLayout* rows, QWidget* parent)
+    : QWidget(parent) {
+  QFormLayout* form = rows;
+  if (!form) {
+    form = new QFormLayout(this);
+    form->setContentsMargins(0, 0, 0, 0);
+  }
+  QWidget* owner = rows && rows->parentWidget() ? rows->parentWidget() : this;
+  m_regime = new QComboBox(owner);
   m_regime->addItems({"word", "sequence", "on_policy"});
   m_regime->setToolTip(tr("Where the student's training sequences come from:\n"
                           "word: corpus windows with the teacher's distributions (Hinton)\n"
                           "sequence: continuations the teacher writes once from corpus prefixes (Kim & Rush);\n"
                           "  cross-entropy on them, plus word-level KD when alpha > 0\n"
                           "on_policy: a fraction of steps on the student's own continuations, scored by the teacher (GKD)"));
-  m_prefixTokens = makeIntBox(1, 65535, tr("Corpus tokens that prompt each generated sequence"), this);
-  m_sampleTemperature = makeDoubleBox(0.0, 100.0, 2, 0.1, tr("Sampling temperature of generated sequences; 0: greedy"), this);
-  m_sequenceCount = makeIntBox(1, 10000000, tr("Sequences the teacher writes (block size + 1 tokens each)"), this);
-  m_onPolicyFraction = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("λ: the share of steps trained on the student's own samples"), this);
-  m_hiddenLoss = new QComboBox(this);
+  m_prefixTokens = makeIntBox(1, 65535, tr("Corpus tokens that prompt each generated sequence"), owner);
+  m_sampleTemperature = makeDoubleBox(0.0, 100.0, 2, 0.1, tr("Sampling temperature of generated sequences; 0: greedy"), owner);
+  m_sequenceCount = makeIntBox(1, 10000000, tr("Sequences the teacher writes (block size + 1 tokens each)"), owner);
+  m_onPolicyFraction = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("λ: the share of steps trained on the student's own samples"), owner);
+  m_hiddenLoss = new QComboBox(owner);
   m_hiddenLoss->addItems({"none", "mse", "cosine"});
   m_hiddenLoss->setToolTip(tr("Transformer students: each layer's hidden states, through a learned projection to the "
                               "teacher's width, against the paired teacher layer (uniform pairing unless layer_map is set)"));
-  m_hiddenWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the hidden-state term"), this);
-  m_attentionWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the attention-map KL of the paired layers; 0: off"), this);
+  m_hiddenWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the hidden-state term"), owner);
+  m_attentionWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the attention-map KL of the paired layers; 0: off"), owner);
   form->addRow(tr("Regime"), m_regime);
   form->addRow(tr("Prefix tokens"), m_prefixTokens);
   form->addRow(tr("Sample temperature"), m_sampleTemperature);

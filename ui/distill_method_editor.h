@@ -8,6 +8,7 @@
 #include "distill/config.h"
 
 class QComboBox;
+class QFormLayout;
 class QDoubleSpinBox;
 class QSpinBox;
 
@@ -16,8 +17,10 @@ namespace distill {
 class DistillMethodEditor : public QWidget {
   Q_OBJECT
 public:
-  /// Widgets get object names `<keyPrefix>.<key>` (e.g. "distill.regime").
-  DistillMethodEditor(const QString& keyPrefix, QWidget* parent = nullptr);
+  /// Widgets get object names `<keyPrefix>.<key>` (e.g. "distill.regime"). With `rows` they are
+  /// added to that form (its labels and fields then line up with the form's own rows) and this
+  /// object only coordinates them; without, the editor lays them out itself.
+  DistillMethodEditor(const QString& keyPrefix, QFormLayout* rows = nullptr, QWidget* parent = nullptr);
 
   void setSettings(const DistillConfig& settings);
   /// Writes the fields shown here into `settings`, leaving its other keys alone.

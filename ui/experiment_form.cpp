@@ -274,8 +274,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   distill->addRow(tr("Cache file"), m_cachePath);
   connect(m_cacheTopK, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_cachePath, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
-  m_method = new DistillMethodEditor("distill", distillBox);
-  distill->addRow(m_method);
+  m_method = new DistillMethodEditor("distill", distill, distillBox);
+  m_method->hide();  // its fields are rows of this form
   connect(m_method, &DistillMethodEditor::changed, this, &ExperimentForm::emitChanged);
   distill->insertRow(1, tr("JSD beta"), m_beta);
   distill->insertRow(2, tr("Skew alpha"), m_skew);
