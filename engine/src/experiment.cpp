@@ -102,6 +102,8 @@ private:
   /// Sequence-level KD's training set: from distill.sequence_path when it matches, else generated
   /// by the teacher now into the run directory. Undefined when the run was cancelled meanwhile.
   torch::Tensor openOrBuildSequences(const DistillConfig& settings);
+  /// What decides the sequence set of these settings (students with equal headers share one).
+  SequenceSetHeader sequenceHeaderFor(const DistillConfig& settings) const;
   /// The teacher's logits (and trace, when `trace` is given) on `x`, as a student's targets.
   SoftTargets teacherTargets(const torch::Tensor& x, ForwardTrace* trace);
   std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
@@ -330,10 +332,7 @@ bool ExperimentRun::trainStudents() {
       sequenceTrace = sequenceTrace || d.usesFeatures();
       if (!sequenceSettings) {
         sequenceSettings = &d;
-      } else if (sequenceSettings->sequence_count != d.sequence_count ||
-                 sequenceSettings->prefix_tokens != d.prefix_tokens ||
-                 sequenceSettings->sample_temperature != d.sample_temperature ||
-                 sequenceSettings->sample_top_k != d.sample_top_k) {
+      } else if (!(sequenceHeaderFor(*sequenceSettings) == sequenceHeaderFor(d))) {
         throw EngineError("sequence-level students share one teacher sequence set: " + m.name +
                           " differs in sequence_count, prefix_tokens, sample_temperature or sample_top_k");
       }
@@ -568,7 +567,7 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   return std::make_unique<LogitCache>(path);
 }
 
-torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
+SequenceSetHeader ExperimentRun::sequenceHeaderFor(const DistillConfig& d) const {
   SequenceSetHeader header;
   header.vocabSize = static_cast<uint32_t>(m_corpus.tokenizer.vocabSize());
   header.length = static_cast<uint32_t>(m_config.data.block_size + 1);
@@ -577,6 +576,11 @@ torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
   header.topK = static_cast<uint32_t>(d.sample_top_k);
   header.temperature = static_cast<float>(d.sample_temperature);
   header.seed = static_cast<uint64_t>(m_config.train.seed) + 100;
+  return header;
+}
+
+torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
+  const SequenceSetHeader header = sequenceHeaderFor(d);
   if (!d.sequence_path.empty()) {
     SequenceSetHeader existing;
     auto sequences = loadSequenceSet(d.sequence_path, &existing);

@@ -24,7 +24,6 @@ T configValue(const nlohmann::json& config, const std::string& key, const std::s
   }
 }
 
-/// GPT-2's Conv1D stores (in, out); a Linear holds (out, in).
 void copyInto(torch::Tensor& destination, const torch::Tensor& source) {
   torch::NoGradGuard noGrad;
   destination.copy_(source);
@@ -59,6 +58,7 @@ ImportedModel importGpt2(const nlohmann::json& config, const std::string& config
   const std::string prefix = weights.contains("transformer.wte.weight") ? "transformer." : "";
   auto params = model->named_parameters();
   const int64_t C = spec.embd;
+  // GPT-2's Conv1D stores (in, out); a Linear holds (out, in): those are transposed.
   auto load = [&](const std::string& ours, const std::string& theirs, const std::vector<int64_t>& shape, bool conv1d) {
     auto t = weights.tensor(prefix + theirs, shape);
     copyInto(params[ours], conv1d ? t.t() : t);

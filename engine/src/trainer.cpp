@@ -1,6 +1,7 @@
 #include "trainer.h"
 
 #include <chrono>
+#include <utility>
 #include <cmath>
 
 #include "distill/errors.h"
@@ -52,6 +53,11 @@ void ModelTrainer::setPeakLearningRate(double lr) {
 
 namespace {
 
+/// Rows [begin, end) of chunk c when B rows are split into `chunks` nearly equal parts.
+std::pair<int64_t, int64_t> chunkRows(int64_t B, size_t c, int64_t chunks) {
+  return {B * static_cast<int64_t>(c) / chunks, B * static_cast<int64_t>(c + 1) / chunks};
+}
+
 SoftTargets rowsOf(const SoftTargets& t, int64_t begin, int64_t end) {
   auto rows = [&](const torch::Tensor& x) { return x.defined() ? x.slice(0, begin, end) : x; };
   SoftTargets out = t;
@@ -73,7 +79,8 @@ torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, 
   const BlasThreadsScope oneBlasThreadPerChunk(1);
   const auto failures = runSideBySide(static_cast<size_t>(chunks), static_cast<int>(chunks), [&](size_t c) {
     torch::NoGradGuard noGradHere;  // grad mode is per thread
-    parts[c] = model.forward(x.slice(0, B * static_cast<int64_t>(c) / chunks, B * static_cast<int64_t>(c + 1) / chunks));
+    const auto [begin, end] = chunkRows(B, c, chunks);
+    parts[c] = model.forward(x.slice(0, begin, end));
   });
   for (const auto& failure : failures)
     if (failure) std::rethrow_exception(failure);
@@ -116,7 +123,7 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
   const int64_t chunks = splittable ? std::min<int64_t>(m_parallelism, B) : 1;
   std::vector<Loss> parts(static_cast<size_t>(chunks));
   auto runChunk = [&](size_t c) {
-    const int64_t begin = B * static_cast<int64_t>(c) / chunks, end = B * static_cast<int64_t>(c + 1) / chunks;
+    const auto [begin, end] = chunkRows(B, c, chunks);
     const double share = static_cast<double>(end - begin) / static_cast<double>(B);
     const Batch rows = chunks == 1 ? batch : Batch{batch.x.slice(0, begin, end), batch.y.slice(0, begin, end)};
     SoftTargets chunkTargets;
