@@ -14,6 +14,8 @@
 #include "distill/errors.h"
 #include "distill/experiment.h"
 #include "distill/generation.h"
+#include "distill/pretrained.h"
+#include "distill/tokenizers.h"
 
 namespace {
 
@@ -90,12 +92,64 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
   return result.status == distill::RunResult::Status::Cancelled ? kExitCancelled : kExitOk;
 }
 
-int generateCommand(const std::string& runDir, const std::string& model, const std::string& prompt,
-                    distill::SamplingOptions options) {
-  distill::TextGenerator generator(distill::checkpointPathFor(runDir, model));
-  const auto result = generator.generate(prompt, options);
-  std::cout << prompt << result.text << std::endl;
+std::string joinIds(const std::vector<long long>& ids) {
+  std::string line;
+  for (const auto id : ids) line += (line.empty() ? "" : " ") + std::to_string(id);
+  return line;
+}
+
+struct GenerateRequest {
+  std::string modelPath;  ///< checkpoint or Hugging Face folder
+  std::string prompt;
+  std::vector<long long> ids;  ///< instead of a text prompt
+  bool printIds = false;
+};
+
+int generateCommand(const GenerateRequest& request, const distill::SamplingOptions& options) {
+  distill::TextGenerator generator(request.modelPath);
+  if (!request.ids.empty()) {
+    const auto ids = generator.generateIds(request.ids, options);
+    std::cout << joinIds(ids) << std::endl;
+    return kExitOk;
+  }
+  const auto result = generator.generate(request.prompt, options);
+  if (request.printIds) {
+    std::cout << joinIds(result.ids) << std::endl;
+  } else {
+    std::cout << request.prompt << result.text << std::endl;
+  }
   std::cerr << result.ids.size() << " tokens, " << static_cast<long>(result.tokensPerSecond) << " tokens/s\n";
+  return kExitOk;
+}
+
+int inspectCommand(const std::string& dir) {
+  const auto info = distill::inspectPretrainedModel(dir);
+  std::printf("model_type:   %s (runs as %s)\n", info.modelType.c_str(), info.arch.c_str());
+  std::printf("parameters:   %lld\n", info.parameters);
+  std::printf("layers:       %d\nheads:        %d (key/value heads %d)\nwidth:        %d (MLP %d)\n", info.layers,
+              info.heads, info.kvHeads, info.embd, info.mlp);
+  std::printf("vocabulary:   %lld\ncontext:      %lld\nhead:         %s\n", info.vocabSize, info.contextLength,
+              info.tiedHead ? "tied to the token embeddings" : "untied");
+  if (info.ropeTheta > 0.0) std::printf("rope_theta:   %g\n", info.ropeTheta);
+  std::string dtypes;
+  for (const auto& [dtype, count] : info.dtypeParameters) dtypes += (dtypes.empty() ? "" : ", ") + dtype + " " + std::to_string(count);
+  std::printf("stored:       %s (computed in float32)\ntokenizer:    %s\n", dtypes.c_str(), info.tokenizer.c_str());
+  return kExitOk;
+}
+
+int logitsCommand(const std::string& modelPath, const std::vector<long long>& ids, bool all) {
+  distill::TextGenerator model(modelPath);
+  const auto rows = model.logits(ids);
+  // %.9g gives every float32 back exactly.
+  for (size_t t = all ? 0 : rows.size() - 1; t < rows.size(); ++t) {
+    std::string line;
+    char value[32];
+    for (const float v : rows[t]) {
+      std::snprintf(value, sizeof value, "%.9g", static_cast<double>(v));
+      line += (line.empty() ? "" : " ") + std::string(value);
+    }
+    std::printf("%s\n", line.c_str());
+  }
   return kExitOk;
 }
 
@@ -131,12 +185,17 @@ int main(int argc, char** argv) {
   run->add_option("--out", outDir, "Run directory (default runs/<experiment>-<timestamp>)");
   run->add_option("--threads", threads, "Intra-op threads (default: one per core)")->check(CLI::NonNegativeNumber);
 
-  std::string runDir, model, prompt;
+  std::string runDir, model;
+  GenerateRequest request;
   distill::SamplingOptions sampling;
-  auto* generate = app.add_subcommand("generate", "Continue a prompt with a model of a run");
-  generate->add_option("rundir", runDir, "Run directory")->required()->check(CLI::ExistingDirectory);
-  generate->add_option("--model", model, "teacher, <student>-kd or <student>-scratch")->required();
-  generate->add_option("--prompt", prompt, "Text to continue")->required();
+  auto* generate = app.add_subcommand("generate", "Continue a prompt with a model of a run, a checkpoint or a Hugging Face folder");
+  generate->add_option("rundir", runDir, "Run directory (then --model names one of its models)")->check(CLI::ExistingDirectory);
+  generate->add_option("--model", model, "In a run: teacher, <student>-kd or <student>-scratch; else a Hugging Face folder or .pt")
+      ->required();
+  auto* promptOption = generate->add_option("--prompt", request.prompt, "Text to continue");
+  auto* idsOption = generate->add_option("--ids", request.ids, "Token ids to continue, e.g. 3,1,4")->delimiter(',');
+  promptOption->excludes(idsOption);
+  generate->add_flag("--print-ids", request.printIds, "Print the new token ids (one line, separated by spaces)");
   generate->add_option("--max-new-tokens", sampling.maxNewTokens, "Tokens to generate")
       ->check(CLI::Range(0, 100000));
   generate->add_option("--temperature", sampling.temperature, "Softmax temperature (0: greedy)")
@@ -146,6 +205,29 @@ int main(int argc, char** argv) {
   generate->add_option("--top-p", sampling.topP, "Nucleus sampling mass (1: off)")->check(CLI::Range(1e-6, 1.0));
   generate->add_option("--seed", sampling.seed, "Sampling seed");
   generate->add_flag("--greedy", sampling.greedy, "Always take the most likely token");
+
+  std::string modelDir;
+  auto* inspect = app.add_subcommand("inspect", "Describe a Hugging Face model folder (architecture, parameters, dtypes)");
+  inspect->add_option("model_dir", modelDir, "Folder with config.json and model.safetensors")->required()->check(CLI::ExistingDirectory);
+
+  std::vector<long long> ids;
+  bool allPositions = false;
+  auto* logits = app.add_subcommand("logits", "Print a model's next-token logits for token ids");
+  logits->add_option("model", modelDir, "Hugging Face folder or checkpoint (.pt)")->required()->check(CLI::ExistingPath);
+  logits->add_option("--ids", ids, "Token ids, e.g. 3,1,4")->required()->delimiter(',');
+  logits->add_flag("--all", allPositions, "One line per position instead of the last one only");
+
+  std::string tokenizerPath, text;
+  auto* tokenize = app.add_subcommand("tokenize", "Print the token ids of a text");
+  tokenize->add_option("--tokenizer", tokenizerPath, "Tokenizer folder or file")->required()->check(CLI::ExistingPath);
+  tokenize->add_option("--text", text, "Text to encode")->required();
+
+  distill::TokenizerTrainingOptions training;
+  auto* trainTok = app.add_subcommand("train-tokenizer", "Train a byte-level BPE or SentencePiece tokenizer on a corpus");
+  trainTok->add_option("--corpus", training.corpus, "UTF-8 text file")->required()->check(CLI::ExistingFile);
+  trainTok->add_option("--kind", training.kind, "bpe or sentencepiece")->check(CLI::IsMember({"bpe", "sentencepiece"}));
+  trainTok->add_option("--vocab-size", training.vocabSize, "Tokens in the vocabulary")->check(CLI::Range(257, 1000000));
+  trainTok->add_option("--out", training.outDir, "Output folder (use it as data.tokenizer)")->required();
 
   distill::BenchOptions bench;
   auto* benchCmd = app.add_subcommand("bench", "Time teacher training and student KD steps on the Python peer's shapes");
@@ -169,7 +251,38 @@ int main(int argc, char** argv) {
     }
     if (*run) return runCommand(file, overrides, outDir, threads);
     if (*benchCmd) return benchCommand(bench);
+    if (*inspect) return inspectCommand(modelDir);
+    if (*logits) return logitsCommand(modelDir, ids, allPositions);
+    if (*tokenize) {
+      std::cout << joinIds(distill::tokenizeText(tokenizerPath, text)) << std::endl;
+      return kExitOk;
+    }
+    if (*trainTok) {
+      int lastPercent = -10;
+      training.progress = [&](double fraction) {
+        const int percent = static_cast<int>(fraction * 100.0);
+        if (percent >= lastPercent + 10) {
+          std::cerr << "training tokenizer: " << percent << "%\n";
+          lastPercent = percent;
+        }
+        return !g_interrupted.load();
+      };
+      std::signal(SIGINT, onInterrupt);
+      const auto r = distill::trainTokenizer(training);
+      std::printf("%s tokenizer, %lld tokens, written to %s\ncorpus: %lld bytes -> %lld tokens (%.2f bytes per token)\n",
+                  training.kind.c_str(), r.vocabSize, r.path.c_str(), r.corpusBytes, r.corpusTokens,
+                  r.corpusTokens > 0 ? static_cast<double>(r.corpusBytes) / static_cast<double>(r.corpusTokens) : 0.0);
+      return kExitOk;
+    }
     if (*generate) {
+      if (request.prompt.empty() && request.ids.empty()) {
+        std::cerr << "error: give --prompt TEXT or --ids 3,1,4\n";
+        return kExitInvalid;
+      }
+      if (runDir.empty()) {
+        request.modelPath = model;
+        return generateCommand(request, sampling);
+      }
       const auto models = distill::modelsInRun(runDir);
       if (std::find(models.begin(), models.end(), model) == models.end()) {
         std::string list;
@@ -178,7 +291,8 @@ int main(int argc, char** argv) {
                   << ")\n";
         return kExitInvalid;
       }
-      return generateCommand(runDir, model, prompt, sampling);
+      request.modelPath = distill::checkpointPathFor(runDir, model);
+      return generateCommand(request, sampling);
     }
   } catch (const distill::EngineError& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -8,6 +8,7 @@
 inline void addModelSpecRows() {
   QTest::addColumn<QString>("arch");
   QTest::newRow("transformer") << "transformer";
+  QTest::newRow("llama (grouped-query)") << "llama";
   QTest::newRow("lstm") << "lstm";
   QTest::newRow("gru") << "gru";
 }
@@ -19,5 +20,6 @@ inline distill::ModelSpec smallSpec(const QString& arch) {
   spec.heads = 2;
   spec.embd = 16;
   spec.hidden = 24;
+  if (spec.arch == "llama") spec.kv_heads = 1;  // two query heads share one key/value head
   return spec;
 }

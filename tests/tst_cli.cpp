@@ -1,6 +1,7 @@
 // The `distill` command line: bad input gets one clear line and a non-zero exit, never a crash.
 #include <torch/torch.h>
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
@@ -114,6 +115,54 @@ private slots:
     const auto missing = runCli({"generate", runDir, "--model", "nope", "--prompt", "x"});
     QCOMPARE(missing.exitCode, 2);
     QVERIFY(missing.err.contains("models: s-kd, s-scratch, teacher"));
+  }
+
+  void pretrainedModelCommandsMatchTheReference() {
+    const QString llama = DISTILL_FIXTURES_DIR "/llama-tiny";
+    QFile refFile(llama + "/reference.json");
+    QVERIFY(refFile.open(QIODevice::ReadOnly));
+    const auto ref = QJsonDocument::fromJson(refFile.readAll()).object();
+    auto idsText = [](const QJsonArray& ids) {
+      QStringList parts;
+      for (const auto& v : ids) parts << QString::number(v.toInt());
+      return parts;
+    };
+    const QStringList prompt = idsText(ref["input_ids"].toArray()[0].toArray());
+
+    const auto inspect = runCli({"inspect", llama});
+    QCOMPARE(inspect.exitCode, 0);
+    QVERIFY2(inspect.out.contains("llama") && inspect.out.contains("151872") && inspect.out.contains("F32"), qPrintable(inspect.out));
+
+    // --all: one line per position, every value within 1e-4 of transformers' logits.
+    const auto logits = runCli({"logits", llama, "--ids", prompt.join(','), "--all"});
+    QCOMPARE(logits.exitCode, 0);
+    const QStringList lines = logits.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), prompt.size());
+    const auto expected = ref["logits"].toArray()[0].toArray();
+    double worst = 0.0;
+    for (int t = 0; t < lines.size(); ++t) {
+      const QStringList values = lines[t].split(' ');
+      QCOMPARE(values.size(), 512);
+      for (int v = 0; v < values.size(); ++v)
+        worst = std::max(worst, std::abs(values[v].toDouble() - expected[t].toArray()[v].toDouble()));
+    }
+    QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
+    QCOMPARE(runCli({"logits", llama, "--ids", prompt.join(',')}).out.trimmed(), lines.last());
+
+    const auto generated = runCli({"generate", "--model", llama, "--ids", prompt.join(','), "--greedy", "--max-new-tokens", "16", "--print-ids"});
+    QCOMPARE(generated.exitCode, 0);
+    QCOMPARE(generated.out.trimmed(), idsText(ref["greedy_new_ids"].toArray()).join(' '));
+
+    const auto tokenized = runCli({"tokenize", "--tokenizer", DISTILL_FIXTURES_DIR "/bpe512", "--text", "don't we'll I'm they've she'd it's"});
+    QCOMPARE(tokenized.out.trimmed(), QString("68 276 7 84 332 456 292 7 77 268 89 7 294 481 345 339 321"));
+
+    // Text prompts need tokenizer files, which the fixture folder does not have.
+    const auto noTokenizer = runCli({"generate", "--model", llama, "--prompt", "hi", "--max-new-tokens", "2"});
+    QCOMPARE(noTokenizer.exitCode, 1);
+    QVERIFY2(noTokenizer.err.contains("no tokenizer files"), qPrintable(noTokenizer.err));
+    const auto outOfVocabulary = runCli({"logits", llama, "--ids", "3,999"});
+    QCOMPARE(outOfVocabulary.exitCode, 1);
+    QVERIFY2(outOfVocabulary.err.contains("999"), qPrintable(outOfVocabulary.err));
   }
 
   void benchPrintsOneJsonLineOnThePeersShapes() {

@@ -141,6 +141,40 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     QCOMPARE(experimentToYaml(again.config), experimentToYaml(r.config));
   }
 
+  void pretrainedTeacherRules_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");  // empty: valid
+    QTest::newRow("hf with its tokenizer") << "teacher: {hf: m}\ndata: {tokenizer: teacher}" << "";
+    QTest::newRow("hf with a tokenizer path") << "teacher: {hf: m}\ndata: {tokenizer: tok}" << "";
+    QTest::newRow("hf with char ids") << "teacher: {hf: m}" << "data.tokenizer: an imported teacher";
+    QTest::newRow("teacher tokenizer without hf") << "data: {tokenizer: teacher}" << "teacher.hf is not set";
+    QTest::newRow("hf and checkpoint") << "teacher: {hf: m, checkpoint: t.pt}\ndata: {tokenizer: teacher}" << "not both";
+    QTest::newRow("init from an untrained teacher") << "students: [{name: s, init_from_teacher: true}]"
+                                                    << "students.0.init_from_teacher: needs a pretrained teacher";
+    QTest::newRow("llama student") << "students: [{name: s, arch: llama, heads: 4, kv_heads: 2, embd: 64}]" << "";
+    QTest::newRow("kv_heads not dividing") << "students: [{name: s, arch: llama, heads: 4, kv_heads: 3, embd: 64}]"
+                                           << "students.0.kv_heads: must divide heads";
+    QTest::newRow("kv_heads on a transformer") << "students: [{name: s, heads: 4, kv_heads: 2, embd: 64}]"
+                                               << "students.0.kv_heads: applies to arch llama only";
+  }
+  void pretrainedTeacherRules() {
+    QFETCH(QString, yaml);
+    QFETCH(QString, expected);
+    const auto r = parse(yaml.toStdString());
+    if (expected.isEmpty()) {
+      QVERIFY2(r.ok(), qPrintable(problems(r)));
+    } else {
+      QVERIFY2(problems(r).contains(expected), qPrintable(problems(r)));
+    }
+  }
+
+  void pretrainedPathsResolveAgainstTheFile() {
+    const auto r = parse("teacher: {hf: models/gpt2}\ndata: {tokenizer: tok/bpe}");
+    QCOMPARE(r.config.teacher.hf, std::string("/experiments/models/gpt2"));
+    QCOMPARE(r.config.data.tokenizer, std::string("/experiments/tok/bpe"));
+    QCOMPARE(parse("data: {tokenizer: char}").config.data.tokenizer, std::string("char"));
+  }
+
   void featureLossesNeedTransformersAndAFittingLayerMap_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("expected");

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "distill/experiment.h"
+#include "distill/generation.h"
 #include "distill/run_reader.h"
 
 using namespace distill;
@@ -137,8 +138,52 @@ private slots:
     options.outDir = dir.filePath("mismatch").toStdString();
     const auto mismatch = runExperiment(reuse, options, second, control);
     QVERIFY(mismatch.status == RunResult::Status::Failed);
-    QVERIFY2(QString::fromStdString(mismatch.error).contains("block size 16 but data.block_size is 32"),
+    QVERIFY2(QString::fromStdString(mismatch.error).contains("context of 16 tokens but data.block_size is 32"),
              mismatch.error.c_str());
+  }
+
+  void importedTeacherDistillsWithItsTokenizer() {
+    // The llama fixture (random weights) as a pretrained teacher, with the BPE fixture's ids: a
+    // DistilGPT2-style student (one of its two layers) and a small transformer.
+    auto loaded = parseExperiment(R"(
+name: imported
+data: {tokenizer: bpe512, block_size: 16}
+teacher: {hf: llama-tiny}
+students:
+  - {name: half, layers: 1, init_from_teacher: true}
+  - {name: tf, arch: transformer, layers: 1, heads: 2, embd: 16}
+train: {steps: 20, batch_size: 4, warmup_steps: 2, eval_interval: 10, eval_batches: 2, threads: 1}
+generate: {prompts: ["ROMEO:"], max_new_tokens: 8}
+)", DISTILL_FIXTURES_DIR);
+    QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.problems.front().message.c_str());
+    QTemporaryDir dir;
+    Recorder recorder;
+    RunControl control;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    const auto result = runExperiment(loaded.config, options, recorder, control);
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+    QVERIFY(recorder.values("teacher", "train/loss").empty());  // imported, not trained
+    for (const char* model : {"half-kd", "half-scratch", "tf-kd", "tf-scratch"})
+      QCOMPARE(static_cast<int>(recorder.values(model, "train/loss").size()), 20);
+    // The student took the teacher's architecture and its first layer: it starts close to it.
+    const auto kl = recorder.values("half-kd", "val/kl_from_teacher");
+    const auto tfKl = recorder.values("tf-kd", "val/kl_from_teacher");
+    QVERIFY2(kl.front() < tfKl.front(), qPrintable(QString("initial KL %1 vs %2").arg(kl.front()).arg(tfKl.front())));
+    const auto summary = readJson(dir.filePath("run/summary.json"));
+    QCOMPARE(summary["models"]["half-kd"]["arch"].get<std::string>(), std::string("llama"));
+    QCOMPARE(summary["models"]["teacher"]["params"].get<long long>(), 151872LL);
+    // The run's checkpoints carry the BPE tokenizer: text generation works from the run directory.
+    for (const char* model : {"teacher", "half-kd", "tf-scratch"}) {
+      TextGenerator generator(checkpointPathFor(dir.filePath("run").toStdString(), model));
+      SamplingOptions greedy;
+      greedy.maxNewTokens = 5;
+      greedy.greedy = true;
+      QCOMPARE(static_cast<int>(generator.generate("ROMEO:", greedy).ids.size()), 5);
+    }
+    const auto again = loadExperimentFile(dir.filePath("run/config.yaml").toStdString());
+    QVERIFY2(again.ok(), again.ok() ? "" : again.problems.front().message.c_str());
+    QCOMPARE(again.config.teacher.hf, std::string(DISTILL_FIXTURES_DIR "/llama-tiny"));
   }
 
   void methodsShareInitAndLandInMethodsCsv() {

@@ -32,6 +32,41 @@ private slots:
     QVERIFY(!form.config().students[1].scratch_twin);
   }
 
+  void pretrainedTeacherAndTokenizerRoundTrip() {
+    ExperimentForm form;
+    const auto config = parseExperiment(
+        "data: {tokenizer: bpe512}\nteacher: {hf: llama-tiny}\n"
+        "students: [{name: half, layers: 1, init_from_teacher: true}, {name: l, arch: llama, heads: 4, kv_heads: 2, embd: 32}]\n",
+        DISTILL_FIXTURES_DIR).config;
+    form.setConfig(config);
+    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())), QString::fromStdString(experimentToYaml(config)));
+    QCOMPARE(form.findChild<QLineEdit*>("teacher.hf")->text(), QString(DISTILL_FIXTURES_DIR "/llama-tiny"));
+    QVERIFY2(form.problems().isEmpty(), qPrintable(form.problems().join(" | ")));
+    form.findChild<QComboBox*>("data.tokenizer")->setCurrentText("char");
+    QVERIFY(form.problems().join(' ').contains("data.tokenizer: an imported teacher"));  // it needs its own ids
+  }
+
+  void tokenizerTrainingDialogTrainsInTheBackground() {
+    QTemporaryDir dir;
+    QFile corpus(dir.filePath("corpus.txt"));
+    QVERIFY(corpus.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 300; ++i) corpus.write("First Citizen: before we proceed any further, hear me speak.\n");
+    corpus.close();
+    ExperimentForm form;
+    form.findChild<QLineEdit*>("data.corpus")->setText(corpus.fileName());
+    form.findChild<QToolButton*>("trainTokenizer")->click();
+    auto* dialog = form.findChild<QDialog*>();
+    QVERIFY(dialog);
+    dialog->findChild<QLineEdit*>("tokenizer.out")->setText(dir.filePath("tok"));
+    dialog->findChild<QSpinBox*>()->setValue(300);
+    for (auto* button : dialog->findChildren<QPushButton*>())
+      if (button->text() == "Train") button->click();
+    auto* tokenizer = form.findChild<QComboBox*>("data.tokenizer");
+    QTRY_COMPARE_WITH_TIMEOUT(tokenizer->currentText(), dir.filePath("tok"), 20000);
+    QVERIFY(QFile::exists(dir.filePath("tok/vocab.json")));
+    QCOMPARE(QString::fromStdString(form.config().data.tokenizer), dir.filePath("tok"));
+  }
+
   void methodFieldsEditTheGlobalSectionAndKeepTheRest() {
     ExperimentForm form;
     form.setConfig(parseExperiment("distill: {hidden_loss: mse, layer_map: [1, 4], sample_top_k: 5}\n"

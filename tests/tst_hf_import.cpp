@@ -3,12 +3,15 @@
 #include <torch/torch.h>
 
 #include <QtTest>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "distill/errors.h"
 #include "hf_import.h"
+#include "model_factory.h"
 #include "safetensors.h"
+#include "safetensors_writer.h"
 #include "sampling.h"
 
 using namespace distill;
@@ -30,34 +33,144 @@ std::string writeSafetensors(const QString& path, const std::string& header, con
   return path.toStdString();
 }
 
+/// Max |logits − reference| over both reference sequences.
+double maxLogitDifference(LanguageModelImpl& model, const nlohmann::json& ref) {
+  std::vector<int64_t> flat;
+  for (const auto& row : ref["input_ids"]) for (int64_t v : row) flat.push_back(v);
+  const auto batch = torch::tensor(flat, torch::kInt64).reshape({static_cast<int64_t>(ref["input_ids"].size()), -1});
+  std::vector<float> expected;
+  for (const auto& row : ref["logits"]) for (const auto& pos : row) for (float v : pos) expected.push_back(v);
+  torch::NoGradGuard noGrad;
+  const auto logits = model.forward(batch);
+  return (logits - torch::tensor(expected).reshape(logits.sizes())).abs().max().item<double>();
+}
+
 }  // namespace
 
 class TestHfImport : public QObject {
   Q_OBJECT
 private slots:
-  void gpt2LogitsMatchTransformers() {
-    const auto imported = importHuggingFaceModel(DISTILL_FIXTURES_DIR "/gpt2-tiny");
-    const auto ref = reference("gpt2-tiny");
+  void logitsMatchTransformers_data() {
+    QTest::addColumn<QString>("model");
+    QTest::newRow("gpt2-tiny") << "gpt2-tiny";
+    QTest::newRow("llama-tiny (GQA, RoPE, RMSNorm, untied)") << "llama-tiny";
+  }
+  void logitsMatchTransformers() {
+    QFETCH(QString, model);
+    const auto imported = importHuggingFaceModel(DISTILL_FIXTURES_DIR "/" + model.toStdString());
+    const auto ref = reference(model.toStdString());
     QCOMPARE(imported.model->parameterCount(), ref["param_count"].get<int64_t>());
-    const auto ids = torch::tensor(ref["input_ids"].get<std::vector<std::vector<int64_t>>>()[0]);
-    std::vector<int64_t> flat;
-    for (const auto& row : ref["input_ids"]) for (int64_t v : row) flat.push_back(v);
-    const auto batch = torch::tensor(flat, torch::kInt64).reshape({2, -1});
-    std::vector<float> expected;
-    for (const auto& row : ref["logits"]) for (const auto& pos : row) for (float v : pos) expected.push_back(v);
-    torch::NoGradGuard noGrad;
-    const auto logits = imported.model->forward(batch);
-    const auto want = torch::tensor(expected).reshape(logits.sizes());
-    const double diff = (logits - want).abs().max().item<double>();
+    const double diff = maxLogitDifference(*imported.model, ref);
     QVERIFY2(diff < 1e-4, qPrintable(QString("max |logit difference| %1").arg(diff)));
   }
 
-  void gpt2GreedyIdsMatchTransformers() {
-    const auto imported = importHuggingFaceModel(DISTILL_FIXTURES_DIR "/gpt2-tiny");
-    const auto ref = reference("gpt2-tiny");
+  void greedyIdsMatchTransformers_data() { logitsMatchTransformers_data(); }
+  void greedyIdsMatchTransformers() {
+    QFETCH(QString, model);
+    const auto imported = importHuggingFaceModel(DISTILL_FIXTURES_DIR "/" + model.toStdString());
+    const auto ref = reference(model.toStdString());
     const auto expected = ref["greedy_new_ids"].get<std::vector<int64_t>>();
     SamplingOptions greedy{static_cast<int>(expected.size()), 1.0, 0, 1.0, 0, true};
+    // With the KV cache, as generation runs, and recomputing everything, as transformers did.
     QCOMPARE(generateIds(*imported.model, ref["greedy_prompt"].get<std::vector<int64_t>>(), greedy), expected);
+    QCOMPARE(generateIdsByRecompute(*imported.model, ref["greedy_prompt"].get<std::vector<int64_t>>(), greedy), expected);
+  }
+
+  void shardedHalfPrecisionCheckpointLoads_data() {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("dtype");
+    QTest::addColumn<double>("tolerance");
+    // Rounding the weights to 16 bits moves the logits; float32 shards must stay exact.
+    QTest::newRow("llama F32 shards") << "llama-tiny" << "F32" << 1e-4;
+    QTest::newRow("llama BF16 shards") << "llama-tiny" << "BF16" << 0.25;
+    QTest::newRow("gpt2 F16 shards") << "gpt2-tiny" << "F16" << 0.05;
+  }
+  void shardedHalfPrecisionCheckpointLoads() {
+    QFETCH(QString, model);
+    QFETCH(QString, dtype);
+    QFETCH(double, tolerance);
+    const std::string source = DISTILL_FIXTURES_DIR "/" + model.toStdString();
+    QTemporaryDir dir;
+    const std::string out = dir.path().toStdString();
+    std::filesystem::copy_file(source + "/config.json", out + "/config.json");
+    // Two shards, alternate tensors, and the index that maps each name to its file.
+    SafetensorsFile original(source + "/model.safetensors");
+    std::map<std::string, torch::Tensor> shards[2];
+    nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", nlohmann::json::object()}};
+    int k = 0;
+    for (const auto& [name, entry] : original.entries()) {
+      shards[k % 2][name] = original.tensor(name);
+      index["weight_map"][name] = "model-0000" + std::to_string(k % 2 + 1) + "-of-00002.safetensors";
+      ++k;
+    }
+    writeSafetensorsFile(out + "/model-00001-of-00002.safetensors", shards[0], dtype.toStdString());
+    writeSafetensorsFile(out + "/model-00002-of-00002.safetensors", shards[1], dtype.toStdString());
+    std::ofstream(out + "/model.safetensors.index.json") << index.dump();
+
+    const auto imported = importHuggingFaceModel(out);
+    QCOMPARE(imported.dtypeParameters.begin()->first, dtype.toStdString());
+    const double diff = maxLogitDifference(*imported.model, reference(model.toStdString()));
+    QVERIFY2(diff < tolerance, qPrintable(QString("max |logit difference| %1").arg(diff)));
+  }
+
+  void indexNamingAMissingTensorIsAClearError() {
+    QTemporaryDir dir;
+    const std::string out = dir.path().toStdString();
+    std::filesystem::copy_file(DISTILL_FIXTURES_DIR "/gpt2-tiny/config.json", out + "/config.json");
+    std::filesystem::copy_file(DISTILL_FIXTURES_DIR "/gpt2-tiny/model.safetensors", out + "/a.safetensors");
+    std::ofstream(out + "/model.safetensors.index.json") << R"({"weight_map": {"h.0.nope": "a.safetensors"}})";
+    try {
+      importHuggingFaceModel(out);
+      QFAIL("no error");
+    } catch (const EngineError& e) {
+      QVERIFY2(QString(e.what()).contains("h.0.nope"), e.what());
+    }
+  }
+
+  void unsupportedConfigsAreNamed_data() {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("model type") << "gpt2-tiny" << "model_type" << R"("bert")" << "model_type 'bert'";
+    QTest::newRow("rope scaling") << "llama-tiny" << "rope_parameters" << R"({"rope_type": "yarn", "rope_theta": 1e4})" << "yarn";
+    QTest::newRow("activation") << "llama-tiny" << "hidden_act" << R"("gelu")" << "hidden_act";
+    QTest::newRow("wrong type") << "llama-tiny" << "num_hidden_layers" << R"("two")" << "num_hidden_layers";
+  }
+  void unsupportedConfigsAreNamed() {
+    QFETCH(QString, model);
+    QFETCH(QString, key);
+    QFETCH(QString, value);
+    QFETCH(QString, expected);
+    const std::string source = DISTILL_FIXTURES_DIR "/" + model.toStdString();
+    QTemporaryDir dir;
+    const std::string out = dir.path().toStdString();
+    std::filesystem::copy_file(source + "/model.safetensors", out + "/model.safetensors");
+    std::ifstream in(source + "/config.json");
+    auto config = nlohmann::json::parse(in);
+    config[key.toStdString()] = nlohmann::json::parse(value.toStdString());
+    std::ofstream(out + "/config.json") << config.dump();
+    try {
+      importHuggingFaceModel(out);
+      QFAIL("no error");
+    } catch (const EngineError& e) {
+      QVERIFY2(QString(e.what()).contains(expected) && QString(e.what()).contains("config.json"), e.what());
+    }
+  }
+
+  void distilGpt2InitTakesEveryOtherTeacherLayer() {
+    const auto teacher = importHuggingFaceModel(DISTILL_FIXTURES_DIR "/llama-tiny").model;
+    ModelSpec half = teacher->spec();
+    half.layers = 1;
+    const auto student = makeModel(half, teacher->vocabSize(), 32);
+    initFromTeacherLayers(teacher, student);
+    const auto t = teacher->named_parameters(), s = student->named_parameters();
+    QVERIFY(torch::equal(s["block0.q.weight"], t["block0.q.weight"]));
+    QVERIFY(torch::equal(s["head.weight"], t["head.weight"]));
+    QVERIFY(torch::equal(s["norm"], t["norm"]));
+    ModelSpec wider = half;
+    wider.embd = 128;
+    QVERIFY_EXCEPTION_THROWN(initFromTeacherLayers(teacher, makeModel(wider, teacher->vocabSize(), 32)), EngineError);
   }
 
   void malformedSafetensorsGetAClearError_data() {

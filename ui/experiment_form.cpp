@@ -21,7 +21,9 @@
 
 #include "distill/errors.h"
 #include "distill_method_editor.h"
+#include "distill/tokenizers.h"
 #include "form_widgets.h"
+#include "tokenizer_training_dialog.h"
 
 namespace distill {
 
@@ -46,13 +48,16 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   auto* form = new QFormLayout(this);
   form->setContentsMargins(0, 0, 0, 0);
   m_arch = new QComboBox(this);
-  m_arch->addItems({"transformer", "lstm", "gru"});
-  m_arch->setToolTip(tr("transformer: GPT-style decoder; lstm / gru: recurrent network with an embedding and a linear head"));
+  m_arch->addItems({"transformer", "llama", "lstm", "gru"});
+  m_arch->setToolTip(tr("transformer: GPT-style decoder; llama: RMSNorm, rotary positions, grouped-query attention, "
+                        "SiLU-gated MLP; lstm / gru: recurrent network with an embedding and a linear head"));
   m_layers = makeIntBox(1, 64, tr("Transformer blocks, or stacked recurrent layers"), this);
   m_heads = makeIntBox(1, 256, tr("Attention heads per block; must divide the width (transformer only)"), this);
+  m_kvHeads = makeIntBox(0, 256, tr("Key/value heads, each shared by a group of query heads (llama only); 0 means one per head"), this);
+  m_kvHeads->setSpecialValueText(tr("= heads"));
   m_embd = makeIntBox(1, 8192, tr("Embedding width (transformer: model width)"), this);
-  m_hidden = makeIntBox(0, 16384, tr("Recurrent hidden size; 0 means the same as the embedding width"), this);
-  m_hidden->setSpecialValueText(tr("= embd"));
+  m_hidden = makeIntBox(0, 16384, tr("Recurrent hidden size, or the llama MLP width; 0 means embd (recurrent) or 4 × embd (llama)"), this);
+  m_hidden->setSpecialValueText(tr("default"));
   m_dropout = makeDoubleBox(0.0, 0.95, 2, 0.05, tr("Dropout probability during training"), this);
   m_bias = new QCheckBox(tr("biases"), this);
   m_bias->setToolTip(tr("Biases in linear layers and layer norms (transformer)"));
@@ -64,6 +69,7 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   form->addRow(tr("Architecture"), m_arch);
   form->addRow(tr("Layers"), m_layers);
   form->addRow(tr("Heads"), m_heads);
+  form->addRow(tr("KV heads"), m_kvHeads);
   form->addRow(tr("Width (embd)"), m_embd);
   form->addRow(tr("Hidden"), m_hidden);
   form->addRow(tr("Dropout"), m_dropout);
@@ -72,7 +78,7 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   flags->addWidget(m_tie);
   form->addRow(QString(), flags);
   form->addRow(tr("Size"), m_info);
-  for (auto* box : {m_layers, m_heads, m_embd, m_hidden})
+  for (auto* box : {m_layers, m_heads, m_kvHeads, m_embd, m_hidden})
     connect(box, &QSpinBox::valueChanged, this, &ModelSpecEditor::changed);
   connect(m_dropout, &QDoubleSpinBox::valueChanged, this, &ModelSpecEditor::changed);
   connect(m_bias, &QCheckBox::toggled, this, &ModelSpecEditor::changed);
@@ -85,20 +91,24 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
 }
 
 void ModelSpecEditor::updateEnabled() {
-  const bool transformer = m_arch->currentText() == "transformer";
-  m_heads->setEnabled(transformer);
-  m_bias->setEnabled(transformer);
-  m_tie->setEnabled(transformer);
-  m_hidden->setEnabled(!transformer);
+  const QString arch = m_arch->currentText();
+  const bool attention = arch == "transformer" || arch == "llama";
+  m_heads->setEnabled(attention);
+  m_kvHeads->setEnabled(arch == "llama");
+  m_bias->setEnabled(attention);
+  m_tie->setEnabled(attention);
+  m_hidden->setEnabled(arch != "transformer");
 }
 
 void ModelSpecEditor::setSpec(const ModelSpec& s) {
   const QSignalBlocker blockers[] = {QSignalBlocker(m_arch), QSignalBlocker(m_layers), QSignalBlocker(m_heads),
                                      QSignalBlocker(m_embd), QSignalBlocker(m_hidden), QSignalBlocker(m_dropout),
-                                     QSignalBlocker(m_bias), QSignalBlocker(m_tie)};
+                                     QSignalBlocker(m_bias), QSignalBlocker(m_tie), QSignalBlocker(m_kvHeads)};
+  m_shown = s;
   m_arch->setCurrentText(QString::fromStdString(s.arch));
   m_layers->setValue(s.layers);
   m_heads->setValue(s.heads);
+  m_kvHeads->setValue(s.kv_heads);
   m_embd->setValue(s.embd);
   m_hidden->setValue(s.hidden);
   m_dropout->setValue(s.dropout);
@@ -108,10 +118,11 @@ void ModelSpecEditor::setSpec(const ModelSpec& s) {
 }
 
 ModelSpec ModelSpecEditor::spec() const {
-  ModelSpec s;
+  ModelSpec s = m_shown;
   s.arch = m_arch->currentText().toStdString();
   s.layers = m_layers->value();
   s.heads = m_heads->value();
+  s.kv_heads = s.arch == "llama" ? m_kvHeads->value() : 0;
   s.embd = m_embd->value();
   s.hidden = m_hidden->value();
   s.dropout = m_dropout->value();
@@ -123,7 +134,7 @@ ModelSpec ModelSpecEditor::spec() const {
 void ModelSpecEditor::setInfo(const QString& text) { m_info->setText(text); }
 
 QWidget* ModelSpecEditor::field(const QString& key) const {
-  const QHash<QString, QWidget*> fields = {{"arch", m_arch},     {"layers", m_layers}, {"heads", m_heads},
+  const QHash<QString, QWidget*> fields = {{"arch", m_arch},     {"layers", m_layers}, {"heads", m_heads}, {"kv_heads", m_kvHeads},
                                            {"embd", m_embd},     {"hidden", m_hidden}, {"dropout", m_dropout},
                                            {"bias", m_bias},     {"tie_weights", m_tie}};
   return fields.value(key);
@@ -165,13 +176,39 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   corpusRow->addWidget(m_corpus, 1);
   corpusRow->addWidget(browse);
   m_tokenizer = new QComboBox(dataBox);
-  m_tokenizer->addItem("char");
-  m_tokenizer->setToolTip(tr("char: one token per Unicode character seen in the corpus"));
+  m_tokenizer->setEditable(true);
+  m_tokenizer->addItems({"char", "teacher"});
+  m_tokenizer->setToolTip(tr("char: one token per Unicode character seen in the corpus; teacher: the tokenizer in the "
+                             "imported teacher's folder; or a tokenizer folder / file (vocab.json + merges.txt, "
+                             "tokenizer.json, SentencePiece .model)"));
+  auto* pickTokenizer = new QToolButton(dataBox);
+  pickTokenizer->setText("…");
+  pickTokenizer->setToolTip(tr("Choose a tokenizer folder"));
+  connect(pickTokenizer, &QToolButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Tokenizer folder"), m_tokenizer->currentText());
+    if (!dir.isEmpty()) m_tokenizer->setCurrentText(dir);
+  });
+  auto* trainTokenizer = new QToolButton(dataBox);
+  trainTokenizer->setText(tr("Train…"));
+  trainTokenizer->setObjectName("trainTokenizer");
+  trainTokenizer->setToolTip(tr("Train a byte-level BPE or SentencePiece tokenizer on the corpus"));
+  connect(trainTokenizer, &QToolButton::clicked, this, [this] {
+    const QString corpus = m_corpus->text().trimmed().isEmpty() ? QString::fromStdString(distill::bundledCorpusPath())
+                                                                 : m_corpus->text().trimmed();
+    auto* dialog = new TokenizerTrainingDialog(corpus, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &TokenizerTrainingDialog::trained, this, [this](const QString& folder) { m_tokenizer->setCurrentText(folder); });
+    dialog->open();
+  });
+  auto* tokenizerRow = new QHBoxLayout;
+  tokenizerRow->addWidget(m_tokenizer, 1);
+  tokenizerRow->addWidget(pickTokenizer);
+  tokenizerRow->addWidget(trainTokenizer);
   m_valFraction = makeDoubleBox(0.01, 0.5, 3, 0.01, tr("Share of the corpus (its tail) held out for validation"), dataBox);
   m_blockSize = makeIntBox(2, 65536, tr("Context length in tokens: the training window"), dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   data->addRow(tr("Corpus"), corpusRow);
-  data->addRow(tr("Tokenizer"), m_tokenizer);
+  data->addRow(tr("Tokenizer"), tokenizerRow);
   data->addRow(tr("Validation share"), m_valFraction);
   data->addRow(tr("Block size"), m_blockSize);
   data->addRow(m_corpusInfo);
@@ -195,8 +232,27 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   checkpointRow->addWidget(new QLabel(tr("Checkpoint"), teacherBox));
   checkpointRow->addWidget(m_teacherCheckpoint, 1);
   checkpointRow->addWidget(pickCheckpoint);
+  m_teacherHf = new QLineEdit(teacherBox);
+  m_teacherHf->setPlaceholderText(tr("or a Hugging Face model folder"));
+  m_teacherHf->setToolTip(tr("A local Hugging Face folder (config.json + model.safetensors) of a GPT-2 or Llama-family "
+                             "model: a pretrained teacher, not trained here (its shape wins)"));
+  auto* pickHf = new QToolButton(teacherBox);
+  pickHf->setText("…");
+  pickHf->setToolTip(tr("Choose a Hugging Face model folder"));
+  connect(pickHf, &QToolButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Hugging Face model folder"), m_teacherHf->text());
+    if (dir.isEmpty()) return;
+    m_teacherHf->setText(dir);
+    // Its own tokenizer, when the folder has one, is what its ids mean.
+    if (m_tokenizer->currentText() == "char" && distill::folderHasTokenizer(dir.toStdString())) m_tokenizer->setCurrentText("teacher");
+  });
+  auto* hfRow = new QHBoxLayout;
+  hfRow->addWidget(new QLabel(tr("Pretrained"), teacherBox));
+  hfRow->addWidget(m_teacherHf, 1);
+  hfRow->addWidget(pickHf);
   teacher->addWidget(m_teacher);
   teacher->addLayout(checkpointRow);
+  teacher->addLayout(hfRow);
   layout->addWidget(teacherBox);
 
   // Students
@@ -344,7 +400,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   layout->addWidget(genBox);
   layout->addStretch(1);
 
-  for (auto* edit : {m_corpus, m_teacherCheckpoint}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
+  for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
+  connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval,
                     m_threads, m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
@@ -357,7 +414,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   // Object names are the config keys: tests and problem marks find fields by key.
   const QList<QPair<QString, QWidget*>> named = {
       {"data.corpus", m_corpus},           {"data.val_fraction", m_valFraction}, {"data.block_size", m_blockSize},
-      {"teacher.checkpoint", m_teacherCheckpoint}, {"distill.loss", m_loss},   {"distill.temperature", m_temperature},
+      {"teacher.checkpoint", m_teacherCheckpoint}, {"teacher.hf", m_teacherHf}, {"data.tokenizer", m_tokenizer}, {"distill.loss", m_loss},   {"distill.temperature", m_temperature},
       {"distill.alpha", m_alpha}, {"distill.beta", m_beta}, {"distill.skew", m_skew},
       {"distill.temperature_schedule", m_temperatureSchedule}, {"distill.temperature_end", m_temperatureEnd},
       {"distill.alpha_schedule", m_alphaSchedule}, {"distill.alpha_end", m_alphaEnd},
@@ -370,7 +427,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
       {"generate.temperature", m_genTemperature}, {"generate.top_k", m_topK},    {"generate.top_p", m_topP},
       {"generate.seed", m_genSeed}};
   for (const auto& [key, widget] : named) widget->setObjectName(key);
-  for (const QString key : {"arch", "layers", "heads", "embd", "hidden", "dropout", "bias", "tie_weights"})
+  for (const QString key : {"arch", "layers", "heads", "kv_heads", "embd", "hidden", "dropout", "bias", "tie_weights"})
     m_teacher->field(key)->setObjectName("teacher." + key);
 
   setConfig(ExperimentConfig{});
@@ -448,6 +505,7 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_blockSize->setValue(c.data.block_size);
   m_teacher->setSpec(c.teacher.model);
   m_teacherCheckpoint->setText(QString::fromStdString(c.teacher.checkpoint));
+  m_teacherHf->setText(QString::fromStdString(c.teacher.hf));
   while (m_students->count() > 0) {
     QWidget* page = m_students->widget(0);
     m_students->removeTab(0);
@@ -503,11 +561,12 @@ ExperimentConfig ExperimentForm::config() const {
   ExperimentConfig c;
   c.name = m_name.isEmpty() ? c.name : m_name.toStdString();
   c.data.corpus = m_corpus->text().trimmed().toStdString();
-  c.data.tokenizer = m_tokenizer->currentText().toStdString();
+  c.data.tokenizer = m_tokenizer->currentText().trimmed().toStdString();
   c.data.val_fraction = m_valFraction->value();
   c.data.block_size = m_blockSize->value();
   c.teacher.model = m_teacher->spec();
   c.teacher.checkpoint = m_teacherCheckpoint->text().trimmed().toStdString();
+  c.teacher.hf = m_teacherHf->text().trimmed().toStdString();
   for (int i = 0; i < m_students->count(); ++i) {
     auto* page = m_students->widget(i);
     StudentConfig s = m_studentExtras.value(page);
@@ -563,12 +622,16 @@ void ExperimentForm::emitChanged() {
 
 void ExperimentForm::refreshInfo() {
   const auto c = config();
-  const QString key = QString("%1|%2|%3").arg(QString::fromStdString(c.data.corpus)).arg(c.data.val_fraction).arg(c.data.block_size);
+  const QString key = QString("%1|%2|%3|%4|%5")
+                          .arg(QString::fromStdString(c.data.corpus))
+                          .arg(c.data.val_fraction)
+                          .arg(c.data.block_size)
+                          .arg(QString::fromStdString(c.data.tokenizer), QString::fromStdString(c.teacher.hf));
   if (key != m_corpusKey) {
     m_corpusKey = key;
     m_corpusError.clear();
     try {
-      m_corpusFacts = inspectCorpus(c.data);
+      m_corpusFacts = inspectCorpus(c.data, c.teacher);
     } catch (const std::exception& e) {
       m_corpusFacts = {};
       m_corpusError = QString::fromUtf8(e.what());
@@ -576,7 +639,7 @@ void ExperimentForm::refreshInfo() {
   }
   const QLocale locale;
   if (m_corpusError.isEmpty()) {
-    m_corpusInfo->setText(tr("%1 bytes · %2 characters · vocabulary %3\n%4 train / %5 validation tokens")
+    m_corpusInfo->setText(tr("%1 bytes · %2 tokens · vocabulary %3\n%4 train / %5 validation tokens")
                               .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
                               .arg(m_corpusFacts.vocabSize)
                               .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens)));
@@ -586,8 +649,9 @@ void ExperimentForm::refreshInfo() {
 
   const long long vocab = m_corpusFacts.vocabSize > 0 ? m_corpusFacts.vocabSize : 65;
   const long long teacherParams = parameterCount(c.teacher.model, vocab, c.data.block_size);
-  m_teacher->setInfo(c.teacher.checkpoint.empty() ? tr("%1 parameters").arg(human(teacherParams))
-                                                  : tr("from checkpoint"));
+  m_teacher->setInfo(!c.teacher.hf.empty()           ? tr("imported from the Hugging Face folder (its shape wins)")
+                     : !c.teacher.checkpoint.empty() ? tr("from checkpoint")
+                                                     : tr("%1 parameters").arg(human(teacherParams)));
   for (int i = 0; i < m_students->count() && i < static_cast<int>(c.students.size()); ++i) {
     const long long params = parameterCount(c.students[static_cast<size_t>(i)].model, vocab, c.data.block_size);
     m_students->widget(i)->findChild<ModelSpecEditor*>("studentSpec")->setInfo(

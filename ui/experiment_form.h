@@ -40,12 +40,14 @@ private:
   QComboBox* m_arch;
   QSpinBox* m_layers;
   QSpinBox* m_heads;
+  QSpinBox* m_kvHeads;
   QSpinBox* m_embd;
   QSpinBox* m_hidden;
   QDoubleSpinBox* m_dropout;
   QCheckBox* m_bias;
   QCheckBox* m_tie;
   QLabel* m_info;
+  ModelSpec m_shown;  // keeps what the editor has no field for (rope_theta, norm_eps, activation)
 };
 
 /// Every hyperparameter of an experiment, with live parameter counts, compression ratios, corpus
@@ -89,6 +91,7 @@ private:
   QLabel* m_corpusInfo;
   ModelSpecEditor* m_teacher;
   QLineEdit* m_teacherCheckpoint;
+  QLineEdit* m_teacherHf;
   QTabWidget* m_students;
   QComboBox* m_loss;
   QDoubleSpinBox* m_temperature;

@@ -18,7 +18,8 @@ constexpr const char* kMetaKey = "distill_meta";
 nlohmann::json specToJson(const ModelSpec& s) {
   return {{"arch", s.arch},       {"layers", s.layers},   {"heads", s.heads},
           {"embd", s.embd},       {"hidden", s.hidden},   {"dropout", s.dropout},
-          {"bias", s.bias},       {"tie_weights", s.tie_weights}, {"activation", s.activation}};
+          {"bias", s.bias},       {"tie_weights", s.tie_weights}, {"activation", s.activation},
+          {"kv_heads", s.kv_heads},   {"rope_theta", s.rope_theta}, {"norm_eps", s.norm_eps}};
 }
 
 ModelSpec specFromJson(const nlohmann::json& j) {
@@ -31,7 +32,11 @@ ModelSpec specFromJson(const nlohmann::json& j) {
   s.dropout = j.at("dropout").get<double>();
   s.bias = j.at("bias").get<bool>();
   s.tie_weights = j.at("tie_weights").get<bool>();
-  s.activation = j.value("activation", std::string("gelu"));  // absent in checkpoints before it existed
+  // Absent in checkpoints written before these existed: the defaults are what those models used.
+  s.activation = j.value("activation", std::string("gelu"));
+  s.kv_heads = j.value("kv_heads", 0);
+  s.rope_theta = j.value("rope_theta", 10000.0);
+  s.norm_eps = j.value("norm_eps", 1e-5);
   return s;
 }
 
@@ -44,7 +49,7 @@ void saveCheckpoint(const std::string& path, LanguageModelImpl& model, const Che
                                {"vocab_size", info.vocabSize},
                                {"block_size", info.blockSize},
                                {"step", info.step},
-                               {"tokenizer", {{"type", "char"}, {"vocabulary", info.tokenizer.vocabularyText()}}}};
+                               {"tokenizer", info.tokenizer.toJson()}};
   torch::serialize::OutputArchive archive;
   model.save(archive);
   archive.write(kMetaKey, c10::IValue(meta.dump()));
@@ -78,13 +83,16 @@ LoadedModel loadCheckpoint(const std::string& path) {
     info.vocabSize = meta.at("vocab_size").get<int64_t>();
     info.blockSize = meta.at("block_size").get<int64_t>();
     info.step = meta.at("step").get<int>();
-    info.tokenizer = CharTokenizer::fromVocabulary(meta.at("tokenizer").at("vocabulary").get<std::string>());
+    info.tokenizer = Tokenizer::fromJson(meta.at("tokenizer"));
   } catch (const nlohmann::json::exception& e) {
     throw EngineError("checkpoint " + path + " has malformed metadata: " + e.what());
+  } catch (const EngineError& e) {
+    throw EngineError("checkpoint " + path + ": " + e.what());
   }
-  if (info.tokenizer.vocabSize() != info.vocabSize)
+  // An imported model may have more ids than its tokenizer (vocabularies padded for speed).
+  if (info.tokenizer.vocabSize() > info.vocabSize)
     throw EngineError("checkpoint " + path + ": tokenizer has " + std::to_string(info.tokenizer.vocabSize()) +
-                      " entries but the model expects " + std::to_string(info.vocabSize));
+                      " entries but the model knows only " + std::to_string(info.vocabSize));
   loaded.model = makeModel(info.spec, info.vocabSize, info.blockSize);
   try {
     loaded.model->load(archive);

@@ -15,7 +15,7 @@ struct CheckpointInfo {
   int64_t vocabSize = 0;
   int64_t blockSize = 0;
   int step = 0;
-  CharTokenizer tokenizer;
+  Tokenizer tokenizer;
 };
 
 struct LoadedModel {

@@ -29,15 +29,23 @@ void require(std::vector<ConfigProblem>& problems, bool ok, const std::string& k
 
 void validateModel(std::vector<ConfigProblem>& p, const ModelSpec& m, const std::string& prefix) {
   const bool recurrent = m.arch == "lstm" || m.arch == "gru";
-  require(p, m.arch == "transformer" || recurrent, prefix + ".arch",
-          "must be one of transformer, lstm, gru (got '" + m.arch + "')");
+  require(p, m.isTransformer() || recurrent, prefix + ".arch",
+          "must be one of transformer, llama, lstm, gru (got '" + m.arch + "')");
   require(p, m.layers >= 1 && m.layers <= 64, prefix + ".layers", "must be in [1, 64]");
   require(p, m.embd >= 1 && m.embd <= 8192, prefix + ".embd", "must be in [1, 8192]");
   require(p, m.dropout >= 0.0 && m.dropout < 1.0, prefix + ".dropout", "must be in [0, 1)");
-  if (m.arch == "transformer") {
+  if (m.isTransformer()) {
     require(p, m.heads >= 1 && m.heads <= 256, prefix + ".heads", "must be in [1, 256]");
     require(p, m.heads >= 1 && m.embd % std::max(1, m.heads) == 0, prefix + ".heads",
             "must divide embd (" + std::to_string(m.embd) + ")");
+  }
+  if (m.arch == "llama") {
+    require(p, m.kv_heads >= 0 && m.kv_heads <= m.heads && (m.kv_heads == 0 || m.heads % m.kv_heads == 0),
+            prefix + ".kv_heads", "must divide heads (" + std::to_string(m.heads) + "); 0 means heads");
+    require(p, (m.embd / std::max(1, m.heads)) % 2 == 0, prefix + ".heads",
+            "rotary positions need an even head size (embd / heads)");
+  } else {
+    require(p, m.kv_heads == 0, prefix + ".kv_heads", "applies to arch llama only");
   }
   require(p, m.hidden >= 0 && m.hidden <= 16384, prefix + ".hidden",
           "must be in [0, 16384] (0 means same as embd)");
@@ -84,10 +92,10 @@ void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, cons
 void validateFeatures(std::vector<ConfigProblem>& p, const DistillConfig& d, const std::string& prefix,
                       const ModelSpec& student, const ModelSpec* teacher) {
   if (!d.usesFeatures()) return;
-  require(p, student.arch == "transformer", prefix + ".hidden_loss",
+  require(p, student.isTransformer(), prefix + ".hidden_loss",
           "feature losses need a transformer student (this one is " + student.arch + ")");
   if (teacher)
-    require(p, teacher->arch == "transformer", prefix + ".hidden_loss",
+    require(p, teacher->isTransformer(), prefix + ".hidden_loss",
             "feature losses need a transformer teacher (it is " + teacher->arch + ")");
   if (d.layer_map.empty()) return;
   require(p, static_cast<int>(d.layer_map.size()) == student.layers, prefix + ".layer_map",
@@ -104,13 +112,19 @@ void validateFeatures(std::vector<ConfigProblem>& p, const DistillConfig& d, con
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   std::vector<ConfigProblem> p;
   require(p, !c.name.empty(), "name", "must not be empty");
-  require(p, c.data.tokenizer == "char", "data.tokenizer",
-          "must be 'char' (got '" + c.data.tokenizer + "')");
+  require(p, !c.data.tokenizer.empty(), "data.tokenizer",
+          "must be char, teacher or a tokenizer folder / file");
+  require(p, c.data.tokenizer != "teacher" || !c.teacher.hf.empty(), "data.tokenizer",
+          "'teacher' means the tokenizer in teacher.hf's folder, and teacher.hf is not set");
+  require(p, c.teacher.hf.empty() || c.data.tokenizer != "char", "data.tokenizer",
+          "an imported teacher reads its own token ids: set 'teacher' (its folder's tokenizer) or a tokenizer path");
+  require(p, c.teacher.hf.empty() || c.teacher.checkpoint.empty(), "teacher.hf",
+          "set either teacher.hf or teacher.checkpoint, not both");
   require(p, c.data.val_fraction > 0.0 && c.data.val_fraction < 1.0, "data.val_fraction",
           "must be in (0, 1)");
   require(p, c.data.block_size >= 2 && c.data.block_size <= 65536, "data.block_size",
           "must be in [2, 65536]");
-  if (c.teacher.checkpoint.empty()) validateModel(p, c.teacher.model, "teacher");
+  if (!c.teacher.pretrained()) validateModel(p, c.teacher.model, "teacher");
   std::set<std::string> names;
   for (size_t i = 0; i < c.students.size(); ++i) {
     const auto& s = c.students[i];
@@ -123,8 +137,10 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
             "duplicate student name '" + s.name + "'");
     validateModel(p, s.model, prefix);
     if (s.distill) validateDistill(p, *s.distill, prefix + ".distill");
-    // A teacher from a checkpoint is checked against its real shape when the run loads it.
-    const ModelSpec* teacher = c.teacher.checkpoint.empty() ? &c.teacher.model : nullptr;
+    // A pretrained teacher is checked against its real shape when the run loads it.
+    const ModelSpec* teacher = c.teacher.pretrained() ? nullptr : &c.teacher.model;
+    require(p, !s.init_from_teacher || c.teacher.pretrained(), prefix + ".init_from_teacher",
+            "needs a pretrained teacher (teacher.hf or teacher.checkpoint): one trained in this run does not exist yet");
     validateFeatures(p, s.distill.value_or(c.distill), s.distill ? prefix + ".distill" : "distill", s.model, teacher);
     require(p, s.init_seed >= -1, prefix + ".init_seed", "must be >= 0 (or -1: from train.seed)");
   }
@@ -168,11 +184,12 @@ namespace {
 void emitModel(YAML::Emitter& out, const ModelSpec& m) {
   out << YAML::Key << "arch" << YAML::Value << m.arch;
   out << YAML::Key << "layers" << YAML::Value << m.layers;
-  if (m.arch == "transformer") out << YAML::Key << "heads" << YAML::Value << m.heads;
+  if (m.isTransformer()) out << YAML::Key << "heads" << YAML::Value << m.heads;
+  if (m.arch == "llama") out << YAML::Key << "kv_heads" << YAML::Value << m.kv_heads;
   out << YAML::Key << "embd" << YAML::Value << m.embd;
   if (m.arch != "transformer") out << YAML::Key << "hidden" << YAML::Value << m.hidden;
   out << YAML::Key << "dropout" << YAML::Value << m.dropout;
-  if (m.arch == "transformer") {
+  if (m.isTransformer()) {
     out << YAML::Key << "bias" << YAML::Value << m.bias;
     out << YAML::Key << "tie_weights" << YAML::Value << m.tie_weights;
   }
@@ -224,6 +241,7 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   emitModel(out, c.teacher.model);
   if (!c.teacher.checkpoint.empty())
     out << YAML::Key << "checkpoint" << YAML::Value << c.teacher.checkpoint;
+  if (!c.teacher.hf.empty()) out << YAML::Key << "hf" << YAML::Value << c.teacher.hf;
   out << YAML::EndMap;
 
   out << YAML::Key << "students" << YAML::Value << YAML::BeginSeq;
@@ -232,6 +250,7 @@ std::string experimentToYaml(const ExperimentConfig& c) {
     emitModel(out, s.model);
     if (!s.scratch_twin) out << YAML::Key << "scratch_twin" << YAML::Value << false;
     if (s.init_seed >= 0) out << YAML::Key << "init_seed" << YAML::Value << s.init_seed;
+    if (s.init_from_teacher) out << YAML::Key << "init_from_teacher" << YAML::Value << true;
     if (s.distill) {
       out << YAML::Key << "distill" << YAML::Value;
       emitDistill(out, *s.distill);

@@ -140,13 +140,14 @@ private:
   const std::set<std::string>& m_overridden;
 };
 
-const std::set<std::string> kModelKeys = {"arch", "layers", "heads", "embd", "hidden",
+const std::set<std::string> kModelKeys = {"arch", "layers", "heads", "kv_heads", "embd", "hidden",
                                           "dropout", "bias", "tie_weights"};
 
 void readModel(SchemaReader& r, const YAML::Node& node, const std::string& prefix, ModelSpec& m) {
   r.read(node, "arch", prefix, m.arch);
   r.read(node, "layers", prefix, m.layers);
   r.read(node, "heads", prefix, m.heads);
+  r.read(node, "kv_heads", prefix, m.kv_heads);
   r.read(node, "embd", prefix, m.embd);
   r.read(node, "hidden", prefix, m.hidden);
   r.read(node, "dropout", prefix, m.dropout);
@@ -292,6 +293,8 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     r.read(data, "val_fraction", "data", c.data.val_fraction);
     r.read(data, "block_size", "data", c.data.block_size);
   }
+  if (c.data.tokenizer != "char" && c.data.tokenizer != "teacher")
+    c.data.tokenizer = resolvePath(c.data.tokenizer, r.isOverridden("data.tokenizer") ? "." : sourceDir);
   c.data.corpus = c.data.corpus.empty()
                       ? bundledCorpusPath()
                       : resolvePath(c.data.corpus, r.isOverridden("data.corpus") ? "." : sourceDir);
@@ -299,12 +302,14 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
   const YAML::Node teacher = root["teacher"];
   if (r.isMap(teacher, "teacher")) {
     auto known = kModelKeys;
-    known.insert("checkpoint");
+    known.insert({"checkpoint", "hf"});
     r.rejectUnknownKeys(teacher, "teacher", known);
     readModel(r, teacher, "teacher", c.teacher.model);
     r.read(teacher, "checkpoint", "teacher", c.teacher.checkpoint);
     c.teacher.checkpoint = resolvePath(c.teacher.checkpoint,
                                        r.isOverridden("teacher.checkpoint") ? "." : sourceDir);
+    r.read(teacher, "hf", "teacher", c.teacher.hf);
+    c.teacher.hf = resolvePath(c.teacher.hf, r.isOverridden("teacher.hf") ? "." : sourceDir);
   }
 
   readDistill(r, root["distill"], "distill", sourceDir, c.distill);
@@ -324,12 +329,13 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
           continue;
         }
         auto known = kModelKeys;
-        known.insert({"name", "distill", "scratch_twin", "init_seed"});
+        known.insert({"name", "distill", "scratch_twin", "init_seed", "init_from_teacher"});
         r.rejectUnknownKeys(node, prefix, known);
         r.read(node, "name", prefix, s.name);
         readModel(r, node, prefix, s.model);
         r.read(node, "scratch_twin", prefix, s.scratch_twin);
         r.read(node, "init_seed", prefix, s.init_seed);
+        r.read(node, "init_from_teacher", prefix, s.init_from_teacher);
         if (node["distill"].IsDefined()) {
           // The student's own distillation settings: the global section with these keys on top.
           DistillConfig own = c.distill;

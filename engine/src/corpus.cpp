@@ -8,7 +8,19 @@
 
 namespace distill {
 
-Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer) {
+DataConfig withTokenizerResolved(DataConfig data, const TeacherConfig& teacher) {
+  if (data.tokenizer == "teacher") {
+    if (teacher.hf.empty()) throw EngineError("data.tokenizer is 'teacher' but teacher.hf is not set");
+    if (!Tokenizer::folderHasTokenizer(teacher.hf))
+      throw EngineError("data.tokenizer is 'teacher' but " + teacher.hf +
+                        " has no tokenizer files (vocab.json + merges.txt, tokenizer.json, tokenizer.model): "
+                        "set data.tokenizer to the tokenizer's path");
+    data.tokenizer = teacher.hf;
+  }
+  return data;
+}
+
+Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
   Corpus corpus;
   corpus.path = data.corpus.empty() ? bundledCorpusPath() : data.corpus;
   const std::string text = readFile(corpus.path, "corpus");
@@ -25,12 +37,15 @@ Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer) {
 
   if (tokenizer) {
     corpus.tokenizer = *tokenizer;
-  } else {
+  } else if (data.tokenizer == "char") {
     corpus.tokenizer = CharTokenizer::fromText(text);
+  } else {
+    corpus.tokenizer = Tokenizer::load(data.tokenizer);
   }
+  cps = {};
   std::vector<int64_t> ids;
   try {
-    ids = corpus.tokenizer.encode(cps);
+    ids = corpus.tokenizer.encode(text);
   } catch (const EngineError& e) {
     throw EngineError(std::string("corpus ") + corpus.path + ": " + e.what() +
                       " (the teacher checkpoint was trained on another corpus?)");

@@ -15,16 +15,19 @@ namespace distill {
 struct Corpus {
   std::string path;
   int64_t bytes = 0;
-  CharTokenizer tokenizer;
+  Tokenizer tokenizer;
   torch::Tensor train;  // (N_train,) int64 token ids
   torch::Tensor val;    // (N_val,) int64
 };
 
 /// Reads, validates (exists, non-empty, text, UTF-8) and tokenizes the corpus (an empty path
-/// means the bundled tinyshakespeare). When `tokenizer`
-/// is given (e.g. from a teacher checkpoint) it is used instead of building one from the text.
+/// means the bundled tinyshakespeare). When `tokenizer` is given (e.g. from a teacher checkpoint)
+/// it is used; otherwise data.tokenizer says: "char" builds one from the text, a path loads one.
 /// Throws EngineError naming the file and the problem.
-Corpus loadCorpus(const DataConfig& data, const CharTokenizer* tokenizer = nullptr);
+Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer = nullptr);
+
+/// `data` with tokenizer "teacher" replaced by the folder of the imported teacher (teacher.hf).
+DataConfig withTokenizerResolved(DataConfig data, const TeacherConfig& teacher);
 
 /// One training batch: inputs and next-token targets.
 struct Batch {

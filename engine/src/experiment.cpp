@@ -11,6 +11,7 @@
 #include "distill/errors.h"
 #include "distill/schedule.h"
 #include "evaluation.h"
+#include "hf_import.h"
 #include "logit_cache.h"
 #include "model_factory.h"
 #include "run_store.h"
@@ -155,18 +156,45 @@ void ExperimentRun::prepare() {
   m_teacher.name = "teacher";
   m_teacher.role = "teacher";
   std::unique_ptr<LoadedModel> loadedTeacher;
+  std::string teacherSource;
   if (!m_config.teacher.checkpoint.empty()) {
     loadedTeacher = std::make_unique<LoadedModel>(loadCheckpoint(m_config.teacher.checkpoint));
-    const auto& info = loadedTeacher->info;
-    if (info.spec.arch == "transformer" && info.blockSize < m_config.data.block_size) {
-      throw EngineError("teacher checkpoint " + m_config.teacher.checkpoint + " has block size " +
-                        std::to_string(info.blockSize) + " but data.block_size is " +
-                        std::to_string(m_config.data.block_size) + " (lower data.block_size)");
-    }
-    m_config.teacher.model = info.spec;  // the resolved config records what was really used
-    m_corpus = loadCorpus(m_config.data, &info.tokenizer);
+    teacherSource = "teacher checkpoint " + m_config.teacher.checkpoint;
+    m_corpus = loadCorpus(m_config.data, &loadedTeacher->info.tokenizer);
+  } else if (!m_config.teacher.hf.empty()) {
+    m_observer.onMessage("importing the teacher from " + m_config.teacher.hf);
+    auto imported = importHuggingFaceModel(m_config.teacher.hf);
+    loadedTeacher = std::make_unique<LoadedModel>();
+    loadedTeacher->model = imported.model;
+    loadedTeacher->info.spec = imported.model->spec();
+    loadedTeacher->info.blockSize = imported.contextLength;
+    teacherSource = "imported teacher " + m_config.teacher.hf;
+    m_corpus = loadCorpus(withTokenizerResolved(m_config.data, m_config.teacher));
+    if (m_corpus.tokenizer.vocabSize() > imported.model->vocabSize())
+      throw EngineError("the tokenizer has " + std::to_string(m_corpus.tokenizer.vocabSize()) + " tokens but " +
+                        teacherSource + " knows only " + std::to_string(imported.model->vocabSize()) +
+                        " (is it the teacher's tokenizer?)");
   } else {
     m_corpus = loadCorpus(m_config.data);
+  }
+  if (loadedTeacher) {
+    const auto& info = loadedTeacher->info;
+    if (info.spec.isTransformer() && info.blockSize < m_config.data.block_size) {
+      throw EngineError(teacherSource + " has a context of " + std::to_string(info.blockSize) +
+                        " tokens but data.block_size is " + std::to_string(m_config.data.block_size) +
+                        " (lower data.block_size)");
+    }
+    m_config.teacher.model = info.spec;  // the resolved config records what was really used
+    // A DistilGPT2-style student takes the teacher's architecture and widths with its own depth.
+    for (auto& s : m_config.students) {
+      if (!s.init_from_teacher) continue;
+      const int layers = s.model.layers;
+      s.model = info.spec;
+      s.model.layers = layers;
+      if (layers > info.spec.layers)
+        throw EngineError("student '" + s.name + "': init_from_teacher with " + std::to_string(layers) +
+                          " layers, but the teacher has " + std::to_string(info.spec.layers));
+    }
   }
   m_config.data.corpus = m_corpus.path;  // config.yaml records the file really read
 
@@ -177,12 +205,12 @@ void ExperimentRun::prepare() {
   m_store->writeConfig(experimentToYaml(m_config));
   m_observer.onRunDirectory(dir);
 
-  const int64_t vocab = m_corpus.tokenizer.vocabSize();
+  // Students predict over the teacher's ids (an imported model may have more than its tokenizer).
+  const int64_t vocab = loadedTeacher ? loadedTeacher->model->vocabSize() : m_corpus.tokenizer.vocabSize();
   if (loadedTeacher) {
     m_teacher.model = loadedTeacher->model;
     m_teacher.steps = loadedTeacher->info.step;
-    m_observer.onMessage("teacher loaded from " + m_config.teacher.checkpoint + " (" +
-                         std::to_string(m_teacher.model->parameterCount()) + " parameters)");
+    m_observer.onMessage(teacherSource + " (" + std::to_string(m_teacher.model->parameterCount()) + " parameters)");
   } else {
     torch::manual_seed(t.seed);
     m_teacher.model = makeModel(m_config.teacher.model, vocab, m_config.data.block_size);
@@ -208,6 +236,11 @@ void ExperimentRun::prepare() {
       m_students.push_back(std::move(m));
     };
     auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
+    if (s.init_from_teacher) {
+      initFromTeacherLayers(m_teacher.model, distilled);
+      m_observer.onMessage(s.name + ": initialised from " + std::to_string(s.model.layers) + " of the teacher's " +
+                           std::to_string(m_teacher.model->spec().layers) + " layers");
+    }
     add(distilled, "-kd", "distilled");
     if (s.scratch_twin) {
       auto scratch = makeModel(s.model, vocab, m_config.data.block_size);
@@ -221,7 +254,7 @@ std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig
   if (!d.usesFeatures()) return nullptr;
   const auto& teacher = m_teacher.model->spec();
   // Validation checked a configured teacher; one from a checkpoint is checked here.
-  if (teacher.arch != "transformer")
+  if (!teacher.isTransformer())
     throw EngineError("student '" + student.name + "': feature losses need a transformer teacher (the checkpoint holds " +
                       teacher.arch + ")");
   for (int layer : d.layer_map) {
@@ -534,8 +567,8 @@ bool ExperimentRun::guardedStep(int step, const std::function<StepLosses()>& doS
 
 std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig& d, int steps, uint64_t samplerSeed) {
   LogitCacheHeader header;
-  header.vocabSize = static_cast<uint32_t>(m_corpus.tokenizer.vocabSize());
-  header.topK = static_cast<uint32_t>(std::min<int64_t>(d.cache_top_k, m_corpus.tokenizer.vocabSize()));
+  header.vocabSize = static_cast<uint32_t>(m_teacher.model->vocabSize());
+  header.topK = static_cast<uint32_t>(std::min<int64_t>(d.cache_top_k, m_teacher.model->vocabSize()));
   header.blockSize = static_cast<uint32_t>(m_config.data.block_size);
   header.batchSize = static_cast<uint32_t>(m_config.train.batch_size);
   header.steps = static_cast<uint32_t>(steps);
@@ -569,7 +602,7 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
 
 SequenceSetHeader ExperimentRun::sequenceHeaderFor(const DistillConfig& d) const {
   SequenceSetHeader header;
-  header.vocabSize = static_cast<uint32_t>(m_corpus.tokenizer.vocabSize());
+  header.vocabSize = static_cast<uint32_t>(m_teacher.model->vocabSize());
   header.length = static_cast<uint32_t>(m_config.data.block_size + 1);
   header.count = static_cast<uint32_t>(d.sequence_count);
   header.prefix = static_cast<uint32_t>(d.prefix_tokens);

@@ -5,6 +5,7 @@
 
 #include "checkpoint.h"
 #include "distill/errors.h"
+#include "hf_import.h"
 #include "sampling.h"
 
 namespace distill {
@@ -13,18 +14,40 @@ namespace fs = std::filesystem;
 
 struct TextGenerator::Impl {
   LoadedModel loaded;
+  bool hasTokenizer = true;
+
+  const Tokenizer& tokenizer() const {
+    if (!hasTokenizer) throw EngineError(loaded.info.modelName + " has no tokenizer files: give token ids instead of text");
+    return loaded.info.tokenizer;
+  }
 };
 
-TextGenerator::TextGenerator(const std::string& checkpointPath)
-    : m_impl(std::make_unique<Impl>(Impl{loadCheckpoint(checkpointPath)})) {}
+std::unique_ptr<TextGenerator::Impl> TextGenerator::load(const std::string& path) {
+  auto impl = std::make_unique<TextGenerator::Impl>();
+  if (!isHuggingFaceFolder(path)) {
+    impl->loaded = loadCheckpoint(path);
+    return impl;
+  }
+  auto imported = importHuggingFaceModel(path);
+  impl->loaded.model = imported.model;
+  impl->loaded.info.modelName = path;
+  impl->loaded.info.spec = imported.model->spec();
+  impl->loaded.info.vocabSize = imported.model->vocabSize();
+  impl->loaded.info.blockSize = imported.contextLength;
+  impl->hasTokenizer = Tokenizer::folderHasTokenizer(path);
+  if (impl->hasTokenizer) impl->loaded.info.tokenizer = Tokenizer::load(path);
+  return impl;
+}
+
+TextGenerator::TextGenerator(const std::string& modelPath) : m_impl(load(modelPath)) {}
 
 TextGenerator::~TextGenerator() = default;
 
 GenerationResult TextGenerator::generate(const std::string& prompt, const SamplingOptions& options) {
-  const auto& tokenizer = m_impl->loaded.info.tokenizer;
+  const auto& tokenizer = m_impl->tokenizer();
   const auto promptIds = tokenizer.encode(prompt);
   const auto begin = std::chrono::steady_clock::now();
-  const auto ids = generateIds(*m_impl->loaded.model, promptIds, options);
+  const auto ids = distill::generateIds(*m_impl->loaded.model, promptIds, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   GenerationResult result;
   result.text = tokenizer.decode(ids);
@@ -34,7 +57,7 @@ GenerationResult TextGenerator::generate(const std::string& prompt, const Sampli
 }
 
 std::vector<TokenScore> TextGenerator::score(const std::string& prompt, const std::string& continuation, int topK) {
-  const auto& tokenizer = m_impl->loaded.info.tokenizer;
+  const auto& tokenizer = m_impl->tokenizer();
   auto& model = *m_impl->loaded.model;
   const auto ids = tokenizer.encode(continuation);
   torch::NoGradGuard noGrad;
@@ -56,6 +79,36 @@ std::vector<TokenScore> TextGenerator::score(const std::string& prompt, const st
   }
   return scores;
 }
+
+std::vector<long long> TextGenerator::generateIds(const std::vector<long long>& prompt, const SamplingOptions& options) {
+  auto& model = *m_impl->loaded.model;
+  for (const auto id : prompt)
+    if (id < 0 || id >= model.vocabSize())
+      throw EngineError("token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(model.vocabSize()));
+  const auto ids = distill::generateIds(model, std::vector<int64_t>(prompt.begin(), prompt.end()), options);
+  return std::vector<long long>(ids.begin(), ids.end());
+}
+
+std::vector<std::vector<float>> TextGenerator::logits(const std::vector<long long>& ids) {
+  auto& model = *m_impl->loaded.model;
+  if (ids.empty()) throw EngineError("no token ids");
+  for (const auto id : ids)
+    if (id < 0 || id >= model.vocabSize())
+      throw EngineError("token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(model.vocabSize()));
+  if (model.contextLimit() > 0 && static_cast<int64_t>(ids.size()) > model.contextLimit())
+    throw EngineError(std::to_string(ids.size()) + " ids exceed the model's context of " + std::to_string(model.contextLimit()));
+  torch::NoGradGuard noGrad;
+  model.eval();
+  const auto out = model.forward(torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).unsqueeze(0))[0].contiguous();
+  std::vector<std::vector<float>> rows(static_cast<size_t>(out.size(0)));
+  for (int64_t t = 0; t < out.size(0); ++t) {
+    const float* row = out[t].data_ptr<float>();
+    rows[static_cast<size_t>(t)].assign(row, row + out.size(1));
+  }
+  return rows;
+}
+
+bool TextGenerator::hasTokenizer() const { return m_impl->hasTokenizer; }
 
 std::string TextGenerator::modelName() const { return m_impl->loaded.info.modelName; }
 

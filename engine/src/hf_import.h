@@ -1,9 +1,10 @@
 #pragma once
 
-// Pretrained teachers from a local Hugging Face folder (config.json + model.safetensors).
-// So far: the GPT-2 family, mapped onto TransformerLM (same layout: learned positions, pre-LN
-// blocks, fused qkv, GELU 4x MLP, final LN, tied head).
+// Pretrained teachers from a local Hugging Face folder: config.json plus model.safetensors, or
+// shards listed in model.safetensors.index.json. The GPT-2 family maps onto TransformerLM (learned
+// positions, pre-LN blocks, fused qkv, GELU MLP, tied head); the Llama family onto LlamaLM.
 
+#include <map>
 #include <string>
 
 #include "language_model.h"
@@ -14,7 +15,11 @@ struct ImportedModel {
   LanguageModel model;
   std::string modelType;  ///< config.json's model_type
   int64_t contextLength = 0;
+  std::map<std::string, int64_t> dtypeParameters;  ///< stored dtype → parameters of that dtype
 };
+
+/// Whether `dir` looks like a Hugging Face model folder (has a config.json).
+bool isHuggingFaceFolder(const std::string& dir);
 
 /// Loads `dir`. Throws EngineError naming the file and key for a missing or unsupported config,
 /// and for tensors that are missing or have the wrong shape.

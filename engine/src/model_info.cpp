@@ -16,6 +16,13 @@ long long parameterCount(const ModelSpec& s, long long vocab, int blockSize) {
     const long long head = s.tie_weights ? 0 : vocab * c;
     return vocab * c + static_cast<long long>(blockSize) * c + s.layers * block + 2 * c + head;
   }
+  if (s.arch == "llama") {
+    const long long kv = (s.kv_heads > 0 ? s.kv_heads : s.heads) * (c / s.heads);
+    const long long mlp = s.hidden > 0 ? s.hidden : 4 * c;
+    const long long attention = 2 * c * c + 2 * c * kv + (s.bias ? 2 * c + 2 * kv : 0);
+    const long long block = 2 * c + attention + 3 * c * mlp;
+    return vocab * c + s.layers * block + c + (s.tie_weights ? 0 : vocab * c);
+  }
   const long long h = s.hidden > 0 ? s.hidden : c;
   const long long gates = s.arch == "lstm" ? 4 : 3;
   long long recurrent = 0;
@@ -26,8 +33,8 @@ long long parameterCount(const ModelSpec& s, long long vocab, int blockSize) {
   return vocab * c + recurrent + h * vocab + vocab;
 }
 
-CorpusInfo inspectCorpus(const DataConfig& data) {
-  const auto corpus = loadCorpus(data);
+CorpusInfo inspectCorpus(const DataConfig& data, const TeacherConfig& teacher) {
+  const auto corpus = loadCorpus(withTokenizerResolved(data, teacher));
   CorpusInfo info;
   info.bytes = corpus.bytes;
   info.trainTokens = corpus.train.size(0);

@@ -2,10 +2,9 @@
 
 #include <string>
 
-namespace distill {
+#include "distill/model_info.h"  // bundledCorpusPath()
 
-/// The tinyshakespeare corpus shipped in resources/data (the default `data.corpus`).
-std::string bundledCorpusPath();
+namespace distill {
 
 /// Writes `bytes` to `path` atomically: temporary file in the same folder, fsync, rename.
 /// A crash leaves either the old file or the new one, never a torn one.

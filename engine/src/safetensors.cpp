@@ -78,6 +78,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_path(path) {
         uint64_t elements = 1;
         for (int64_t d : e.shape) {
           if (d < 0) throw EngineError(where + "negative dimension in shape " + shapeText(e.shape));
+          // Checked before multiplying: a wrapped product could match the byte count by accident.
+          if (d > 0 && elements > dataSize / static_cast<uint64_t>(d))
+            throw EngineError(where + "shape " + shapeText(e.shape) + " is larger than the whole file");
           elements *= static_cast<uint64_t>(d);
         }
         if (elements * static_cast<uint64_t>(width) != e.end - e.begin)

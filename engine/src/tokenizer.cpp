@@ -1,9 +1,13 @@
 #include "tokenizer.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "byte_level_bpe.h"
 #include "distill/errors.h"
+#include "sentencepiece_tokenizer.h"
 #include "utf8.h"
 
 namespace distill {
@@ -81,5 +85,93 @@ std::string CharTokenizer::vocabularyText() const {
   for (const char32_t cp : m_chars) appendUtf8(out, cp);
   return out;
 }
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class CharModel : public TokenizerModel {
+public:
+  explicit CharModel(CharTokenizer chars) : m_chars(std::move(chars)) {}
+  std::vector<int64_t> encode(const std::string& text) const override { return m_chars.encode(text); }
+  std::string decode(const std::vector<int64_t>& ids) const override { return m_chars.decode(ids); }
+  std::string decodeOne(int64_t id) const override { return m_chars.decodeOne(id); }
+  int64_t vocabSize() const override { return m_chars.vocabSize(); }
+  std::string kind() const override { return "char"; }
+  nlohmann::json toJson() const override { return {{"type", "char"}, {"vocabulary", m_chars.vocabularyText()}}; }
+
+private:
+  CharTokenizer m_chars;
+};
+
+class BpeModel : public TokenizerModel {
+public:
+  explicit BpeModel(ByteLevelBpe bpe) : m_bpe(std::move(bpe)) {}
+  std::vector<int64_t> encode(const std::string& text) const override { return m_bpe.encode(text); }
+  std::string decode(const std::vector<int64_t>& ids) const override { return m_bpe.decode(ids); }
+  std::string decodeOne(int64_t id) const override { return replaceInvalidUtf8(m_bpe.tokenBytes(id)); }
+  int64_t vocabSize() const override { return m_bpe.vocabSize(); }
+  std::string kind() const override { return "byte_level_bpe"; }
+  nlohmann::json toJson() const override { return m_bpe.toJson(); }
+
+private:
+  ByteLevelBpe m_bpe;
+};
+
+std::string fromHex(const std::string& hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw EngineError("embedded SentencePiece model is not hexadecimal");
+  };
+  if (hex.size() % 2) throw EngineError("embedded SentencePiece model has an odd number of hex digits");
+  std::string bytes(hex.size() / 2, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
+  return bytes;
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer() : Tokenizer(CharTokenizer()) {}
+
+Tokenizer::Tokenizer(CharTokenizer chars) : m_model(std::make_shared<CharModel>(std::move(chars))) {}
+
+bool Tokenizer::folderHasTokenizer(const std::string& dir) {
+  const fs::path d(dir);
+  return (fs::exists(d / "vocab.json") && fs::exists(d / "merges.txt")) || fs::exists(d / "tokenizer.json") ||
+         fs::exists(d / "tokenizer.model");
+}
+
+Tokenizer Tokenizer::load(const std::string& path) {
+  const fs::path p(path);
+  std::error_code ec;
+  if (!fs::exists(p, ec)) throw EngineError("tokenizer " + path + " does not exist");
+  if (fs::is_directory(p, ec)) {
+    if (fs::exists(p / "vocab.json") && fs::exists(p / "merges.txt"))
+      return Tokenizer(std::make_shared<BpeModel>(
+          ByteLevelBpe::fromVocabAndMerges((p / "vocab.json").string(), (p / "merges.txt").string())));
+    if (fs::exists(p / "tokenizer.json")) return load((p / "tokenizer.json").string());
+    if (fs::exists(p / "tokenizer.model")) return load((p / "tokenizer.model").string());
+    throw EngineError("tokenizer folder " + path + " has no vocab.json + merges.txt, tokenizer.json or tokenizer.model");
+  }
+  if (p.extension() == ".json") return Tokenizer(std::make_shared<BpeModel>(ByteLevelBpe::fromTokenizerJson(path)));
+  if (p.extension() == ".model") return Tokenizer(loadSentencePieceFile(path));
+  throw EngineError("tokenizer " + path + ": expected a folder, a tokenizer.json or a SentencePiece .model file");
+}
+
+Tokenizer Tokenizer::fromJson(const nlohmann::json& j) {
+  try {
+    const std::string type = j.at("type").get<std::string>();
+    if (type == "char") return Tokenizer(CharTokenizer::fromVocabulary(j.at("vocabulary").get<std::string>()));
+    if (type == "byte_level_bpe") return Tokenizer(std::make_shared<BpeModel>(ByteLevelBpe::fromJson(j)));
+    if (type == "sentencepiece")
+      return Tokenizer(sentencePieceFromProto(fromHex(j.at("model_hex").get<std::string>()), "embedded tokenizer"));
+    throw EngineError("unknown tokenizer type '" + type + "'");
+  } catch (const nlohmann::json::exception& e) {
+    throw EngineError(std::string("malformed embedded tokenizer: ") + e.what());
+  }
+}
+
+nlohmann::json Tokenizer::toJson() const { return m_model->toJson(); }
 
 }  // namespace distill

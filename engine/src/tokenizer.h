@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +37,48 @@ private:
 
   std::vector<char32_t> m_chars;
   std::unordered_map<char32_t, int64_t> m_ids;
+};
+
+/// What every tokenizer kind does; Tokenizer holds one.
+class TokenizerModel {
+public:
+  virtual ~TokenizerModel() = default;
+  virtual std::vector<int64_t> encode(const std::string& text) const = 0;
+  virtual std::string decode(const std::vector<int64_t>& ids) const = 0;
+  /// One token as display text (a token that is part of a character shows as U+FFFD).
+  virtual std::string decodeOne(int64_t id) const = 0;
+  virtual int64_t vocabSize() const = 0;
+  virtual std::string kind() const = 0;
+  /// Everything needed to rebuild it (checkpoints embed their tokenizer).
+  virtual nlohmann::json toJson() const = 0;
+};
+
+/// A tokenizer of any kind: char (built from the corpus), byte-level BPE (GPT-2's vocab.json +
+/// merges.txt, or tokenizer.json) or SentencePiece (.model). Cheap to copy; immutable.
+class Tokenizer {
+public:
+  Tokenizer();  ///< an empty char tokenizer
+  Tokenizer(CharTokenizer chars);  // NOLINT: a char tokenizer is a tokenizer
+
+  /// Loads a tokenizer file or a folder holding one (vocab.json + merges.txt, tokenizer.json or
+  /// tokenizer.model, tried in that order). Throws EngineError naming the path and the problem.
+  static Tokenizer load(const std::string& path);
+  /// Rebuilds what toJson() wrote.
+  static Tokenizer fromJson(const nlohmann::json& j);
+  /// Whether `dir` holds tokenizer files load() understands.
+  static bool folderHasTokenizer(const std::string& dir);
+
+  /// Throws EngineError for invalid UTF-8 and (char) characters outside the vocabulary.
+  std::vector<int64_t> encode(const std::string& text) const { return m_model->encode(text); }
+  std::string decode(const std::vector<int64_t>& ids) const { return m_model->decode(ids); }
+  std::string decodeOne(int64_t id) const { return m_model->decodeOne(id); }
+  int64_t vocabSize() const { return m_model->vocabSize(); }
+  std::string kind() const { return m_model->kind(); }
+  nlohmann::json toJson() const;
+
+private:
+  explicit Tokenizer(std::shared_ptr<const TokenizerModel> model) : m_model(std::move(model)) {}
+  std::shared_ptr<const TokenizerModel> m_model;
 };
 
 }  // namespace distill

@@ -10,6 +10,10 @@ namespace distill {
 /// is not valid UTF-8 (overlong forms, surrogates and values past U+10FFFF are invalid).
 bool decodeUtf8(const std::string& text, std::vector<char32_t>& out, size_t& badOffset);
 
+/// The text with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD (what
+/// decoding tokens that split a character gives back).
+std::string replaceInvalidUtf8(const std::string& bytes);
+
 /// Appends the UTF-8 encoding of one code point.
 void appendUtf8(std::string& out, char32_t codePoint);
 

@@ -11,30 +11,41 @@ namespace distill {
 
 struct DataConfig {
   std::string corpus;  ///< empty: the bundled tinyshakespeare; relative: against the YAML folder
+  /// char: one token per character of the corpus; teacher: the tokenizer in teacher.hf's folder;
+  /// otherwise a tokenizer folder or file (vocab.json + merges.txt, tokenizer.json, .model).
   std::string tokenizer = "char";
   double val_fraction = 0.1;
   int block_size = 64;
 };
 
 /// Shape of one language model. Transformers use layers/heads/embd; recurrent nets use
-/// layers/embd/hidden.
+/// layers/embd/hidden; llama (RMSNorm, rotary positions, grouped-query attention, SiLU-gated MLP)
+/// uses layers/heads/kv_heads/embd and hidden as its MLP width.
 struct ModelSpec {
-  std::string arch = "transformer";  ///< transformer | lstm | gru
+  std::string arch = "transformer";  ///< transformer | llama | lstm | gru
   int layers = 4;
   int heads = 4;
   int embd = 128;
-  int hidden = 0;  ///< recurrent hidden size; 0 means "same as embd"
+  int hidden = 0;  ///< recurrent hidden size (0: embd); llama MLP width (0: 4 × embd)
+  int kv_heads = 0;  ///< llama: key/value heads shared by groups of query heads (0: heads)
   double dropout = 0.0;
   bool bias = true;          ///< biases in linear layers and layer norms (transformer)
   bool tie_weights = false;  ///< share token embedding and output head (transformer)
   /// MLP activation of transformers: gelu (exact, erf) or gelu_tanh (GPT-2's "gelu_new"). Set by
   /// imported models; experiments use the default.
   std::string activation = "gelu";
+  double rope_theta = 10000.0;  ///< llama: rotary base; set by imported models
+  double norm_eps = 1e-5;       ///< llama: RMSNorm epsilon; set by imported models
+
+  bool isTransformer() const { return arch == "transformer" || arch == "llama"; }
 };
 
 struct TeacherConfig {
   ModelSpec model;
   std::string checkpoint;  ///< reuse a trained teacher (.pt written by a run) instead of training
+  std::string hf;          ///< a Hugging Face model folder (config.json + safetensors): pretrained, not trained here
+
+  bool pretrained() const { return !checkpoint.empty() || !hf.empty(); }
 };
 
 struct DistillConfig {
@@ -89,6 +100,10 @@ struct StudentConfig {
   std::optional<DistillConfig> distill;
   bool scratch_twin = true;  ///< also train <name>-scratch, the baseline without distillation
   int init_seed = -1;        ///< weights' seed; -1: train.seed + 1 + the student's index
+  /// Start from the pretrained teacher's weights: its architecture and widths, its embeddings,
+  /// final norm and head, and `layers` of its blocks spread evenly (every other one at half depth,
+  /// as DistilGPT2 was initialised).
+  bool init_from_teacher = false;
 
   static ModelSpec defaultStudentSpec() {
     ModelSpec spec;

@@ -23,11 +23,13 @@ struct TokenScore {
   std::vector<std::pair<std::string, double>> alternatives;  ///< the model's top choices, log-probs
 };
 
-/// A model loaded from a checkpoint, ready to continue prompts. Not thread-safe: use one per thread.
+/// A model loaded from a checkpoint or a Hugging Face folder, ready to continue prompts. Not
+/// thread-safe: use one per thread.
 class TextGenerator {
 public:
-  /// Loads `checkpointPath`; throws EngineError when it cannot.
-  explicit TextGenerator(const std::string& checkpointPath);
+  /// Loads a checkpoint (.pt written by a run) or a Hugging Face model folder (with its tokenizer
+  /// when the folder has one); throws EngineError when it cannot.
+  explicit TextGenerator(const std::string& modelPath);
   ~TextGenerator();
   TextGenerator(const TextGenerator&) = delete;
   TextGenerator& operator=(const TextGenerator&) = delete;
@@ -36,11 +38,18 @@ public:
   /// Scores `continuation` token by token after `prompt` (teacher forcing), with the `topK` most
   /// likely alternatives at each position.
   std::vector<TokenScore> score(const std::string& prompt, const std::string& continuation, int topK = 5);
+  /// Continues token ids; needs no tokenizer.
+  std::vector<long long> generateIds(const std::vector<long long>& prompt, const SamplingOptions& options);
+  /// The next-token logits at every position of `ids` (one row of vocabulary size per id).
+  std::vector<std::vector<float>> logits(const std::vector<long long>& ids);
+  /// Whether text prompts work (a Hugging Face folder may come without tokenizer files).
+  bool hasTokenizer() const;
   std::string modelName() const;
   long long parameterCount() const;
 
 private:
   struct Impl;
+  static std::unique_ptr<Impl> load(const std::string& modelPath);
   std::unique_ptr<Impl> m_impl;
 };
 

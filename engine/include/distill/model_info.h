@@ -21,6 +21,10 @@ struct CorpusInfo {
 };
 
 /// Reads and checks the corpus as a run would; throws EngineError naming the problem.
-CorpusInfo inspectCorpus(const DataConfig& data);
+/// The tinyshakespeare copy shipped with the project (what an empty data.corpus means).
+std::string bundledCorpusPath();
+
+/// `teacher` resolves data.tokenizer "teacher" (the tokenizer in teacher.hf's folder).
+CorpusInfo inspectCorpus(const DataConfig& data, const TeacherConfig& teacher = {});
 
 }  // namespace distill

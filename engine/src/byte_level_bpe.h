@@ -1,0 +1,67 @@
+#pragma once
+
+// Byte-level BPE as GPT-2 and most Hugging Face models ship it: text is split by GPT-2's
+// pre-tokenizer pattern, each piece's UTF-8 bytes become printable stand-in characters (the
+// bytes_to_unicode table), and ranked merges join them into vocabulary tokens.
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace distill {
+
+/// GPT-2's pre-tokenizer ('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)
+/// over code points: returns the pieces as UTF-8 strings, in order; their concatenation is the input.
+std::vector<std::string> splitGpt2Pieces(const std::vector<char32_t>& codePoints);
+
+/// The printable character GPT-2 stands in for byte `b` (so every token is valid UTF-8 text).
+char32_t byteStandIn(unsigned char b);
+
+class ByteLevelBpe {
+public:
+  struct AddedToken {
+    int64_t id;
+    std::string content;
+  };
+
+  /// GPT-2 style files. Throws EngineError naming the file and line for anything malformed.
+  static ByteLevelBpe fromVocabAndMerges(const std::string& vocabJsonPath, const std::string& mergesPath);
+  /// tokenizers' tokenizer.json with a BPE model and a ByteLevel pre-tokenizer.
+  static ByteLevelBpe fromTokenizerJson(const std::string& path);
+  /// What toJson() wrote (checkpoints embed their tokenizer).
+  static ByteLevelBpe fromJson(const nlohmann::json& j);
+  /// From tokens in id order (stand-in characters), merges ("a b") in rank order and added tokens.
+  ByteLevelBpe(std::vector<std::string> tokens, const std::vector<std::string>& merges,
+               std::vector<AddedToken> added, const std::string& source);
+
+  nlohmann::json toJson() const;
+
+  /// Throws EngineError for text that is not valid UTF-8 (naming the byte offset).
+  std::vector<int64_t> encode(const std::string& text) const;
+  /// Invalid UTF-8 in the decoded bytes (a sequence cut inside a character) becomes U+FFFD.
+  std::string decode(const std::vector<int64_t>& ids) const;
+  /// The raw bytes one token stands for (may be part of a character); empty for ids outside the
+  /// vocabulary (models often pad theirs beyond the tokenizer's).
+  std::string tokenBytes(int64_t id) const;
+  int64_t vocabSize() const { return static_cast<int64_t>(m_tokens.size()); }
+
+  const std::vector<std::string>& tokens() const { return m_tokens; }
+  const std::vector<std::string>& merges() const { return m_merges; }
+  const std::vector<AddedToken>& addedTokens() const { return m_added; }
+
+private:
+  void encodePiece(const std::string& piece, std::vector<int64_t>& out) const;
+
+  std::vector<std::string> m_tokens;  // id → token text (stand-in characters); "" for unused ids
+  std::vector<std::string> m_merges;  // rank → "a b"
+  std::vector<AddedToken> m_added;
+  std::unordered_map<std::string, int64_t> m_ids;
+  int64_t m_byteIds[256];
+  // (left id, right id) → (rank, merged id)
+  std::unordered_map<uint64_t, std::pair<int32_t, int64_t>> m_ranks;
+};
+
+}  // namespace distill

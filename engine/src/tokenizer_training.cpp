@@ -1,0 +1,172 @@
+#include "tokenizer_training.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "distill/errors.h"
+#include "distill/tokenizers.h"
+#include "paths.h"
+#include "sentencepiece_tokenizer.h"
+#include "tokenizer.h"
+#include "utf8.h"
+
+
+namespace distill {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+uint64_t pairKey(int32_t a, int32_t b) { return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b); }
+
+std::vector<char32_t> decodedOrThrow(const std::string& text, const std::string& what) {
+  std::vector<char32_t> cps;
+  size_t bad = 0;
+  if (!decodeUtf8(text, cps, bad))
+    throw EngineError(what + " is not valid UTF-8 (first bad byte at offset " + std::to_string(bad) + ")");
+  return cps;
+}
+
+void trainSentencePiece(const TokenizerTrainingOptions& o) {
+  // Identity normalisation, kept whitespace and byte fallback: decoding gives the text back exactly.
+  const std::string args = "--input=" + o.corpus + " --model_prefix=" + (fs::path(o.outDir) / "tokenizer").string() +
+                           " --vocab_size=" + std::to_string(o.vocabSize) +
+                           " --model_type=bpe --character_coverage=1.0 --byte_fallback=true"
+                           " --normalization_rule_name=identity --remove_extra_whitespaces=false"
+                           " --add_dummy_prefix=false --split_digits=true --max_sentence_length=100000"
+                           " --minloglevel=2";
+  trainSentencePieceModel(args);
+}
+
+}  // namespace
+
+ByteLevelBpe trainByteLevelBpe(const std::string& text, int vocabSize, const std::function<bool(double)>& progress) {
+  if (vocabSize < 257) throw EngineError("a byte-level BPE vocabulary needs at least 257 tokens (256 bytes and <|endoftext|>)");
+  // Tokens: <|endoftext|>, the byte stand-ins in code point order (as Hugging Face's trainer lists them).
+  std::vector<char32_t> standIns;
+  for (int b = 0; b < 256; ++b) standIns.push_back(byteStandIn(static_cast<unsigned char>(b)));
+  std::sort(standIns.begin(), standIns.end());
+  std::vector<std::string> tokens = {"<|endoftext|>"};
+  std::unordered_map<char32_t, int32_t> idOfStandIn;
+  for (const char32_t c : standIns) {
+    idOfStandIn[c] = static_cast<int32_t>(tokens.size());
+    tokens.emplace_back();
+    appendUtf8(tokens.back(), c);
+  }
+
+  std::unordered_map<std::string, int64_t> pieceCounts;
+  for (auto& piece : splitGpt2Pieces(decodedOrThrow(text, "corpus"))) ++pieceCounts[piece];
+  std::vector<std::vector<int32_t>> words;
+  std::vector<int64_t> counts;
+  for (const auto& [piece, count] : pieceCounts) {
+    std::vector<int32_t> symbols;
+    for (const unsigned char b : piece) symbols.push_back(idOfStandIn[byteStandIn(b)]);
+    words.push_back(std::move(symbols));
+    counts.push_back(count);
+  }
+
+  std::unordered_map<uint64_t, int64_t> pairCounts;
+  std::unordered_map<uint64_t, std::unordered_set<size_t>> wordsWith;
+  auto addPairs = [&](size_t w, int64_t sign) {
+    const auto& s = words[w];
+    for (size_t k = 0; k + 1 < s.size(); ++k) {
+      const uint64_t key = pairKey(s[k], s[k + 1]);
+      if ((pairCounts[key] += sign * counts[w]) == 0) pairCounts.erase(key);
+      if (sign > 0) wordsWith[key].insert(w);
+    }
+  };
+  for (size_t w = 0; w < words.size(); ++w) addPairs(w, +1);
+
+  std::vector<std::string> merges;
+  const int target = vocabSize - static_cast<int>(tokens.size());
+  while (static_cast<int>(tokens.size()) < vocabSize) {
+    uint64_t best = 0;
+    int64_t bestCount = 0;
+    for (const auto& [key, count] : pairCounts)
+      if (count > bestCount || (count == bestCount && key < best)) {
+        best = key;
+        bestCount = count;
+      }
+    if (bestCount < 2) break;  // a pair seen once teaches nothing
+    const auto left = static_cast<int32_t>(best >> 32), right = static_cast<int32_t>(best & 0xFFFFFFFFu);
+    const auto merged = static_cast<int32_t>(tokens.size());
+    merges.push_back(tokens[left] + " " + tokens[right]);
+    tokens.push_back(tokens[left] + tokens[right]);
+    const auto affected = wordsWith[best];  // a copy: addPairs edits the index
+    for (const size_t w : affected) {
+      addPairs(w, -1);
+      auto& s = words[w];
+      std::vector<int32_t> next;
+      next.reserve(s.size());
+      for (size_t k = 0; k < s.size(); ++k) {
+        if (k + 1 < s.size() && s[k] == left && s[k + 1] == right) {
+          next.push_back(merged);
+          ++k;
+        } else {
+          next.push_back(s[k]);
+        }
+      }
+      s.swap(next);
+      addPairs(w, +1);
+    }
+    wordsWith.erase(best);
+    pairCounts.erase(best);
+    if (progress && merges.size() % 16 == 0 && !progress(static_cast<double>(merges.size()) / target))
+      throw EngineError("tokenizer training cancelled");
+  }
+  return ByteLevelBpe(std::move(tokens), merges, {{0, "<|endoftext|>"}}, "trained tokenizer");
+}
+
+void saveByteLevelBpe(const ByteLevelBpe& bpe, const std::string& dir) {
+  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+  for (size_t id = 0; id < bpe.tokens().size(); ++id)
+    if (!bpe.tokens()[id].empty()) vocab[bpe.tokens()[id]] = id;
+  std::string merges = "#version: 0.2\n";
+  for (const auto& m : bpe.merges()) merges += m + "\n";
+  writeFileAtomically((fs::path(dir) / "vocab.json").string(), vocab.dump());
+  writeFileAtomically((fs::path(dir) / "merges.txt").string(), merges);
+}
+
+std::vector<long long> tokenizeText(const std::string& path, const std::string& text) {
+  const auto ids = Tokenizer::load(path).encode(text);
+  return std::vector<long long>(ids.begin(), ids.end());
+}
+
+std::string detokenizeIds(const std::string& path, const std::vector<long long>& ids) {
+  return Tokenizer::load(path).decode(std::vector<int64_t>(ids.begin(), ids.end()));
+}
+
+bool folderHasTokenizer(const std::string& dir) { return Tokenizer::folderHasTokenizer(dir); }
+
+TokenizerTrainingResult trainTokenizer(const TokenizerTrainingOptions& o) {
+  if (o.kind != "bpe" && o.kind != "sentencepiece")
+    throw EngineError("tokenizer kind must be bpe or sentencepiece (got '" + o.kind + "')");
+  if (o.vocabSize < 257 || o.vocabSize > 1000000) throw EngineError("vocabulary size must be in [257, 1000000]");
+  if (o.outDir.empty()) throw EngineError("no output folder for the tokenizer");
+  const std::string text = readFile(o.corpus, "corpus");
+  if (text.empty()) throw EngineError("corpus is empty: " + o.corpus);
+  decodedOrThrow(text, "corpus " + o.corpus);
+  std::error_code ec;
+  fs::create_directories(o.outDir, ec);
+  if (ec) throw EngineError("cannot create " + o.outDir + ": " + ec.message());
+  // One kind per folder: a stale file of the other kind would be picked up first by Tokenizer::load.
+  for (const char* stale : {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer.model", "tokenizer.vocab"})
+    fs::remove(fs::path(o.outDir) / stale, ec);
+  if (o.kind == "bpe") {
+    saveByteLevelBpe(trainByteLevelBpe(text, o.vocabSize, o.progress), o.outDir);
+  } else {
+    if (o.progress) o.progress(0.0);
+    trainSentencePiece(o);
+  }
+  const auto tokenizer = Tokenizer::load(o.outDir);
+  const auto ids = tokenizer.encode(text);
+  if (tokenizer.decode(ids) != text)
+    throw EngineError("the trained tokenizer does not give the corpus back when decoding it (" + o.outDir + ")");
+  if (o.progress) o.progress(1.0);
+  return {o.outDir, tokenizer.vocabSize(), static_cast<long long>(text.size()), static_cast<long long>(ids.size())};
+}
+
+}  // namespace distill
