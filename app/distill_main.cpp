@@ -222,6 +222,11 @@ int main(int argc, char** argv) {
   tokenize->add_option("--tokenizer", tokenizerPath, "Tokenizer folder or file")->required()->check(CLI::ExistingPath);
   tokenize->add_option("--text", text, "Text to encode")->required();
 
+  std::string checkpoint, exportDir;
+  auto* exportHf = app.add_subcommand("export-hf", "Write a run's checkpoint as a Hugging Face folder (config.json, model.safetensors, tokenizer)");
+  exportHf->add_option("checkpoint", checkpoint, "A .pt of a run (runs/<run>/checkpoints/teacher.pt)")->required()->check(CLI::ExistingFile);
+  exportHf->add_option("--out", exportDir, "Folder to write")->required();
+
   distill::TokenizerTrainingOptions training;
   auto* trainTok = app.add_subcommand("train-tokenizer", "Train a byte-level BPE or SentencePiece tokenizer on a corpus");
   trainTok->add_option("--corpus", training.corpus, "UTF-8 text file")->required()->check(CLI::ExistingFile);
@@ -252,6 +257,10 @@ int main(int argc, char** argv) {
     if (*run) return runCommand(file, overrides, outDir, threads);
     if (*benchCmd) return benchCommand(bench);
     if (*inspect) return inspectCommand(modelDir);
+    if (*exportHf) {
+      std::cout << distill::exportCheckpointToHuggingFace(checkpoint, exportDir) << std::endl;
+      return kExitOk;
+    }
     if (*logits) return logitsCommand(modelDir, ids, allPositions);
     if (*tokenize) {
       std::cout << joinIds(distill::tokenizeText(tokenizerPath, text)) << std::endl;

@@ -115,6 +115,14 @@ private slots:
     const auto missing = runCli({"generate", runDir, "--model", "nope", "--prompt", "x"});
     QCOMPARE(missing.exitCode, 2);
     QVERIFY(missing.err.contains("models: s-kd, s-scratch, teacher"));
+
+    // The teacher as a Hugging Face folder: it imports, and gives the checkpoint's logits.
+    const QString hf = dir.filePath("hf");
+    const auto exported = runCli({"export-hf", runDir + "/checkpoints/teacher.pt", "--out", hf});
+    QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
+    QVERIFY2(exported.out.contains("as gpt2") && exported.out.contains("char tokenizer has no Hugging Face format"),
+             qPrintable(exported.out));
+    QCOMPARE(runCli({"logits", hf, "--ids", "1,2,3"}).out, runCli({"logits", runDir + "/checkpoints/teacher.pt", "--ids", "1,2,3"}).out);
   }
 
   void pretrainedModelCommandsMatchTheReference() {

@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/errors.h"
+#include "hf_export.h"
 #include "hf_import.h"
 #include "model_factory.h"
 #include "safetensors.h"
-#include "safetensors_writer.h"
 #include "sampling.h"
 
 using namespace distill;
@@ -24,7 +24,7 @@ nlohmann::json reference(const std::string& model) {
 }
 
 /// A safetensors file with one F32 tensor "w" of `shape`, then `tweak` applied to the header.
-std::string writeSafetensors(const QString& path, const std::string& header, const std::string& data) {
+std::string writeRawSafetensors(const QString& path, const std::string& header, const std::string& data) {
   std::string bytes(8, '\0');
   const uint64_t length = header.size();
   std::memcpy(&bytes[0], &length, 8);
@@ -103,14 +103,55 @@ private slots:
       index["weight_map"][name] = "model-0000" + std::to_string(k % 2 + 1) + "-of-00002.safetensors";
       ++k;
     }
-    writeSafetensorsFile(out + "/model-00001-of-00002.safetensors", shards[0], dtype.toStdString());
-    writeSafetensorsFile(out + "/model-00002-of-00002.safetensors", shards[1], dtype.toStdString());
+    writeSafetensors(out + "/model-00001-of-00002.safetensors", shards[0], dtype.toStdString());
+    writeSafetensors(out + "/model-00002-of-00002.safetensors", shards[1], dtype.toStdString());
     std::ofstream(out + "/model.safetensors.index.json") << index.dump();
 
     const auto imported = importHuggingFaceModel(out);
     QCOMPARE(imported.dtypeParameters.begin()->first, dtype.toStdString());
     const double diff = maxLogitDifference(*imported.model, reference(model.toStdString()));
     QVERIFY2(diff < tolerance, qPrintable(QString("max |logit difference| %1").arg(diff)));
+  }
+
+  void exportedModelsImportToTheSameLogits_data() {
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<bool>("tied");
+    QTest::newRow("gpt2 layout, untied") << "transformer" << false;
+    QTest::newRow("gpt2 layout, tied") << "transformer" << true;
+    QTest::newRow("llama, grouped-query") << "llama" << false;
+  }
+  void exportedModelsImportToTheSameLogits() {
+    QFETCH(QString, arch);
+    QFETCH(bool, tied);
+    torch::manual_seed(5);
+    ModelSpec spec;
+    spec.arch = arch.toStdString();
+    spec.layers = 2;
+    spec.heads = 4;
+    spec.kv_heads = arch == "llama" ? 2 : 0;
+    spec.embd = 32;
+    spec.tie_weights = tied;
+    const auto tokenizer = Tokenizer::load(DISTILL_FIXTURES_DIR "/bpe512");
+    auto model = makeModel(spec, tokenizer.vocabSize(), 24);
+    QTemporaryDir dir;
+    const auto written = exportHuggingFaceModel(*model, 24, tokenizer, dir.path().toStdString());
+    QVERIFY(written.tokenizerWritten);
+    const auto imported = importHuggingFaceModel(dir.path().toStdString());
+    QCOMPARE(imported.contextLength, 24);
+    QCOMPARE(imported.model->parameterCount(), model->parameterCount());
+    torch::NoGradGuard noGrad;
+    model->eval();
+    const auto ids = torch::randint(0, tokenizer.vocabSize(), {2, 24}, torch::kInt64);
+    QVERIFY(torch::equal(model->forward(ids), imported.model->forward(ids)));
+    const auto reloaded = Tokenizer::load(dir.path().toStdString());
+    QCOMPARE(reloaded.encode("First Citizen: don't"), tokenizer.encode("First Citizen: don't"));
+  }
+
+  void recurrentModelsHaveNoExportFormat() {
+    ModelSpec gru;
+    gru.arch = "gru";
+    QTemporaryDir dir;
+    QVERIFY_THROWS_EXCEPTION(EngineError, exportHuggingFaceModel(*makeModel(gru, 10, 8), 8, Tokenizer(), dir.path().toStdString()));
   }
 
   void indexNamingAMissingTensorIsAClearError() {
@@ -191,7 +232,7 @@ private slots:
     QFETCH(int, dataBytes);
     QFETCH(QString, expected);
     QTemporaryDir dir;
-    const auto path = writeSafetensors(dir.filePath("m.safetensors"), header.toStdString(), std::string(dataBytes, '\0'));
+    const auto path = writeRawSafetensors(dir.filePath("m.safetensors"), header.toStdString(), std::string(dataBytes, '\0'));
     try {
       SafetensorsFile file(path);
       QFAIL("no error");
@@ -215,7 +256,7 @@ private slots:
     QTemporaryDir dir;
     // 1.5 in IEEE half is 0x3E00; in bfloat16 0x3FC0.
     const std::string data = std::string("\x00\x3E", 2) + std::string("\xC0\x3F", 2);
-    const auto path = writeSafetensors(dir.filePath("m.safetensors"),
+    const auto path = writeRawSafetensors(dir.filePath("m.safetensors"),
                                        R"({"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},)"
                                        R"("b":{"dtype":"BF16","shape":[1],"data_offsets":[2,4]}})",
                                        data);

@@ -93,11 +93,16 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
 void ModelSpecEditor::updateEnabled() {
   const QString arch = m_arch->currentText();
   const bool attention = arch == "transformer" || arch == "llama";
-  m_heads->setEnabled(attention);
-  m_kvHeads->setEnabled(arch == "llama");
-  m_bias->setEnabled(attention);
-  m_tie->setEnabled(attention);
-  m_hidden->setEnabled(arch != "transformer");
+  const bool shape = m_source == ShapeSource::Free;
+  m_arch->setEnabled(shape);
+  m_embd->setEnabled(shape);
+  m_heads->setEnabled(shape && attention);
+  m_kvHeads->setEnabled(shape && arch == "llama");
+  m_bias->setEnabled(shape && attention);
+  m_tie->setEnabled(shape && attention);
+  m_hidden->setEnabled(shape && arch != "transformer");
+  m_layers->setEnabled(m_source != ShapeSource::Pretrained);
+  m_dropout->setEnabled(m_source != ShapeSource::Pretrained);
 }
 
 void ModelSpecEditor::setSpec(const ModelSpec& s) {
@@ -132,6 +137,12 @@ ModelSpec ModelSpecEditor::spec() const {
 }
 
 void ModelSpecEditor::setInfo(const QString& text) { m_info->setText(text); }
+
+void ModelSpecEditor::setShapeSource(ShapeSource source) {
+  if (source == m_source) return;
+  m_source = source;
+  updateEnabled();
+}
 
 QWidget* ModelSpecEditor::field(const QString& key) const {
   const QHash<QString, QWidget*> fields = {{"arch", m_arch},     {"layers", m_layers}, {"heads", m_heads}, {"kv_heads", m_kvHeads},
@@ -650,12 +661,22 @@ void ExperimentForm::refreshInfo() {
   const long long vocab = m_corpusFacts.vocabSize > 0 ? m_corpusFacts.vocabSize : 65;
   const long long teacherParams = parameterCount(c.teacher.model, vocab, c.data.block_size);
   m_teacher->setInfo(!c.teacher.hf.empty()           ? tr("imported from the Hugging Face folder (its shape wins)")
-                     : !c.teacher.checkpoint.empty() ? tr("from checkpoint")
+                     : !c.teacher.checkpoint.empty() ? tr("from checkpoint (its shape wins)")
                                                      : tr("%1 parameters").arg(human(teacherParams)));
+  if (!m_running)
+    m_teacher->setShapeSource(c.teacher.pretrained() ? ModelSpecEditor::ShapeSource::Pretrained : ModelSpecEditor::ShapeSource::Free);
   for (int i = 0; i < m_students->count() && i < static_cast<int>(c.students.size()); ++i) {
-    const long long params = parameterCount(c.students[static_cast<size_t>(i)].model, vocab, c.data.block_size);
-    m_students->widget(i)->findChild<ModelSpecEditor*>("studentSpec")->setInfo(
-        tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(double(teacherParams) / double(std::max(1LL, params)), 0, 'f', 1));
+    const auto& student = c.students[static_cast<size_t>(i)];
+    auto* editor = m_students->widget(i)->findChild<ModelSpecEditor*>("studentSpec");
+    if (!m_running)
+      editor->setShapeSource(student.init_from_teacher ? ModelSpecEditor::ShapeSource::TeacherWithOwnDepth
+                                                       : ModelSpecEditor::ShapeSource::Free);
+    if (student.init_from_teacher) {
+      editor->setInfo(tr("the teacher's architecture and widths with %1 of its layers, initialised from them").arg(student.model.layers));
+      continue;
+    }
+    const long long params = parameterCount(student.model, vocab, c.data.block_size);
+    editor->setInfo(tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(double(teacherParams) / double(std::max(1LL, params)), 0, 'f', 1));
   }
 
   auto problems = validateExperiment(c);

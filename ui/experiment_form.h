@@ -28,6 +28,10 @@ public:
   void setSpec(const ModelSpec& spec);
   ModelSpec spec() const;
   void setInfo(const QString& text);
+  /// What the model's shape comes from: its own fields (Free), a pretrained file (Pretrained: all
+  /// fields greyed) or the teacher with its own depth (TeacherWithOwnDepth: layers and dropout only).
+  enum class ShapeSource { Free, Pretrained, TeacherWithOwnDepth };
+  void setShapeSource(ShapeSource source);
   /// Widgets by config key suffix ("arch", "layers", ...) for inline problem marks.
   QWidget* field(const QString& key) const;
 
@@ -48,6 +52,7 @@ private:
   QCheckBox* m_tie;
   QLabel* m_info;
   ModelSpec m_shown;  // keeps what the editor has no field for (rope_theta, norm_eps, activation)
+  ShapeSource m_source = ShapeSource::Free;
 };
 
 /// Every hyperparameter of an experiment, with live parameter counts, compression ratios, corpus

@@ -305,4 +305,14 @@ std::string ByteLevelBpe::decode(const std::vector<int64_t>& ids) const {
   return replaceInvalidUtf8(bytes);
 }
 
+void ByteLevelBpe::saveFiles(const std::string& dir) const {
+  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+  for (size_t id = 0; id < m_tokens.size(); ++id)
+    if (!m_tokens[id].empty()) vocab[m_tokens[id]] = id;
+  std::string merges = "#version: 0.2\n";
+  for (const auto& m : m_merges) merges += m + "\n";
+  writeFileAtomically(dir + "/vocab.json", vocab.dump());
+  writeFileAtomically(dir + "/merges.txt", merges);
+}
+
 }  // namespace distill

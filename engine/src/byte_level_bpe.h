@@ -38,6 +38,8 @@ public:
                std::vector<AddedToken> added, const std::string& source);
 
   nlohmann::json toJson() const;
+  /// Writes GPT-2 style vocab.json and merges.txt into `dir` (atomically, each).
+  void saveFiles(const std::string& dir) const;
 
   /// Throws EngineError for text that is not valid UTF-8 (naming the byte offset).
   std::vector<int64_t> encode(const std::string& text) const;

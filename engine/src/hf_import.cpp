@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/errors.h"
+#include "hf_names.h"
 #include "model_factory.h"
 #include "paths.h"
 #include "safetensors.h"
@@ -144,28 +145,7 @@ ImportedModel importGpt2(const nlohmann::json& config, const std::string& config
   // Checkpoints differ in whether names carry the "transformer." prefix.
   const std::string prefix = weights.contains("transformer.wte.weight") ? "transformer." : "";
   ParameterLoader p(*model, weights);
-  p.load("tokens.weight", prefix + "wte.weight");
-  p.load("positions.weight", prefix + "wpe.weight");
-  for (int i = 0; i < spec.layers; ++i) {
-    const std::string ours = "block" + std::to_string(i) + ".", theirs = prefix + "h." + std::to_string(i) + ".";
-    // GPT-2's Conv1D stores (in, out); a Linear holds (out, in): those load transposed.
-    const bool conv1d = true;
-    p.load(ours + "ln1.weight", theirs + "ln_1.weight");
-    p.load(ours + "ln1.bias", theirs + "ln_1.bias");
-    p.load(ours + "qkv.weight", theirs + "attn.c_attn.weight", conv1d);
-    p.load(ours + "qkv.bias", theirs + "attn.c_attn.bias");
-    p.load(ours + "proj.weight", theirs + "attn.c_proj.weight", conv1d);
-    p.load(ours + "proj.bias", theirs + "attn.c_proj.bias");
-    p.load(ours + "ln2.weight", theirs + "ln_2.weight");
-    p.load(ours + "ln2.bias", theirs + "ln_2.bias");
-    p.load(ours + "fc.weight", theirs + "mlp.c_fc.weight", conv1d);
-    p.load(ours + "fc.bias", theirs + "mlp.c_fc.bias");
-    p.load(ours + "fc2.weight", theirs + "mlp.c_proj.weight", conv1d);
-    p.load(ours + "fc2.bias", theirs + "mlp.c_proj.bias");
-  }
-  p.load("ln_f.weight", prefix + "ln_f.weight");
-  p.load("ln_f.bias", prefix + "ln_f.bias");
-  if (!spec.tie_weights) p.load("head.weight", "lm_head.weight");  // outside the "transformer." prefix
+  for (const auto& name : gpt2TensorNames(spec, prefix)) p.load(name.ours, name.theirs, name.transposed);
   return {model, "gpt2", context, {}};
 }
 
@@ -211,19 +191,7 @@ ImportedModel importLlama(const nlohmann::json& config, const std::string& confi
   auto model = makeModel(spec, vocab, context);
 
   ParameterLoader p(*model, weights);
-  p.load("tokens.weight", "model.embed_tokens.weight");
-  for (int i = 0; i < spec.layers; ++i) {
-    const std::string ours = "block" + std::to_string(i) + ".", theirs = "model.layers." + std::to_string(i) + ".";
-    p.load(ours + "attn_norm", theirs + "input_layernorm.weight");
-    for (const char* proj : {"q", "k", "v", "o"}) {
-      p.load(ours + proj + ".weight", theirs + "self_attn." + proj + "_proj.weight");
-      if (spec.bias) p.load(ours + proj + ".bias", theirs + "self_attn." + proj + "_proj.bias");
-    }
-    p.load(ours + "mlp_norm", theirs + "post_attention_layernorm.weight");
-    for (const char* proj : {"gate", "up", "down"}) p.load(ours + proj + ".weight", theirs + "mlp." + proj + "_proj.weight");
-  }
-  p.load("norm", "model.norm.weight");
-  if (!spec.tie_weights) p.load("head.weight", "lm_head.weight");
+  for (const auto& name : llamaTensorNames(spec)) p.load(name.ours, name.theirs, name.transposed);
   return {model, "llama", context, {}};
 }
 

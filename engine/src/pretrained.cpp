@@ -1,5 +1,7 @@
 #include "distill/pretrained.h"
 
+#include "checkpoint.h"
+#include "hf_export.h"
 #include "hf_import.h"
 #include "tokenizer.h"
 
@@ -25,6 +27,15 @@ PretrainedModelInfo inspectPretrainedModel(const std::string& dir) {
   info.dtypeParameters.insert(imported.dtypeParameters.begin(), imported.dtypeParameters.end());
   info.tokenizer = Tokenizer::folderHasTokenizer(dir) ? Tokenizer::load(dir).kind() : "none";
   return info;
+}
+
+std::string exportCheckpointToHuggingFace(const std::string& checkpointPath, const std::string& outDir) {
+  const auto loaded = loadCheckpoint(checkpointPath);
+  const auto r = exportHuggingFaceModel(*loaded.model, loaded.info.blockSize, loaded.info.tokenizer, outDir);
+  return loaded.info.modelName + " (" + std::to_string(loaded.model->parameterCount()) + " parameters) written to " +
+         outDir + " as " + r.modelType +
+         (r.tokenizerWritten ? " with its " + loaded.info.tokenizer.kind() + " tokenizer"
+                             : "; its char tokenizer has no Hugging Face format, so the folder has none");
 }
 
 }  // namespace distill

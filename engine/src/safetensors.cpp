@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/errors.h"
+#include "paths.h"
 
 namespace distill {
 
@@ -124,6 +125,33 @@ torch::Tensor SafetensorsFile::tensor(const std::string& name, const std::vector
                               {static_cast<int64_t>(e.end - e.begin)}, torch::kUInt8)
                  .clone();
   return raw.view(type).reshape(e.shape).to(torch::kFloat32).contiguous();
+}
+
+void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors, const std::string& dtype) {
+  torch::ScalarType type;
+  if (dtype == "F32") {
+    type = torch::kFloat32;
+  } else if (dtype == "F16") {
+    type = torch::kFloat16;
+  } else if (dtype == "BF16") {
+    type = torch::kBFloat16;
+  } else {
+    throw EngineError(path + ": cannot write dtype " + dtype + " (F32, F16, BF16)");
+  }
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  std::string data;
+  for (const auto& [name, tensor] : tensors) {
+    const auto stored = tensor.detach().to(torch::kCPU).to(type).contiguous();
+    const auto bytes = static_cast<size_t>(stored.numel()) * static_cast<size_t>(stored.element_size());
+    header[name] = {{"dtype", dtype}, {"shape", stored.sizes().vec()}, {"data_offsets", {data.size(), data.size() + bytes}}};
+    data.append(static_cast<const char*>(stored.data_ptr()), bytes);
+  }
+  header["__metadata__"] = {{"format", "pt"}};
+  const std::string text = header.dump();
+  std::string file(8, '\0');
+  const uint64_t length = text.size();
+  std::memcpy(&file[0], &length, 8);  // little-endian on every platform we build for
+  writeFileAtomically(path, file + text + data);
 }
 
 }  // namespace distill

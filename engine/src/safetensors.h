@@ -46,4 +46,9 @@ private:
   std::map<std::string, SafetensorsEntry> m_entries;
 };
 
+/// Writes `tensors` (any float dtype, stored as `dtype`: F32, F16 or BF16) as a .safetensors file,
+/// atomically. Names are written in map order, data in the same order.
+void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                      const std::string& dtype = "F32");
+
 }  // namespace distill

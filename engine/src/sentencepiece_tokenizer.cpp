@@ -153,12 +153,16 @@ public:
 
   int64_t vocabSize() const override { return m_pieces; }
   std::string kind() const override { return "sentencepiece"; }
-  nlohmann::json toJson() const override {
-    const auto proto = readString([&](char* out, size_t capacity) { return m_plugin.proto(m_model, out, capacity); });
-    return {{"type", "sentencepiece"}, {"model_hex", toHex(proto)}};
+  nlohmann::json toJson() const override { return {{"type", "sentencepiece"}, {"model_hex", toHex(proto())}}; }
+  bool saveFiles(const std::string& dir) const override {
+    writeFileAtomically(dir + "/tokenizer.model", proto());
+    return true;
   }
 
 private:
+  std::string proto() const {
+    return readString([&](char* out, size_t capacity) { return m_plugin.proto(m_model, out, capacity); });
+  }
   bool isKnown(int64_t id) const { return id >= 0 && id < m_pieces; }
 
   const Plugin& m_plugin;

@@ -99,6 +99,7 @@ public:
   int64_t vocabSize() const override { return m_chars.vocabSize(); }
   std::string kind() const override { return "char"; }
   nlohmann::json toJson() const override { return {{"type", "char"}, {"vocabulary", m_chars.vocabularyText()}}; }
+  bool saveFiles(const std::string&) const override { return false; }
 
 private:
   CharTokenizer m_chars;
@@ -113,6 +114,10 @@ public:
   int64_t vocabSize() const override { return m_bpe.vocabSize(); }
   std::string kind() const override { return "byte_level_bpe"; }
   nlohmann::json toJson() const override { return m_bpe.toJson(); }
+  bool saveFiles(const std::string& dir) const override {
+    m_bpe.saveFiles(dir);
+    return true;
+  }
 
 private:
   ByteLevelBpe m_bpe;

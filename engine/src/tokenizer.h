@@ -51,6 +51,8 @@ public:
   virtual std::string kind() const = 0;
   /// Everything needed to rebuild it (checkpoints embed their tokenizer).
   virtual nlohmann::json toJson() const = 0;
+  /// Writes the files a Hugging Face folder holds for it into `dir`; false when the kind has none (char).
+  virtual bool saveFiles(const std::string& dir) const = 0;
 };
 
 /// A tokenizer of any kind: char (built from the corpus), byte-level BPE (GPT-2's vocab.json +
@@ -75,6 +77,7 @@ public:
   int64_t vocabSize() const { return m_model->vocabSize(); }
   std::string kind() const { return m_model->kind(); }
   nlohmann::json toJson() const;
+  bool saveFiles(const std::string& dir) const { return m_model->saveFiles(dir); }
 
 private:
   explicit Tokenizer(std::shared_ptr<const TokenizerModel> model) : m_model(std::move(model)) {}

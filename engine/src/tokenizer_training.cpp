@@ -120,16 +120,6 @@ ByteLevelBpe trainByteLevelBpe(const std::string& text, int vocabSize, const std
   return ByteLevelBpe(std::move(tokens), merges, {{0, "<|endoftext|>"}}, "trained tokenizer");
 }
 
-void saveByteLevelBpe(const ByteLevelBpe& bpe, const std::string& dir) {
-  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
-  for (size_t id = 0; id < bpe.tokens().size(); ++id)
-    if (!bpe.tokens()[id].empty()) vocab[bpe.tokens()[id]] = id;
-  std::string merges = "#version: 0.2\n";
-  for (const auto& m : bpe.merges()) merges += m + "\n";
-  writeFileAtomically((fs::path(dir) / "vocab.json").string(), vocab.dump());
-  writeFileAtomically((fs::path(dir) / "merges.txt").string(), merges);
-}
-
 std::vector<long long> tokenizeText(const std::string& path, const std::string& text) {
   const auto ids = Tokenizer::load(path).encode(text);
   return std::vector<long long>(ids.begin(), ids.end());
@@ -156,7 +146,7 @@ TokenizerTrainingResult trainTokenizer(const TokenizerTrainingOptions& o) {
   for (const char* stale : {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer.model", "tokenizer.vocab"})
     fs::remove(fs::path(o.outDir) / stale, ec);
   if (o.kind == "bpe") {
-    saveByteLevelBpe(trainByteLevelBpe(text, o.vocabSize, o.progress), o.outDir);
+    trainByteLevelBpe(text, o.vocabSize, o.progress).saveFiles(o.outDir);
   } else {
     if (o.progress) o.progress(0.0);
     trainSentencePiece(o);

@@ -12,7 +12,4 @@ namespace distill {
 /// `progress` gets the fraction of merges done and may return false to stop early.
 ByteLevelBpe trainByteLevelBpe(const std::string& text, int vocabSize, const std::function<bool(double)>& progress = {});
 
-/// Writes GPT-2 style vocab.json and merges.txt into `dir`.
-void saveByteLevelBpe(const ByteLevelBpe& bpe, const std::string& dir);
-
 }  // namespace distill

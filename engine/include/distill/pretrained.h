@@ -23,4 +23,9 @@ struct PretrainedModelInfo {
 /// Loads the folder (so every tensor is checked) and describes it. Throws EngineError.
 PretrainedModelInfo inspectPretrainedModel(const std::string& dir);
 
+/// Writes a run's checkpoint (.pt) as a Hugging Face folder: config.json, model.safetensors and
+/// the tokenizer's files (GPT-2 layout for transformers with biases; Llama). Returns
+/// one line saying what was written. Throws EngineError.
+std::string exportCheckpointToHuggingFace(const std::string& checkpointPath, const std::string& outDir);
+
 }  // namespace distill
