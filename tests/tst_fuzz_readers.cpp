@@ -1,5 +1,5 @@
 // Mutation fuzzing of the readers that take files from outside: safetensors, BPE vocab / merges /
-// tokenizer.json, SentencePiece models and embedded tokenizers. Every mutated input must either
+// tokenizer.json, SentencePiece models, embedded tokenizers, experiment YAML and checkpoints. Every mutated input must either
 // load (and then encode / decode without trouble) or fail with an EngineError; a crash, a hang or
 // any other exception fails the test. Deterministic: fixed seeds, the same inputs every run.
 #include <torch/torch.h>
@@ -10,7 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "checkpoint.h"
+#include "distill/config.h"
 #include "distill/errors.h"
+#include "model_factory.h"
 #include "distill/tokenizers.h"
 #include "safetensors.h"
 #include "tokenizer.h"
@@ -147,6 +150,46 @@ private slots:
     const auto outcome = fuzz(original, dir.filePath("m.model").toStdString(), 800, SIZE_MAX, 31,
                               [](const std::string& path) { useTokenizer(Tokenizer::load(path)); });
     qInfo("sentencepiece: %d loaded, %d rejected", outcome.loaded, outcome.rejected);
+    QVERIFY(outcome.rejected > 0);
+  }
+
+  void experimentYaml() {
+    // A YAML problem is a reported ConfigProblem, never an exception.
+    QTemporaryDir dir;
+    const auto original = readAll(DISTILL_PROJECT_DIR "/experiments/methods_compare.yaml");
+    int problems = 0;
+    const auto outcome = fuzz(original, dir.filePath("x.yaml").toStdString(), 3000, SIZE_MAX, 53, [&](const std::string& path) {
+      const auto loaded = loadExperimentFile(path);
+      if (!loaded.ok()) ++problems;
+      experimentToYaml(loaded.config);
+    });
+    qInfo("yaml: %d with problems reported of %d", problems, outcome.loaded + outcome.rejected);
+    QCOMPARE(outcome.rejected, 0);
+    QVERIFY(problems > 500);
+  }
+
+  void checkpoints() {
+    QTemporaryDir dir;
+    torch::manual_seed(3);
+    CheckpointInfo info;
+    info.modelName = "teacher";
+    info.spec = StudentConfig::defaultStudentSpec();
+    info.spec.embd = 16;
+    info.spec.heads = 2;
+    info.tokenizer = Tokenizer::load(DISTILL_FIXTURES_DIR "/bpe512");
+    info.vocabSize = info.tokenizer.vocabSize();
+    info.blockSize = 8;
+    const auto path = dir.filePath("ok.pt").toStdString();
+    saveCheckpoint(path, *makeModel(info.spec, info.vocabSize, info.blockSize), info);
+    const auto original = readAll(path);
+    // The zip's local headers and the metadata record sit at the start and end: mutate everywhere.
+    const auto outcome = fuzz(original, dir.filePath("m.pt").toStdString(), 600, SIZE_MAX, 61, [](const std::string& p) {
+      const auto loaded = loadCheckpoint(p);
+      useTokenizer(loaded.info.tokenizer);
+      torch::NoGradGuard noGrad;
+      loaded.model->forward(torch::zeros({1, 4}, torch::kInt64));
+    });
+    qInfo("checkpoints: %d loaded, %d rejected", outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 0);
   }
 

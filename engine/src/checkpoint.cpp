@@ -5,8 +5,10 @@
 #include <sstream>
 
 #include "distill/errors.h"
+#include "distill/model_info.h"
 #include "model_factory.h"
 #include "paths.h"
+#include "zip_integrity.h"
 
 namespace distill {
 
@@ -60,16 +62,20 @@ void saveCheckpoint(const std::string& path, LanguageModelImpl& model, const Che
 
 LoadedModel loadCheckpoint(const std::string& path) {
   const std::string bytes = readFile(path, "checkpoint");
+  verifyZipIntegrity(bytes, "checkpoint " + path);
   torch::serialize::InputArchive archive;
+  c10::IValue metaValue;
   try {
     std::istringstream in(bytes);
     archive.load_from(in);
-  } catch (const c10::Error&) {
+    if (!archive.try_read(kMetaKey, metaValue) || !metaValue.isString())
+      throw EngineError("checkpoint " + path + " has no distill metadata (not written by distill?)");
+  } catch (const EngineError&) {
+    throw;
+  } catch (const std::exception&) {
+    // c10::Error for a damaged zip, torch::jit::ErrorReport for damaged pickled code, and others.
     throw EngineError("checkpoint " + path + " is not a readable LibTorch archive (truncated or corrupt?)");
   }
-  c10::IValue metaValue;
-  if (!archive.try_read(kMetaKey, metaValue) || !metaValue.isString())
-    throw EngineError("checkpoint " + path + " has no distill metadata (not written by distill?)");
 
   LoadedModel loaded;
   auto& info = loaded.info;
@@ -93,6 +99,15 @@ LoadedModel loadCheckpoint(const std::string& path) {
   if (info.tokenizer.vocabSize() > info.vocabSize)
     throw EngineError("checkpoint " + path + ": tokenizer has " + std::to_string(info.tokenizer.vocabSize()) +
                       " entries but the model knows only " + std::to_string(info.vocabSize));
+  // The description is checked before anything is allocated from it: a damaged one could ask for
+  // zero heads (a division by zero) or terabytes.
+  const auto problems = validateModelSpec(info.spec, "spec");
+  if (!problems.empty())
+    throw EngineError("checkpoint " + path + " describes an invalid model: " + problems.front().key + ": " + problems.front().message);
+  if (info.vocabSize < 1 || info.blockSize < 1 || info.blockSize > 1 << 20)
+    throw EngineError("checkpoint " + path + " has an invalid vocabulary size or block size");
+  if (parameterCount(info.spec, info.vocabSize, static_cast<int>(info.blockSize)) > static_cast<long long>(bytes.size()) / 4 + 1024)
+    throw EngineError("checkpoint " + path + " describes a model larger than the file itself (damaged metadata?)");
   loaded.model = makeModel(info.spec, info.vocabSize, info.blockSize);
   try {
     loaded.model->load(archive);
@@ -100,6 +115,9 @@ LoadedModel loadCheckpoint(const std::string& path) {
     std::string what = e.what_without_backtrace();
     throw EngineError("checkpoint " + path + " does not match its own model description: " +
                       what.substr(0, what.find('\n')));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw EngineError("checkpoint " + path + " has damaged weights: " + what.substr(0, what.find('\n')));
   }
   return loaded;
 }

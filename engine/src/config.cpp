@@ -109,6 +109,12 @@ void validateFeatures(std::vector<ConfigProblem>& p, const DistillConfig& d, con
 
 }  // namespace
 
+std::vector<ConfigProblem> validateModelSpec(const ModelSpec& spec, const std::string& prefix) {
+  std::vector<ConfigProblem> p;
+  validateModel(p, spec, prefix);
+  return p;
+}
+
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   std::vector<ConfigProblem> p;
   require(p, !c.name.empty(), "name", "must not be empty");

@@ -184,6 +184,10 @@ ConfigLoadResult loadExperimentFile(const std::string& path,
 /// Checks values that do not depend on the YAML layout (ranges, choices, cross-field rules).
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& config);
 
+/// Checks one model shape (what validateExperiment checks for the teacher and each student);
+/// keys are "<prefix>.<field>".
+std::vector<ConfigProblem> validateModelSpec(const ModelSpec& spec, const std::string& prefix);
+
 /// The fully resolved experiment as YAML (every key written, paths absolute).
 std::string experimentToYaml(const ExperimentConfig& config);
 
