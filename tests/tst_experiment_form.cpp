@@ -42,6 +42,14 @@ private slots:
     QCOMPARE(QString::fromStdString(experimentToYaml(form.config())), QString::fromStdString(experimentToYaml(config)));
     QCOMPARE(form.findChild<QLineEdit*>("teacher.hf")->text(), QString(DISTILL_FIXTURES_DIR "/llama-tiny"));
     QVERIFY2(form.problems().isEmpty(), qPrintable(form.problems().join(" | ")));
+    // The sizes shown are the imported teacher's (config.json) and the student cut from it.
+    QStringList infos;
+    for (auto* label : form.findChildren<QLabel*>()) infos << label->text();
+    QVERIFY2(infos.join('\n').contains("imported llama: 2 layers × 4 heads × 64 wide"), qPrintable(infos.join('\n')));
+    QVERIFY2(infos.join('\n').contains("the teacher's llama, 64 wide, 1 of its 2 layers"), qPrintable(infos.join('\n')));
+    form.findChild<QLineEdit*>("teacher.hf")->setText("/no/such/model");
+    QVERIFY2(form.problems().join(' ').contains("teacher.hf: /no/such/model: not a folder"), qPrintable(form.problems().join(" | ")));
+    form.findChild<QLineEdit*>("teacher.hf")->setText(DISTILL_FIXTURES_DIR "/llama-tiny");
     form.findChild<QComboBox*>("data.tokenizer")->setCurrentText("char");
     QVERIFY(form.problems().join(' ').contains("data.tokenizer: an imported teacher"));  // it needs its own ids
   }

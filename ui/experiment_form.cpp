@@ -658,11 +658,36 @@ void ExperimentForm::refreshInfo() {
     m_corpusInfo->setText(QString());
   }
 
-  const long long vocab = m_corpusFacts.vocabSize > 0 ? m_corpusFacts.vocabSize : 65;
-  const long long teacherParams = parameterCount(c.teacher.model, vocab, c.data.block_size);
-  m_teacher->setInfo(!c.teacher.hf.empty()           ? tr("imported from the Hugging Face folder (its shape wins)")
-                     : !c.teacher.checkpoint.empty() ? tr("from checkpoint (its shape wins)")
-                                                     : tr("%1 parameters").arg(human(teacherParams)));
+  // An imported teacher's shape comes from its config.json (read once per folder, weights untouched).
+  const QString hf = QString::fromStdString(c.teacher.hf);
+  if (hf != m_pretrainedKey) {
+    m_pretrainedKey = hf;
+    m_pretrained = {};
+    m_pretrainedError.clear();
+    try {
+      if (!hf.isEmpty()) m_pretrained = readPretrainedShape(c.teacher.hf);
+    } catch (const std::exception& e) {
+      m_pretrainedError = QString::fromUtf8(e.what());
+    }
+  }
+  const bool imported = m_pretrained.parameters > 0;
+  long long vocab = m_corpusFacts.vocabSize > 0 ? m_corpusFacts.vocabSize : 65;
+  if (imported) vocab = m_pretrained.vocabSize;  // students predict over the teacher's ids
+  const long long teacherParams =
+      imported ? m_pretrained.parameters : parameterCount(c.teacher.model, vocab, c.data.block_size);
+  if (imported) {
+    const auto& t = m_pretrained.spec;
+    m_teacher->setInfo(tr("imported %1: %2 layers × %3 heads × %4 wide, %5 parameters")
+                           .arg(QString::fromStdString(m_pretrained.modelType))
+                           .arg(t.layers)
+                           .arg(t.heads)
+                           .arg(t.embd)
+                           .arg(human(teacherParams)));
+  } else {
+    m_teacher->setInfo(!c.teacher.hf.empty()           ? tr("not readable: see the problem above")
+                       : !c.teacher.checkpoint.empty() ? tr("from checkpoint (its shape wins)")
+                                                       : tr("%1 parameters").arg(human(teacherParams)));
+  }
   if (!m_running)
     m_teacher->setShapeSource(c.teacher.pretrained() ? ModelSpecEditor::ShapeSource::Pretrained : ModelSpecEditor::ShapeSource::Free);
   for (int i = 0; i < m_students->count() && i < static_cast<int>(c.students.size()); ++i) {
@@ -671,16 +696,31 @@ void ExperimentForm::refreshInfo() {
     if (!m_running)
       editor->setShapeSource(student.init_from_teacher ? ModelSpecEditor::ShapeSource::TeacherWithOwnDepth
                                                        : ModelSpecEditor::ShapeSource::Free);
-    if (student.init_from_teacher) {
+    ModelSpec shape = student.model;
+    if (student.init_from_teacher && imported) {
+      shape = m_pretrained.spec;
+      shape.layers = student.model.layers;
+    } else if (student.init_from_teacher) {
       editor->setInfo(tr("the teacher's architecture and widths with %1 of its layers, initialised from them").arg(student.model.layers));
       continue;
     }
-    const long long params = parameterCount(student.model, vocab, c.data.block_size);
+    const long long params = parameterCount(shape, vocab, c.data.block_size);
+    if (student.init_from_teacher) {
+      editor->setInfo(tr("the teacher's %1, %2 wide, %3 of its %4 layers: %5 parameters · %6× smaller")
+                          .arg(QString::fromStdString(shape.arch))
+                          .arg(shape.embd)
+                          .arg(shape.layers)
+                          .arg(m_pretrained.spec.layers)
+                          .arg(human(params))
+                          .arg(double(teacherParams) / double(std::max(1LL, params)), 0, 'f', 1));
+      continue;
+    }
     editor->setInfo(tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(double(teacherParams) / double(std::max(1LL, params)), 0, 'f', 1));
   }
 
   auto problems = validateExperiment(c);
   if (!m_corpusError.isEmpty()) problems.push_back({"data.corpus", 0, 0, m_corpusError.toStdString()});
+  if (!m_pretrainedError.isEmpty()) problems.push_back({"teacher.hf", 0, 0, m_pretrainedError.toStdString()});
   if (c.students.empty()) problems.push_back({"students", 0, 0, "add at least one student to distill"});
   const bool wasValid = m_problems.isEmpty();
   m_problems.clear();

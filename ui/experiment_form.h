@@ -5,6 +5,7 @@
 
 #include "distill/config.h"
 #include "distill/model_info.h"
+#include "distill/pretrained.h"
 
 class QComboBox;
 class QDoubleSpinBox;
@@ -97,6 +98,9 @@ private:
   ModelSpecEditor* m_teacher;
   QLineEdit* m_teacherCheckpoint;
   QLineEdit* m_teacherHf;
+  QString m_pretrainedKey;       // the teacher.hf folder m_pretrained describes
+  distill::PretrainedShape m_pretrained;  // parameters == 0: none, or unreadable (m_pretrainedError)
+  QString m_pretrainedError;
   QTabWidget* m_students;
   QComboBox* m_loss;
   QDoubleSpinBox* m_temperature;

@@ -115,7 +115,7 @@ private:
   const WeightFiles& m_weights;
 };
 
-ImportedModel importGpt2(const nlohmann::json& config, const std::string& configPath, const WeightFiles& weights) {
+HfModelShape gpt2Shape(const nlohmann::json& config, const std::string& configPath) {
   ModelSpec spec;
   spec.arch = "transformer";
   spec.layers = configValue<int>(config, "n_layer", configPath);
@@ -138,15 +138,17 @@ ImportedModel importGpt2(const nlohmann::json& config, const std::string& config
     throw EngineError(configPath + ": layer_norm_epsilon " + std::to_string(eps) + " is not supported (1e-5)");
   if (spec.layers < 1 || spec.heads < 1 || spec.embd % spec.heads != 0)
     throw EngineError(configPath + ": n_embd must be a multiple of n_head and n_layer at least 1");
-  const int64_t vocab = configValue<int64_t>(config, "vocab_size", configPath);
-  const int64_t context = configValue<int64_t>(config, "n_positions", configPath);
-  auto model = makeModel(spec, vocab, context);
+  return {"gpt2", spec, configValue<int64_t>(config, "vocab_size", configPath), configValue<int64_t>(config, "n_positions", configPath)};
+}
 
+LanguageModel loadGpt2(const HfModelShape& shape, const WeightFiles& weights) {
+  const auto& spec = shape.spec;
+  auto model = makeModel(spec, shape.vocabSize, shape.contextLength);
   // Checkpoints differ in whether names carry the "transformer." prefix.
   const std::string prefix = weights.contains("transformer.wte.weight") ? "transformer." : "";
   ParameterLoader p(*model, weights);
   for (const auto& name : gpt2TensorNames(spec, prefix)) p.load(name.ours, name.theirs, name.transposed);
-  return {model, "gpt2", context, {}};
+  return model;
 }
 
 double llamaRopeTheta(const nlohmann::json& config, const std::string& configPath) {
@@ -164,7 +166,7 @@ double llamaRopeTheta(const nlohmann::json& config, const std::string& configPat
   return configValueOr<double>(config, "rope_theta", configPath, 10000.0);
 }
 
-ImportedModel importLlama(const nlohmann::json& config, const std::string& configPath, const WeightFiles& weights) {
+HfModelShape llamaShape(const nlohmann::json& config, const std::string& configPath) {
   ModelSpec spec;
   spec.arch = "llama";
   spec.layers = configValue<int>(config, "num_hidden_layers", configPath);
@@ -186,13 +188,15 @@ ImportedModel importLlama(const nlohmann::json& config, const std::string& confi
   if (headDim != spec.embd / spec.heads)
     throw EngineError(configPath + ": head_dim " + std::to_string(headDim) + " other than hidden_size / num_attention_heads is not supported");
   if (headDim % 2) throw EngineError(configPath + ": rotary positions need an even head_dim");
-  const int64_t vocab = configValue<int64_t>(config, "vocab_size", configPath);
-  const int64_t context = configValue<int64_t>(config, "max_position_embeddings", configPath);
-  auto model = makeModel(spec, vocab, context);
+  return {"llama", spec, configValue<int64_t>(config, "vocab_size", configPath),
+          configValue<int64_t>(config, "max_position_embeddings", configPath)};
+}
 
+LanguageModel loadLlama(const HfModelShape& shape, const WeightFiles& weights) {
+  auto model = makeModel(shape.spec, shape.vocabSize, shape.contextLength);
   ParameterLoader p(*model, weights);
-  for (const auto& name : llamaTensorNames(spec)) p.load(name.ours, name.theirs, name.transposed);
-  return {model, "llama", context, {}};
+  for (const auto& name : llamaTensorNames(shape.spec)) p.load(name.ours, name.theirs, name.transposed);
+  return model;
 }
 
 }  // namespace
@@ -202,18 +206,25 @@ bool isHuggingFaceFolder(const std::string& dir) {
   return fs::is_directory(dir, ec) && fs::exists(fs::path(dir) / "config.json", ec);
 }
 
-ImportedModel importHuggingFaceModel(const std::string& dir) {
+HfModelShape readHuggingFaceShape(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw EngineError(dir + ": not a folder (a Hugging Face model folder holds config.json and model.safetensors)");
   const std::string configPath = (fs::path(dir) / "config.json").string();
   const auto config = readJson(configPath, "model config");
   if (!config.is_object()) throw EngineError(configPath + ": not a JSON object");
   const std::string type = configValueOr<std::string>(config, "model_type", configPath, "");
-  if (type != "gpt2" && type != "llama")
-    throw EngineError(configPath + ": model_type '" + type + "' is not supported (gpt2, llama)");
+  if (type == "gpt2") return gpt2Shape(config, configPath);
+  if (type == "llama") return llamaShape(config, configPath);
+  throw EngineError(configPath + ": model_type '" + type + "' is not supported (gpt2, llama)");
+}
+
+ImportedModel importHuggingFaceModel(const std::string& dir) {
+  const auto shape = readHuggingFaceShape(dir);
   const WeightFiles weights(dir);
-  auto imported = type == "gpt2" ? importGpt2(config, configPath, weights) : importLlama(config, configPath, weights);
-  imported.modelType = type;
+  ImportedModel imported;
+  imported.model = shape.modelType == "gpt2" ? loadGpt2(shape, weights) : loadLlama(shape, weights);
+  imported.modelType = shape.modelType;
+  imported.contextLength = shape.contextLength;
   imported.dtypeParameters = weights.dtypeParameters();
   imported.model->eval();
   return imported;

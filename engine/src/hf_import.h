@@ -18,6 +18,17 @@ struct ImportedModel {
   std::map<std::string, int64_t> dtypeParameters;  ///< stored dtype → parameters of that dtype
 };
 
+/// What config.json describes, read without touching the weights.
+struct HfModelShape {
+  std::string modelType;  ///< gpt2 | llama
+  ModelSpec spec;
+  int64_t vocabSize = 0;
+  int64_t contextLength = 0;
+};
+
+/// Reads and checks config.json only. Throws EngineError naming the file and key.
+HfModelShape readHuggingFaceShape(const std::string& dir);
+
 /// Whether `dir` looks like a Hugging Face model folder (has a config.json).
 bool isHuggingFaceFolder(const std::string& dir);
 

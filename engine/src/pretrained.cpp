@@ -1,11 +1,18 @@
 #include "distill/pretrained.h"
 
 #include "checkpoint.h"
+#include "distill/model_info.h"
 #include "hf_export.h"
 #include "hf_import.h"
 #include "tokenizer.h"
 
 namespace distill {
+
+PretrainedShape readPretrainedShape(const std::string& dir) {
+  const auto shape = readHuggingFaceShape(dir);
+  return {shape.modelType, shape.spec, shape.vocabSize, shape.contextLength,
+          parameterCount(shape.spec, shape.vocabSize, static_cast<int>(shape.contextLength))};
+}
 
 PretrainedModelInfo inspectPretrainedModel(const std::string& dir) {
   const auto imported = importHuggingFaceModel(dir);

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "distill/config.h"
+
 namespace distill {
 
 struct PretrainedModelInfo {
@@ -19,6 +21,16 @@ struct PretrainedModelInfo {
   std::map<std::string, long long> dtypeParameters;  ///< stored dtype (F32, BF16, F16) → parameters
   std::string tokenizer;   ///< the folder's tokenizer kind (byte_level_bpe, sentencepiece), or "none"
 };
+
+/// What a folder's config.json describes, without loading weights (cheap: for the form).
+struct PretrainedShape {
+  std::string modelType;
+  ModelSpec spec;
+  long long vocabSize = 0;
+  long long contextLength = 0;
+  long long parameters = 0;
+};
+PretrainedShape readPretrainedShape(const std::string& dir);
 
 /// Loads the folder (so every tensor is checked) and describes it. Throws EngineError.
 PretrainedModelInfo inspectPretrainedModel(const std::string& dir);
