@@ -3,6 +3,8 @@
 
 #include <QtTest>
 #include <atomic>
+#include <filesystem>
+#include <limits>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 
 #include "distill/experiment.h"
 #include "distill/generation.h"
+#include "safetensors.h"
 #include "distill/run_reader.h"
 
 using namespace distill;
@@ -184,6 +187,33 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 8}
     const auto again = loadExperimentFile(dir.filePath("run/config.yaml").toStdString());
     QVERIFY2(again.ok(), again.ok() ? "" : again.problems.front().message.c_str());
     QCOMPARE(again.config.teacher.hf, std::string(DISTILL_FIXTURES_DIR "/llama-tiny"));
+  }
+
+  void nonFiniteTeacherLogitsStopTheRun() {
+    // A teacher whose final norm holds a NaN: every logit is NaN, which the KL would silently skip.
+    QTemporaryDir dir;
+    const std::string teacher = dir.filePath("nan-teacher").toStdString();
+    std::filesystem::create_directories(teacher);
+    std::filesystem::copy_file(DISTILL_FIXTURES_DIR "/llama-tiny/config.json", teacher + "/config.json");
+    std::map<std::string, torch::Tensor> tensors;
+    SafetensorsFile original(DISTILL_FIXTURES_DIR "/llama-tiny/model.safetensors");
+    for (const auto& [name, entry] : original.entries()) tensors[name] = original.tensor(name);
+    tensors["model.norm.weight"][3] = std::numeric_limits<float>::quiet_NaN();
+    writeSafetensors(teacher + "/model.safetensors", tensors);
+    auto loaded = parseExperiment(R"(
+data: {tokenizer: )" DISTILL_FIXTURES_DIR R"(/bpe512, block_size: 16}
+students: [{name: s, arch: transformer, layers: 1, heads: 2, embd: 16}]
+train: {steps: 5, batch_size: 4, eval_batches: 1, threads: 1}
+)", ".", {"teacher.hf=" + teacher});
+    QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.problems.front().message.c_str());
+    Recorder recorder;
+    RunControl control;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    const auto result = runExperiment(loaded.config, options, recorder, control);
+    QVERIFY(result.status == RunResult::Status::Failed);
+    QVERIFY2(QString::fromStdString(result.error).contains("model 'teacher': its logits on the validation batches contain NaN"),
+             result.error.c_str());
   }
 
   void methodsShareInitAndLandInMethodsCsv() {

@@ -77,6 +77,15 @@ bool isOnPolicyStep(int step, double fraction) {
   return std::floor(step * fraction) > std::floor((step - 1) * fraction);
 }
 
+/// A NaN or +Inf teacher logit would vanish silently inside the KL-type losses (its probability
+/// fails p > 0), so it stops the run instead. -Inf is a legitimate "never" and passes.
+void requireFiniteTeacherLogits(const torch::Tensor& logits, const std::string& where) {
+  const float largest = logits.max().item<float>();  // max propagates NaN
+  if (std::isnan(largest) || (std::isinf(largest) && largest > 0))
+    throw EngineError("model 'teacher': its logits on " + where + " contain " + (std::isnan(largest) ? "NaN" : "+Inf") +
+                      " (a pretrained teacher whose weights overflow or are damaged?)");
+}
+
 /// Whether a student needs the teacher's distribution on its batch this step.
 bool needsTeacherTargets(const DistillConfig& now) { return now.alpha > 0.0 || now.usesFeatures(); }
 
@@ -106,7 +115,7 @@ private:
   /// What decides the sequence set of these settings (students with equal headers share one).
   SequenceSetHeader sequenceHeaderFor(const DistillConfig& settings) const;
   /// The teacher's logits (and trace, when `trace` is given) on `x`, as a student's targets.
-  SoftTargets teacherTargets(const torch::Tensor& x, ForwardTrace* trace);
+  SoftTargets teacherTargets(const torch::Tensor& x, ForwardTrace* trace, int step);
   std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
   void applyLiveSettings(int step);
   /// The global distillation settings and every student's: a live change applies to all.
@@ -268,10 +277,11 @@ std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig
   return setup;
 }
 
-SoftTargets ExperimentRun::teacherTargets(const torch::Tensor& x, ForwardTrace* trace) {
+SoftTargets ExperimentRun::teacherTargets(const torch::Tensor& x, ForwardTrace* trace, int step) {
   torch::NoGradGuard noGrad;
   SoftTargets targets;
   targets.teacherLogits = trace ? m_teacher.model->forwardWithTrace(x, *trace) : forwardInChunks(*m_teacher.model, x, m_threads);
+  requireFiniteTeacherLogits(targets.teacherLogits, "student step " + std::to_string(step));
   targets.teacherTrace = trace;
   return targets;
 }
@@ -352,6 +362,7 @@ bool ExperimentRun::trainStudents() {
   if (m_students.empty()) return true;
   m_observer.onPhase("students", total);
   m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches);
+  for (const auto& logits : m_teacherValLogits) requireFiniteTeacherLogits(logits, "the validation batches");
   const uint64_t samplerSeed = static_cast<uint64_t>(t.seed) + 1;
   // Where each distilled student's targets come from: the logit cache, the teacher online on the
   // corpus batch, the teacher's sequence set, or the student's own samples (on-policy steps).
@@ -426,7 +437,7 @@ bool ExperimentRun::trainStudents() {
       if (d.regime == "sequence") {
         batches[i] = sequenceBatch;
         if (needsTeacherTargets(d) && !fromSequences.teacherLogits.defined())
-          fromSequences = teacherTargets(sequenceBatch.x, sequenceTrace ? &sequenceTraceData : nullptr);
+          fromSequences = teacherTargets(sequenceBatch.x, sequenceTrace ? &sequenceTraceData : nullptr, step);
         targets[i] = &fromSequences;  // without teacher logits: cross-entropy on the teacher's tokens
       } else if (d.regime == "on_policy" && isOnPolicyStep(step, d.on_policy_fraction)) {
         // GKD: the student continues corpus prefixes; the teacher scores every position after them.
@@ -434,14 +445,14 @@ bool ExperimentRun::trainStudents() {
         const auto samples = sampleSequences(*m.model, batch.x.slice(1, 0, P), m_config.data.block_size,
                                              d.sample_temperature, d.sample_top_k, m.onPolicyGenerator);
         batches[i] = {samples, samples};  // no labels: the soft term alone trains on these
-        onPolicy[i] = teacherTargets(samples, d.usesFeatures() ? &onPolicyTraces[i] : nullptr);
+        onPolicy[i] = teacherTargets(samples, d.usesFeatures() ? &onPolicyTraces[i] : nullptr, step);
         onPolicy[i].positionMask = (torch::arange(samples.size(1)) >= P - 1).unsqueeze(0).expand_as(samples);
         onPolicy[i].hardLabels = false;
         targets[i] = &onPolicy[i];
       } else if (d.cache_top_k > 0) {
         targets[i] = &cached;
       } else {
-        if (!online.teacherLogits.defined()) online = teacherTargets(batch.x, corpusTrace ? &onlineTrace : nullptr);
+        if (!online.teacherLogits.defined()) online = teacherTargets(batch.x, corpusTrace ? &onlineTrace : nullptr, step);
         targets[i] = &online;
       }
     }
@@ -592,7 +603,9 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   const int64_t tokensPerStep = static_cast<int64_t>(m_config.train.batch_size) * m_config.data.block_size;
   for (int step = 1; step <= steps; ++step) {
     if (!m_control.checkpoint()) return nullptr;
-    writer.append(forwardInChunks(*m_teacher.model, sampler.next().x, m_threads));
+    auto logits = forwardInChunks(*m_teacher.model, sampler.next().x, m_threads);
+    requireFiniteTeacherLogits(logits, "cached step " + std::to_string(step));
+    writer.append(logits);
     if (step % 50 == 0 || step == steps) reportProgress("caching teacher", step, steps, phaseStart, tokensPerStep * step, {});
   }
   writer.finish();
