@@ -82,6 +82,39 @@ private slots:
     QCOMPARE(tokenizer.decode(ids), std::string("a<|endoftext|>b"));
   }
 
+  void digitsSplitBeforeTheByteLevelPattern() {
+    // Sequence[Digits(individual_digits), ByteLevel] (StarCoder, SmolLM2): every digit is its own
+    // piece, GPT-2's pattern runs on the stretches between.
+    std::ifstream in(kBpe512 + "/tokenizer.json");
+    auto j = nlohmann::json::parse(in);
+    j["pre_tokenizer"] = {{"type", "Sequence"},
+                          {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, j["pre_tokenizer"]}}};
+    QTemporaryDir dir;
+    std::ofstream(dir.filePath("tokenizer.json").toStdString()) << j.dump();
+    const auto digits = Tokenizer::load(dir.path().toStdString());
+    const auto plain = Tokenizer::load(kBpe512);
+    std::vector<int64_t> expected;
+    for (const char* stretch : {"numbers ", "1", "2", "3", "4", "5", " and ", "3", ".", "1", "4"}) {
+      const auto ids = plain.encode(stretch);
+      expected.insert(expected.end(), ids.begin(), ids.end());
+    }
+    QCOMPARE(digits.encode("numbers 12345 and 3.14"), expected);
+    // The fixture has no digit merges; a vocabulary that does shows the split.
+    std::string numbers;
+    for (int i = 0; i < 50; ++i) numbers += "1212 ";
+    auto merged = trainByteLevelBpe(numbers, 262).toJson();
+    const auto mergesDigits = Tokenizer::fromJson(merged);
+    merged["split_digits"] = true;
+    QVERIFY(mergesDigits.encode("1212").size() < 4);
+    QCOMPARE(Tokenizer::fromJson(merged).encode("1212").size(), size_t(4));
+    QCOMPARE(digits.decode(expected), std::string("numbers 12345 and 3.14"));
+    // Saved and embedded forms keep the digit rule.
+    QTemporaryDir saved;
+    QVERIFY(digits.saveFiles(saved.path().toStdString()));
+    QCOMPARE(Tokenizer::load(saved.path().toStdString()).encode("a 2024"), digits.encode("a 2024"));
+    QCOMPARE(Tokenizer::fromJson(digits.toJson()).encode("a 2024"), digits.encode("a 2024"));
+  }
+
   void invalidUtf8IsAnErrorOnEncode() {
     const auto tokenizer = Tokenizer::load(kBpe512);
     try {

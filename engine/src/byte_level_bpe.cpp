@@ -113,8 +113,8 @@ std::vector<std::string> splitGpt2Pieces(const std::vector<char32_t>& cps) {
 }
 
 ByteLevelBpe::ByteLevelBpe(std::vector<std::string> tokens, const std::vector<std::string>& merges,
-                           std::vector<AddedToken> added, const std::string& source)
-    : m_tokens(std::move(tokens)), m_merges(merges), m_added(std::move(added)) {
+                           std::vector<AddedToken> added, const std::string& source, bool splitDigits)
+    : m_tokens(std::move(tokens)), m_merges(merges), m_added(std::move(added)), m_splitDigits(splitDigits) {
   for (const auto& a : m_added) {
     if (a.id < 0 || a.content.empty()) throw EngineError(source + ": added token with id " + std::to_string(a.id) + " is invalid");
     if (a.id > 10 * vocabSize() + 1000)
@@ -168,11 +168,22 @@ ByteLevelBpe ByteLevelBpe::fromTokenizerJson(const std::string& path) {
     const auto& model = j.at("model");
     if (model.value("type", std::string()) != "BPE")
       throw EngineError(path + ": model.type '" + model.value("type", std::string()) + "' is not supported here (BPE)");
-    const auto& pre = j.at("pre_tokenizer");
+    if (j.contains("normalizer") && !j["normalizer"].is_null())
+      throw EngineError(path + ": a normalizer is not supported (a SentencePiece-style tokenizer.json: use its tokenizer.model)");
+    // ByteLevel alone, or Sequence[Digits(individual_digits), ByteLevel].
+    nlohmann::json pre = j.at("pre_tokenizer");
+    bool splitDigits = false;
+    if (!pre.is_null() && pre.value("type", std::string()) == "Sequence") {
+      const auto& steps = pre.at("pretokenizers");
+      if (steps.size() == 2 && steps[0].value("type", std::string()) == "Digits" && steps[0].value("individual_digits", false)) {
+        splitDigits = true;
+        pre = steps[1];
+      }
+    }
     if (pre.is_null() || pre.value("type", std::string()) != "ByteLevel" || !pre.value("use_regex", true) ||
         pre.value("add_prefix_space", false))
-      throw EngineError(path + ": pre_tokenizer must be ByteLevel with GPT-2's pattern and no prefix space "
-                               "(a SentencePiece-style tokenizer.json: use its tokenizer.model)");
+      throw EngineError(path + ": pre_tokenizer must be ByteLevel with GPT-2's pattern and no prefix space, optionally "
+                               "after Digits(individual_digits) (a SentencePiece-style tokenizer.json: use its tokenizer.model)");
     if (model.value("byte_fallback", false) || !model.value("continuing_subword_prefix", nlohmann::json()).is_null() ||
         !model.value("end_of_word_suffix", nlohmann::json()).is_null())
       throw EngineError(path + ": BPE options byte_fallback / continuing_subword_prefix / end_of_word_suffix are not supported");
@@ -190,7 +201,7 @@ ByteLevelBpe ByteLevelBpe::fromTokenizerJson(const std::string& path) {
     std::vector<AddedToken> added;
     if (j.contains("added_tokens"))
       for (const auto& a : j.at("added_tokens")) added.push_back({a.at("id").get<int64_t>(), a.at("content").get<std::string>()});
-    return ByteLevelBpe(std::move(tokens), merges, std::move(added), path);
+    return ByteLevelBpe(std::move(tokens), merges, std::move(added), path, splitDigits);
   } catch (const nlohmann::json::exception& e) {
     throw EngineError(path + ": unexpected tokenizer.json layout (" + std::string(e.what()) + ")");
   }
@@ -200,14 +211,14 @@ ByteLevelBpe ByteLevelBpe::fromJson(const nlohmann::json& j) {
   std::vector<AddedToken> added;
   for (const auto& a : j.at("added")) added.push_back({a.at("id").get<int64_t>(), a.at("content").get<std::string>()});
   return ByteLevelBpe(j.at("tokens").get<std::vector<std::string>>(), j.at("merges").get<std::vector<std::string>>(),
-                      std::move(added), "embedded tokenizer");
+                      std::move(added), "embedded tokenizer", j.value("split_digits", false));
 }
 
 nlohmann::json ByteLevelBpe::toJson() const {
   nlohmann::json added = nlohmann::json::array();
   for (const auto& a : m_added) added.push_back({{"id", a.id}, {"content", a.content}});
   // Added tokens are listed separately; their slots in `tokens` stay as loaded.
-  return {{"type", "byte_level_bpe"}, {"tokens", m_tokens}, {"merges", m_merges}, {"added", added}};
+  return {{"type", "byte_level_bpe"}, {"tokens", m_tokens}, {"merges", m_merges}, {"added", added}, {"split_digits", m_splitDigits}};
 }
 
 void ByteLevelBpe::encodePiece(const std::string& piece, std::vector<int64_t>& out) const {
@@ -250,15 +261,31 @@ std::vector<int64_t> ByteLevelBpe::encode(const std::string& text) const {
     std::vector<char32_t> cps;
     size_t bad = 0;
     if (!decodeUtf8(span, cps, bad)) throw EngineError("text is not valid UTF-8 (first bad byte near offset " + std::to_string(bad) + ")");
-    for (const auto& piece : splitGpt2Pieces(cps)) {
-      auto it = seen.find(piece);
-      if (it == seen.end()) {
-        std::vector<int64_t> pieceIds;
-        encodePiece(piece, pieceIds);
-        it = seen.emplace(piece, std::move(pieceIds)).first;
+    auto encodePieces = [&](const std::vector<char32_t>& stretch) {
+      for (const auto& piece : splitGpt2Pieces(stretch)) {
+        auto it = seen.find(piece);
+        if (it == seen.end()) {
+          std::vector<int64_t> pieceIds;
+          encodePiece(piece, pieceIds);
+          it = seen.emplace(piece, std::move(pieceIds)).first;
+        }
+        ids.insert(ids.end(), it->second.begin(), it->second.end());
       }
-      ids.insert(ids.end(), it->second.begin(), it->second.end());
+    };
+    if (!m_splitDigits) return encodePieces(cps);
+    // Digits(individual_digits): each digit alone, GPT-2's pattern on the stretches between.
+    std::vector<char32_t> stretch;
+    for (const char32_t cp : cps) {
+      if (!isUnicodeNumber(cp)) {
+        stretch.push_back(cp);
+        continue;
+      }
+      encodePieces(stretch);
+      stretch.assign(1, cp);
+      encodePieces(stretch);
+      stretch.clear();
     }
+    encodePieces(stretch);
   };
   // Added (special) tokens are matched literally before pre-tokenization; the earliest, then longest, wins.
   size_t start = 0;
@@ -313,6 +340,25 @@ void ByteLevelBpe::saveFiles(const std::string& dir) const {
   for (const auto& m : m_merges) merges += m + "\n";
   writeFileAtomically(dir + "/vocab.json", vocab.dump());
   writeFileAtomically(dir + "/merges.txt", merges);
+
+  // tokenizer.json carries what vocab.json + merges.txt cannot: added tokens, digit splitting.
+  const nlohmann::ordered_json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+  nlohmann::ordered_json pre = byteLevel;
+  if (m_splitDigits)
+    pre = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byteLevel}}};
+  nlohmann::ordered_json added = nlohmann::ordered_json::array();
+  for (const auto& a : m_added)
+    added.push_back({{"id", a.id}, {"content", a.content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
+                     {"normalized", false}, {"special", true}});
+  nlohmann::ordered_json pairs = nlohmann::ordered_json::array();
+  for (const auto& m : m_merges) pairs.push_back(m);
+  const nlohmann::ordered_json tokenizer = {
+      {"version", "1.0"},       {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added},
+      {"normalizer", nullptr},  {"pre_tokenizer", pre},  {"post_processor", nullptr}, {"decoder", byteLevel},
+      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+                 {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
+                 {"vocab", vocab}, {"merges", pairs}}}};
+  writeFileAtomically(dir + "/tokenizer.json", tokenizer.dump(2) + "\n");
 }
 
 }  // namespace distill

@@ -28,17 +28,19 @@ public:
   };
 
   /// GPT-2 style files. Throws EngineError naming the file and line for anything malformed.
+  /// Tokenizer::load prefers tokenizer.json when a folder has both (it holds the whole pipeline).
   static ByteLevelBpe fromVocabAndMerges(const std::string& vocabJsonPath, const std::string& mergesPath);
-  /// tokenizers' tokenizer.json with a BPE model and a ByteLevel pre-tokenizer.
+  /// tokenizers' tokenizer.json with a BPE model and a ByteLevel pre-tokenizer, alone or after
+  /// Digits(individual_digits) as StarCoder and SmolLM2 ship it.
   static ByteLevelBpe fromTokenizerJson(const std::string& path);
   /// What toJson() wrote (checkpoints embed their tokenizer).
   static ByteLevelBpe fromJson(const nlohmann::json& j);
   /// From tokens in id order (stand-in characters), merges ("a b") in rank order and added tokens.
   ByteLevelBpe(std::vector<std::string> tokens, const std::vector<std::string>& merges,
-               std::vector<AddedToken> added, const std::string& source);
+               std::vector<AddedToken> added, const std::string& source, bool splitDigits = false);
 
   nlohmann::json toJson() const;
-  /// Writes GPT-2 style vocab.json and merges.txt into `dir` (atomically, each).
+  /// Writes tokenizer.json, and GPT-2 style vocab.json and merges.txt, into `dir` (atomically, each).
   void saveFiles(const std::string& dir) const;
 
   /// Throws EngineError for text that is not valid UTF-8 (naming the byte offset).
@@ -60,6 +62,7 @@ private:
   std::vector<std::string> m_tokens;  // id → token text (stand-in characters); "" for unused ids
   std::vector<std::string> m_merges;  // rank → "a b"
   std::vector<AddedToken> m_added;
+  bool m_splitDigits = false;  // every digit its own piece before GPT-2's pattern
   std::unordered_map<std::string, int64_t> m_ids;
   int64_t m_byteIds[256];
   // (left id, right id) → (rank, merged id)

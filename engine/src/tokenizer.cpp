@@ -152,12 +152,12 @@ Tokenizer Tokenizer::load(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(p, ec)) throw EngineError("tokenizer " + path + " does not exist");
   if (fs::is_directory(p, ec)) {
+    if (fs::exists(p / "tokenizer.json")) return load((p / "tokenizer.json").string());
     if (fs::exists(p / "vocab.json") && fs::exists(p / "merges.txt"))
       return Tokenizer(std::make_shared<BpeModel>(
           ByteLevelBpe::fromVocabAndMerges((p / "vocab.json").string(), (p / "merges.txt").string())));
-    if (fs::exists(p / "tokenizer.json")) return load((p / "tokenizer.json").string());
     if (fs::exists(p / "tokenizer.model")) return load((p / "tokenizer.model").string());
-    throw EngineError("tokenizer folder " + path + " has no vocab.json + merges.txt, tokenizer.json or tokenizer.model");
+    throw EngineError("tokenizer folder " + path + " has no tokenizer.json, vocab.json + merges.txt or tokenizer.model");
   }
   if (p.extension() == ".json") return Tokenizer(std::make_shared<BpeModel>(ByteLevelBpe::fromTokenizerJson(path)));
   if (p.extension() == ".model") return Tokenizer(loadSentencePieceFile(path));

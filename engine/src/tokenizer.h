@@ -62,8 +62,8 @@ public:
   Tokenizer();  ///< an empty char tokenizer
   Tokenizer(CharTokenizer chars);  // NOLINT: a char tokenizer is a tokenizer
 
-  /// Loads a tokenizer file or a folder holding one (vocab.json + merges.txt, tokenizer.json or
-  /// tokenizer.model, tried in that order). Throws EngineError naming the path and the problem.
+  /// Loads a tokenizer file or a folder holding one (tokenizer.json, vocab.json + merges.txt or
+  /// tokenizer.model, tried in that order: tokenizer.json holds the whole pipeline). Throws EngineError naming the path and the problem.
   static Tokenizer load(const std::string& path);
   /// Rebuilds what toJson() wrote.
   static Tokenizer fromJson(const nlohmann::json& j);
