@@ -55,6 +55,26 @@ private slots:
     QVERIFY(batches.count() < window.charts()->storedPoints() / 2);
   }
 
+  void importedTeacherRunsToTheEnd() {
+    // The shipped experiment (llama-tiny fixture teacher, bpe512 ids), shortened.
+    auto loaded = loadExperimentFile(DISTILL_PROJECT_DIR "/experiments/hf_teacher.yaml",
+                                     {"train.steps=20", "train.eval_interval=10", "train.eval_batches=1",
+                                      "generate.max_new_tokens=8", "train.threads=1"});
+    QVERIFY(loaded.ok());
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(loaded.config);
+    QVERIFY2(window.form()->problems().isEmpty(), qPrintable(window.form()->problems().join(" | ")));
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const auto result = finished.front().front().value<RunResult>();
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+    QCOMPARE(result.models.front().arch, std::string("llama"));
+    QVERIFY(window.charts()->drawnPoints(TrainingCharts::TrainLoss) >= 4 * 20);  // four students, no teacher training
+    QVERIFY(QFile::exists(QString::fromStdString(result.runDir) + "/checkpoints/half-kd.pt"));
+  }
+
   void liveSettingsAreRecordedInTheRun() {
     QTemporaryDir runs;
     MainWindow window(runs.path());
