@@ -238,18 +238,7 @@ void ByteLevelBpe::encodePiece(const std::string& piece, std::vector<int64_t>& o
       }
     }
     if (merged < 0) break;
-    // Every occurrence of the best pair merges, left to right, as in GPT-2's reference code.
-    std::vector<int64_t> next;
-    next.reserve(symbols.size());
-    for (size_t k = 0; k < symbols.size(); ++k) {
-      if (k + 1 < symbols.size() && symbols[k] == bestLeft && symbols[k + 1] == bestRight) {
-        next.push_back(merged);
-        ++k;
-      } else {
-        next.push_back(symbols[k]);
-      }
-    }
-    symbols.swap(next);
+    mergeAdjacentPair(symbols, bestLeft, bestRight, merged);
   }
   out.insert(out.end(), symbols.begin(), symbols.end());
 }

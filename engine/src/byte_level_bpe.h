@@ -17,6 +17,23 @@ namespace distill {
 /// over code points: returns the pieces as UTF-8 strings, in order; their concatenation is the input.
 std::vector<std::string> splitGpt2Pieces(const std::vector<char32_t>& codePoints);
 
+/// Replaces every (left, right) neighbour pair in `symbols` by `merged`, left to right without
+/// overlaps, as GPT-2's reference code applies one merge (encoding and training both).
+template <class Id>
+void mergeAdjacentPair(std::vector<Id>& symbols, Id left, Id right, Id merged) {
+  std::vector<Id> next;
+  next.reserve(symbols.size());
+  for (size_t k = 0; k < symbols.size(); ++k) {
+    if (k + 1 < symbols.size() && symbols[k] == left && symbols[k + 1] == right) {
+      next.push_back(merged);
+      ++k;
+    } else {
+      next.push_back(symbols[k]);
+    }
+  }
+  symbols.swap(next);
+}
+
 /// The printable character GPT-2 stands in for byte `b` (so every token is valid UTF-8 text).
 char32_t byteStandIn(unsigned char b);
 

@@ -7,11 +7,6 @@ namespace distill {
 
 namespace {
 
-struct KvCache : DecodeState {
-  std::vector<torch::Tensor> keys;    // per layer (B, H_kv, T, hs), rotated
-  std::vector<torch::Tensor> values;  // per layer (B, H_kv, T, hs)
-};
-
 int64_t kvHeadsOf(const ModelSpec& spec) { return spec.kv_heads > 0 ? spec.kv_heads : spec.heads; }
 
 /// Rotary embedding in Hugging Face's layout: the head's first and second halves form the pairs.
@@ -125,26 +120,6 @@ torch::Tensor LlamaLMImpl::run(const torch::Tensor& ids, int64_t position, std::
   }
   x = rmsNorm(x, m_finalNorm, m_spec.norm_eps);
   return m_head ? m_head(x) : torch::nn::functional::linear(x, m_tokens->weight);
-}
-
-torch::Tensor LlamaLMImpl::forward(const torch::Tensor& ids) { return run(ids, 0, nullptr, nullptr); }
-
-torch::Tensor LlamaLMImpl::forwardWithTrace(const torch::Tensor& ids, ForwardTrace& trace) {
-  return run(ids, 0, nullptr, nullptr, &trace);
-}
-
-std::unique_ptr<DecodeState> LlamaLMImpl::startDecoding() const {
-  auto cache = std::make_unique<KvCache>();
-  cache->keys.resize(m_blocks.size());
-  cache->values.resize(m_blocks.size());
-  return cache;
-}
-
-torch::Tensor LlamaLMImpl::decode(const torch::Tensor& ids, DecodeState& state) {
-  auto& cache = dynamic_cast<KvCache&>(state);
-  auto logits = run(ids, cache.position, &cache.keys, &cache.values);
-  cache.position += ids.size(1);
-  return logits;
 }
 
 }  // namespace distill

@@ -98,18 +98,7 @@ ByteLevelBpe trainByteLevelBpe(const std::string& text, int vocabSize, const std
     const auto affected = wordsWith[best];  // a copy: addPairs edits the index
     for (const size_t w : affected) {
       addPairs(w, -1);
-      auto& s = words[w];
-      std::vector<int32_t> next;
-      next.reserve(s.size());
-      for (size_t k = 0; k < s.size(); ++k) {
-        if (k + 1 < s.size() && s[k] == left && s[k + 1] == right) {
-          next.push_back(merged);
-          ++k;
-        } else {
-          next.push_back(s[k]);
-        }
-      }
-      s.swap(next);
+      mergeAdjacentPair(words[w], left, right, merged);
       addPairs(w, +1);
     }
     wordsWith.erase(best);

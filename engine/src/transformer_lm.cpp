@@ -7,11 +7,6 @@ namespace distill {
 
 namespace {
 
-struct KvCache : DecodeState {
-  std::vector<torch::Tensor> keys;    // per layer (B, H, T, hs)
-  std::vector<torch::Tensor> values;  // per layer (B, H, T, hs)
-};
-
 torch::nn::LayerNormOptions layerNorm(const ModelSpec& spec) {
   return torch::nn::LayerNormOptions({spec.embd}).elementwise_affine(true);
 }
@@ -116,26 +111,6 @@ torch::Tensor TransformerLMImpl::run(const torch::Tensor& ids, int64_t position,
   x = m_lnFinal(x);
   // A tied head reuses the token embedding matrix (V, C) as the output projection.
   return m_head ? m_head(x) : torch::nn::functional::linear(x, m_tokens->weight);  // (B, T, V)
-}
-
-torch::Tensor TransformerLMImpl::forward(const torch::Tensor& ids) { return run(ids, 0, nullptr, nullptr); }
-
-torch::Tensor TransformerLMImpl::forwardWithTrace(const torch::Tensor& ids, ForwardTrace& trace) {
-  return run(ids, 0, nullptr, nullptr, &trace);
-}
-
-std::unique_ptr<DecodeState> TransformerLMImpl::startDecoding() const {
-  auto cache = std::make_unique<KvCache>();
-  cache->keys.resize(m_blocks.size());
-  cache->values.resize(m_blocks.size());
-  return cache;
-}
-
-torch::Tensor TransformerLMImpl::decode(const torch::Tensor& ids, DecodeState& state) {
-  auto& cache = dynamic_cast<KvCache&>(state);
-  auto logits = run(ids, cache.position, &cache.keys, &cache.values);
-  cache.position += ids.size(1);
-  return logits;
 }
 
 }  // namespace distill

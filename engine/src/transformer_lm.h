@@ -1,6 +1,6 @@
 #pragma once
 
-#include "language_model.h"
+#include "kv_cached_lm.h"
 
 namespace distill {
 
@@ -26,21 +26,18 @@ private:
 TORCH_MODULE(TransformerBlock);
 
 /// GPT-style decoder (nanoGPT layout): learned positions, pre-LN blocks, final LN, linear head.
-class TransformerLMImpl : public LanguageModelImpl {
+class TransformerLMImpl : public KvCachedLMImpl {
 public:
   TransformerLMImpl(const ModelSpec& spec, int64_t vocabSize, int64_t blockSize);
 
-  torch::Tensor forward(const torch::Tensor& ids) override;
-  torch::Tensor forwardWithTrace(const torch::Tensor& ids, ForwardTrace& trace) override;
-  std::unique_ptr<DecodeState> startDecoding() const override;
-  torch::Tensor decode(const torch::Tensor& ids, DecodeState& state) override;
   int64_t contextLimit() const override { return m_blockSize; }
   const ModelSpec& spec() const override { return m_spec; }
   int64_t vocabSize() const override { return m_vocabSize; }
 
 private:
   torch::Tensor run(const torch::Tensor& ids, int64_t position, std::vector<torch::Tensor>* k,
-                    std::vector<torch::Tensor>* v, ForwardTrace* trace = nullptr);
+                    std::vector<torch::Tensor>* v, ForwardTrace* trace = nullptr) override;
+  size_t layerCount() const override { return m_blocks.size(); }
 
   ModelSpec m_spec;
   int64_t m_vocabSize;
