@@ -247,9 +247,7 @@ std::vector<int64_t> ByteLevelBpe::encode(const std::string& text) const {
   std::vector<int64_t> ids;
   std::unordered_map<std::string, std::vector<int64_t>> seen;  // pieces repeat a lot in real text
   auto encodeSpan = [&](const std::string& span) {
-    std::vector<char32_t> cps;
-    size_t bad = 0;
-    if (!decodeUtf8(span, cps, bad)) throw EngineError("text is not valid UTF-8 (first bad byte near offset " + std::to_string(bad) + ")");
+    const auto cps = decodeUtf8OrThrow(span, "text");
     auto encodePieces = [&](const std::vector<char32_t>& stretch) {
       for (const auto& piece : splitGpt2Pieces(stretch)) {
         auto it = seen.find(piece);

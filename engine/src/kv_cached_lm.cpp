@@ -11,6 +11,19 @@ struct KvCache : DecodeState {
 
 }  // namespace
 
+int64_t appendToKvCache(torch::Tensor& k, torch::Tensor& v, torch::Tensor* cacheK, torch::Tensor* cacheV) {
+  if (!cacheK) return 0;
+  int64_t past = 0;
+  if (cacheK->defined()) {
+    past = cacheK->size(2);
+    k = torch::cat({*cacheK, k}, 2);
+    v = torch::cat({*cacheV, v}, 2);
+  }
+  *cacheK = k;
+  *cacheV = v;
+  return past;
+}
+
 std::unique_ptr<DecodeState> KvCachedLMImpl::startDecoding() const {
   auto cache = std::make_unique<KvCache>();
   cache->keys.resize(layerCount());

@@ -4,6 +4,11 @@
 
 namespace distill {
 
+/// With a cache (`cacheK` non-null): puts the cached keys/values before the new `k`/`v`
+/// (B, H, T, hs), stores the result back in the cache and returns how many positions were cached
+/// before. Without one: leaves `k`/`v` alone and returns 0.
+int64_t appendToKvCache(torch::Tensor& k, torch::Tensor& v, torch::Tensor* cacheK, torch::Tensor* cacheV);
+
 /// An attention decoder with one key/value cache per layer (GPT-style transformer, Llama): the
 /// full forward, the traced forward and incremental decoding all go through run().
 class KvCachedLMImpl : public LanguageModelImpl {

@@ -49,16 +49,7 @@ torch::Tensor LlamaBlockImpl::forward(const torch::Tensor& x, const torch::Tenso
   auto q = rotate(m_q(h).view({B, T, m_heads, hs}).transpose(1, 2), cos, sin);    // (B, H, T, hs)
   auto k = rotate(m_k(h).view({B, T, m_kvHeads, hs}).transpose(1, 2), cos, sin);  // (B, H_kv, T, hs)
   auto v = m_v(h).view({B, T, m_kvHeads, hs}).transpose(1, 2);
-  int64_t past = 0;
-  if (cacheK) {
-    if (cacheK->defined()) {
-      past = cacheK->size(2);
-      k = torch::cat({*cacheK, k}, 2);
-      v = torch::cat({*cacheV, v}, 2);
-    }
-    *cacheK = k;
-    *cacheV = v;
-  }
+  const int64_t past = appendToKvCache(k, v, cacheK, cacheV);
   if (m_kvHeads != m_heads) {
     // Each key/value head serves a group of consecutive query heads.
     k = k.repeat_interleave(m_heads / m_kvHeads, 1);

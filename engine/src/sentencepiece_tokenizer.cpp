@@ -113,9 +113,7 @@ public:
   SentencePieceModel& operator=(const SentencePieceModel&) = delete;
 
   std::vector<int64_t> encode(const std::string& text) const override {
-    std::vector<char32_t> cps;
-    size_t bad = 0;
-    if (!decodeUtf8(text, cps, bad)) throw EngineError("text is not valid UTF-8 (first bad byte at offset " + std::to_string(bad) + ")");
+    decodeUtf8OrThrow(text, "text");  // SentencePiece would take invalid bytes silently
     char error[512] = "";
     std::vector<int> ids(text.size() + 16);
     long n = m_plugin.encode(m_model, text.data(), text.size(), ids.data(), ids.size(), error, sizeof error);

@@ -14,15 +14,6 @@ namespace distill {
 
 namespace {
 
-std::vector<char32_t> decodeOrThrow(const std::string& text, const std::string& what) {
-  std::vector<char32_t> cps;
-  size_t bad = 0;
-  if (!decodeUtf8(text, cps, bad))
-    throw EngineError(what + " is not valid UTF-8 (first bad byte at offset " +
-                      std::to_string(bad) + ")");
-  return cps;
-}
-
 std::string describe(char32_t cp) {
   if (cp == '\n') return "'\\n'";
   if (cp == '\t') return "'\\t'";
@@ -38,13 +29,13 @@ CharTokenizer::CharTokenizer(std::vector<char32_t> chars) : m_chars(std::move(ch
 }
 
 CharTokenizer CharTokenizer::fromText(const std::string& text) {
-  const auto cps = decodeOrThrow(text, "text");
+  const auto cps = decodeUtf8OrThrow(text, "text");
   std::set<char32_t> unique(cps.begin(), cps.end());
   return CharTokenizer(std::vector<char32_t>(unique.begin(), unique.end()));
 }
 
 CharTokenizer CharTokenizer::fromVocabulary(const std::string& vocabularyText) {
-  auto cps = decodeOrThrow(vocabularyText, "tokenizer vocabulary");
+  auto cps = decodeUtf8OrThrow(vocabularyText, "tokenizer vocabulary");
   std::vector<char32_t> sorted = cps;
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
@@ -65,7 +56,7 @@ std::vector<int64_t> CharTokenizer::encode(const std::vector<char32_t>& cps) con
 }
 
 std::vector<int64_t> CharTokenizer::encode(const std::string& text) const {
-  return encode(decodeOrThrow(text, "text"));
+  return encode(decodeUtf8OrThrow(text, "text"));
 }
 
 std::string CharTokenizer::decodeOne(int64_t id) const {

@@ -22,14 +22,6 @@ namespace fs = std::filesystem;
 
 uint64_t pairKey(int32_t a, int32_t b) { return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b); }
 
-std::vector<char32_t> decodedOrThrow(const std::string& text, const std::string& what) {
-  std::vector<char32_t> cps;
-  size_t bad = 0;
-  if (!decodeUtf8(text, cps, bad))
-    throw EngineError(what + " is not valid UTF-8 (first bad byte at offset " + std::to_string(bad) + ")");
-  return cps;
-}
-
 void trainSentencePiece(const TokenizerTrainingOptions& o) {
   // Identity normalisation, kept whitespace and byte fallback: decoding gives the text back exactly.
   const std::string args = "--input=" + o.corpus + " --model_prefix=" + (fs::path(o.outDir) / "tokenizer").string() +
@@ -58,7 +50,7 @@ ByteLevelBpe trainByteLevelBpe(const std::string& text, int vocabSize, const std
   }
 
   std::unordered_map<std::string, int64_t> pieceCounts;
-  for (auto& piece : splitGpt2Pieces(decodedOrThrow(text, "corpus"))) ++pieceCounts[piece];
+  for (auto& piece : splitGpt2Pieces(decodeUtf8OrThrow(text, "corpus"))) ++pieceCounts[piece];
   std::vector<std::vector<int32_t>> words;
   std::vector<int64_t> counts;
   for (const auto& [piece, count] : pieceCounts) {
@@ -127,7 +119,7 @@ TokenizerTrainingResult trainTokenizer(const TokenizerTrainingOptions& o) {
   if (o.outDir.empty()) throw EngineError("no output folder for the tokenizer");
   const std::string text = readFile(o.corpus, "corpus");
   if (text.empty()) throw EngineError("corpus is empty: " + o.corpus);
-  decodedOrThrow(text, "corpus " + o.corpus);
+  decodeUtf8OrThrow(text, "corpus " + o.corpus);
   std::error_code ec;
   fs::create_directories(o.outDir, ec);
   if (ec) throw EngineError("cannot create " + o.outDir + ": " + ec.message());

@@ -37,16 +37,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, torch::Tenso
   const int64_t hs = C / m_heads;
   auto qkv = m_qkv(m_ln1(x)).view({B, T, 3, m_heads, hs}).permute({2, 0, 3, 1, 4});  // (3,B,H,T,hs)
   auto q = qkv[0], k = qkv[1], v = qkv[2];
-  int64_t past = 0;
-  if (cacheK) {
-    if (cacheK->defined()) {
-      past = cacheK->size(2);
-      k = torch::cat({*cacheK, k}, 2);
-      v = torch::cat({*cacheV, v}, 2);
-    }
-    *cacheK = k;
-    *cacheV = v;
-  }
+  const int64_t past = appendToKvCache(k, v, cacheK, cacheV);
   // (B, H, T, T_total): new positions attend to every cached one and causally among themselves.
   auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hs)));
   att = att + m_causalMask.slice(0, past, past + T).slice(1, 0, past + T);

@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include "distill/errors.h"
+
 namespace distill {
 
 namespace {
@@ -53,6 +55,14 @@ bool decodeUtf8(const std::string& text, std::vector<char32_t>& out, size_t& bad
     i += static_cast<size_t>(length);
   }
   return true;
+}
+
+std::vector<char32_t> decodeUtf8OrThrow(const std::string& text, const std::string& what) {
+  std::vector<char32_t> cps;
+  size_t bad = 0;
+  if (!decodeUtf8(text, cps, bad))
+    throw EngineError(what + " is not valid UTF-8 (first bad byte at offset " + std::to_string(bad) + ")");
+  return cps;
 }
 
 std::string replaceInvalidUtf8(const std::string& bytes) {

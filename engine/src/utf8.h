@@ -10,6 +10,9 @@ namespace distill {
 /// is not valid UTF-8 (overlong forms, surrogates and values past U+10FFFF are invalid).
 bool decodeUtf8(const std::string& text, std::vector<char32_t>& out, size_t& badOffset);
 
+/// decodeUtf8 that throws EngineError "<what> is not valid UTF-8 (first bad byte at offset N)".
+std::vector<char32_t> decodeUtf8OrThrow(const std::string& text, const std::string& what);
+
 /// The text with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD (what
 /// decoding tokens that split a character gives back).
 std::string replaceInvalidUtf8(const std::string& bytes);
