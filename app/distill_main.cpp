@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "distill/experiment.h"
 #include "distill/generation.h"
 #include "distill/pretrained.h"
+#include "distill/run_reader.h"
 #include "distill/tokenizers.h"
 
 namespace {
@@ -55,12 +57,8 @@ void printTable(const distill::RunResult& result) {
   }
 }
 
-int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
-               int threads) {
-  auto loaded = distill::loadExperimentFile(file, overrides);
-  if (!loaded.ok()) return reportProblems(file, loaded);
-  if (threads > 0) loaded.config.train.threads = threads;
-
+/// Runs `start` (a new run or a resumed one) with Ctrl-C / SIGTERM stopping it cleanly.
+int runWithConsole(const std::function<distill::RunResult(distill::RunObserver&, distill::RunControl&)>& start) {
   distill::RunControl control;
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
@@ -77,19 +75,41 @@ int runCommand(const std::string& file, const std::vector<std::string>& override
   });
 
   distill::ConsoleReporter reporter(std::cout);
-  distill::RunOptions options;
-  options.outDir = outDir;
-  const auto result = distill::runExperiment(loaded.config, options, reporter, control);
+  const auto result = start(reporter, control);
   done = true;
   watcher.join();
 
   if (result.status == distill::RunResult::Status::Failed) {
     std::cerr << "error: " << result.error << "\n";
+    // Whatever stopped it, the last resumable checkpoint is still there.
+    if (!result.runDir.empty()) {
+      if (const auto point = distill::findResumePoint(result.runDir))
+        std::cerr << "the last good checkpoint is " << point->phase << " step " << point->step
+                  << ": distill run --resume " << result.runDir << "\n";
+    }
     return kExitFailure;
   }
   printTable(result);
   std::cout << "run directory: " << result.runDir << "\n";
   return result.status == distill::RunResult::Status::Cancelled ? kExitCancelled : kExitOk;
+}
+
+int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
+               int threads) {
+  auto loaded = distill::loadExperimentFile(file, overrides);
+  if (!loaded.ok()) return reportProblems(file, loaded);
+  if (threads > 0) loaded.config.train.threads = threads;
+  distill::RunOptions options;
+  options.outDir = outDir;
+  return runWithConsole([&](distill::RunObserver& observer, distill::RunControl& control) {
+    return distill::runExperiment(loaded.config, options, observer, control);
+  });
+}
+
+int resumeCommand(const std::string& runDir) {
+  return runWithConsole([&](distill::RunObserver& observer, distill::RunControl& control) {
+    return distill::resumeExperiment(runDir, {}, observer, control);
+  });
 }
 
 std::string joinIds(const std::vector<long long>& ids) {
@@ -180,7 +200,11 @@ int main(int argc, char** argv) {
   std::string outDir;
   int threads = 0;
   auto* run = app.add_subcommand("run", "Train the teacher, then distill every student beside its scratch twin");
-  run->add_option("file", file, "Experiment YAML")->required();
+  std::string resumeDir;
+  auto* fileOption = run->add_option("file", file, "Experiment YAML");
+  auto* resumeOption = run->add_option("--resume", resumeDir, "Continue a stopped, failed or killed run from its last checkpoint")
+                           ->check(CLI::ExistingDirectory);
+  fileOption->excludes(resumeOption);
   run->add_option("--set", overrides, "Override a key: --set train.steps=30 (repeatable)");
   run->add_option("--out", outDir, "Run directory (default runs/<experiment>-<timestamp>)");
   run->add_option("--threads", threads, "Intra-op threads (default: one per core)")->check(CLI::NonNegativeNumber);
@@ -254,7 +278,20 @@ int main(int argc, char** argv) {
       std::cout << file << ": valid (" << loaded.config.students.size() << " students)\n";
       return kExitOk;
     }
-    if (*run) return runCommand(file, overrides, outDir, threads);
+    if (*run) {
+      if (!resumeDir.empty()) {
+        if (!overrides.empty() || !outDir.empty() || threads > 0) {
+          std::cerr << "error: --resume continues with the run's own settings; --set, --out and --threads do not apply\n";
+          return kExitInvalid;
+        }
+        return resumeCommand(resumeDir);
+      }
+      if (file.empty()) {
+        std::cerr << "error: run needs an experiment file or --resume RUNDIR\n";
+        return kExitInvalid;
+      }
+      return runCommand(file, overrides, outDir, threads);
+    }
     if (*benchCmd) return benchCommand(bench);
     if (*inspect) return inspectCommand(modelDir);
     if (*exportHf) {

@@ -5,6 +5,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
+#include <csignal>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace {
 
@@ -15,8 +18,23 @@ struct CliResult {
   QString err;
 };
 
-CliResult runCli(const QStringList& args, int timeoutMs = 120000) {
+/// How the child process is constrained before it starts.
+enum class Limits { None, Unprivileged, SmallFiles };
+
+/// Runs `distill` and waits. `Unprivileged`: as user nobody when the test runs as root (so file
+/// permissions bind); `SmallFiles`: no file may grow beyond 32 KiB (a full disk, without root).
+CliResult runCli(const QStringList& args, int timeoutMs = 120000, Limits limits = Limits::None) {
   QProcess process;
+  process.setChildProcessModifier([limits] {
+    if (limits == Limits::Unprivileged && ::geteuid() == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(99);
+    }
+    if (limits == Limits::SmallFiles) {
+      ::signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead of killing the process
+      const rlimit small{32 * 1024, 32 * 1024};
+      ::setrlimit(RLIMIT_FSIZE, &small);
+    }
+  });
   process.start(DISTILL_CLI_PATH, args);
   CliResult r;
   if (!process.waitForFinished(timeoutMs)) {
@@ -61,6 +79,14 @@ private slots:
     QTest::newRow("binary corpus") << "binary" << 1 << "looks binary";
     QTest::newRow("block size larger than corpus") << "block" << 1 << "is too large for the corpus";
     QTest::newRow("teacher checkpoint that is not one") << "badteacher" << 1 << "not a readable LibTorch archive";
+    QTest::newRow("invalid UTF-8 corpus") << "utf8" << 1 << "not valid UTF-8 text (first bad byte at offset 3)";
+    QTest::newRow("value out of range") << "range" << 2 << "bad.yaml:2:17: train.warmup_steps: must be >= 0";
+    QTest::newRow("corrupt safetensors") << "safetensors" << 1 << "model.safetensors";
+    QTest::newRow("corrupt tokenizer") << "tokenizer" << 1 << "tokenizer.json";
+    QTest::newRow("unreadable corpus") << "unreadable" << 1 << "Permission denied";
+    QTest::newRow("read-only runs folder") << "readonly" << 1 << "cannot create run directory";
+    QTest::newRow("read-only run directory") << "readonlyrun" << 1 << "cannot write";
+    QTest::newRow("full disk") << "full" << 1 << "File too large";
   }
   void badInputGivesOneLine() {
     QFETCH(QString, kind);
@@ -81,12 +107,101 @@ private slots:
       writeFile(dir, "t.pt", QByteArray(1000, 'z'));
       writeFile(dir, "bad.yaml", "teacher: {checkpoint: t.pt}\n");
     }
-    const auto r = runCli(QStringList{"run", file, "--out", dir.filePath("run")} + kFast);
+    if (kind == "utf8") {
+      writeFile(dir, "c.txt", QByteArray("abc\xff\xfe and then some text"));
+      writeFile(dir, "bad.yaml", "data: {corpus: c.txt}\n");
+    }
+    if (kind == "range") writeFile(dir, "bad.yaml", "train:\n  warmup_steps: -1\n");
+    if (kind == "safetensors") {
+      QDir().mkpath(dir.filePath("hf"));
+      QFile::copy(DISTILL_FIXTURES_DIR "/gpt2-tiny/config.json", dir.filePath("hf/config.json"));
+      writeFile(dir, "hf/model.safetensors", QByteArray("\x10\0\0\0\0\0\0\0{\"a\": [1, 2", 20));
+      writeFile(dir, "bad.yaml", "teacher: {hf: hf}\ndata: {tokenizer: " DISTILL_FIXTURES_DIR "/bpe512}\n");
+    }
+    if (kind == "tokenizer") {
+      QDir().mkpath(dir.filePath("tok"));
+      writeFile(dir, "tok/tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": [");
+      writeFile(dir, "bad.yaml", "data: {tokenizer: tok}\n");
+    }
+    Limits limits = Limits::None;
+    QString out = dir.filePath("run");
+    if (kind == "unreadable" || kind == "readonly" || kind == "readonlyrun") {
+      limits = Limits::Unprivileged;
+      QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther |
+                                            QFile::ReadGroup | QFile::ExeGroup);
+      const auto readOnly = QFile::ReadOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther | QFile::ReadGroup | QFile::ExeGroup;
+      if (kind == "unreadable") {
+        writeFile(dir, "c.txt", "some text that nobody may read");
+        QFile::setPermissions(dir.filePath("c.txt"), QFile::WriteOwner);
+        writeFile(dir, "bad.yaml", "data: {corpus: c.txt}\n");
+      } else {
+        writeFile(dir, "bad.yaml", "name: ro\n");
+        QDir().mkpath(dir.filePath("locked/checkpoints"));  // a run folder whose files cannot be written
+        QFile::setPermissions(dir.filePath("locked"), readOnly);
+        out = kind == "readonly" ? dir.filePath("locked/run") : dir.filePath("locked");
+      }
+      QFile::setPermissions(file, readOnly);
+    }
+    if (kind == "full") {
+      limits = Limits::SmallFiles;
+      writeFile(dir, "bad.yaml", "name: full\n");
+    }
+    const auto r = runCli(QStringList{"run", file, "--out", out} + kFast, 120000, limits);
     QVERIFY2(!r.crashed, qPrintable(r.err));
     QCOMPARE(r.exitCode, exitCode);
     const QStringList lines = r.err.trimmed().split('\n');
     QCOMPARE(lines.size(), 1);
     QVERIFY2(lines.front().contains(message), qPrintable(lines.front()));
+  }
+
+  void killedRunResumesToTheSameNumbers() {
+    // kill -9 in the students' phase, resume: the summary equals an uninterrupted run's.
+    QTemporaryDir dir;
+    const QString file = writeFile(dir, "small.yaml", R"(
+name: small
+data: {block_size: 16}
+teacher: {layers: 1, heads: 2, embd: 32}
+students: [{name: s, layers: 1, heads: 2, embd: 16}]
+train: {steps: 40, student_steps: 400, batch_size: 4, eval_interval: 200, eval_batches: 2, threads: 1, checkpoint_interval: 4}
+generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
+)");
+    const auto whole = runCli({"run", file, "--out", dir.filePath("whole")});
+    QVERIFY2(whole.exitCode == 0, qPrintable(whole.err));
+
+    const QString killed = dir.filePath("killed");
+    QProcess process;
+    process.start(DISTILL_CLI_PATH, {"run", file, "--out", killed});
+    QVERIFY(process.waitForStarted());
+    bool inStudentPhase = false;
+    for (int i = 0; i < 6000 && !inStudentPhase && process.state() == QProcess::Running; ++i) {
+      QTest::qSleep(5);
+      for (const auto& name : QDir(killed + "/resume").entryList(QDir::Dirs | QDir::NoDotAndDotDot))
+        if (name.startsWith("2-students-") && !name.endsWith(".tmp") && name.mid(11).toInt() >= 8) inStudentPhase = true;
+    }
+    QVERIFY2(inStudentPhase, "the run ended before it could be killed in its students' phase");
+    process.kill();  // SIGKILL: no handler runs, nothing is saved on the way out
+    process.waitForFinished();
+    QVERIFY(!QFile::exists(killed + "/summary.json"));
+
+    const auto resumed = runCli({"run", "--resume", killed});
+    QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+    QVERIFY2(resumed.out.contains("resuming " + killed + " from students step"), qPrintable(resumed.out));
+    auto valLosses = [](const QString& runDir) {
+      QFile f(runDir + "/summary.json");
+      f.open(QIODevice::ReadOnly);
+      const auto models = QJsonDocument::fromJson(f.readAll()).object()["models"].toObject();
+      QMap<QString, double> out;
+      for (const auto& name : models.keys()) out[name] = models[name].toObject()["val_loss"].toDouble();
+      return out;
+    };
+    QCOMPARE(valLosses(killed), valLosses(dir.filePath("whole")));
+    QCOMPARE(valLosses(killed).size(), 3);
+
+    const auto again = runCli({"run", "--resume", killed});
+    QCOMPARE(again.exitCode, 1);
+    QVERIFY2(again.err.contains("has completed: nothing to resume"), qPrintable(again.err));
+    const auto both = runCli({"run", file, "--resume", killed});
+    QVERIFY(both.exitCode != 0);
   }
 
   void validateReportsEveryProblem() {

@@ -4,6 +4,7 @@
 #include <QtTest>
 #include <QtWidgets>
 
+#include "distill/run_reader.h"
 #include "experiment_form.h"
 #include "main_window.h"
 #include "run_controller.h"
@@ -118,6 +119,47 @@ private slots:
     QFile summary(runs.filePath(dirs.front() + "/summary.json"));
     QVERIFY(summary.open(QIODevice::ReadOnly));
     QVERIFY(summary.readAll().contains("\"cancelled\""));
+    // ...and a resumable checkpoint at the step where it stopped.
+    const auto point = findResumePoint(runs.filePath(dirs.front()).toStdString());
+    QVERIFY(point.has_value());
+    QVERIFY(point->step > 5);
+  }
+
+  void aStoppedRunResumesFromTheRunsPanel() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(150));
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > 30, 20000);
+    window.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    const QString dir = QString::fromStdString(finished.front().front().value<RunResult>().runDir);
+
+    // The panel offers Resume for the stopped run.
+    auto* tree = window.findChild<QTreeWidget*>();
+    auto* resume = window.findChild<QPushButton*>("resumeRun");
+    QVERIFY(tree && resume);
+    QCOMPARE(tree->topLevelItemCount(), 1);
+    tree->topLevelItem(0)->setSelected(true);
+    QVERIFY(resume->isEnabled());
+    resume->click();
+    QVERIFY(window.controller()->isRunning());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+    const auto result = finished.back().front().value<RunResult>();
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+    QCOMPARE(QString::fromStdString(result.runDir), dir);
+
+    // Each curve is one curve: every step once, in order, across the stop.
+    for (const char* model : {"teacher", "tf-kd", "rnn-scratch"}) {
+      const auto* series = window.charts()->store().find({"", model, "train/loss"});
+      QVERIFY(series);
+      QCOMPARE(series->steps.size(), 150);
+      for (int i = 0; i < series->steps.size(); ++i) QCOMPARE(series->steps[i], double(i + 1));
+    }
+    tree->topLevelItem(0)->setSelected(false);
+    tree->topLevelItem(0)->setSelected(true);
+    QVERIFY(!resume->isEnabled());  // completed now
   }
 };
 

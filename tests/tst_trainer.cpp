@@ -47,6 +47,45 @@ private slots:
     QCOMPARE(trainer.stepsDone(), 1);
   }
 
+  void nonFiniteGradientBehindAFiniteLossKeepsWeightsAndMoments_data() {
+    QTest::addColumn<double>("gradClip");
+    QTest::newRow("clipping") << 1.0;
+    QTest::newRow("no clipping") << 0.0;
+  }
+  void nonFiniteGradientBehindAFiniteLossKeepsWeightsAndMoments() {
+    QFETCH(double, gradClip);
+    torch::manual_seed(0);
+    auto model = makeModel(smallSpec("transformer"), 7, 8);
+    TrainConfig t;
+    t.grad_clip = gradClip;
+    ModelTrainer trainer("tf-kd", model, t, 10);
+    Batch batch{torch::randint(0, 7, {2, 8}, torch::kInt64), torch::randint(0, 7, {2, 8}, torch::kInt64)};
+    trainer.step(batch);
+    const auto weights = model->named_parameters()["head.weight"].clone();
+    // An overflow in backward only: the loss stays finite.
+    auto hook = model->named_parameters()["head.weight"].register_hook(
+        [](const torch::Tensor& g) { return g * std::numeric_limits<float>::infinity(); });
+    try {
+      trainer.step(batch);
+      QFAIL("expected a non-finite gradient error");
+    } catch (const NonFiniteLossError& e) {
+      QVERIFY2(QString(e.what()).contains("model 'tf-kd': gradient became"), e.what());
+      QVERIFY2(QString(e.what()).contains("at step 2"), e.what());
+    }
+    model->named_parameters()["head.weight"].remove_hook(hook);
+    QVERIFY(torch::equal(weights, model->named_parameters()["head.weight"]));
+    QCOMPARE(trainer.stepsDone(), 1);
+    // The optimizer's moments did not move either: the next step is the one a trainer that never
+    // met the fault takes.
+    trainer.step(batch);
+    torch::manual_seed(0);
+    auto twin = makeModel(smallSpec("transformer"), 7, 8);
+    ModelTrainer twinTrainer("twin", twin, t, 10);
+    twinTrainer.step(batch);
+    twinTrainer.step(batch);
+    QVERIFY(torch::equal(twin->named_parameters()["head.weight"], model->named_parameters()["head.weight"]));
+  }
+
   void nonFiniteLossInOneChunkKeepsWeights() {
     torch::manual_seed(0);
     auto model = makeModel(smallSpec("transformer"), 7, 8);

@@ -368,6 +368,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_beta1 = makeDoubleBox(0.0, 0.9999, 4, 0.01, tr("AdamW beta1: decay of the gradient average"), trainBox);
   m_beta2 = makeDoubleBox(0.0, 0.9999, 4, 0.001, tr("AdamW beta2: decay of the squared-gradient average"), trainBox);
   m_logInterval = makeIntBox(1, 1000000, tr("Steps between training-metric points in metrics.jsonl and the charts"), trainBox);
+  m_checkpointInterval = makeIntBox(0, 10000000, tr("Steps between resumable checkpoints of every model (a crashed or stopped run resumes from the last); 0: only when the run stops"), trainBox);
+  m_checkpointInterval->setSpecialValueText(tr("at stop only"));
   m_evalInterval = makeIntBox(1, 1000000, tr("Steps between validation passes and samples (can change while running)"), trainBox);
   m_evalBatches = makeIntBox(1, 10000, tr("Validation batches averaged per evaluation"), trainBox);
   m_seed = makeIntBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
@@ -385,6 +387,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   train->addRow(tr("Adam beta2"), m_beta2);
   train->addRow(tr("Log interval"), m_logInterval);
   train->addRow(tr("Eval interval"), m_evalInterval);
+  train->addRow(tr("Checkpoint interval"), m_checkpointInterval);
   train->addRow(tr("Eval batches"), m_evalBatches);
   train->addRow(tr("Seed"), m_seed);
   train->addRow(tr("Threads"), m_threads);
@@ -413,7 +416,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
 
   for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval,
+  for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval, m_checkpointInterval,
                     m_threads, m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_temperatureEnd, m_alphaEnd, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
@@ -432,7 +435,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
       {"distill.cache_top_k", m_cacheTopK}, {"distill.cache_path", m_cachePath},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
       {"train.batch_size", m_batch},       {"train.lr", m_lr},                   {"train.min_lr", m_minLr},
       {"train.warmup_steps", m_warmup},    {"train.weight_decay", m_weightDecay}, {"train.grad_clip", m_gradClip},
-      {"train.beta1", m_beta1},            {"train.beta2", m_beta2},             {"train.log_interval", m_logInterval},
+      {"train.beta1", m_beta1},            {"train.beta2", m_beta2},             {"train.log_interval", m_logInterval}, {"train.checkpoint_interval", m_checkpointInterval},
       {"train.eval_interval", m_evalInterval}, {"train.eval_batches", m_evalBatches}, {"train.seed", m_seed},
       {"train.threads", m_threads},        {"generate.prompts", m_prompts},      {"generate.max_new_tokens", m_maxTokens},
       {"generate.temperature", m_genTemperature}, {"generate.top_k", m_topK},    {"generate.top_p", m_topP},
@@ -552,6 +555,7 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_beta1->setValue(t.beta1);
   m_beta2->setValue(t.beta2);
   m_logInterval->setValue(t.log_interval);
+  m_checkpointInterval->setValue(t.checkpoint_interval);
   m_evalInterval->setValue(t.eval_interval);
   m_evalBatches->setValue(t.eval_batches);
   m_seed->setValue(t.seed);
@@ -610,6 +614,7 @@ ExperimentConfig ExperimentForm::config() const {
   t.beta1 = m_beta1->value();
   t.beta2 = m_beta2->value();
   t.log_interval = m_logInterval->value();
+  t.checkpoint_interval = m_checkpointInterval->value();
   t.eval_interval = m_evalInterval->value();
   t.eval_batches = m_evalBatches->value();
   t.seed = m_seed->value();

@@ -126,6 +126,7 @@ private:
   QDoubleSpinBox* m_beta1;
   QDoubleSpinBox* m_beta2;
   QSpinBox* m_logInterval;
+  QSpinBox* m_checkpointInterval;
   QSpinBox* m_evalInterval;
   QSpinBox* m_evalBatches;
   QSpinBox* m_seed;

@@ -120,6 +120,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   connect(m_controller, &RunController::finished, this, &MainWindow::onFinished);
   connect(m_runs, &RunsPanel::openRequested, this, &MainWindow::openRun);
   connect(m_runs, &RunsPanel::overlayRequested, this, &MainWindow::overlayRun);
+  connect(m_runs, &RunsPanel::resumeRequested, this, &MainWindow::resumeRun);
 
   m_runs->setRoot(m_runsRoot);
   m_yaml->showConfig(m_form->config());
@@ -382,6 +383,48 @@ void MainWindow::openRun(const QString& dir) {
   m_samples->setRunDirectory(dir);
   m_samples->setTrainingSamples(readSamples(dir.toStdString()));
   m_viewTabs->setCurrentWidget(m_charts);
+}
+
+void MainWindow::resumeRun(const QString& dir) {
+  if (m_controller->isRunning()) {
+    showBanner(tr("A run is already going. Stop it before resuming another."), true);
+    return;
+  }
+  const auto point = findResumePoint(dir.toStdString());
+  if (!point) {
+    showBanner(tr("%1 has no resumable checkpoint (it completed, or stopped before its first one).").arg(dir), true);
+    return;
+  }
+  const auto settings = parseExperiment(point->configYaml, dir.toStdString());
+  if (!settings.ok() || !maybeSave()) {
+    if (!settings.ok()) showBanner(tr("The settings saved with %1 cannot be read.").arg(dir), true);
+    return;
+  }
+  QString whyNot;
+  if (!m_controller->resumeRun(dir, &whyNot)) {
+    showBanner(whyNot, true);
+    return;
+  }
+  // The form shows what runs, so live changes are measured against it.
+  m_path.clear();
+  m_form->setConfig(settings.config);
+  m_yaml->showConfig(settings.config);
+  setModified(false);
+  m_runningConfig = settings.config;
+  m_banner->hide();
+  for (const auto& key : m_charts->store().keys())
+    if (!key.run.isEmpty()) m_charts->clearRun(key.run);
+  m_charts->clearRun(QString());
+  m_charts->addPoints(QString(), readMetrics(dir.toStdString(), point->metricsBytes));
+  m_samples->setTrainingSamples(readSamples(dir.toStdString(), point->samplesBytes));
+  m_form->setRunning(true);
+  m_viewTabs->setCurrentWidget(m_charts);
+  statusBar()->showMessage(tr("Resuming %1 from %2 step %3 of %4")
+                               .arg(QDir(dir).dirName(), QString::fromStdString(point->phase))
+                               .arg(point->step)
+                               .arg(point->totalSteps),
+                           8000);
+  updateActions();
 }
 
 void MainWindow::overlayRun(const QString& dir) {

@@ -54,6 +54,8 @@ public slots:
   void stop();
   void openRun(const QString& dir);
   void overlayRun(const QString& dir);
+  /// Continues a stopped or crashed run: its curves up to the checkpoint, then live.
+  void resumeRun(const QString& dir);
 
 protected:
   void closeEvent(QCloseEvent* event) override;

@@ -79,6 +79,21 @@ RunController::RunController(QObject* parent) : QObject(parent) {
 RunController::~RunController() { shutdown(); }
 
 bool RunController::start(const ExperimentConfig& config, const QString& runsRoot, QString* whyNot) {
+  RunOptions options;
+  options.runsRoot = runsRoot.toStdString();
+  return launch([config](const RunOptions& o, RunObserver& observer, RunControl& control) {
+    return runExperiment(config, o, observer, control);
+  }, options, whyNot);
+}
+
+bool RunController::resumeRun(const QString& runDir, QString* whyNot) {
+  const std::string dir = runDir.toStdString();
+  return launch([dir](const RunOptions& o, RunObserver& observer, RunControl& control) {
+    return resumeExperiment(dir, o, observer, control);
+  }, RunOptions{}, whyNot);
+}
+
+bool RunController::launch(const Job& run, const RunOptions& runOptions, QString* whyNot) {
   if (m_worker) {
     if (whyNot) *whyNot = tr("A run is already going. Stop it before starting another.");
     return false;
@@ -87,17 +102,16 @@ bool RunController::start(const ExperimentConfig& config, const QString& runsRoo
   m_runDir.clear();
   m_control = std::make_unique<RunControl>();
   m_bridge = std::make_unique<Bridge>(this, m_job);
-  RunOptions options;
-  options.runsRoot = runsRoot.toStdString();
+  RunOptions options = runOptions;
   options.pauseOnNonFinite = true;
   const quint64 job = m_job;
   RunControl* control = m_control.get();
   Bridge* bridge = m_bridge.get();
   QPointer<RunController> self(this);
-  m_worker = std::make_unique<std::thread>([self, job, config, options, control, bridge] {
+  m_worker = std::make_unique<std::thread>([self, job, run, options, control, bridge] {
     yieldToTheWindow();
-    // runExperiment never throws; it returns failures in the result.
-    const RunResult result = runExperiment(config, options, *bridge, *control);
+    // runExperiment and resumeExperiment never throw; they return failures in the result.
+    const RunResult result = run(options, *bridge, *control);
     QMetaObject::invokeMethod(
         self.data(), [self, job, result] { if (self) self->onWorkerDone(job, result); }, Qt::QueuedConnection);
   });

@@ -3,6 +3,7 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -25,6 +26,9 @@ public:
 
   /// Starts a run; refuses (returns false with a reason) while another one is going.
   bool start(const ExperimentConfig& config, const QString& runsRoot, QString* whyNot = nullptr);
+  /// Continues a stopped or crashed run from its last checkpoint (resumeExperiment); refuses
+  /// like start() while another run is going.
+  bool resumeRun(const QString& runDir, QString* whyNot = nullptr);
   void pause();
   void resume();
   /// Asks the run to stop after the current step; it writes its checkpoints, then finished().
@@ -52,6 +56,8 @@ signals:
 
 private:
   class Bridge;
+  using Job = std::function<RunResult(const RunOptions&, RunObserver&, RunControl&)>;
+  bool launch(const Job& job, const RunOptions& options, QString* whyNot);
   void drain();
   void onWorkerDone(quint64 job, const RunResult& result);
 

@@ -30,7 +30,12 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   bar->addWidget(choose);
   bar->addWidget(refresh);
   bar->addWidget(open);
+  m_resume = new QPushButton(tr("Resume"), this);
+  m_resume->setObjectName("resumeRun");
+  m_resume->setToolTip(tr("Continue the selected stopped or crashed run from its last checkpoint"));
+  m_resume->setEnabled(false);
   bar->addWidget(overlay);
+  bar->addWidget(m_resume);
   layout->addLayout(bar);
   m_tree = new QTreeWidget(this);
   m_tree->setColumnCount(6);
@@ -51,6 +56,22 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   });
   connect(overlay, &QPushButton::clicked, this, [this] {
     for (const auto& dir : selectedRuns()) emit overlayRequested(dir);
+  });
+  connect(m_resume, &QPushButton::clicked, this, [this] {
+    const auto runs = selectedRuns();
+    if (runs.size() == 1) emit resumeRequested(runs.front());
+  });
+  // Resume needs one run that did not complete (whether it has a checkpoint is told on click).
+  connect(m_tree, &QTreeWidget::itemSelectionChanged, this, [this] {
+    const auto runs = selectedRuns();
+    bool resumable = false;
+    if (runs.size() == 1) {
+      for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+        auto* item = m_tree->topLevelItem(i);
+        if (item->data(0, Qt::UserRole).toString() == runs.front()) resumable = item->text(1) != "completed";
+      }
+    }
+    m_resume->setEnabled(resumable);
   });
   connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
     while (item->parent()) item = item->parent();

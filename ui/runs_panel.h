@@ -3,6 +3,7 @@
 #include <QWidget>
 
 class QLabel;
+class QPushButton;
 class QTreeWidget;
 
 namespace distill {
@@ -25,11 +26,14 @@ public slots:
 signals:
   void openRequested(const QString& dir);
   void overlayRequested(const QString& dir);
+  /// Resume was pressed for a run that did not complete.
+  void resumeRequested(const QString& dir);
 
 private:
   QString m_root;
   QLabel* m_rootLabel;
   QTreeWidget* m_tree;
+  QPushButton* m_resume;
 };
 
 }  // namespace distill

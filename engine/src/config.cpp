@@ -175,6 +175,7 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   require(p, t.eval_interval >= 1, "train.eval_interval", "must be >= 1");
   require(p, t.eval_batches >= 1, "train.eval_batches", "must be >= 1");
   require(p, t.log_interval >= 1, "train.log_interval", "must be >= 1");
+  require(p, t.checkpoint_interval >= 0, "train.checkpoint_interval", "must be >= 0 (0: only when the run stops)");
   require(p, t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024]");
   const auto& g = c.generate;
   require(p, g.max_new_tokens >= 0 && g.max_new_tokens <= 100000, "generate.max_new_tokens",
@@ -283,6 +284,7 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   out << YAML::Key << "eval_interval" << YAML::Value << t.eval_interval;
   out << YAML::Key << "eval_batches" << YAML::Value << t.eval_batches;
   out << YAML::Key << "log_interval" << YAML::Value << t.log_interval;
+  out << YAML::Key << "checkpoint_interval" << YAML::Value << t.checkpoint_interval;
   out << YAML::Key << "seed" << YAML::Value << t.seed;
   out << YAML::Key << "threads" << YAML::Value << t.threads;
   out << YAML::EndMap;

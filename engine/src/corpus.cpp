@@ -1,6 +1,7 @@
 #include "corpus.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "distill/errors.h"
 #include "paths.h"
@@ -66,6 +67,24 @@ Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
   corpus.val = all.slice(0, nTrain, n);
   return corpus;
 }
+
+std::string engineState(const std::mt19937_64& engine) {
+  std::ostringstream out;
+  out << engine;
+  return out.str();
+}
+
+void restoreEngineState(std::mt19937_64& engine, const std::string& state, const std::string& what) {
+  std::istringstream in(state);
+  std::mt19937_64 restored;
+  in >> restored;
+  if (in.fail()) throw EngineError(what + ": the saved random-engine state is damaged");
+  engine = restored;
+}
+
+std::string BatchSampler::state() const { return engineState(m_rng); }
+
+void BatchSampler::restore(const std::string& state) { restoreEngineState(m_rng, state, "batch sampler"); }
 
 BatchSampler::BatchSampler(torch::Tensor tokens, int blockSize, int batchSize, uint64_t seed)
     : m_tokens(std::move(tokens)), m_blockSize(blockSize), m_batchSize(batchSize), m_rng(seed) {}

@@ -29,6 +29,11 @@ Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer = nullptr);
 /// `data` with tokenizer "teacher" replaced by the folder of the imported teacher (teacher.hf).
 DataConfig withTokenizerResolved(DataConfig data, const TeacherConfig& teacher);
 
+/// A random engine's position as text, and back (the standard's own stream format: exact).
+std::string engineState(const std::mt19937_64& engine);
+/// Throws EngineError naming `what` when `state` is not an engineState() string.
+void restoreEngineState(std::mt19937_64& engine, const std::string& state, const std::string& what);
+
 /// One training batch: inputs and next-token targets.
 struct Batch {
   torch::Tensor x;  // (B, T) int64
@@ -41,6 +46,11 @@ class BatchSampler {
 public:
   BatchSampler(torch::Tensor tokens, int blockSize, int batchSize, uint64_t seed);
   Batch next();
+
+  /// The position in the random sequence, as text (saved with a resumable checkpoint).
+  std::string state() const;
+  /// Continues from a state() string; throws EngineError when it is not one.
+  void restore(const std::string& state);
 
 private:
   torch::Tensor m_tokens;

@@ -3,17 +3,20 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <map>
 
 #include "checkpoint.h"
 #include "corpus.h"
 #include "distill/errors.h"
+#include "distill/run_reader.h"
 #include "distill/schedule.h"
 #include "evaluation.h"
 #include "hf_import.h"
 #include "logit_cache.h"
 #include "model_factory.h"
+#include "resume_point.h"
 #include "run_store.h"
 #include "sampling.h"
 #include "teacher_sequences.h"
@@ -92,14 +95,18 @@ bool needsTeacherTargets(const DistillConfig& now) { return now.alpha > 0.0 || n
 /// The run in progress: owns the corpus, models and run store; one per runExperiment call.
 class ExperimentRun {
 public:
+  /// `resume`: continue from this checkpoint in its run directory (null: a new run).
   ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control,
-                int threads)
-      : m_config(std::move(config)), m_options(options), m_observer(observer), m_control(control), m_threads(threads) {}
+                int threads, const ResumePoint* resume = nullptr)
+      : m_config(std::move(config)), m_options(options), m_observer(observer), m_control(control), m_threads(threads),
+        m_resume(resume) {}
 
   RunResult run();
 
 private:
-  double elapsed() const { return std::chrono::duration<double>(Clock::now() - m_start).count(); }
+  double elapsed() const {
+    return m_elapsedBefore + std::chrono::duration<double>(Clock::now() - m_start).count();
+  }
   void emit(const std::vector<MetricPoint>& points);
   void prepare();
   bool trainTeacher();
@@ -125,6 +132,15 @@ private:
   bool guardedStep(int step, const std::function<StepLosses()>& doStep, StepLosses& out);
   std::vector<ModelSummary> summarize(bool measureGeneration);
   CheckpointInfo infoFor(const TrainedModel& m) const;
+  /// The models trained in a phase: the teacher, or the students.
+  std::vector<TrainedModel*> modelsOf(const std::string& phase);
+  /// Steps of `phase` already done by the checkpoint this run resumes from (0: none).
+  int resumedSteps(const std::string& phase) const { return m_resume && m_resume->phase == phase ? m_resume->step : 0; }
+  /// Writes a resumable checkpoint of `phase` after `step` (see resume_point.h).
+  void saveResumePoint(const std::string& phase, int step, int totalSteps, const std::string& samplerState,
+                       const std::string& sequenceSamplerState = {});
+  /// Loads the weights, optimizer and random states of the resumed checkpoint into the models.
+  void restoreResumePoint();
   void reportProgress(const std::string& phase, int step, int total, double phaseStart, int64_t tokensSoFar,
                       std::vector<MetricPoint> latest);
 
@@ -133,7 +149,9 @@ private:
   RunObserver& m_observer;
   RunControl& m_control;
   int m_threads;
+  const ResumePoint* m_resume;
   Clock::time_point m_start = Clock::now();
+  double m_elapsedBefore = 0.0;  // wall time of the run before the checkpoint it resumed from
   std::unique_ptr<RunStore> m_store;
   Corpus m_corpus;
   std::vector<Batch> m_valBatches;
@@ -210,8 +228,14 @@ void ExperimentRun::prepare() {
   const std::string dir = m_options.outDir.empty()
                               ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name)
                               : m_options.outDir;
-  m_store = std::make_unique<RunStore>(dir);
-  m_store->writeConfig(experimentToYaml(m_config));
+  if (m_resume) {
+    const RunStore::Lengths resumeAt{m_resume->state.at("metrics_bytes").get<uint64_t>(),
+                                     m_resume->state.at("samples_bytes").get<uint64_t>()};
+    m_store = std::make_unique<RunStore>(dir, &resumeAt);
+  } else {
+    m_store = std::make_unique<RunStore>(dir);
+    m_store->writeConfig(experimentToYaml(m_config));
+  }
   m_observer.onRunDirectory(dir);
 
   // Students predict over the teacher's ids (an imported model may have more than its tokenizer).
@@ -257,6 +281,102 @@ void ExperimentRun::prepare() {
       add(scratch, "-scratch", "scratch");
     }
   }
+  if (m_resume) restoreResumePoint();
+}
+
+std::vector<TrainedModel*> ExperimentRun::modelsOf(const std::string& phase) {
+  std::vector<TrainedModel*> out;
+  if (phase == "teacher") {
+    out.push_back(&m_teacher);
+  } else {
+    for (auto& m : m_students) out.push_back(&m);
+  }
+  return out;
+}
+
+void ExperimentRun::saveResumePoint(const std::string& phase, int step, int totalSteps, const std::string& samplerState,
+                                    const std::string& sequenceSamplerState) {
+  ResumePointWriter writer(m_store->dir(), phase, step);
+  const auto lengths = m_store->lengths();
+  nlohmann::json state = {{"format", 1},
+                          {"phase", phase},
+                          {"step", step},
+                          {"total_steps", totalSteps},
+                          {"config", experimentToYaml(m_config)},  // live changes included
+                          {"elapsed_s", elapsed()},
+                          {"metrics_bytes", lengths.metrics},
+                          {"samples_bytes", lengths.samples},
+                          {"corpus_tokens", m_corpus.train.numel() + m_corpus.val.numel()},
+                          {"batch_sampler", samplerState},
+                          {"sequence_sampler", sequenceSamplerState},
+                          {"models", nlohmann::json::array()}};
+  const auto models = modelsOf(phase);
+  for (size_t i = 0; i < models.size(); ++i) {
+    const TrainedModel& m = *models[i];
+    saveCheckpoint(writer.modelPath(m.name), *m.model, infoFor(m));
+    torch::serialize::OutputArchive trainer;
+    m.trainer->saveState(trainer);
+    writer.archive().write("trainer_" + std::to_string(i), trainer);
+    if (m.onPolicyGenerator.defined())
+      writer.archive().write("sampling_rng_" + std::to_string(i), m.onPolicyGenerator.get_state());
+    state["models"].push_back(
+        {{"name", m.name}, {"steps", m.steps}, {"train_tokens", m.trainTokens}, {"train_seconds", m.trainSeconds}});
+  }
+  {
+    // Dropout masks come from LibTorch's default generator.
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    writer.archive().write("torch_rng", generator.get_state());
+  }
+  writer.commit(state);
+}
+
+void ExperimentRun::restoreResumePoint() {
+  const auto& state = m_resume->state;
+  const int64_t corpusTokens = m_corpus.train.numel() + m_corpus.val.numel();
+  if (state.at("corpus_tokens").get<int64_t>() != corpusTokens)
+    throw EngineError("cannot resume: the corpus " + m_corpus.path + " has " + std::to_string(corpusTokens) +
+                      " tokens now, " + std::to_string(state.at("corpus_tokens").get<int64_t>()) +
+                      " at the checkpoint (it changed since)");
+  auto archive = m_resume->openArchive();
+  const auto models = modelsOf(m_resume->phase);
+  const auto& saved = state.at("models");
+  for (size_t i = 0; i < models.size(); ++i) {
+    TrainedModel& m = *models[i];
+    if (i >= saved.size() || saved[i].at("name").get<std::string>() != m.name)
+      throw EngineError("cannot resume: " + m_resume->dir + " has no state for model '" + m.name + "'");
+    const auto loaded = loadCheckpoint(m_resume->modelPath(m.name));
+    if (loaded.model->parameterCount() != m.model->parameterCount())
+      throw EngineError("cannot resume: " + m_resume->modelPath(m.name) + " holds a model of another shape");
+    copyWeights(loaded.model, m.model);
+    torch::serialize::InputArchive trainer;
+    archive.read("trainer_" + std::to_string(i), trainer);
+    m.trainer->loadState(trainer);
+    if (m.onPolicyGenerator.defined()) {
+      torch::Tensor rng;
+      archive.read("sampling_rng_" + std::to_string(i), rng);
+      m.onPolicyGenerator.set_state(rng);
+    }
+    m.steps = saved[i].at("steps").get<int>();
+    m.trainTokens = saved[i].at("train_tokens").get<int64_t>();
+    m.trainSeconds = saved[i].at("train_seconds").get<double>();
+  }
+  if (m_resume->phase == "students" && m_teacher.trainer) {
+    // The trained teacher was saved when its phase ended.
+    const auto teacher = loadCheckpoint(m_store->checkpointPath("teacher"));
+    copyWeights(teacher.model, m_teacher.model);
+    m_teacher.steps = teacher.info.step;
+  }
+  {
+    torch::Tensor rng;
+    archive.read("torch_rng", rng);
+    auto generator = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  }
+  m_elapsedBefore = state.at("elapsed_s").get<double>();
+  m_observer.onMessage("resuming " + m_store->dir() + " from " + m_resume->phase + " step " +
+                       std::to_string(m_resume->step) + " of " + std::to_string(state.value("total_steps", 0)));
 }
 
 std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig& student, const DistillConfig& d) const {
@@ -330,9 +450,17 @@ bool ExperimentRun::trainTeacher() {
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, static_cast<uint64_t>(t.seed));
   const double phaseStart = elapsed();
   const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
-  evaluateModel(m_teacher, 0, false);
-  for (int step = 1; step <= total; ++step) {
-    if (!m_control.checkpoint()) return false;
+  const int resumed = resumedSteps("teacher");
+  if (resumed > 0) {
+    sampler.restore(m_resume->state.at("batch_sampler").get<std::string>());
+  } else {
+    evaluateModel(m_teacher, 0, false);
+  }
+  for (int step = resumed + 1; step <= total; ++step) {
+    if (!m_control.checkpoint()) {
+      saveResumePoint("teacher", step - 1, total, sampler.state());
+      return false;
+    }
     applyLiveSettings(step);
     const auto batch = sampler.next();
     StepLosses losses;
@@ -349,10 +477,13 @@ bool ExperimentRun::trainTeacher() {
       emit(points);
     }
     if (step % t.eval_interval == 0 || step == total) evaluateModel(m_teacher, step, true);
-    reportProgress("teacher", step, total, phaseStart, tokensPerStep * step, latest);
+    reportProgress("teacher", step, total, phaseStart, tokensPerStep * (step - resumed), latest);
+    if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total)
+      saveResumePoint("teacher", step, total, sampler.state());
   }
   saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
   m_observer.onMessage("teacher checkpoint written: " + m_store->checkpointPath("teacher"));
+  if (resumed < total) saveResumePoint("teacher", total, total, sampler.state());  // a crash while caching resumes here
   return true;
 }
 
@@ -405,11 +536,26 @@ bool ExperimentRun::trainStudents() {
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, samplerSeed);
   const double phaseStart = elapsed();
   const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
-  for (auto& m : m_students) evaluateModel(m, 0, false);
+  auto samplerStates = [&] {
+    return std::make_pair(sampler.state(), sequenceSampler ? sequenceSampler->state() : std::string());
+  };
+  const int resumed = resumedSteps("students");
+  if (m_resume && m_resume->phase == "students") {
+    sampler.restore(m_resume->state.at("batch_sampler").get<std::string>());
+    if (sequenceSampler) sequenceSampler->restore(m_resume->state.at("sequence_sampler").get<std::string>());
+  } else {
+    for (auto& m : m_students) evaluateModel(m, 0, false);
+    const auto [batchState, sequenceState] = samplerStates();
+    saveResumePoint("students", 0, total, batchState, sequenceState);
+  }
   m_teacher.model->eval();
   const size_t n = m_students.size();
-  for (int step = 1; step <= total; ++step) {
-    if (!m_control.checkpoint()) return false;
+  for (int step = resumed + 1; step <= total; ++step) {
+    if (!m_control.checkpoint()) {
+      const auto [batchState, sequenceState] = samplerStates();
+      saveResumePoint("students", step - 1, total, batchState, sequenceState);
+      return false;
+    }
     applyLiveSettings(step);
     // Temperature and alpha follow their schedules (a live change resets them to constant).
     std::vector<DistillConfig> distillNow(n);
@@ -512,14 +658,20 @@ bool ExperimentRun::trainStudents() {
     emit(logged);
     if (step % t.eval_interval == 0 || step == total)
       for (auto& m : m_students) evaluateModel(m, step, true);
-    reportProgress("students", step, total, phaseStart, tokensPerStep * step * static_cast<int64_t>(m_students.size()),
-                   latest);
+    reportProgress("students", step, total, phaseStart,
+                   tokensPerStep * (step - resumed) * static_cast<int64_t>(m_students.size()), latest);
+    if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total) {
+      const auto [batchState, sequenceState] = samplerStates();
+      saveResumePoint("students", step, total, batchState, sequenceState);
+    }
   }
   return true;
 }
 
 std::vector<DistillConfig*> ExperimentRun::allDistillSettings() {
   std::vector<DistillConfig*> all = {&m_config.distill};
+  for (auto& s : m_config.students)
+    if (s.distill) all.push_back(&*s.distill);  // what a resumed run reads back
   for (auto& m : m_students) all.push_back(&m.distill);
   return all;
 }
@@ -696,7 +848,11 @@ RunResult ExperimentRun::run() {
     prepare();
     result.runDir = m_store->dir();
     bool completed = true;
-    if (m_teacher.trainer) {
+    if (m_resume && m_resume->phase == "students") {
+      // The teacher's phase ended before the checkpoint; its numbers are already in the run.
+      m_observer.onPhase("teacher", 0);
+      m_teacher.lastEval = evaluate(*m_teacher.model, m_valBatches, nullptr);
+    } else if (m_teacher.trainer) {
       completed = trainTeacher();
       if (!completed) saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
     } else {
@@ -747,6 +903,50 @@ RunResult runExperiment(const ExperimentConfig& config, const RunOptions& option
   const int threads = configureThreads(config.train.threads);
   ExperimentRun run(config, options, observer, control, threads);
   return run.run();
+}
+
+RunResult resumeExperiment(const std::string& runDir, const RunOptions& options, RunObserver& observer,
+                           RunControl& control) {
+  RunResult result;
+  result.runDir = runDir;
+  try {
+    if (!std::filesystem::is_directory(runDir)) throw EngineError("run directory not found: " + runDir);
+    if (readRunSummary(runDir).status == "completed") throw EngineError("run " + runDir + " has completed: nothing to resume");
+    // The newest checkpoint whose files are intact; a damaged one (a disk fault) falls back to the one before.
+    const auto points = listResumePoints(runDir);
+    if (points.empty())
+      throw EngineError("run " + runDir + " has no resumable checkpoint (it stopped before its first; see train.checkpoint_interval)");
+    const ResumePoint* usable = nullptr;
+    std::string damage;
+    for (const auto& point : points) {
+      try {
+        checkResumePointIntact(point);
+        usable = &point;
+        break;
+      } catch (const EngineError& e) {
+        damage = e.what();
+        observer.onMessage("skipping a damaged checkpoint: " + damage);
+      }
+    }
+    if (!usable) throw EngineError("every resumable checkpoint of " + runDir + " is damaged: " + damage);
+    auto loaded = parseExperiment(usable->state.at("config").get<std::string>(), runDir);
+    if (!loaded.ok())
+      throw EngineError("the settings saved in " + usable->dir + " are invalid: " + loaded.problems.front().key + ": " +
+                        loaded.problems.front().message);
+    const auto problems = validateExperiment(loaded.config);
+    if (!problems.empty())
+      throw EngineError("the settings saved in " + usable->dir + " are invalid: " + problems.front().key + ": " +
+                        problems.front().message);
+    RunOptions resumed = options;
+    resumed.outDir = runDir;
+    const int threads = configureThreads(loaded.config.train.threads);
+    ExperimentRun run(loaded.config, resumed, observer, control, threads, usable);
+    return run.run();
+  } catch (const std::exception& e) {
+    result.status = RunResult::Status::Failed;
+    result.error = e.what();
+    return result;
+  }
 }
 
 }  // namespace distill

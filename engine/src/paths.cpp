@@ -43,6 +43,14 @@ void writeFileAtomically(const std::string& path, const std::string& bytes) {
     ::unlink(tmp.c_str());
     throw EngineError("cannot rename " + tmp + " to " + path + ": " + reason);
   }
+  syncDirectory(std::filesystem::path(path).parent_path().string());
+}
+
+void syncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the data files themselves were synced
+  ::fsync(fd);
+  ::close(fd);
 }
 
 std::string readFile(const std::string& path, const std::string& what) {

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "distill/errors.h"
+#include "resume_point.h"
 
 namespace distill {
 
@@ -36,10 +37,15 @@ std::string modifiedTime(const fs::path& path) {
   return text;
 }
 
+/// Calls `visit` for every whole JSON object line among the first `limit` bytes.
 template <class Visit>
-void forEachJsonLine(const fs::path& path, Visit visit) {
+void forEachJsonLine(const fs::path& path, uint64_t limit, Visit visit) {
   std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
+  uint64_t consumed = 0;
+  for (std::string line; consumed < limit && std::getline(in, line);) {
+    consumed += line.size() + 1;
+    if (consumed > limit) break;  // a line beyond the limit
+
     if (line.empty()) continue;
     const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) continue;  // a line torn by a crash
@@ -87,6 +93,34 @@ RunRecord readRunSummary(const std::string& dir) {
   return run;
 }
 
+std::optional<ResumeInfo> findResumePoint(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / "summary.json", ec)) {
+    try {
+      if (readRunSummary(dir).status == "completed") return std::nullopt;
+    } catch (const std::exception&) {
+      // A damaged summary does not make the checkpoints less resumable.
+    }
+  }
+  const auto points = listResumePoints(dir);
+  for (const auto& point : points) {
+    try {
+      checkResumePointIntact(point);  // the one resumeExperiment will take
+    } catch (const EngineError&) {
+      continue;
+    }
+    ResumeInfo info;
+    info.phase = point.phase;
+    info.step = point.step;
+    info.totalSteps = point.state.value("total_steps", 0);
+    info.metricsBytes = point.state.value("metrics_bytes", uint64_t{0});
+    info.samplesBytes = point.state.value("samples_bytes", uint64_t{0});
+    info.configYaml = point.state.value("config", std::string());
+    return info;
+  }
+  return std::nullopt;
+}
+
 std::vector<RunRecord> listRuns(const std::string& root) {
   std::vector<RunRecord> runs;
   std::error_code ec;
@@ -104,18 +138,18 @@ std::vector<RunRecord> listRuns(const std::string& root) {
   return runs;
 }
 
-std::vector<MetricPoint> readMetrics(const std::string& dir) {
+std::vector<MetricPoint> readMetrics(const std::string& dir, uint64_t limit) {
   std::vector<MetricPoint> points;
-  forEachJsonLine(fs::path(dir) / "metrics.jsonl", [&](const nlohmann::json& j) {
+  forEachJsonLine(fs::path(dir) / "metrics.jsonl", limit, [&](const nlohmann::json& j) {
     points.push_back({j.value("model", std::string()), j.value("step", 0), numberOr(j, "wall_s", 0.0),
                       j.value("name", std::string()), numberOr(j, "value", NAN)});
   });
   return points;
 }
 
-std::vector<SampleRecord> readSamples(const std::string& dir) {
+std::vector<SampleRecord> readSamples(const std::string& dir, uint64_t limit) {
   std::vector<SampleRecord> samples;
-  forEachJsonLine(fs::path(dir) / "samples.jsonl", [&](const nlohmann::json& j) {
+  forEachJsonLine(fs::path(dir) / "samples.jsonl", limit, [&](const nlohmann::json& j) {
     samples.push_back({j.value("model", std::string()), j.value("step", 0), j.value("prompt", std::string()),
                        j.value("text", std::string())});
   });

@@ -19,16 +19,45 @@ namespace {
 /// JSON has no NaN/Inf: write them as null so every line stays parseable.
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+/// Truncates a JSONL file to `length` bytes (the file may be missing when nothing was written).
+void cutBack(const std::string& path, uint64_t length) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) {
+    if (length == 0) return;
+    throw EngineError("cannot resume: " + path + " is missing (" + ec.message() + ")");
+  }
+  if (size < length)
+    throw EngineError("cannot resume: " + path + " is shorter (" + std::to_string(size) + " bytes) than at its checkpoint (" +
+                      std::to_string(length) + " bytes)");
+  fs::resize_file(path, length, ec);
+  if (ec) throw EngineError("cannot resume: cannot cut back " + path + ": " + ec.message());
+}
+
 }  // namespace
 
-RunStore::RunStore(std::string dir) : m_dir(std::move(dir)) {
+RunStore::Lengths RunStore::lengths() const {
+  std::error_code ec;
+  Lengths out;
+  const auto metrics = fs::file_size(fs::path(m_dir) / "metrics.jsonl", ec);
+  out.metrics = ec ? 0 : metrics;
+  const auto samples = fs::file_size(fs::path(m_dir) / "samples.jsonl", ec);
+  out.samples = ec ? 0 : samples;
+  return out;
+}
+
+RunStore::RunStore(std::string dir, const Lengths* resumeAt) : m_dir(std::move(dir)) {
   std::error_code ec;
   fs::create_directories(fs::path(m_dir) / "checkpoints", ec);
   if (ec) throw EngineError("cannot create run directory " + m_dir + ": " + ec.message());
   const auto metricsPath = (fs::path(m_dir) / "metrics.jsonl").string();
+  const auto samplesPath = (fs::path(m_dir) / "samples.jsonl").string();
+  if (resumeAt) {
+    cutBack(metricsPath, resumeAt->metrics);
+    cutBack(samplesPath, resumeAt->samples);
+  }
   m_metrics.open(metricsPath, std::ios::app);
   if (!m_metrics) throw EngineError("cannot write " + metricsPath + " (read-only or full disk?)");
-  const auto samplesPath = (fs::path(m_dir) / "samples.jsonl").string();
   m_samples.open(samplesPath, std::ios::app);
   if (!m_samples) throw EngineError("cannot write " + samplesPath + " (read-only or full disk?)");
 }
@@ -60,11 +89,15 @@ void RunStore::appendLine(std::ofstream& file, const std::string& path, const st
 }
 
 void RunStore::appendMetrics(const std::vector<MetricPoint>& points) {
+  // One write for the whole batch of lines: a crash cuts at most the end of the last one.
+  std::string lines;
   for (const auto& p : points) {
     const nlohmann::json j = {{"model", p.model}, {"step", p.step}, {"wall_s", number(p.wallSeconds)},
                               {"name", p.name},   {"value", number(p.value)}};
-    m_metrics << j.dump() << '\n';
+    lines += j.dump();
+    lines += '\n';
   }
+  m_metrics.write(lines.data(), static_cast<std::streamsize>(lines.size()));
   m_metrics.flush();
   if (!m_metrics) throw EngineError("cannot append to " + m_dir + "/metrics.jsonl (disk full?)");
 }

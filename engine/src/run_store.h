@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -14,8 +15,19 @@ namespace distill {
 /// line that a reader cannot parse (at worst the last lines are missing).
 class RunStore {
 public:
-  /// Creates the folder (and checkpoints/); throws EngineError when it cannot be written.
-  explicit RunStore(std::string dir);
+  /// Byte lengths of metrics.jsonl and samples.jsonl: where a resumable checkpoint stands in them.
+  struct Lengths {
+    uint64_t metrics = 0;
+    uint64_t samples = 0;
+  };
+
+  /// Creates the folder (and checkpoints/); throws EngineError when it cannot be written. With
+  /// `resumeAt` (a resumed run) the JSONL files are first cut back to those lengths, so the
+  /// points written after that checkpoint are replaced, not duplicated.
+  explicit RunStore(std::string dir, const Lengths* resumeAt = nullptr);
+
+  /// The current lengths (everything appended so far is flushed).
+  Lengths lengths() const;
 
   /// <root>/<name>-<YYYYmmdd-HHMMSS>, with a numeric suffix if that folder exists already.
   static std::string newRunDirectory(const std::string& root, const std::string& name);

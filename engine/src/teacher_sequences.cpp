@@ -92,6 +92,10 @@ torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header
 SequenceSampler::SequenceSampler(torch::Tensor sequences, int batchSize, uint64_t seed)
     : m_sequences(std::move(sequences)), m_batchSize(batchSize), m_rng(seed) {}
 
+std::string SequenceSampler::state() const { return engineState(m_rng); }
+
+void SequenceSampler::restore(const std::string& state) { restoreEngineState(m_rng, state, "sequence sampler"); }
+
 Batch SequenceSampler::next() {
   std::uniform_int_distribution<int64_t> pick(0, m_sequences.size(0) - 1);
   std::vector<int64_t> rows(static_cast<size_t>(m_batchSize));

@@ -54,6 +54,11 @@ public:
   SequenceSampler(torch::Tensor sequences, int batchSize, uint64_t seed);
   Batch next();
 
+  /// The position in the random sequence, as text (saved with a resumable checkpoint).
+  std::string state() const;
+  /// Continues from a state() string; throws EngineError when it is not one.
+  void restore(const std::string& state);
+
 private:
   torch::Tensor m_sequences;
   int m_batchSize;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 #include <cmath>
+#include <limits>
 
 #include "distill/errors.h"
 #include "losses.h"
@@ -44,6 +45,43 @@ ModelTrainer::ModelTrainer(std::string name, LanguageModel model, const TrainCon
   if (!noDecay.empty())
     groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(noDecayOptions));
   m_optimizer = std::make_unique<torch::optim::AdamW>(groups, options);
+}
+
+void ModelTrainer::saveState(torch::serialize::OutputArchive& archive) const {
+  torch::serialize::OutputArchive optimizer;
+  m_optimizer->save(optimizer);
+  archive.write("optimizer", optimizer);
+  if (m_features) {
+    torch::serialize::OutputArchive projector;
+    m_features->projector->save(projector);
+    archive.write("projector", projector);
+  }
+  archive.write("step", c10::IValue(static_cast<int64_t>(m_step)));
+  archive.write("lr", c10::IValue(m_train.lr));
+  archive.write("min_lr", c10::IValue(m_train.min_lr));
+}
+
+void ModelTrainer::loadState(torch::serialize::InputArchive& archive) {
+  try {
+    torch::serialize::InputArchive optimizer;
+    archive.read("optimizer", optimizer);
+    m_optimizer->load(optimizer);
+    if (m_features) {
+      torch::serialize::InputArchive projector;
+      archive.read("projector", projector);
+      m_features->projector->load(projector);
+    }
+    c10::IValue step, lr, minLr;
+    archive.read("step", step);
+    archive.read("lr", lr);
+    archive.read("min_lr", minLr);
+    m_step = static_cast<int>(step.toInt());
+    m_train.lr = lr.toDouble();
+    m_train.min_lr = minLr.toDouble();
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    throw EngineError("model '" + m_name + "': its saved optimizer state does not fit: " + what.substr(0, what.find('\n')));
+  }
 }
 
 void ModelTrainer::setPeakLearningRate(double lr) {
@@ -165,7 +203,15 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
   out.hard = sum(&Loss::hard);
   out.hidden = sum(&Loss::hidden);
   out.attention = sum(&Loss::attention);
-  if (m_train.grad_clip > 0.0) torch::nn::utils::clip_grad_norm_(m_parameters, m_train.grad_clip);
+  // The norm is needed to clip and to catch a NaN/Inf gradient behind a finite loss (an overflow
+  // in backward); with clipping off an infinite bound measures without scaling.
+  const double gradNorm = torch::nn::utils::clip_grad_norm_(
+      m_parameters, m_train.grad_clip > 0.0 ? m_train.grad_clip : std::numeric_limits<double>::infinity());
+  if (!std::isfinite(gradNorm)) {
+    m_optimizer->zero_grad();
+    throw NonFiniteLossError("model '" + m_name + "': gradient became " + (std::isnan(gradNorm) ? "NaN" : "Inf") +
+                             " at step " + std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
+  }
   m_optimizer->step();
   ++m_step;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

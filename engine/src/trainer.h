@@ -14,7 +14,7 @@
 
 namespace distill {
 
-/// A step whose loss is NaN or Inf; the model's weights were left untouched.
+/// A step whose loss or gradient is NaN or Inf; the model's weights were left untouched.
 class NonFiniteLossError : public EngineError {
 public:
   using EngineError::EngineError;
@@ -45,7 +45,8 @@ public:
                std::unique_ptr<FeatureSetup> features = nullptr);
 
   /// One optimiser step. With `targets` the loss is studentLoss() with `distill`; otherwise plain
-  /// cross-entropy. Throws NonFiniteLossError on a NaN/Inf loss, before touching the weights.
+  /// cross-entropy. Throws NonFiniteLossError on a NaN/Inf loss or gradient norm, before touching
+  /// the weights (the optimizer's moments are untouched too).
   StepLosses step(const Batch& batch, const SoftTargets* targets = nullptr, const DistillConfig* distill = nullptr);
 
   /// Splits every batch into up to `workers` row chunks whose forward and backward passes run side
@@ -55,6 +56,12 @@ public:
 
   /// Changes the peak learning rate from the next step on; min_lr keeps its ratio to it.
   void setPeakLearningRate(double lr);
+
+  /// What continues training exactly where it stopped, besides the model's weights: optimizer
+  /// moments, step count, the (possibly live-changed) learning rates and feature projections.
+  void saveState(torch::serialize::OutputArchive& archive) const;
+  /// Restores saveState()'s archive; throws EngineError when it belongs to another model shape.
+  void loadState(torch::serialize::InputArchive& archive);
 
   const std::string& name() const { return m_name; }
   const LanguageModel& model() const { return m_model; }

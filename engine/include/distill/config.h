@@ -129,6 +129,7 @@ struct TrainConfig {
   int eval_interval = 250;
   int eval_batches = 20;
   int log_interval = 1;
+  int checkpoint_interval = 250;  ///< steps between resumable checkpoints (0: only when stopping)
   int seed = 1337;
   int threads = 0;  ///< 0: one per core
 };

@@ -49,6 +49,14 @@ struct RunResult {
 RunResult runExperiment(const ExperimentConfig& config, const RunOptions& options, RunObserver& observer,
                         RunControl& control);
 
+/// Continues a stopped, failed or killed run in its own folder from its newest intact resumable
+/// checkpoint (written every train.checkpoint_interval steps and when a run stops), with the
+/// settings it had then (live changes included). Metric points and samples written after that
+/// checkpoint are replaced. With the same thread count the result equals an uninterrupted run's.
+/// `options.outDir` is ignored. Never throws: failures come back in the result.
+RunResult resumeExperiment(const std::string& runDir, const RunOptions& options, RunObserver& observer,
+                           RunControl& control);
+
 /// Chooses and applies the thread counts (see docs in threads.cpp); returns the intra-op count.
 int configureThreads(int requested);
 

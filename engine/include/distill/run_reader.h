@@ -2,6 +2,8 @@
 
 // Reading run directories back: the GUI's runs panel and curve overlays, and tests.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,10 +26,24 @@ RunRecord readRunSummary(const std::string& dir);
 /// Every run directory directly under `root`, newest first. Unreadable ones are skipped.
 std::vector<RunRecord> listRuns(const std::string& root);
 
-/// All metric points of metrics.jsonl. A torn last line (a crash mid-write) is ignored.
-std::vector<MetricPoint> readMetrics(const std::string& dir);
+/// Where a run can be resumed from (resumeExperiment).
+struct ResumeInfo {
+  std::string phase;  ///< "teacher" or "students"
+  int step = 0;       ///< steps done in that phase
+  int totalSteps = 0;  ///< steps of that phase
+  uint64_t metricsBytes = 0;  ///< metrics.jsonl up to the checkpoint (what stays when it resumes)
+  uint64_t samplesBytes = 0;  ///< samples.jsonl up to the checkpoint
+  std::string configYaml;     ///< the settings it continues with (live changes included)
+};
 
-/// All samples of samples.jsonl.
-std::vector<SampleRecord> readSamples(const std::string& dir);
+/// The newest intact resumable checkpoint of a run that did not complete (the one
+/// resumeExperiment takes); nullopt when there is none.
+std::optional<ResumeInfo> findResumePoint(const std::string& dir);
+
+/// The metric points of metrics.jsonl (its first `limit` bytes). A torn line (a crash mid-write) is ignored.
+std::vector<MetricPoint> readMetrics(const std::string& dir, uint64_t limit = UINT64_MAX);
+
+/// The samples of samples.jsonl (its first `limit` bytes).
+std::vector<SampleRecord> readSamples(const std::string& dir, uint64_t limit = UINT64_MAX);
 
 }  // namespace distill

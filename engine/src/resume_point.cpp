@@ -1,0 +1,115 @@
+#include "resume_point.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "distill/errors.h"
+#include "paths.h"
+#include "zip_integrity.h"
+
+namespace distill {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kKeepPoints = 2;
+
+/// Folder names sort in run order: the teacher's phase before the students', then by step.
+std::string pointName(const std::string& phase, int step) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%d-%s-%09d", phase == "teacher" ? 1 : 2, phase.c_str(), step);
+  return name;
+}
+
+fs::path resumeRoot(const std::string& runDir) { return fs::path(runDir) / "resume"; }
+
+/// Committed point folders, newest first.
+std::vector<fs::path> pointFolders(const std::string& runDir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(resumeRoot(runDir), ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory() && it->path().extension() != ".tmp") out.push_back(it->path());
+  }
+  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) { return a.filename() > b.filename(); });
+  return out;
+}
+
+}  // namespace
+
+ResumePointWriter::ResumePointWriter(const std::string& runDir, const std::string& phase, int step) : m_runDir(runDir) {
+  const fs::path root = resumeRoot(runDir);
+  m_finalDir = (root / pointName(phase, step)).string();
+  m_tmpDir = m_finalDir + ".tmp";
+  std::error_code ec;
+  fs::remove_all(m_tmpDir, ec);
+  fs::create_directories(m_tmpDir, ec);
+  if (ec) throw EngineError("cannot create " + m_tmpDir + ": " + ec.message() + " (read-only or full disk?)");
+}
+
+std::string ResumePointWriter::modelPath(const std::string& model) const {
+  return (fs::path(m_tmpDir) / (model + ".pt")).string();
+}
+
+void ResumePointWriter::commit(const nlohmann::json& state) {
+  std::ostringstream bytes;
+  m_archive.save_to(bytes);
+  writeFileAtomically((fs::path(m_tmpDir) / "state.pt").string(), bytes.str());
+  writeFileAtomically((fs::path(m_tmpDir) / "state.json").string(), state.dump(2) + "\n");
+  syncDirectory(m_tmpDir);
+  std::error_code ec;
+  fs::remove_all(m_finalDir, ec);  // the same step saved again (a stop right after a periodic save)
+  fs::rename(m_tmpDir, m_finalDir, ec);
+  if (ec) throw EngineError("cannot rename " + m_tmpDir + " to " + m_finalDir + ": " + ec.message());
+  syncDirectory(resumeRoot(m_runDir).string());
+  const auto folders = pointFolders(m_runDir);
+  for (size_t i = kKeepPoints; i < folders.size(); ++i) fs::remove_all(folders[i], ec);
+}
+
+std::string ResumePoint::modelPath(const std::string& model) const { return (fs::path(dir) / (model + ".pt")).string(); }
+
+torch::serialize::InputArchive ResumePoint::openArchive() const {
+  const std::string path = (fs::path(dir) / "state.pt").string();
+  const std::string bytes = readFile(path, "resume state");
+  verifyZipIntegrity(bytes, "resume state " + path);
+  torch::serialize::InputArchive archive;
+  try {
+    std::istringstream in(bytes);
+    archive.load_from(in);
+  } catch (const std::exception&) {
+    throw EngineError("resume state " + path + " is not a readable LibTorch archive (truncated or corrupt?)");
+  }
+  return archive;
+}
+
+void checkResumePointIntact(const ResumePoint& point) {
+  std::error_code ec;
+  for (fs::directory_iterator it(point.dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() != ".pt") continue;
+    const std::string path = it->path().string();
+    verifyZipIntegrity(readFile(path, "checkpoint"), "checkpoint " + path);
+  }
+  if (ec) throw EngineError("cannot read " + point.dir + ": " + ec.message());
+  if (!fs::exists(fs::path(point.dir) / "state.pt")) throw EngineError(point.dir + " has no state.pt");
+}
+
+std::vector<ResumePoint> listResumePoints(const std::string& runDir) {
+  std::vector<ResumePoint> out;
+  for (const auto& folder : pointFolders(runDir)) {
+    try {
+      ResumePoint p;
+      p.dir = folder.string();
+      p.state = nlohmann::json::parse(readFile((folder / "state.json").string(), "resume state"));
+      p.phase = p.state.at("phase").get<std::string>();
+      p.step = p.state.at("step").get<int>();
+      out.push_back(std::move(p));
+    } catch (const std::exception&) {
+      // Damaged: an older point may still serve.
+    }
+  }
+  return out;
+}
+
+}  // namespace distill

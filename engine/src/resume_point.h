@@ -1,0 +1,59 @@
+#pragma once
+
+// Resumable checkpoints of a run: <run>/resume/<order>-<phase>-<step>/ holds every model's
+// weights (<model>.pt), their optimizer and random states (state.pt) and what else the run needs
+// to continue exactly (state.json). A folder is written as <name>.tmp and renamed when complete,
+// so a crash leaves the previous point intact; the two newest points are kept.
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace distill {
+
+/// One resumable point being written.
+class ResumePointWriter {
+public:
+  /// Starts <runDir>/resume/<order>-<phase>-<step>.tmp/ (an unfinished one is replaced).
+  ResumePointWriter(const std::string& runDir, const std::string& phase, int step);
+
+  /// Where saveCheckpoint() writes the weights of `model`.
+  std::string modelPath(const std::string& model) const;
+  /// Optimizer and random states, written as state.pt by commit().
+  torch::serialize::OutputArchive& archive() { return m_archive; }
+
+  /// Writes state.pt and state.json (fsynced), renames the folder into place, syncs the parent and
+  /// removes all but the two newest points. Throws EngineError naming the path on any failure.
+  void commit(const nlohmann::json& state);
+
+private:
+  std::string m_runDir;
+  std::string m_finalDir;
+  std::string m_tmpDir;
+  torch::serialize::OutputArchive m_archive;
+};
+
+/// One committed resumable point.
+struct ResumePoint {
+  std::string dir;
+  std::string phase;  ///< "teacher" or "students"
+  int step = 0;       ///< steps done in that phase
+  nlohmann::json state;
+
+  std::string modelPath(const std::string& model) const;
+  /// state.pt; throws EngineError naming it when it is missing or damaged.
+  torch::serialize::InputArchive openArchive() const;
+};
+
+/// Checks every file of a point against its own CRC-32s (a damaged one throws EngineError naming it).
+void checkResumePointIntact(const ResumePoint& point);
+
+/// The committed points of a run, newest first (folders still named .tmp are ignored; a point
+/// whose state.json cannot be read is skipped).
+std::vector<ResumePoint> listResumePoints(const std::string& runDir);
+
+}  // namespace distill
