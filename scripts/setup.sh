@@ -25,6 +25,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# DISTILL_SETUP_BUILD=0: packages only (scripts/sanitize.sh builds its own folder).
+[ "${DISTILL_SETUP_BUILD:-1}" = 0 ] && exit 0
+
 # ccache can reuse the LibTorch precompiled header only with these sloppiness settings.
 export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_BASEDIR="$PWD"  # cache hits across clones in other folders

@@ -2,17 +2,26 @@
 // tokenizer.json, SentencePiece models, embedded tokenizers, experiment YAML and checkpoints. Every mutated input must either
 // load (and then encode / decode without trouble) or fail with an EngineError; a crash, a hang or
 // any other exception fails the test. Deterministic: fixed seeds, the same inputs every run.
+// scripts/fuzz.sh runs the same targets for a bounded time with fresh seeds instead
+// (DISTILL_FUZZ_SECONDS per target, DISTILL_FUZZ_SEED to replay a failure).
 #include <torch/torch.h>
 
 #include <QtTest>
+
+#include "sentencepiece_guard.h"
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
 
 #include "checkpoint.h"
 #include "distill/config.h"
 #include "distill/errors.h"
+#include "distill/experiment.h"
+#include "distill/model_info.h"
 #include "model_factory.h"
 #include "distill/tokenizers.h"
 #include "safetensors.h"
@@ -67,13 +76,27 @@ struct Outcome {
   int rejected = 0;
 };
 
+/// The time-bounded mode of scripts/fuzz.sh: seconds per target (0: the fixed counts and seeds).
+double fuzzSeconds() {
+  const char* seconds = std::getenv("DISTILL_FUZZ_SECONDS");
+  return seconds ? std::atof(seconds) : 0.0;
+}
+
 /// Runs `attempt` on `count` mutants of `original` (written to `path`); fails on anything but
-/// success or EngineError.
+/// success or EngineError. In the time-bounded mode: mutants for that long, from a fresh seed.
 Outcome fuzz(const std::string& original, const std::string& path, int count, size_t focus, uint32_t seed,
              const std::function<void(const std::string&)>& attempt) {
+  const double seconds = fuzzSeconds();
+  if (seconds > 0.0) {
+    const char* fixed = std::getenv("DISTILL_FUZZ_SEED");
+    seed = fixed ? static_cast<uint32_t>(std::strtoul(fixed, nullptr, 10))
+                 : static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    qInfo("seed %u for %.0f s (replay with DISTILL_FUZZ_SEED=%u)", seed, seconds, seed);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   std::mt19937 rng(seed);
   Outcome outcome;
-  for (int i = 0; i < count; ++i) {
+  for (int i = 0; seconds > 0.0 ? std::chrono::steady_clock::now() < deadline : i < count; ++i) {
     std::string mutant = original;
     const int rounds = 1 + static_cast<int>(rng() % 3);
     for (int r = 0; r < rounds; ++r) mutant = mutate(mutant, rng, focus);
@@ -136,6 +159,7 @@ private slots:
   }
 
   void sentencePieceModel() {
+    SKIP_IN_SANITIZER_BUILDS();
     QTemporaryDir dir;
     std::string corpus;
     for (int i = 0; i < 200; ++i) corpus += "First Citizen: before we proceed any further, hear me speak " + std::to_string(i) + "\n";
@@ -190,6 +214,57 @@ private slots:
       loaded.model->forward(torch::zeros({1, 4}, torch::kInt64));
     });
     qInfo("checkpoints: %d loaded, %d rejected", outcome.loaded, outcome.rejected);
+    QVERIFY(outcome.rejected > 0);
+  }
+
+  void resumeState_data() {
+    QTest::addColumn<QString>("file");
+    QTest::newRow("state.json") << "state.json";
+    QTest::newRow("state.pt") << "state.pt";
+  }
+  void resumeState() {
+    // A damaged resumable checkpoint: resumeExperiment reports it (or resumes) and never crashes.
+    QFETCH(QString, file);
+    namespace fs = std::filesystem;
+    QTemporaryDir dir;
+    const std::string corpus = dir.filePath("corpus.txt").toStdString();
+    writeAll(corpus, readAll(bundledCorpusPath()).substr(0, 20000));
+    auto loaded = parseExperiment("data: {corpus: " + corpus + ", block_size: 8}\n"
+                                  "teacher: {layers: 1, heads: 2, embd: 8}\n"
+                                  "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
+                                  "train: {steps: 3, batch_size: 2, eval_batches: 1, threads: 1, checkpoint_interval: 1}\n"
+                                  "generate: {prompts: [A], max_new_tokens: 2}\n", ".");
+    QVERIFY(loaded.ok());
+    // Stops after teacher step 2: the newest point is teacher step 2.
+    class StopAfterTwo : public RunObserver {
+    public:
+      explicit StopAfterTwo(RunControl& c) : control(c) {}
+      void onProgress(const ProgressInfo& p) override {
+        if (p.step >= 2) control.cancel();
+      }
+      RunControl& control;
+    };
+    const std::string pristine = dir.filePath("pristine").toStdString(), run = dir.filePath("run").toStdString();
+    {
+      RunControl control;
+      StopAfterTwo stop(control);
+      RunOptions options;
+      options.outDir = pristine;
+      QVERIFY(runExperiment(loaded.config, options, stop, control).status == RunResult::Status::Cancelled);
+    }
+    const std::string point = "/resume/1-teacher-000000002/" + file.toStdString();
+    QVERIFY(fs::exists(pristine + point));
+    fs::remove_all(pristine + "/resume/1-teacher-000000001");  // no older point to fall back on
+    fs::copy(pristine, run, fs::copy_options::recursive);
+    const auto outcome = fuzz(readAll(pristine + point), run + point, 120, SIZE_MAX, 71, [&](const std::string&) {
+      RunControl control;
+      StopAfterTwo stop(control);  // at most one more step: a mutated step count cannot make it long
+      const auto result = resumeExperiment(run, {}, stop, control);
+      fs::remove_all(run);
+      fs::copy(pristine, run, fs::copy_options::recursive);
+      if (result.status == RunResult::Status::Failed) throw EngineError(result.error);
+    });
+    qInfo("%s: %d resumed, %d rejected", qPrintable(file), outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 0);
   }
 

@@ -870,6 +870,7 @@ RunResult ExperimentRun::run() {
     result.models = summarize(completed);
     result.status = completed ? RunResult::Status::Completed : RunResult::Status::Cancelled;
     m_store->writeSummary(m_config.name, completed ? "completed" : "cancelled", "", result.models);
+    if (completed) removeResumePoints(m_store->dir());  // the final checkpoints are what stays
     m_store->writeMethodsTable(result.models);
     m_observer.onMessage(std::string(completed ? "run completed: " : "run stopped: ") + m_store->dir());
   } catch (const std::exception& e) {

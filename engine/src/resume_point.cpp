@@ -95,6 +95,11 @@ void checkResumePointIntact(const ResumePoint& point) {
   if (!fs::exists(fs::path(point.dir) / "state.pt")) throw EngineError(point.dir + " has no state.pt");
 }
 
+void removeResumePoints(const std::string& runDir) {
+  std::error_code ec;
+  fs::remove_all(resumeRoot(runDir), ec);  // best effort: leftovers cost disk, not correctness
+}
+
 std::vector<ResumePoint> listResumePoints(const std::string& runDir) {
   std::vector<ResumePoint> out;
   for (const auto& folder : pointFolders(runDir)) {

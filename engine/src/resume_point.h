@@ -52,6 +52,9 @@ struct ResumePoint {
 /// Checks every file of a point against its own CRC-32s (a damaged one throws EngineError naming it).
 void checkResumePointIntact(const ResumePoint& point);
 
+/// Removes a run's resumable checkpoints (a completed run needs none).
+void removeResumePoints(const std::string& runDir);
+
 /// The committed points of a run, newest first (folders still named .tmp are ignored; a point
 /// whose state.json cannot be read is skipped).
 std::vector<ResumePoint> listResumePoints(const std::string& runDir);

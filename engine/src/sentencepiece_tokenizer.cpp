@@ -49,6 +49,10 @@ Plugin openPlugin() {
     p.error = "this build has no SentencePiece support (install libsentencepiece-dev and rebuild)";
     return p;
   }
+#ifdef DISTILL_SANITIZED
+  p.error = "SentencePiece is not available in sanitizer builds (its plugin needs RTLD_DEEPBIND, which AddressSanitizer refuses)";
+  return p;
+#endif
   // RTLD_DEEPBIND: SentencePiece must bind to its own protobuf-lite, not LibTorch's libprotobuf.
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
   if (!handle) {

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Fault drill: kills runs with SIGKILL mid-teacher and mid-students and resumes them, stops one
+# with SIGTERM, then feeds the runner the bad-input list (broken YAML, corpora, checkpoints,
+# safetensors, tokenizers, a full and a read-only disk). Prints what it tried and what it checked
+# was not lost; exits non-zero when any check fails.
+#   scripts/fault_drill.sh            (builds first when needed)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh >/dev/null || { echo "drill: build failed" >&2; exit 2; }
+CLI="$PWD/build/app/distill"
+WORK=$(mktemp -d)
+MOUNTS=()
+cleanup() {
+  for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
+  chmod -R u+rwX "$WORK" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() {  # check "what was checked" command...
+  local what="$1"
+  shift
+  if "$@"; then
+    echo "  ok    $what"
+    passed=$((passed + 1))
+  else
+    echo "  FAIL  $what"
+    failed=$((failed + 1))
+  fi
+}
+
+# --- 1. kill -9 and resume ------------------------------------------------------------------
+cat >"$WORK/drill.yaml" <<'YAML'
+name: drill
+data: {block_size: 32}
+teacher: {layers: 2, heads: 2, embd: 32}
+students:
+  - {name: tf, layers: 1, heads: 2, embd: 16}
+  - {name: rnn, arch: gru, embd: 16, hidden: 16}
+train: {steps: 300, batch_size: 8, eval_interval: 100, eval_batches: 2, threads: 1, checkpoint_interval: 20}
+generate: {prompts: ["ROMEO:"], max_new_tokens: 16}
+YAML
+
+newest_point() {  # newest_point RUNDIR PHASE → the step of its newest committed point of PHASE (or -1)
+  local best=-1 d step
+  for d in "$1"/resume/*-"$2"-*; do
+    [[ -d "$d" && "$d" != *.tmp ]] || continue
+    step=$((10#${d##*-}))
+    ((step > best)) && best=$step
+  done
+  echo "$best"
+}
+
+kill_when() {  # kill_when PID RUNDIR PHASE MIN_STEP → SIGKILL once a point of PHASE at >= MIN_STEP exists
+  local pid=$1 dir=$2 phase=$3 min=$4
+  for _ in $(seq 1 6000); do
+    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    if (($(newest_point "$dir" "$phase") >= min)); then
+      sleep 0.$((RANDOM % 10))  # somewhere between two checkpoints, maybe while one is written
+      kill -9 "$pid"
+      wait "$pid" 2>/dev/null
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+val_losses() { grep -o '"val_loss": [^,]*' "$1/summary.json"; }
+metrics_parse() { awk '!/^\{.*\}$/ { bad = 1 } END { exit bad }' "$1/metrics.jsonl"; }
+metrics_unique() { [ -z "$(sed 's/,"value".*//' "$1/metrics.jsonl" | sort | uniq -d)" ]; }
+curve_complete() { [ "$(grep -c "\"model\":\"$2\",\"name\":\"train/loss\"" "$1/metrics.jsonl")" -eq "$3" ]; }
+
+echo "drill 1: SIGKILL in the teacher's phase and in the students', resume each time"
+"$CLI" run "$WORK/drill.yaml" --out "$WORK/whole" >"$WORK/whole.log" 2>&1
+check "an uninterrupted run completes (the reference)" test -f "$WORK/whole/summary.json"
+
+"$CLI" run "$WORK/drill.yaml" --out "$WORK/killed" >"$WORK/killed1.log" 2>&1 &
+check "killed with SIGKILL in the teacher's phase (after its checkpoint at step >= 60)" kill_when $! "$WORK/killed" teacher 60
+check "no summary: it really died mid-run" test ! -f "$WORK/killed/summary.json"
+teacher_point=$(newest_point "$WORK/killed" teacher)
+check "not lost: a resumable checkpoint at teacher step $teacher_point" test "$teacher_point" -ge 60
+check "metrics.jsonl has no torn line after the kill" metrics_parse "$WORK/killed"
+
+"$CLI" run --resume "$WORK/killed" >"$WORK/killed2.log" 2>&1 &
+check "resumed, then killed again in the students' phase (step >= 40)" kill_when $! "$WORK/killed" students 40
+student_point=$(newest_point "$WORK/killed" students)
+check "not lost: a resumable checkpoint at students step $student_point" test "$student_point" -ge 40
+check "the second resume said where it continued" grep -q "from teacher step $teacher_point" "$WORK/killed2.log"
+
+"$CLI" run --resume "$WORK/killed" >"$WORK/killed3.log" 2>&1
+check "the last resume completes" grep -q '"status": "completed"' "$WORK/killed/summary.json"
+check "it continued from students step $student_point" grep -q "from students step $student_point" "$WORK/killed3.log"
+check "val losses equal the uninterrupted run's (bitwise, 1 thread)" diff <(val_losses "$WORK/whole") <(val_losses "$WORK/killed")
+check "metrics.jsonl: every line is whole JSON" metrics_parse "$WORK/killed"
+check "metrics.jsonl: no point twice (replaced, not duplicated)" metrics_unique "$WORK/killed"
+check "the teacher's loss curve has its 300 points" curve_complete "$WORK/killed" teacher 300
+check "tf-kd's loss curve has its 300 points" curve_complete "$WORK/killed" tf-kd 300
+check "the samples equal the uninterrupted run's" diff "$WORK/whole/samples.jsonl" "$WORK/killed/samples.jsonl"
+
+echo "drill 2: SIGTERM stops cleanly with a checkpoint"
+"$CLI" run "$WORK/drill.yaml" --out "$WORK/term" >"$WORK/term.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do (($(newest_point "$WORK/term" teacher) >= 20)) && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid"
+code=$?
+check "exit status 130 after SIGTERM" test "$code" -eq 130
+check "summary says cancelled" grep -q '"status": "cancelled"' "$WORK/term/summary.json"
+check "a checkpoint at the step where it stopped" test "$(newest_point "$WORK/term" teacher)" -ge 20
+cp -r "$WORK/term" "$WORK/term-copy"  # drill 3 damages its checkpoints
+resume_quietly() { "$CLI" run --resume "$1" >/dev/null 2>&1; }
+check "the resume continues to the end" resume_quietly "$WORK/term"
+check "a completed run keeps no resumable checkpoints" test ! -e "$WORK/term/resume"
+
+# --- 3. bad input ---------------------------------------------------------------------------
+echo "drill 3: bad input gets one clear line and a non-zero exit, never a crash"
+FAST=(--set train.steps=3 --set train.eval_batches=1 --set generate.max_new_tokens=4)
+one_line() {  # one_line NAME EXPECTED_TEXT [as-nobody | capped] -- distill arguments...
+  local name=$1 expected=$2 prefix=()
+  shift 2
+  if [ "$1" = as-nobody ]; then
+    prefix=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    shift
+  elif [ "$1" = capped ]; then  # no file may grow past 96 KiB; the write fails instead of killing
+    prefix=(bash -c 'ulimit -f 96; trap "" XFSZ; exec "$@"' capped)
+    shift
+  fi
+  shift  # --
+  "${prefix[@]}" "$CLI" "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
+  local code=$? lines
+  lines=$(wc -l <"$WORK/err.txt")
+  if ((code == 1 || code == 2)) && ((lines == 1)) && grep -qF -- "$expected" "$WORK/err.txt"; then
+    echo "  ok    $name: $(cat "$WORK/err.txt")"
+    passed=$((passed + 1))
+  else
+    echo "  FAIL  $name: exit $code, $lines lines, expected '$expected':"
+    sed 's/^/          /' "$WORK/err.txt"
+    failed=$((failed + 1))
+  fi
+}
+B="$WORK/bad"
+mkdir -p "$B"
+chmod 755 "$WORK" "$B"
+yaml() { printf '%s\n' "$2" >"$B/$1.yaml"; echo "$B/$1.yaml"; }
+
+one_line "wrong type" "train.batch_size: expected an integer" -- run "$(yaml type 'train: {batch_size: ten}')"
+one_line "out of range" "train.warmup_steps: must be >= 0" -- run "$(yaml range 'train: {warmup_steps: -1}')"
+one_line "unknown key" "train.stepz: unknown key" -- run "$(yaml unknown 'train: {stepz: 5}')"
+one_line "YAML syntax" "(syntax)" -- run "$(yaml syntax 'train: [1, 2')"
+one_line "missing corpus" "corpus not found" -- run "$(yaml nocorpus 'data: {corpus: nowhere.txt}')" "${FAST[@]}"
+: >"$B/empty.txt"
+one_line "empty corpus" "corpus is empty" -- run "$(yaml empty 'data: {corpus: empty.txt}')" "${FAST[@]}"
+head -c 3000 /bin/ls >"$B/binary.txt"
+one_line "binary corpus" "looks binary" -- run "$(yaml binary 'data: {corpus: binary.txt}')" "${FAST[@]}"
+printf 'To be, or not\xff\xfe to be' >"$B/latin.txt"
+one_line "invalid UTF-8 corpus" "not valid UTF-8" -- run "$(yaml latin 'data: {corpus: latin.txt}')" "${FAST[@]}"
+echo "some text" >"$B/secret.txt"
+chmod 000 "$B/secret.txt"
+chmod 644 "$B"/*.yaml
+one_line "unreadable corpus" "Permission denied" as-nobody -- run "$(yaml secret 'data: {corpus: secret.txt}')" "${FAST[@]}" --out "$B/secret-run"
+
+good="$WORK/whole/checkpoints/teacher.pt"
+head -c 5000 /dev/urandom >"$B/random.pt"
+one_line "corrupt checkpoint (random bytes)" "not a readable LibTorch archive" -- run "$(yaml random "teacher: {checkpoint: random.pt}")" "${FAST[@]}"
+head -c $(($(stat -c %s "$good") / 2)) "$good" >"$B/truncated.pt"
+one_line "truncated checkpoint" "checkpoint $B/truncated.pt" -- run "$(yaml truncated "teacher: {checkpoint: truncated.pt}")" "${FAST[@]}"
+cp "$good" "$B/flipped.pt"
+printf '\x55' | dd of="$B/flipped.pt" bs=1 seek=$(($(stat -c %s "$good") / 3)) conv=notrunc status=none
+one_line "bit-flipped checkpoint" "checkpoint $B/flipped.pt" -- run "$(yaml flipped "teacher: {checkpoint: flipped.pt}")" "${FAST[@]}"
+one_line "mismatched checkpoint (context shorter than block_size)" "has a context of 32 tokens" -- \
+  run "$(yaml mismatch "teacher: {checkpoint: $good}
+data: {block_size: 64}")" "${FAST[@]}"
+mkdir -p "$B/hf"
+cp tests/fixtures/gpt2-tiny/config.json "$B/hf/"
+head -c 3000 tests/fixtures/gpt2-tiny/model.safetensors >"$B/hf/model.safetensors"
+one_line "truncated safetensors" "model.safetensors" -- run "$(yaml hf "teacher: {hf: hf}
+data: {tokenizer: $PWD/tests/fixtures/bpe512}")" "${FAST[@]}"
+mkdir -p "$B/tok"
+head -c 200 tests/fixtures/bpe512/tokenizer.json >"$B/tok/tokenizer.json" 2>/dev/null || echo '{"model": {' >"$B/tok/tokenizer.json"
+one_line "corrupt tokenizer.json" "tokenizer.json" -- run "$(yaml tok 'data: {tokenizer: tok}')" "${FAST[@]}"
+
+# A full disk and a read-only one: real tmpfs mounts when this may mount (root), else an
+# RLIMIT_FSIZE cap and an unprivileged user on a read-only folder.
+mkdir -p "$B/small" "$B/ro"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=96k tmpfs "$B/small" 2>/dev/null; then
+  MOUNTS+=("$B/small")
+  one_line "full disk (96 KiB tmpfs)" "No space left on device" -- run "$(yaml full 'name: full')" "${FAST[@]}" --out "$B/small/run"
+else
+  one_line "full disk (96 KiB file-size cap)" "File too large" capped -- run "$(yaml full 'name: full')" "${FAST[@]}" --out "$B/small/run"
+fi
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o ro,size=64k tmpfs "$B/ro" 2>/dev/null; then
+  MOUNTS+=("$B/ro")
+  one_line "read-only disk (ro tmpfs)" "cannot create run directory" -- run "$(yaml ro 'name: ro')" "${FAST[@]}" --out "$B/ro/run"
+else
+  chmod 555 "$B/ro"
+  one_line "read-only folder" "cannot create run directory" as-nobody -- run "$(yaml ro 'name: ro')" "${FAST[@]}" --out "$B/ro/run"
+fi
+
+cp -r "$WORK/term-copy" "$B/damaged-run"
+for f in "$B"/damaged-run/resume/*/teacher.pt "$B"/damaged-run/resume/*/tf-kd.pt; do
+  [ -f "$f" ] && printf '\x55\x55\x55\x55' | dd of="$f" bs=1 seek=300 conv=notrunc status=none
+done
+one_line "resume with every checkpoint damaged" "is damaged" -- run --resume "$B/damaged-run"
+one_line "resume of a completed run" "has completed: nothing to resume" -- run --resume "$WORK/whole"
+
+echo
+echo "fault drill: $passed checks passed, $failed failed"
+((failed == 0))
