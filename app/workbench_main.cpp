@@ -60,10 +60,12 @@ int main(int argc, char** argv) {
   QCommandLineOption runs("runs", "Folder for run directories (default: ./runs)", "dir", "runs");
   QCommandLineOption start("start", "Start the run at once");
   QCommandLineOption openRun("open-run", "Open a finished run directory (curves, samples)", "dir");
+  QCommandLineOption resumeRun("resume-run", "Resume a stopped or crashed run directory at once", "dir");
   QCommandLineOption grab("grab", "Save a PNG of the window: MS:FILE[:TAB] (repeatable); quits after the last", "spec");
   parser.addOption(runs);
   parser.addOption(start);
   parser.addOption(openRun);
+  parser.addOption(resumeRun);
   parser.addOption(grab);
   parser.process(app);
 
@@ -83,6 +85,10 @@ int main(int argc, char** argv) {
   window.show();
   if (parser.isSet(openRun)) window.openRun(parser.value(openRun));
   if (parser.isSet(start)) QTimer::singleShot(0, &window, &distill::MainWindow::start);
+  if (parser.isSet(resumeRun)) {
+    const QString dir = parser.value(resumeRun);
+    QTimer::singleShot(0, &window, [&window, dir] { window.resumeRun(dir); });
+  }
   scheduleGrabs(window, parser.values(grab), parser.isSet(openRun));
   return app.exec();
 }
