@@ -128,7 +128,7 @@ private slots:
   void aStoppedRunResumesFromTheRunsPanel() {
     QTemporaryDir runs;
     MainWindow window(runs.path());
-    window.setExperiment(tinyUiExperiment(150));
+    window.setExperiment(tinyUiExperiment(100));
     QSignalSpy finished(window.controller(), &RunController::finished);
     window.start();
     QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > 30, 20000);
@@ -145,7 +145,7 @@ private slots:
     QVERIFY(resume->isEnabled());
     resume->click();
     QVERIFY(window.controller()->isRunning());
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 180000);  // generous: CI machines are shared
     const auto result = finished.back().front().value<RunResult>();
     QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
     QCOMPARE(QString::fromStdString(result.runDir), dir);
@@ -154,7 +154,7 @@ private slots:
     for (const char* model : {"teacher", "tf-kd", "rnn-scratch"}) {
       const auto* series = window.charts()->store().find({"", model, "train/loss"});
       QVERIFY(series);
-      QCOMPARE(series->steps.size(), 150);
+      QCOMPARE(series->steps.size(), 100);
       for (int i = 0; i < series->steps.size(); ++i) QCOMPARE(series->steps[i], double(i + 1));
     }
     tree->topLevelItem(0)->setSelected(false);

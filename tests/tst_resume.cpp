@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <QtTest>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -247,6 +249,25 @@ private slots:
     const auto none = resumeToTheEnd(dir);
     QVERIFY(none.status == RunResult::Status::Failed);
     QVERIFY2(QString::fromStdString(none.error).contains("no resumable checkpoint"), none.error.c_str());
+  }
+
+  void aRunWhoseProcessDiedIsListedAsCrashed() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.filePath("run").toStdString();
+    auto config = everyStateExperiment();
+    config.students.resize(1);
+    QVERIFY(runStoppingAt(config, dir, "teacher", 6).status == RunResult::Status::Cancelled);
+    QCOMPARE(readRunSummary(dir).status, std::string("cancelled"));
+    QVERIFY(!std::filesystem::exists(dir + "/running.pid"));  // removed when the run ended
+
+    // What a killed process leaves: its pid, no longer alive.
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    std::ofstream(dir + "/running.pid") << child << "\n";
+    QCOMPARE(readRunSummary(dir).status, std::string("crashed"));
+    std::ofstream(dir + "/running.pid") << ::getpid() << "\n";
+    QCOMPARE(readRunSummary(dir).status, std::string("running"));  // e.g. being resumed right now
   }
 
   void aTornMetricsLineIsCutBackOnResume() {

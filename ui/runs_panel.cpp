@@ -61,14 +61,15 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     const auto runs = selectedRuns();
     if (runs.size() == 1) emit resumeRequested(runs.front());
   });
-  // Resume needs one run that did not complete (whether it has a checkpoint is told on click).
+  // Resume needs one stopped, failed or crashed run (whether it has a checkpoint is told on click).
   connect(m_tree, &QTreeWidget::itemSelectionChanged, this, [this] {
     const auto runs = selectedRuns();
     bool resumable = false;
     if (runs.size() == 1) {
       for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
         auto* item = m_tree->topLevelItem(i);
-        if (item->data(0, Qt::UserRole).toString() == runs.front()) resumable = item->text(1) != "completed";
+        if (item->data(0, Qt::UserRole).toString() == runs.front())
+          resumable = item->text(1) != "completed" && item->text(1) != "running";
       }
     }
     m_resume->setEnabled(resumable);

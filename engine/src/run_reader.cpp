@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -53,6 +56,15 @@ void forEachJsonLine(const fs::path& path, uint64_t limit, Visit visit) {
   }
 }
 
+/// "running" while the process named in running.pid lives, "crashed" when it died without
+/// removing the file, empty when there is none (the run ended, or was written before it existed).
+std::string processState(const fs::path& root) {
+  std::ifstream in(root / "running.pid");
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) return {};
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM ? "running" : "crashed";
+}
+
 }  // namespace
 
 RunRecord readRunSummary(const std::string& dir) {
@@ -61,7 +73,9 @@ RunRecord readRunSummary(const std::string& dir) {
   RunRecord run;
   run.dir = dir;
   run.experiment = root.filename().string();
-  run.status = "running";
+  // A live or dead process outranks the summary: a resumed run has its old summary until it ends.
+  const std::string process = processState(root);
+  run.status = process.empty() ? "running" : process;
   const auto summaryPath = root / "summary.json";
   run.modified = modifiedTime(fs::exists(summaryPath) ? summaryPath : root / "config.yaml");
   if (!fs::exists(summaryPath)) return run;
@@ -69,7 +83,7 @@ RunRecord readRunSummary(const std::string& dir) {
   const auto j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded()) throw EngineError("summary.json is not valid JSON in " + dir);
   run.experiment = j.value("experiment", run.experiment);
-  run.status = j.value("status", std::string("unknown"));
+  run.status = process.empty() ? j.value("status", std::string("unknown")) : process;
   const auto models = j.value("models", nlohmann::json::object());
   for (const auto& [name, m] : models.items()) {
     ModelSummary s;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -60,6 +62,13 @@ RunStore::RunStore(std::string dir, const Lengths* resumeAt) : m_dir(std::move(d
   if (!m_metrics) throw EngineError("cannot write " + metricsPath + " (read-only or full disk?)");
   m_samples.open(samplesPath, std::ios::app);
   if (!m_samples) throw EngineError("cannot write " + samplesPath + " (read-only or full disk?)");
+  // Left behind only by a process that died mid-run: the runs list then says "crashed".
+  writeFileAtomically((fs::path(m_dir) / "running.pid").string(), std::to_string(::getpid()) + "\n");
+}
+
+RunStore::~RunStore() {
+  std::error_code ec;
+  fs::remove(fs::path(m_dir) / "running.pid", ec);
 }
 
 std::string RunStore::newRunDirectory(const std::string& root, const std::string& name) {

@@ -26,6 +26,11 @@ public:
   /// points written after that checkpoint are replaced, not duplicated.
   explicit RunStore(std::string dir, const Lengths* resumeAt = nullptr);
 
+  /// Removes running.pid: the run ended (see readRunSummary's "crashed").
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
   /// The current lengths (everything appended so far is flushed).
   Lengths lengths() const;
 

@@ -15,7 +15,9 @@ namespace distill {
 struct RunRecord {
   std::string dir;
   std::string experiment;
-  std::string status;    ///< completed, cancelled, failed, or "running" when there is no summary yet
+  /// completed, cancelled, failed; "running" while its process lives (or, for runs without
+  /// running.pid, while there is no summary); "crashed" when its process died mid-run
+  std::string status;
   std::string modified;  ///< "YYYY-mm-dd HH:MM" of the last write
   std::vector<ModelSummary> models;
 };
