@@ -536,8 +536,8 @@ bool ExperimentRun::trainStudents() {
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, samplerSeed);
   const double phaseStart = elapsed();
   const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
-  auto samplerStates = [&] {
-    return std::make_pair(sampler.state(), sequenceSampler ? sequenceSampler->state() : std::string());
+  auto saveStudentsPoint = [&](int step) {
+    saveResumePoint("students", step, total, sampler.state(), sequenceSampler ? sequenceSampler->state() : std::string());
   };
   const int resumed = resumedSteps("students");
   if (m_resume && m_resume->phase == "students") {
@@ -545,15 +545,13 @@ bool ExperimentRun::trainStudents() {
     if (sequenceSampler) sequenceSampler->restore(m_resume->state.at("sequence_sampler").get<std::string>());
   } else {
     for (auto& m : m_students) evaluateModel(m, 0, false);
-    const auto [batchState, sequenceState] = samplerStates();
-    saveResumePoint("students", 0, total, batchState, sequenceState);
+    saveStudentsPoint(0);
   }
   m_teacher.model->eval();
   const size_t n = m_students.size();
   for (int step = resumed + 1; step <= total; ++step) {
     if (!m_control.checkpoint()) {
-      const auto [batchState, sequenceState] = samplerStates();
-      saveResumePoint("students", step - 1, total, batchState, sequenceState);
+      saveStudentsPoint(step - 1);
       return false;
     }
     applyLiveSettings(step);
@@ -660,10 +658,7 @@ bool ExperimentRun::trainStudents() {
       for (auto& m : m_students) evaluateModel(m, step, true);
     reportProgress("students", step, total, phaseStart,
                    tokensPerStep * (step - resumed) * static_cast<int64_t>(m_students.size()), latest);
-    if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total) {
-      const auto [batchState, sequenceState] = samplerStates();
-      saveResumePoint("students", step, total, batchState, sequenceState);
-    }
+    if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total) saveStudentsPoint(step);
   }
   return true;
 }
@@ -914,34 +909,23 @@ RunResult resumeExperiment(const std::string& runDir, const RunOptions& options,
     if (!std::filesystem::is_directory(runDir)) throw EngineError("run directory not found: " + runDir);
     if (readRunSummary(runDir).status == "completed") throw EngineError("run " + runDir + " has completed: nothing to resume");
     // The newest checkpoint whose files are intact; a damaged one (a disk fault) falls back to the one before.
-    const auto points = listResumePoints(runDir);
-    if (points.empty())
-      throw EngineError("run " + runDir + " has no resumable checkpoint (it stopped before its first; see train.checkpoint_interval)");
-    const ResumePoint* usable = nullptr;
     std::string damage;
-    for (const auto& point : points) {
-      try {
-        checkResumePointIntact(point);
-        usable = &point;
-        break;
-      } catch (const EngineError& e) {
-        damage = e.what();
-        observer.onMessage("skipping a damaged checkpoint: " + damage);
-      }
-    }
+    const auto usable = newestIntactResumePoint(runDir, [&](const std::string& what) {
+      damage = what;
+      observer.onMessage("skipping a damaged checkpoint: " + damage);
+    });
+    if (!usable && damage.empty())
+      throw EngineError("run " + runDir + " has no resumable checkpoint (it stopped before its first; see train.checkpoint_interval)");
     if (!usable) throw EngineError("every resumable checkpoint of " + runDir + " is damaged: " + damage);
     auto loaded = parseExperiment(usable->state.at("config").get<std::string>(), runDir);
-    if (!loaded.ok())
-      throw EngineError("the settings saved in " + usable->dir + " are invalid: " + loaded.problems.front().key + ": " +
-                        loaded.problems.front().message);
-    const auto problems = validateExperiment(loaded.config);
+    const auto problems = loaded.ok() ? validateExperiment(loaded.config) : loaded.problems;
     if (!problems.empty())
       throw EngineError("the settings saved in " + usable->dir + " are invalid: " + problems.front().key + ": " +
                         problems.front().message);
     RunOptions resumed = options;
     resumed.outDir = runDir;
     const int threads = configureThreads(loaded.config.train.threads);
-    ExperimentRun run(loaded.config, resumed, observer, control, threads, usable);
+    ExperimentRun run(loaded.config, resumed, observer, control, threads, &*usable);
     return run.run();
   } catch (const std::exception& e) {
     result.status = RunResult::Status::Failed;

@@ -95,6 +95,19 @@ void checkResumePointIntact(const ResumePoint& point) {
   if (!fs::exists(fs::path(point.dir) / "state.pt")) throw EngineError(point.dir + " has no state.pt");
 }
 
+std::optional<ResumePoint> newestIntactResumePoint(const std::string& runDir,
+                                                   const std::function<void(const std::string&)>& onDamaged) {
+  for (auto& point : listResumePoints(runDir)) {
+    try {
+      checkResumePointIntact(point);
+      return std::move(point);
+    } catch (const EngineError& e) {
+      if (onDamaged) onDamaged(e.what());
+    }
+  }
+  return std::nullopt;
+}
+
 void removeResumePoints(const std::string& runDir) {
   std::error_code ec;
   fs::remove_all(resumeRoot(runDir), ec);  // best effort: leftovers cost disk, not correctness

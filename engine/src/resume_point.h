@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,11 @@ struct ResumePoint {
 
 /// Checks every file of a point against its own CRC-32s (a damaged one throws EngineError naming it).
 void checkResumePointIntact(const ResumePoint& point);
+
+/// The newest committed point whose files pass checkResumePointIntact (what a resume takes);
+/// each newer damaged one is reported to `onDamaged`. Nullopt when there is none.
+std::optional<ResumePoint> newestIntactResumePoint(const std::string& runDir,
+                                                   const std::function<void(const std::string&)>& onDamaged = {});
 
 /// Removes a run's resumable checkpoints (a completed run needs none).
 void removeResumePoints(const std::string& runDir);

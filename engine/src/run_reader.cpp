@@ -116,23 +116,16 @@ std::optional<ResumeInfo> findResumePoint(const std::string& dir) {
       // A damaged summary does not make the checkpoints less resumable.
     }
   }
-  const auto points = listResumePoints(dir);
-  for (const auto& point : points) {
-    try {
-      checkResumePointIntact(point);  // the one resumeExperiment will take
-    } catch (const EngineError&) {
-      continue;
-    }
-    ResumeInfo info;
-    info.phase = point.phase;
-    info.step = point.step;
-    info.totalSteps = point.state.value("total_steps", 0);
-    info.metricsBytes = point.state.value("metrics_bytes", uint64_t{0});
-    info.samplesBytes = point.state.value("samples_bytes", uint64_t{0});
-    info.configYaml = point.state.value("config", std::string());
-    return info;
-  }
-  return std::nullopt;
+  const auto point = newestIntactResumePoint(dir);
+  if (!point) return std::nullopt;
+  ResumeInfo info;
+  info.phase = point->phase;
+  info.step = point->step;
+  info.totalSteps = point->state.value("total_steps", 0);
+  info.metricsBytes = point->state.value("metrics_bytes", uint64_t{0});
+  info.samplesBytes = point->state.value("samples_bytes", uint64_t{0});
+  info.configYaml = point->state.value("config", std::string());
+  return info;
 }
 
 std::vector<RunRecord> listRuns(const std::string& root) {
