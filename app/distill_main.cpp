@@ -6,12 +6,14 @@
 #include <csignal>
 #include <functional>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include "console_reporter.h"
 #include "distill/bench.h"
 #include "distill/config.h"
+#include "distill/distributed.h"
 #include "distill/errors.h"
 #include "distill/experiment.h"
 #include "distill/generation.h"
@@ -85,7 +87,8 @@ int runWithConsole(const std::function<distill::RunResult(distill::RunObserver&,
     if (!result.runDir.empty()) {
       if (const auto point = distill::findResumePoint(result.runDir))
         std::cerr << "the last good checkpoint is " << point->phase << " step " << point->step
-                  << ": distill run --resume " << result.runDir << "\n";
+                  << ": distill run --resume " << result.runDir << (result.worldSize > 1 ? " --nproc " + std::to_string(result.worldSize) : std::string())
+                  << "\n";
     }
     return kExitFailure;
   }
@@ -94,21 +97,67 @@ int runWithConsole(const std::function<distill::RunResult(distill::RunObserver&,
   return result.status == distill::RunResult::Status::Cancelled ? kExitCancelled : kExitOk;
 }
 
+/// This program's own path: local data-parallel workers are started from it.
+std::string ownExecutable() {
+  std::error_code ec;
+  const auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : path.string();
+}
+
+/// How this process takes part in data-parallel training: `--nproc` (local workers it starts), or
+/// the torchrun / Slurm environment (RANK, WORLD_SIZE, ...).
+struct GroupRequest {
+  int processes = 0;           ///< --nproc; 0: train.processes
+  double timeoutSeconds = 0;   ///< --dist-timeout; 0: DISTILL_DIST_TIMEOUT or 60 s
+};
+
+distill::RunOptions optionsFor(const GroupRequest& request) {
+  distill::RunOptions options;
+  options.processes = request.processes;
+  if (auto fromEnvironment = distill::distributedFromEnvironment()) options.distributed = *fromEnvironment;
+  if (request.timeoutSeconds > 0) options.distributed.timeoutSeconds = request.timeoutSeconds;
+  options.distributed.workerExecutable = ownExecutable();
+  return options;
+}
+
+/// A rank other than 0: trains its shard of rank 0's run and reports only failures.
+int workerCommand(const GroupRequest& request) {
+  auto distributed = distill::distributedFromEnvironment();
+  if (!distributed || !distributed->active() || distributed->rank == 0) {
+    std::cerr << "error: a worker needs RANK (1 or more) and WORLD_SIZE (2 or more), MASTER_ADDR and MASTER_PORT "
+                 "(distill run --nproc N or torchrun set them)\n";
+    return kExitInvalid;
+  }
+  if (request.timeoutSeconds > 0) distributed->timeoutSeconds = request.timeoutSeconds;
+  std::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole terminal; rank 0 decides and tells every rank
+  distill::RunObserver quiet;
+  const auto result = distill::runWorker(*distributed, quiet);
+  if (result.status == distill::RunResult::Status::Failed) {
+    std::cerr << "error: " << result.error << "\n";
+    return kExitFailure;
+  }
+  return result.status == distill::RunResult::Status::Cancelled ? kExitCancelled : kExitOk;
+}
+
 int runCommand(const std::string& file, const std::vector<std::string>& overrides, const std::string& outDir,
-               int threads) {
+               int threads, const GroupRequest& group) {
   auto loaded = distill::loadExperimentFile(file, overrides);
   if (!loaded.ok()) return reportProblems(file, loaded);
   if (threads > 0) loaded.config.train.threads = threads;
-  distill::RunOptions options;
+  distill::RunOptions options = optionsFor(group);
+  // Under torchrun every rank runs this command; the others follow rank 0's settings.
+  if (options.distributed.active() && options.distributed.rank != 0) return workerCommand(group);
   options.outDir = outDir;
   return runWithConsole([&](distill::RunObserver& observer, distill::RunControl& control) {
     return distill::runExperiment(loaded.config, options, observer, control);
   });
 }
 
-int resumeCommand(const std::string& runDir) {
+int resumeCommand(const std::string& runDir, const GroupRequest& group) {
+  distill::RunOptions options = optionsFor(group);
+  if (options.distributed.active() && options.distributed.rank != 0) return workerCommand(group);
   return runWithConsole([&](distill::RunObserver& observer, distill::RunControl& control) {
-    return distill::resumeExperiment(runDir, {}, observer, control);
+    return distill::resumeExperiment(runDir, options, observer, control);
   });
 }
 
@@ -207,7 +256,16 @@ int main(int argc, char** argv) {
   fileOption->excludes(resumeOption);
   run->add_option("--set", overrides, "Override a key: --set train.steps=30 (repeatable)");
   run->add_option("--out", outDir, "Run directory (default runs/<experiment>-<timestamp>)");
-  run->add_option("--threads", threads, "Intra-op threads (default: one per core)")->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", threads, "Intra-op threads per process (default: its share of the cores)")->check(CLI::NonNegativeNumber);
+  GroupRequest group;
+  run->add_option("--nproc", group.processes, "Data-parallel processes on this machine (overrides train.processes)")
+      ->check(CLI::Range(1, 256));
+  run->add_option("--dist-timeout", group.timeoutSeconds,
+                  "Seconds a rank waits for the others before the run fails (default 60; DISTILL_DIST_TIMEOUT)")
+      ->check(CLI::Range(1.0, 86400.0));
+  auto* worker = app.add_subcommand("worker", "A data-parallel rank other than 0 (started by distill run --nproc, or by torchrun "
+                                              "with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set)");
+  worker->add_option("--dist-timeout", group.timeoutSeconds, "Seconds to wait for the other ranks")->check(CLI::Range(1.0, 86400.0));
 
   std::string runDir, model;
   GenerateRequest request;
@@ -284,14 +342,15 @@ int main(int argc, char** argv) {
           std::cerr << "error: --resume continues with the run's own settings; --set, --out and --threads do not apply\n";
           return kExitInvalid;
         }
-        return resumeCommand(resumeDir);
+        return resumeCommand(resumeDir, group);
       }
       if (file.empty()) {
         std::cerr << "error: run needs an experiment file or --resume RUNDIR\n";
         return kExitInvalid;
       }
-      return runCommand(file, overrides, outDir, threads);
+      return runCommand(file, overrides, outDir, threads, group);
     }
+    if (*worker) return workerCommand(group);
     if (*benchCmd) return benchCommand(bench);
     if (*inspect) return inspectCommand(modelDir);
     if (*exportHf) {

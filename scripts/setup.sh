@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread          # OpenBLAS: reference BLAS is ~33x slower for matmuls
+  libgloo-dev                                # c10d's Gloo backend: data-parallel runs (train.processes)
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libsentencepiece-dev
   qt6-base-dev libqcustomplot-dev
   xvfb xauth

@@ -115,6 +115,24 @@ std::vector<ConfigProblem> validateModelSpec(const ModelSpec& spec, const std::s
   return p;
 }
 
+std::optional<ConfigProblem> dataParallelProblem(const ExperimentConfig& c) {
+  auto check = [](const DistillConfig& d, const std::string& prefix) -> std::optional<ConfigProblem> {
+    // These students draw their own data (cache file order, teacher sequences, own samples), which
+    // is not sharded across processes.
+    if (d.regime != "word")
+      return ConfigProblem{prefix + ".regime", 0, 0, "data-parallel runs train word-level students only (got '" + d.regime +
+                                                   "'; set train.processes: 1)"};
+    if (d.cache_top_k > 0)
+      return ConfigProblem{prefix + ".cache_top_k", 0, 0, "data-parallel runs read the teacher online: the logit cache needs train.processes: 1"};
+    return std::nullopt;
+  };
+  if (auto problem = check(c.distill, "distill")) return problem;
+  for (size_t i = 0; i < c.students.size(); ++i)
+    if (c.students[i].distill)
+      if (auto problem = check(*c.students[i].distill, "students." + std::to_string(i) + ".distill")) return problem;
+  return std::nullopt;
+}
+
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   std::vector<ConfigProblem> p;
   require(p, !c.name.empty(), "name", "must not be empty");
@@ -177,6 +195,9 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   require(p, t.log_interval >= 1, "train.log_interval", "must be >= 1");
   require(p, t.checkpoint_interval >= 0, "train.checkpoint_interval", "must be >= 0 (0: only when the run stops)");
   require(p, t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024]");
+  require(p, t.processes >= 1 && t.processes <= 256, "train.processes", "must be in [1, 256]");
+  if (t.processes > 1)
+    if (auto problem = dataParallelProblem(c)) p.push_back(*problem);
   const auto& g = c.generate;
   require(p, g.max_new_tokens >= 0 && g.max_new_tokens <= 100000, "generate.max_new_tokens",
           "must be in [0, 100000]");
@@ -287,6 +308,7 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   out << YAML::Key << "checkpoint_interval" << YAML::Value << t.checkpoint_interval;
   out << YAML::Key << "seed" << YAML::Value << t.seed;
   out << YAML::Key << "threads" << YAML::Value << t.threads;
+  out << YAML::Key << "processes" << YAML::Value << t.processes;
   out << YAML::EndMap;
 
   const auto& g = c.generate;

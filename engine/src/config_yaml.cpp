@@ -353,7 +353,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     r.rejectUnknownKeys(train, "train",
                         {"steps", "student_steps", "batch_size", "lr", "min_lr", "warmup_steps",
                          "weight_decay", "beta1", "beta2", "grad_clip", "eval_interval",
-                         "eval_batches", "log_interval", "checkpoint_interval", "seed", "threads"});
+                         "eval_batches", "log_interval", "checkpoint_interval", "seed", "threads", "processes"});
     r.read(train, "steps", "train", t.steps);
     r.read(train, "student_steps", "train", t.student_steps);
     r.read(train, "batch_size", "train", t.batch_size);
@@ -370,6 +370,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     r.read(train, "checkpoint_interval", "train", t.checkpoint_interval);
     r.read(train, "seed", "train", t.seed);
     r.read(train, "threads", "train", t.threads);
+    r.read(train, "processes", "train", t.processes);
   }
 
   const YAML::Node gen = root["generate"];

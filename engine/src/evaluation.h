@@ -15,12 +15,17 @@ struct EvalResult {
   double klFromTeacher = 0.0;  ///< mean KL(teacher || model) per token at T = 1
 };
 
-/// Teacher logits for fixed evaluation batches, computed once per run.
-std::vector<torch::Tensor> teacherLogitsFor(LanguageModelImpl& teacher, const std::vector<Batch>& batches);
+class Collective;
+
+/// Teacher logits for fixed evaluation batches, computed once per run. With a `group`, only this
+/// rank's share of the batches (evaluate()'s split; the others stay undefined).
+std::vector<torch::Tensor> teacherLogitsFor(LanguageModelImpl& teacher, const std::vector<Batch>& batches,
+                                            const Collective* group = nullptr);
 
 /// Evaluates in eval mode without gradients; restores the previous training mode.
-/// `teacherLogits` (one per batch) enables agreement and KL.
+/// `teacherLogits` (one per batch) enables agreement and KL. With a `group`, each rank evaluates
+/// every world-size-th batch and the sums are reduced: every rank gets the whole set's numbers.
 EvalResult evaluate(LanguageModelImpl& model, const std::vector<Batch>& batches,
-                    const std::vector<torch::Tensor>* teacherLogits = nullptr);
+                    const std::vector<torch::Tensor>* teacherLogits = nullptr, Collective* group = nullptr);
 
 }  // namespace distill

@@ -5,15 +5,19 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
+#include <thread>
 
 #include "checkpoint.h"
+#include "collective.h"
 #include "corpus.h"
 #include "distill/errors.h"
 #include "distill/run_reader.h"
 #include "distill/schedule.h"
 #include "evaluation.h"
 #include "hf_import.h"
+#include "local_workers.h"
 #include "logit_cache.h"
 #include "model_factory.h"
 #include "resume_point.h"
@@ -96,10 +100,11 @@ bool needsTeacherTargets(const DistillConfig& now) { return now.alpha > 0.0 || n
 class ExperimentRun {
 public:
   /// `resume`: continue from this checkpoint in its run directory (null: a new run).
+  /// `group`: this process's data-parallel group (null: one process).
   ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control,
-                int threads, const ResumePoint* resume = nullptr)
+                int threads, const ResumePoint* resume = nullptr, Collective* group = nullptr)
       : m_config(std::move(config)), m_options(options), m_observer(observer), m_control(control), m_threads(threads),
-        m_resume(resume) {}
+        m_resume(resume), m_group(group) {}
 
   RunResult run();
 
@@ -124,12 +129,29 @@ private:
   /// The teacher's logits (and trace, when `trace` is given) on `x`, as a student's targets.
   SoftTargets teacherTargets(const torch::Tensor& x, ForwardTrace* trace, int step);
   std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
-  void applyLiveSettings(int step);
+  /// Between steps: waits while paused, takes live setting changes; false when the run must stop.
+  /// Ranks of a group follow rank 0's RunControl (it broadcasts its decision every step).
+  bool proceed(int step);
+  void applyLiveSettings(int step, const LiveSettings& changes);
+  /// Rank 0 alone writes the run directory and talks to the observer about training.
+  bool lead() const { return !m_group || m_group->isLead(); }
+  /// This rank's rows of a global batch (all of it without a group).
+  Batch shardOf(const Batch& global) const;
+  /// Rows drawn per step across all ranks.
+  int globalBatchSize() const { return m_config.train.batch_size * (m_group ? m_group->worldSize() : 1); }
+  /// Every rank starts from rank 0's weights.
+  void synchronizeWeights();
+  /// Forward/backward of `models` (side by side on up to `workers` threads), gradients averaged
+  /// across ranks, updates. Per model: its losses, or the NaN/Inf fault that left it untouched.
+  std::vector<std::exception_ptr> stepModels(const std::vector<TrainedModel*>& models, int workers,
+                                             const std::function<PendingStep(size_t)>& compute,
+                                             std::vector<StepLosses>& results);
+  /// Steps `models` until each has stepped; a NaN/Inf fault fails the run, or (GUI) pauses it and
+  /// retries the faulty models after resume. False when the run was cancelled meanwhile.
+  bool stepAll(int step, const std::vector<TrainedModel*>& models, int workers,
+               const std::function<PendingStep(size_t)>& compute, std::vector<StepLosses>& results);
   /// The global distillation settings and every student's: a live change applies to all.
   std::vector<DistillConfig*> allDistillSettings();
-  /// Runs one model's step; on a NaN/Inf loss either fails the run or pauses it and retries the
-  /// step after resume. Returns false when the run was cancelled meanwhile.
-  bool guardedStep(int step, const std::function<StepLosses()>& doStep, StepLosses& out);
   std::vector<ModelSummary> summarize(bool measureGeneration);
   CheckpointInfo infoFor(const TrainedModel& m) const;
   /// The models trained in a phase: the teacher, or the students.
@@ -150,6 +172,7 @@ private:
   RunControl& m_control;
   int m_threads;
   const ResumePoint* m_resume;
+  Collective* m_group;
   Clock::time_point m_start = Clock::now();
   double m_elapsedBefore = 0.0;  // wall time of the run before the checkpoint it resumed from
   std::unique_ptr<RunStore> m_store;
@@ -162,7 +185,7 @@ private:
 };
 
 void ExperimentRun::emit(const std::vector<MetricPoint>& points) {
-  if (points.empty()) return;
+  if (points.empty() || !lead()) return;
   m_store->appendMetrics(points);
   m_observer.onMetrics(points);
 }
@@ -225,18 +248,23 @@ void ExperimentRun::prepare() {
   }
   m_config.data.corpus = m_corpus.path;  // config.yaml records the file really read
 
-  const std::string dir = m_options.outDir.empty()
-                              ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name)
-                              : m_options.outDir;
-  if (m_resume) {
-    const RunStore::Lengths resumeAt{m_resume->state.at("metrics_bytes").get<uint64_t>(),
-                                     m_resume->state.at("samples_bytes").get<uint64_t>()};
-    m_store = std::make_unique<RunStore>(dir, &resumeAt);
-  } else {
-    m_store = std::make_unique<RunStore>(dir);
-    m_store->writeConfig(experimentToYaml(m_config));
+  if (m_group && m_group->worldSize() > 1) {
+    if (auto problem = dataParallelProblem(m_config)) throw EngineError(problem->key + ": " + problem->message);
   }
-  m_observer.onRunDirectory(dir);
+  if (lead()) {
+    const std::string dir = m_options.outDir.empty() ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name)
+                                                     : m_options.outDir;
+    if (m_resume) {
+      const RunStore::Lengths resumeAt{m_resume->state.at("metrics_bytes").get<uint64_t>(),
+                                       m_resume->state.at("samples_bytes").get<uint64_t>()};
+      m_store = std::make_unique<RunStore>(dir, &resumeAt);
+    } else {
+      m_store = std::make_unique<RunStore>(dir);
+      m_store->writeConfig(experimentToYaml(m_config));
+    }
+    m_store->writeWorldSize(m_group ? m_group->worldSize() : 1);
+    m_observer.onRunDirectory(dir);
+  }
 
   // Students predict over the teacher's ids (an imported model may have more than its tokenizer).
   const int64_t vocab = loadedTeacher ? loadedTeacher->model->vocabSize() : m_corpus.tokenizer.vocabSize();
@@ -282,6 +310,23 @@ void ExperimentRun::prepare() {
     }
   }
   if (m_resume) restoreResumePoint();
+  if (m_group) synchronizeWeights();
+}
+
+void ExperimentRun::synchronizeWeights() {
+  // Seeds make the ranks' initial weights equal already; the broadcast guarantees it (and covers a
+  // teacher that a rank read from a different copy of its file).
+  std::vector<torch::Tensor> weights = m_teacher.model->parameters();
+  for (auto& m : m_students)
+    for (const auto& p : m.trainer->parameters()) weights.push_back(p);
+  m_group->broadcast(weights, 0);
+}
+
+Batch ExperimentRun::shardOf(const Batch& global) const {
+  if (!m_group) return global;
+  const int64_t rows = m_config.train.batch_size;
+  const int64_t begin = rows * m_group->rank();
+  return {global.x.slice(0, begin, begin + rows), global.y.slice(0, begin, begin + rows)};
 }
 
 std::vector<TrainedModel*> ExperimentRun::modelsOf(const std::string& phase) {
@@ -296,6 +341,7 @@ std::vector<TrainedModel*> ExperimentRun::modelsOf(const std::string& phase) {
 
 void ExperimentRun::saveResumePoint(const std::string& phase, int step, int totalSteps, const std::string& samplerState,
                                     const std::string& sequenceSamplerState) {
+  if (!lead()) return;  // the ranks' states are equal: rank 0's serves all of them
   ResumePointWriter writer(m_store->dir(), phase, step);
   const auto lengths = m_store->lengths();
   nlohmann::json state = {{"format", 1},
@@ -309,6 +355,7 @@ void ExperimentRun::saveResumePoint(const std::string& phase, int step, int tota
                           {"corpus_tokens", m_corpus.train.numel() + m_corpus.val.numel()},
                           {"batch_sampler", samplerState},
                           {"sequence_sampler", sequenceSamplerState},
+                          {"world_size", m_group ? m_group->worldSize() : 1},
                           {"models", nlohmann::json::array()}};
   const auto models = modelsOf(phase);
   for (size_t i = 0; i < models.size(); ++i) {
@@ -361,7 +408,7 @@ void ExperimentRun::restoreResumePoint() {
     m.trainTokens = saved[i].at("train_tokens").get<int64_t>();
     m.trainSeconds = saved[i].at("train_seconds").get<double>();
   }
-  if (m_resume->phase == "students" && m_teacher.trainer) {
+  if (m_resume->phase == "students" && m_teacher.trainer && lead()) {
     // The trained teacher was saved when its phase ended.
     const auto teacher = loadCheckpoint(m_store->checkpointPath("teacher"));
     copyWeights(teacher.model, m_teacher.model);
@@ -375,7 +422,12 @@ void ExperimentRun::restoreResumePoint() {
     generator.set_state(rng);
   }
   m_elapsedBefore = state.at("elapsed_s").get<double>();
-  m_observer.onMessage("resuming " + m_store->dir() + " from " + m_resume->phase + " step " +
+  const int savedWorld = state.value("world_size", 1);
+  const int world = m_group ? m_group->worldSize() : 1;
+  if (savedWorld != world)
+    m_observer.onMessage("the checkpoint was written by " + std::to_string(savedWorld) + " process(es), this run has " +
+                         std::to_string(world) + ": the global batch changes from here on");
+  m_observer.onMessage("resuming " + m_resume->dir + " from " + m_resume->phase + " step " +
                        std::to_string(m_resume->step) + " of " + std::to_string(state.value("total_steps", 0)));
 }
 
@@ -424,14 +476,14 @@ void ExperimentRun::reportProgress(const std::string& phase, int step, int total
 
 void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   const bool isTeacher = &m == &m_teacher;
-  m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits);
+  m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits, m_group);
   std::vector<MetricPoint> points = {{m.name, step, elapsed(), "val/loss", m.lastEval.loss}};
   if (!isTeacher) {
     points.push_back({m.name, step, elapsed(), "val/agreement", m.lastEval.agreement});
     points.push_back({m.name, step, elapsed(), "val/kl_from_teacher", m.lastEval.klFromTeacher});
   }
   emit(points);
-  if (!withSamples) return;
+  if (!withSamples || !lead()) return;
   const auto& g = m_config.generate;
   SamplingOptions options{g.max_new_tokens, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
   for (const auto& prompt : g.prompts) {
@@ -447,9 +499,9 @@ bool ExperimentRun::trainTeacher() {
   const auto& t = m_config.train;
   const int total = t.steps;
   m_observer.onPhase("teacher", total);
-  BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, static_cast<uint64_t>(t.seed));
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(), static_cast<uint64_t>(t.seed));
   const double phaseStart = elapsed();
-  const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
+  const int64_t tokensPerStep = static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size;
   const int resumed = resumedSteps("teacher");
   if (resumed > 0) {
     sampler.restore(m_resume->state.at("batch_sampler").get<std::string>());
@@ -457,14 +509,15 @@ bool ExperimentRun::trainTeacher() {
     evaluateModel(m_teacher, 0, false);
   }
   for (int step = resumed + 1; step <= total; ++step) {
-    if (!m_control.checkpoint()) {
+    if (!proceed(step)) {
       saveResumePoint("teacher", step - 1, total, sampler.state());
       return false;
     }
-    applyLiveSettings(step);
-    const auto batch = sampler.next();
-    StepLosses losses;
-    if (!guardedStep(step, [&] { return m_teacher.trainer->step(batch); }, losses)) return false;
+    const auto batch = shardOf(sampler.next());
+    std::vector<StepLosses> results;
+    if (!stepAll(step, {&m_teacher}, 1, [&](size_t) { return m_teacher.trainer->computeGradients(batch); }, results))
+      return false;
+    const StepLosses& losses = results[0];
     m_teacher.steps = step;
     m_teacher.meter.add(tokensPerStep, losses.seconds);
     m_teacher.trainTokens += tokensPerStep;
@@ -481,8 +534,10 @@ bool ExperimentRun::trainTeacher() {
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total)
       saveResumePoint("teacher", step, total, sampler.state());
   }
-  saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
-  m_observer.onMessage("teacher checkpoint written: " + m_store->checkpointPath("teacher"));
+  if (lead()) {
+    saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+    m_observer.onMessage("teacher checkpoint written: " + m_store->checkpointPath("teacher"));
+  }
   if (resumed < total) saveResumePoint("teacher", total, total, sampler.state());  // a crash while caching resumes here
   return true;
 }
@@ -492,8 +547,9 @@ bool ExperimentRun::trainStudents() {
   const int total = m_config.studentSteps();
   if (m_students.empty()) return true;
   m_observer.onPhase("students", total);
-  m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches);
-  for (const auto& logits : m_teacherValLogits) requireFiniteTeacherLogits(logits, "the validation batches");
+  m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches, m_group);
+  for (const auto& logits : m_teacherValLogits)
+    if (logits.defined()) requireFiniteTeacherLogits(logits, "the validation batches");
   const uint64_t samplerSeed = static_cast<uint64_t>(t.seed) + 1;
   // Where each distilled student's targets come from: the logit cache, the teacher online on the
   // corpus batch, the teacher's sequence set, or the student's own samples (on-policy steps).
@@ -533,9 +589,9 @@ bool ExperimentRun::trainStudents() {
     sequenceSampler = std::make_unique<SequenceSampler>(sequences, t.batch_size, samplerSeed + 5);
   }
   if (cache || sequenceSampler) m_observer.onPhase("students", total);  // back from the teacher's pass
-  BatchSampler sampler(m_corpus.train, m_config.data.block_size, t.batch_size, samplerSeed);
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(), samplerSeed);
   const double phaseStart = elapsed();
-  const int64_t tokensPerStep = static_cast<int64_t>(t.batch_size) * m_config.data.block_size;
+  const int64_t tokensPerStep = static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size;
   auto saveStudentsPoint = [&](int step) {
     saveResumePoint("students", step, total, sampler.state(), sequenceSampler ? sequenceSampler->state() : std::string());
   };
@@ -550,11 +606,10 @@ bool ExperimentRun::trainStudents() {
   m_teacher.model->eval();
   const size_t n = m_students.size();
   for (int step = resumed + 1; step <= total; ++step) {
-    if (!m_control.checkpoint()) {
+    if (!proceed(step)) {
       saveStudentsPoint(step - 1);
       return false;
     }
-    applyLiveSettings(step);
     // Temperature and alpha follow their schedules (a live change resets them to constant).
     std::vector<DistillConfig> distillNow(n);
     for (size_t i = 0; i < n; ++i) {
@@ -564,7 +619,7 @@ bool ExperimentRun::trainStudents() {
       distillNow[i].alpha = scheduledValue(d.alpha_schedule, d.alpha, d.alpha_end, step - 1, total);
     }
     // Each distilled student's batch and targets; one teacher pass serves all who share a batch.
-    const auto batch = sampler.next();
+    const auto batch = shardOf(sampler.next());
     Batch sequenceBatch;
     if (sequenceSampler) sequenceBatch = sequenceSampler->next();
     std::vector<Batch> batches(n, batch);
@@ -603,31 +658,17 @@ bool ExperimentRun::trainStudents() {
     std::vector<MetricPoint> latest;
     std::vector<MetricPoint> logged;
     const bool log = step % t.log_interval == 0 || step == total;
-    auto stepModel = [&](size_t i) {
+    auto computeStudent = [&](size_t i) {
       auto& m = m_students[i];
-      if (m.role != "distilled") return m.trainer->step(batch);
-      return m.trainer->step(batches[i], targets[i], &distillNow[i]);
+      if (m.role != "distilled") return m.trainer->computeGradients(batch);
+      return m.trainer->computeGradients(batches[i], targets[i], &distillNow[i]);
     };
     // The students are independent given the batch and the teacher's logits: they step side by
     // side, one thread each, and the step ends when all have (lockstep).
-    std::vector<StepLosses> results(m_students.size());
-    std::vector<std::exception_ptr> failures;
-    {
-      const BlasThreadsScope oneBlasThreadPerStudent(1);  // the teacher's forward above used them all
-      failures = runSideBySide(m_students.size(), m_threads, [&](size_t i) { results[i] = stepModel(i); });
-    }
-    for (size_t i = 0; i < m_students.size(); ++i) {
-      if (!failures[i]) continue;
-      bool first = true;
-      const bool stepped = guardedStep(step, [&] {
-        if (first) {
-          first = false;
-          std::rethrow_exception(failures[i]);
-        }
-        return stepModel(i);
-      }, results[i]);
-      if (!stepped) return false;
-    }
+    std::vector<TrainedModel*> students;
+    for (auto& m : m_students) students.push_back(&m);
+    std::vector<StepLosses> results;
+    if (!stepAll(step, students, m_threads, computeStudent, results)) return false;
     for (size_t i = 0; i < m_students.size(); ++i) {
       auto& m = m_students[i];
       const bool distilled = m.role == "distilled";
@@ -671,8 +712,50 @@ std::vector<DistillConfig*> ExperimentRun::allDistillSettings() {
   return all;
 }
 
-void ExperimentRun::applyLiveSettings(int step) {
-  const auto changes = m_control.takeSettings();
+bool ExperimentRun::proceed(int step) {
+  if (!m_group) {
+    if (!m_control.checkpoint()) return false;
+    applyLiveSettings(step, m_control.takeSettings());
+    return true;
+  }
+  // Rank 0 decides and broadcasts [state, lr, temperature, alpha, eval_interval] (NaN: no change).
+  // While paused it repeats "paused" well within the timeout, so that the others keep waiting.
+  enum State { Go = 0, Paused = 1, Stop = 2 };
+  const auto heartbeat = std::chrono::milliseconds(
+      static_cast<int64_t>(std::max(0.05, std::min(5.0, m_options.distributed.timeoutSeconds / 4.0)) * 1000.0));
+  const double none = std::numeric_limits<double>::quiet_NaN();
+  for (;;) {
+    auto message = torch::full({5}, none, torch::kFloat64);
+    if (lead()) {
+      const auto going = m_control.checkpointFor(heartbeat);
+      message[0] = !going ? Paused : (*going ? Go : Stop);
+      if (going && *going) {
+        const auto changes = m_control.takeSettings();
+        if (changes.lr) message[1] = *changes.lr;
+        if (changes.temperature) message[2] = *changes.temperature;
+        if (changes.alpha) message[3] = *changes.alpha;
+        if (changes.evalInterval) message[4] = static_cast<double>(*changes.evalInterval);
+      }
+    }
+    m_group->broadcastInPlace(message, 0);
+    const auto state = static_cast<int>(message[0].item<double>());
+    if (state == Paused) continue;
+    if (state == Stop) return false;
+    LiveSettings changes;
+    auto read = [&](int i) -> std::optional<double> {
+      const double v = message[i].item<double>();
+      return std::isnan(v) ? std::nullopt : std::optional<double>(v);
+    };
+    changes.lr = read(1);
+    changes.temperature = read(2);
+    changes.alpha = read(3);
+    if (auto interval = read(4)) changes.evalInterval = static_cast<int>(*interval);
+    applyLiveSettings(step, changes);
+    return true;
+  }
+}
+
+void ExperimentRun::applyLiveSettings(int step, const LiveSettings& changes) {
   if (changes.empty()) return;
   std::vector<MetricPoint> points;
   auto record = [&](const std::string& key, double value) {
@@ -707,20 +790,79 @@ void ExperimentRun::applyLiveSettings(int step) {
   emit(points);
 }
 
-bool ExperimentRun::guardedStep(int step, const std::function<StepLosses()>& doStep,
-                                StepLosses& out) {
-  for (;;) {
-    try {
-      out = doStep();
-      return true;
-    } catch (const NonFiniteLossError& e) {
-      if (!m_options.pauseOnNonFinite) throw;
-      m_observer.onFault(std::string(e.what()) + " - the run is paused; lower the learning rate and resume");
-      m_control.pause();
-      if (!m_control.checkpoint()) return false;
-      applyLiveSettings(step);
+std::vector<std::exception_ptr> ExperimentRun::stepModels(const std::vector<TrainedModel*>& models, int workers,
+                                                          const std::function<PendingStep(size_t)>& compute,
+                                                          std::vector<StepLosses>& results) {
+  const size_t n = models.size();
+  std::vector<PendingStep> pending(n);
+  std::vector<std::exception_ptr> faults(n);
+  results.resize(n);
+  // One model alone keeps every BLAS thread (its batch rows are split over them); several share
+  // the cores one thread each, since the teacher's forward before them used them all.
+  std::optional<BlasThreadsScope> oneBlasThreadEach;
+  if (n > 1) oneBlasThreadEach.emplace(1);
+  auto sideBySide = [&](const std::function<void(size_t)>& job) {
+    if (n == 1) {
+      job(0);
+      return;
     }
+    for (const auto& failure : runSideBySide(n, workers, job))
+      if (failure) std::rethrow_exception(failure);
+  };
+  sideBySide([&](size_t i) { pending[i] = compute(i); });
+  if (m_group) {
+    std::vector<ModelTrainer*> trainers;
+    std::vector<PendingStep*> steps;
+    for (size_t i = 0; i < n; ++i) {
+      trainers.push_back(models[i]->trainer.get());
+      steps.push_back(&pending[i]);
+    }
+    averageAcrossRanks(*m_group, trainers, steps);
   }
+  sideBySide([&](size_t i) {
+    try {
+      results[i] = models[i]->trainer->applyGradients(pending[i]);
+    } catch (const NonFiniteLossError&) {
+      faults[i] = std::current_exception();  // the same on every rank: the losses were averaged
+    }
+  });
+  return faults;
+}
+
+bool ExperimentRun::stepAll(int step, const std::vector<TrainedModel*>& models, int workers,
+                            const std::function<PendingStep(size_t)>& compute, std::vector<StepLosses>& results) {
+  std::vector<size_t> todo(models.size());
+  for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  results.resize(models.size());
+  while (!todo.empty()) {
+    std::vector<TrainedModel*> some;
+    for (size_t i : todo) some.push_back(models[i]);
+    std::vector<StepLosses> someResults;
+    const auto faults = stepModels(some, workers, [&](size_t k) { return compute(todo[k]); }, someResults);
+    std::vector<size_t> again;
+    std::exception_ptr fault;
+    for (size_t k = 0; k < todo.size(); ++k) {
+      if (faults[k]) {
+        again.push_back(todo[k]);
+        if (!fault) fault = faults[k];
+      } else {
+        results[todo[k]] = someResults[k];
+      }
+    }
+    if (!fault) return true;
+    if (!m_options.pauseOnNonFinite) std::rethrow_exception(fault);
+    try {
+      std::rethrow_exception(fault);
+    } catch (const NonFiniteLossError& e) {
+      if (lead()) {
+        m_observer.onFault(std::string(e.what()) + " - the run is paused; lower the learning rate and resume");
+        m_control.pause();
+      }
+    }
+    if (!proceed(step)) return false;  // every rank waits here for rank 0's resume
+    todo = again;
+  }
+  return true;
 }
 
 std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig& d, int steps, uint64_t samplerSeed) {
@@ -841,29 +983,30 @@ RunResult ExperimentRun::run() {
   RunResult result;
   try {
     prepare();
-    result.runDir = m_store->dir();
+    if (m_store) result.runDir = m_store->dir();
     bool completed = true;
     if (m_resume && m_resume->phase == "students") {
       // The teacher's phase ended before the checkpoint; its numbers are already in the run.
       m_observer.onPhase("teacher", 0);
-      m_teacher.lastEval = evaluate(*m_teacher.model, m_valBatches, nullptr);
+      m_teacher.lastEval = evaluate(*m_teacher.model, m_valBatches, nullptr, m_group);
     } else if (m_teacher.trainer) {
       completed = trainTeacher();
-      if (!completed) saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+      if (!completed && lead()) saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
     } else {
       m_observer.onPhase("teacher", 0);
       evaluateModel(m_teacher, m_teacher.steps, false);
-      saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+      if (lead()) saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
     }
     if (completed) completed = trainStudents();
-    saveAll();
+    if (lead()) saveAll();
     m_observer.onPhase("finishing", 0);
     if (!completed && !m_teacherValLogits.empty()) {
       // Stopped between evaluations: measure where the students really are.
-      for (auto& m : m_students) m.lastEval = evaluate(*m.model, m_valBatches, &m_teacherValLogits);
+      for (auto& m : m_students) m.lastEval = evaluate(*m.model, m_valBatches, &m_teacherValLogits, m_group);
     }
-    result.models = summarize(completed);
     result.status = completed ? RunResult::Status::Completed : RunResult::Status::Cancelled;
+    if (!lead()) return result;  // the last collective is behind: rank 0 writes the rest
+    result.models = summarize(completed);
     m_store->writeSummary(m_config.name, completed ? "completed" : "cancelled", "", result.models);
     if (completed) removeResumePoints(m_store->dir());  // the final checkpoints are what stays
     m_store->writeMethodsTable(result.models);
@@ -888,49 +1031,154 @@ RunResult ExperimentRun::run() {
 
 }  // namespace
 
+namespace {
+
+/// Automatic thread counts share this machine's cores among the run's processes on it.
+int threadsPerProcess(int requested, int localProcesses) {
+  if (requested > 0) return requested;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / std::max(1, localProcesses));
+}
+
+std::string firstProblem(const std::vector<ConfigProblem>& problems) {
+  return problems.front().key + ": " + problems.front().message;
+}
+
+/// Runs `config` as one process or as rank 0 of a group: local workers it starts itself
+/// (train.processes) or ranks a launcher started (options.distributed). Throws EngineError.
+RunResult launch(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control,
+                 const ResumePoint* resume) {
+  if (options.processes > 0) config.train.processes = options.processes;
+  DistributedOptions group = options.distributed;
+  const int local = config.train.processes;
+  if (local > 1) {
+    if (group.active())
+      throw EngineError("train.processes: " + std::to_string(local) +
+                        " local processes do not combine with a launch that set RANK and WORLD_SIZE (torchrun, Slurm): "
+                        "set train.processes: 1 and let the launcher start the processes");
+    group.rank = 0;
+    group.worldSize = local;
+    group.localProcesses = local;
+    group.masterAddr = "127.0.0.1";
+    group.masterPort = 0;
+  }
+  if (group.active()) {
+    const auto problems = validateExperiment(config);  // train.processes may have changed
+    if (!problems.empty()) throw EngineError("invalid experiment: " + firstProblem(problems));
+    if (auto problem = dataParallelProblem(config)) throw EngineError(problem->key + ": " + problem->message);
+  }
+  const int threads = configureThreads(threadsPerProcess(config.train.threads, group.localProcesses));
+  if (!group.active()) return ExperimentRun(config, options, observer, control, threads, resume).run();
+
+  observer.onMessage("data-parallel run: " + std::to_string(group.worldSize) + " processes, " +
+                     std::to_string(threads) + " thread(s) each, global batch " +
+                     std::to_string(config.train.batch_size * group.worldSize));
+  LocalWorkers workers;
+  std::unique_ptr<Collective> collective;
+  try {
+    collective = joinGroup(group, [&](int port) {
+      if (local > 1) workers.start(group, port);
+    });
+    collective->publish("config", experimentToYaml(config));
+    collective->publish("resume", resume ? resume->dir : std::string());
+    collective->publish("pause_on_non_finite", options.pauseOnNonFinite ? "1" : "0");
+  } catch (const EngineError& e) {
+    const std::string dead = workers.failures();
+    throw EngineError(std::string(e.what()) + (dead.empty() ? "" : " [" + dead + "]"));
+  }
+  RunOptions groupOptions = options;
+  groupOptions.distributed = group;
+  ExperimentRun run(config, groupOptions, observer, control, threads, resume, collective.get());
+  RunResult result = run.run();
+  result.worldSize = group.worldSize;
+  if (result.status == RunResult::Status::Failed) {
+    const std::string dead = workers.failures();
+    if (!dead.empty()) result.error += " [" + dead + "]";
+  }
+  return result;
+}
+
+RunResult failed(const std::string& runDir, const std::string& error) {
+  RunResult result;
+  result.status = RunResult::Status::Failed;
+  result.runDir = runDir;
+  result.error = error;
+  return result;
+}
+
+/// The newest intact resumable checkpoint of a stopped, failed or killed run. Throws EngineError.
+ResumePoint resumePointOf(const std::string& runDir, RunObserver& observer) {
+  if (!std::filesystem::is_directory(runDir)) throw EngineError("run directory not found: " + runDir);
+  if (readRunSummary(runDir).status == "completed") throw EngineError("run " + runDir + " has completed: nothing to resume");
+  // The newest checkpoint whose files are intact; a damaged one (a disk fault) falls back to the one before.
+  std::string damage;
+  auto usable = newestIntactResumePoint(runDir, [&](const std::string& what) {
+    damage = what;
+    observer.onMessage("skipping a damaged checkpoint: " + damage);
+  });
+  if (!usable && damage.empty())
+    throw EngineError("run " + runDir + " has no resumable checkpoint (it stopped before its first; see train.checkpoint_interval)");
+  if (!usable) throw EngineError("every resumable checkpoint of " + runDir + " is damaged: " + damage);
+  return std::move(*usable);
+}
+
+/// The settings a resumable checkpoint was taken with (live changes included). Throws EngineError.
+ExperimentConfig settingsOf(const ResumePoint& point, const std::string& runDir) {
+  auto loaded = parseExperiment(point.state.at("config").get<std::string>(), runDir);
+  const auto problems = loaded.ok() ? validateExperiment(loaded.config) : loaded.problems;
+  if (!problems.empty()) throw EngineError("the settings saved in " + point.dir + " are invalid: " + firstProblem(problems));
+  return loaded.config;
+}
+
+}  // namespace
+
 RunResult runExperiment(const ExperimentConfig& config, const RunOptions& options, RunObserver& observer,
                         RunControl& control) {
   const auto problems = validateExperiment(config);
-  if (!problems.empty()) {
-    RunResult result;
-    result.error = "invalid experiment: " + problems.front().key + ": " + problems.front().message;
-    return result;
+  if (!problems.empty()) return failed("", "invalid experiment: " + firstProblem(problems));
+  try {
+    return launch(config, options, observer, control, nullptr);
+  } catch (const std::exception& e) {
+    return failed("", e.what());
   }
-  const int threads = configureThreads(config.train.threads);
-  ExperimentRun run(config, options, observer, control, threads);
-  return run.run();
 }
 
 RunResult resumeExperiment(const std::string& runDir, const RunOptions& options, RunObserver& observer,
                            RunControl& control) {
-  RunResult result;
-  result.runDir = runDir;
   try {
-    if (!std::filesystem::is_directory(runDir)) throw EngineError("run directory not found: " + runDir);
-    if (readRunSummary(runDir).status == "completed") throw EngineError("run " + runDir + " has completed: nothing to resume");
-    // The newest checkpoint whose files are intact; a damaged one (a disk fault) falls back to the one before.
-    std::string damage;
-    const auto usable = newestIntactResumePoint(runDir, [&](const std::string& what) {
-      damage = what;
-      observer.onMessage("skipping a damaged checkpoint: " + damage);
-    });
-    if (!usable && damage.empty())
-      throw EngineError("run " + runDir + " has no resumable checkpoint (it stopped before its first; see train.checkpoint_interval)");
-    if (!usable) throw EngineError("every resumable checkpoint of " + runDir + " is damaged: " + damage);
-    auto loaded = parseExperiment(usable->state.at("config").get<std::string>(), runDir);
-    const auto problems = loaded.ok() ? validateExperiment(loaded.config) : loaded.problems;
-    if (!problems.empty())
-      throw EngineError("the settings saved in " + usable->dir + " are invalid: " + problems.front().key + ": " +
-                        problems.front().message);
+    const ResumePoint point = resumePointOf(runDir, observer);
     RunOptions resumed = options;
     resumed.outDir = runDir;
-    const int threads = configureThreads(loaded.config.train.threads);
-    ExperimentRun run(loaded.config, resumed, observer, control, threads, &*usable);
+    return launch(settingsOf(point, runDir), resumed, observer, control, &point);
+  } catch (const std::exception& e) {
+    return failed(runDir, e.what());
+  }
+}
+
+RunResult runWorker(const DistributedOptions& distributed, RunObserver& observer) {
+  try {
+    if (!distributed.active() || distributed.rank == 0)
+      throw EngineError("a worker is a rank other than 0 of a group of two or more (RANK, WORLD_SIZE)");
+    auto collective = joinGroup(distributed);
+    const std::string yaml = collective->fetch("config");
+    auto loaded = parseExperiment(yaml, ".");
+    if (!loaded.ok()) throw EngineError("rank 0's settings do not parse here: " + firstProblem(loaded.problems));
+    std::optional<ResumePoint> resume;
+    if (const std::string dir = collective->fetch("resume"); !dir.empty()) {
+      // Every rank reads the checkpoint rank 0 chose (across machines: a shared filesystem).
+      for (auto& point : listResumePoints(std::filesystem::path(dir).parent_path().parent_path().string()))
+        if (point.dir == dir) resume = std::move(point);
+      if (!resume) throw EngineError("rank " + std::to_string(distributed.rank) + " cannot read rank 0's checkpoint " + dir);
+    }
+    RunOptions options;
+    options.distributed = distributed;
+    options.pauseOnNonFinite = collective->fetch("pause_on_non_finite") == "1";
+    RunControl control;  // never used: rank 0's decisions arrive by broadcast
+    const int threads = configureThreads(threadsPerProcess(loaded.config.train.threads, distributed.localProcesses));
+    ExperimentRun run(loaded.config, options, observer, control, threads, resume ? &*resume : nullptr, collective.get());
     return run.run();
   } catch (const std::exception& e) {
-    result.status = RunResult::Status::Failed;
-    result.error = e.what();
-    return result;
+    return failed("", e.what());
   }
 }
 

@@ -43,4 +43,12 @@ bool RunControl::checkpoint() {
   return !m_cancelled.load();
 }
 
+std::optional<bool> RunControl::checkpointFor(std::chrono::milliseconds maxWait) {
+  if (m_paused.load() && !m_cancelled.load()) {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    if (!m_wake.wait_for(lock, maxWait, [this] { return !m_paused.load() || m_cancelled.load(); })) return std::nullopt;
+  }
+  return !m_cancelled.load();
+}
+
 }  // namespace distill

@@ -91,6 +91,12 @@ void RunStore::writeConfig(const std::string& yaml) {
   writeFileAtomically((fs::path(m_dir) / "config.yaml").string(), yaml);
 }
 
+void RunStore::writeWorldSize(int worldSize) {
+  m_worldSize = worldSize;
+  const nlohmann::json j = {{"world_size", worldSize}, {"backend", worldSize > 1 ? "gloo" : "none"}};
+  writeFileAtomically((fs::path(m_dir) / "distributed.json").string(), j.dump(2) + "\n");
+}
+
 void RunStore::appendLine(std::ofstream& file, const std::string& path, const std::string& line) {
   file << line << '\n';
   file.flush();
@@ -135,6 +141,7 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
   j["experiment"] = experiment;
   j["status"] = status;
   if (!error.empty()) j["error"] = error;
+  j["world_size"] = m_worldSize;
   j["models"] = nlohmann::json::object();
   for (const auto& m : models) {
     j["models"][m.name] = {{"role", m.role},

@@ -41,6 +41,8 @@ public:
   std::string checkpointPath(const std::string& model) const;
 
   void writeConfig(const std::string& yaml);
+  /// How many data-parallel processes trained the run (1: one); summary.json repeats it.
+  void writeWorldSize(int worldSize);
   void appendMetrics(const std::vector<MetricPoint>& points);
   void appendSample(const SampleRecord& sample);
   void writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
@@ -54,6 +56,7 @@ private:
   void appendLine(std::ofstream& file, const std::string& path, const std::string& line);
 
   std::string m_dir;
+  int m_worldSize = 1;
   std::ofstream m_metrics;
   std::ofstream m_samples;
 };

@@ -1,10 +1,12 @@
 #include "trainer.h"
 
+#include <atomic>
 #include <chrono>
 #include <utility>
 #include <cmath>
 #include <limits>
 
+#include "collective.h"
 #include "distill/errors.h"
 #include "losses.h"
 #include "threads.h"
@@ -143,11 +145,13 @@ ModelTrainer::Loss ModelTrainer::lossOn(const Batch& batch, const SoftTargets* t
 void ModelTrainer::setParallelism(int workers) { m_parallelism = std::max(1, workers); }
 
 StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill) {
-  const auto start = std::chrono::steady_clock::now();
-  StepLosses out;
+  return applyGradients(computeGradients(batch, targets, distill));
+}
+
+PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill) {
+  PendingStep out;
+  out.start = std::chrono::steady_clock::now();
   out.lr = learningRateAt(m_step, m_totalSteps, m_train);
-  for (auto& group : m_optimizer->param_groups())
-    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(out.lr);
   m_model->train();
   m_optimizer->zero_grad();
 
@@ -160,6 +164,7 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
   const bool splittable = !(targets && targets->teacherTrace) && m_model->spec().dropout == 0.0;
   const int64_t chunks = splittable ? std::min<int64_t>(m_parallelism, B) : 1;
   std::vector<Loss> parts(static_cast<size_t>(chunks));
+  std::atomic<bool> finite{true};
   auto runChunk = [&](size_t c) {
     const auto [begin, end] = chunkRows(B, c, chunks);
     const double share = static_cast<double>(end - begin) / static_cast<double>(B);
@@ -169,6 +174,7 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
     Loss loss = lossOn(rows, targets ? &chunkTargets : nullptr, distill);
     // Checked before backward: a NaN/Inf must not reach the gradients.
     if (!std::isfinite(loss.total.item<double>())) {
+      finite = false;
       parts[c] = std::move(loss);
       return;
     }
@@ -186,6 +192,7 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
     for (auto& failure : runSideBySide(static_cast<size_t>(chunks), static_cast<int>(chunks), runChunk))
       if (failure) std::rethrow_exception(failure);
   }
+  if (!finite) m_optimizer->zero_grad();  // a chunk that did finish must not leave half a gradient
 
   auto sum = [&](torch::Tensor Loss::*field) -> std::optional<double> {
     if (!(parts[0].*field).defined()) return std::nullopt;
@@ -194,15 +201,28 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
     return total;
   };
   out.loss = *sum(&Loss::total);
-  if (!std::isfinite(out.loss)) {
-    m_optimizer->zero_grad();
-    throw NonFiniteLossError("model '" + m_name + "': loss became " + (std::isnan(out.loss) ? "NaN" : "Inf") +
-                             " at step " + std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
-  }
   out.soft = sum(&Loss::soft);
   out.hard = sum(&Loss::hard);
   out.hidden = sum(&Loss::hidden);
   out.attention = sum(&Loss::attention);
+  return out;
+}
+
+StepLosses ModelTrainer::applyGradients(const PendingStep& pending) {
+  if (!std::isfinite(pending.loss)) {
+    m_optimizer->zero_grad();
+    throw NonFiniteLossError("model '" + m_name + "': loss became " + (std::isnan(pending.loss) ? "NaN" : "Inf") +
+                             " at step " + std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
+  }
+  StepLosses out;
+  out.lr = pending.lr;
+  out.loss = pending.loss;
+  out.soft = pending.soft;
+  out.hard = pending.hard;
+  out.hidden = pending.hidden;
+  out.attention = pending.attention;
+  for (auto& group : m_optimizer->param_groups())
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(out.lr);
   // The norm is needed to clip and to catch a NaN/Inf gradient behind a finite loss (an overflow
   // in backward); with clipping off an infinite bound measures without scaling.
   const double gradNorm = torch::nn::utils::clip_grad_norm_(
@@ -214,8 +234,62 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
   }
   m_optimizer->step();
   ++m_step;
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pending.start).count();
   return out;
+}
+
+void averageAcrossRanks(Collective& group, const std::vector<ModelTrainer*>& trainers,
+                        const std::vector<PendingStep*>& pending) {
+  // One float buffer: per parameter whether this rank has a gradient, the gradients (absent ones
+  // as zeros), then the loss terms. Losses are per-rank means over equal shards, so the average of
+  // the ranks' values is the mean over the whole global batch, gradients included.
+  std::vector<torch::Tensor> pieces;
+  std::vector<torch::Tensor> grads;
+  for (auto* trainer : trainers) {
+    for (const auto& p : trainer->parameters()) {
+      if (!p.requires_grad()) continue;
+      const bool present = p.grad().defined();
+      pieces.push_back(torch::full({1}, present ? 1.0f : 0.0f));
+      grads.push_back(present ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+    }
+  }
+  const size_t flags = pieces.size();
+  for (auto& g : grads) pieces.push_back(g.to(torch::kFloat32));
+  for (auto* step : pending) {
+    // Absent terms are absent on every rank (same code path); zeros keep the layout fixed.
+    for (const auto* term : {&step->soft, &step->hard, &step->hidden, &step->attention})
+      pieces.push_back(torch::full({1}, static_cast<float>(term->value_or(0.0))));
+    pieces.push_back(torch::full({1}, static_cast<float>(step->loss)));
+  }
+  auto flat = torch::cat(pieces);
+  group.sumInPlace(flat);
+  const float ranks = static_cast<float>(group.worldSize());
+  int64_t offset = 0;
+  size_t index = 0;
+  torch::NoGradGuard noGrad;
+  for (auto* trainer : trainers) {
+    for (const auto& p : trainer->parameters()) {
+      if (!p.requires_grad()) continue;
+      const bool anywhere = flat[static_cast<int64_t>(index)].item<float>() > 0.0f;
+      const int64_t n = p.numel();
+      const auto mean = flat.slice(0, static_cast<int64_t>(flags) + offset, static_cast<int64_t>(flags) + offset + n) / ranks;
+      if (anywhere) {
+        if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+        p.mutable_grad().copy_(mean.view(p.sizes()));
+      }
+      offset += n;
+      ++index;
+    }
+  }
+  int64_t at = static_cast<int64_t>(flags) + offset;
+  auto next = [&] { return static_cast<double>(flat[at++].item<float>()) / ranks; };
+  for (auto* step : pending) {
+    for (auto* term : {&step->soft, &step->hard, &step->hidden, &step->attention}) {
+      const double value = next();
+      if (term->has_value()) *term = value;
+    }
+    step->loss = next();
+  }
 }
 
 }  // namespace distill

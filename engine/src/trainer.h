@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,16 @@ struct StepLosses {
 /// side on one thread each (see ModelTrainer::setParallelism).
 torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, int workers);
 
+class Collective;
+
+/// A step between its backward pass and its update: the gradients wait in the parameters' .grad.
+struct PendingStep {
+  std::chrono::steady_clock::time_point start;
+  double lr = 0.0;
+  double loss = 0.0;  ///< NaN/Inf: backward was skipped on this process
+  std::optional<double> soft, hard, hidden, attention;
+};
+
 /// Owns one model's optimisation: AdamW (decay on matrices only), schedule, clipping.
 class ModelTrainer {
 public:
@@ -48,6 +59,12 @@ public:
   /// cross-entropy. Throws NonFiniteLossError on a NaN/Inf loss or gradient norm, before touching
   /// the weights (the optimizer's moments are untouched too).
   StepLosses step(const Batch& batch, const SoftTargets* targets = nullptr, const DistillConfig* distill = nullptr);
+
+  /// step() in two halves, so that data-parallel ranks can average gradients in between
+  /// (averageAcrossRanks). computeGradients never throws on a NaN/Inf loss; applyGradients does.
+  PendingStep computeGradients(const Batch& batch, const SoftTargets* targets = nullptr,
+                               const DistillConfig* distill = nullptr);
+  StepLosses applyGradients(const PendingStep& pending);
 
   /// Splits every batch into up to `workers` row chunks whose forward and backward passes run side
   /// by side on one thread each (1: the whole batch on the calling thread). The loss is then the
@@ -67,6 +84,9 @@ public:
   const LanguageModel& model() const { return m_model; }
   int stepsDone() const { return m_step; }
   int totalSteps() const { return m_totalSteps; }
+  /// The model's parameters and the feature projections': what is optimised (and kept in sync
+  /// across data-parallel ranks).
+  const std::vector<torch::Tensor>& parameters() const { return m_parameters; }
 
 private:
   struct Loss {
@@ -84,5 +104,11 @@ private:
   std::vector<torch::Tensor> m_parameters;  ///< the model's and the projections': clipped together
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
 };
+
+/// Averages the pending steps' gradients and losses over all ranks in one all-reduce, so that each
+/// rank's update is the one a single process would make on the concatenated batch. Every rank
+/// passes its trainers in the same order. A gradient absent on every rank stays absent.
+void averageAcrossRanks(Collective& group, const std::vector<ModelTrainer*>& trainers,
+                        const std::vector<PendingStep*>& pending);
 
 }  // namespace distill

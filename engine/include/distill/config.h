@@ -131,7 +131,9 @@ struct TrainConfig {
   int log_interval = 1;
   int checkpoint_interval = 250;  ///< steps between resumable checkpoints (0: only when stopping)
   int seed = 1337;
-  int threads = 0;  ///< 0: one per core
+  int threads = 0;  ///< 0: one per core (of this process's share of the cores)
+  /// Data-parallel processes on this machine (1: none); see docs/distributed.md.
+  int processes = 1;
 };
 
 struct GenerateConfig {
@@ -184,6 +186,10 @@ ConfigLoadResult loadExperimentFile(const std::string& path,
 
 /// Checks values that do not depend on the YAML layout (ranges, choices, cross-field rules).
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& config);
+
+/// What keeps this experiment from training on several processes (students that draw their own
+/// data: sequence-level, on-policy, the logit cache), if anything.
+std::optional<ConfigProblem> dataParallelProblem(const ExperimentConfig& config);
 
 /// Checks one model shape (what validateExperiment checks for the teacher and each student);
 /// keys are "<prefix>.<field>".

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "distill/config.h"
+#include "distill/distributed.h"
 #include "distill/observer.h"
 #include "distill/run_control.h"
 
@@ -18,6 +19,11 @@ struct RunOptions {
   /// On a NaN/Inf loss: pause (the GUI; the step is retried on resume, e.g. after lowering the
   /// learning rate) instead of failing the run (the CLI).
   bool pauseOnNonFinite = false;
+  /// Where this process sits in a data-parallel group (torchrun / Slurm environment); a single
+  /// process by default. Local multi-process runs come from train.processes instead.
+  DistributedOptions distributed;
+  /// > 0: overrides train.processes (the CLI's --nproc, also when resuming).
+  int processes = 0;
 };
 
 /// One model's numbers at the end of a run (summary.json).
@@ -42,6 +48,7 @@ struct RunResult {
   Status status = Status::Failed;
   std::string runDir;  ///< empty when the run failed before creating it
   std::string error;   ///< one line, when Failed
+  int worldSize = 1;   ///< data-parallel processes that trained it
   std::vector<ModelSummary> models;
 };
 
@@ -56,6 +63,11 @@ RunResult runExperiment(const ExperimentConfig& config, const RunOptions& option
 /// `options.outDir` is ignored. Never throws: failures come back in the result.
 RunResult resumeExperiment(const std::string& runDir, const RunOptions& options, RunObserver& observer,
                            RunControl& control);
+
+/// A rank other than 0 of a data-parallel run (`distill worker`, or a torchrun rank): joins the
+/// group, takes the settings (and resume point) rank 0 publishes, trains its shard of each batch
+/// and writes nothing. Never throws: failures come back in the result.
+RunResult runWorker(const DistributedOptions& distributed, RunObserver& observer);
 
 /// Chooses and applies the thread counts (see docs in threads.cpp); returns the intra-op count.
 int configureThreads(int requested);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,8 @@ public:
 
   /// Training thread only. Waits while paused; returns false when the run must stop.
   bool checkpoint();
+  /// checkpoint() that waits at most `maxWait` while paused: nullopt when still paused then.
+  std::optional<bool> checkpointFor(std::chrono::milliseconds maxWait);
   /// Training thread only: the changes queued since the last call.
   LiveSettings takeSettings();
 
