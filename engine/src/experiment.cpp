@@ -427,7 +427,7 @@ void ExperimentRun::restoreResumePoint() {
   if (savedWorld != world)
     m_observer.onMessage("the checkpoint was written by " + std::to_string(savedWorld) + " process(es), this run has " +
                          std::to_string(world) + ": the global batch changes from here on");
-  m_observer.onMessage("resuming " + m_resume->dir + " from " + m_resume->phase + " step " +
+  m_observer.onMessage("resuming " + (m_store ? m_store->dir() : m_resume->dir) + " from " + m_resume->phase + " step " +
                        std::to_string(m_resume->step) + " of " + std::to_string(state.value("total_steps", 0)));
 }
 
