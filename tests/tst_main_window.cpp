@@ -161,6 +161,37 @@ private slots:
     tree->topLevelItem(0)->setSelected(true);
     QVERIFY(!resume->isEnabled());  // completed now
   }
+
+  void aTwoProcessRunPlotsLivePausesAndStops() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(1000000));
+    auto* processes = window.form()->findChild<QSpinBox*>("train.processes");
+    QVERIFY(processes);
+    processes->setValue(2);  // as a user would: the form edits the experiment
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QVERIFY(window.controller()->isRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > 20, 60000);
+
+    // Pause holds every rank (rank 0 keeps them waiting with a heartbeat), resume lets them go.
+    window.togglePause();
+    QTest::qWait(300);
+    const int pausedPoints = window.charts()->drawnPoints(TrainingCharts::TrainLoss);
+    QTest::qWait(1500);
+    QCOMPARE(window.charts()->drawnPoints(TrainingCharts::TrainLoss), pausedPoints);
+    window.togglePause();
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > pausedPoints, 20000);
+
+    window.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const auto result = finished.front().front().value<RunResult>();
+    QVERIFY2(result.status == RunResult::Status::Cancelled, result.error.c_str());
+    QCOMPARE(result.worldSize, 2);
+    QFile world(QString::fromStdString(result.runDir) + "/distributed.json");
+    QVERIFY(world.open(QIODevice::ReadOnly));
+    QVERIFY(world.readAll().contains("\"world_size\": 2"));
+  }
 };
 
 QTEST_MAIN(TestMainWindow)

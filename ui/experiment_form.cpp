@@ -375,6 +375,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_seed = makeIntBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
   m_threads = makeIntBox(0, 1024, tr("Compute threads; 0: one per core"), trainBox);
   m_threads->setSpecialValueText(tr("auto"));
+  m_processes = makeIntBox(1, 256, tr("Data-parallel processes on this machine: each trains its share of every batch "
+                                      "(batch size is per process); word-level students only"), trainBox);
   train->addRow(tr("Teacher steps"), m_steps);
   train->addRow(tr("Student steps"), m_studentSteps);
   train->addRow(tr("Batch size"), m_batch);
@@ -391,6 +393,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   train->addRow(tr("Eval batches"), m_evalBatches);
   train->addRow(tr("Seed"), m_seed);
   train->addRow(tr("Threads"), m_threads);
+  train->addRow(tr("Processes"), m_processes);
   layout->addWidget(trainBox);
 
   // Generation
@@ -417,7 +420,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval, m_checkpointInterval,
-                    m_threads, m_maxTokens, m_topK, m_genSeed})
+                    m_threads, m_processes, m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_temperatureEnd, m_alphaEnd, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
                     m_genTemperature, m_topP})
@@ -437,7 +440,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
       {"train.warmup_steps", m_warmup},    {"train.weight_decay", m_weightDecay}, {"train.grad_clip", m_gradClip},
       {"train.beta1", m_beta1},            {"train.beta2", m_beta2},             {"train.log_interval", m_logInterval}, {"train.checkpoint_interval", m_checkpointInterval},
       {"train.eval_interval", m_evalInterval}, {"train.eval_batches", m_evalBatches}, {"train.seed", m_seed},
-      {"train.threads", m_threads},        {"generate.prompts", m_prompts},      {"generate.max_new_tokens", m_maxTokens},
+      {"train.threads", m_threads},        {"train.processes", m_processes},     {"generate.prompts", m_prompts},      {"generate.max_new_tokens", m_maxTokens},
       {"generate.temperature", m_genTemperature}, {"generate.top_k", m_topK},    {"generate.top_p", m_topP},
       {"generate.seed", m_genSeed}};
   for (const auto& [key, widget] : named) widget->setObjectName(key);
@@ -560,6 +563,7 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_evalBatches->setValue(t.eval_batches);
   m_seed->setValue(t.seed);
   m_threads->setValue(t.threads);
+  m_processes->setValue(t.processes);
   QStringList prompts;
   for (const auto& p : c.generate.prompts) prompts << QString::fromStdString(p).replace("\n", "\\n");
   m_prompts->setPlainText(prompts.join('\n'));
@@ -619,6 +623,7 @@ ExperimentConfig ExperimentForm::config() const {
   t.eval_batches = m_evalBatches->value();
   t.seed = m_seed->value();
   t.threads = m_threads->value();
+  t.processes = m_processes->value();
   c.generate.prompts.clear();
   for (const auto& line : m_prompts->toPlainText().split('\n', Qt::SkipEmptyParts))
     c.generate.prompts.push_back(QString(line).replace("\\n", "\n").toStdString());

@@ -131,6 +131,7 @@ private:
   QSpinBox* m_evalBatches;
   QSpinBox* m_seed;
   QSpinBox* m_threads;
+  QSpinBox* m_processes;
   QPlainTextEdit* m_prompts;
   QSpinBox* m_maxTokens;
   QDoubleSpinBox* m_genTemperature;

@@ -1,5 +1,7 @@
 #include "run_controller.h"
 
+#include <QCoreApplication>
+#include <QFileInfo>
 #include <QMetaObject>
 #include <QPointer>
 
@@ -20,6 +22,14 @@ void yieldToTheWindow() {
 #ifdef __linux__
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);  // Linux: per thread
 #endif
+}
+
+/// The `distill` command line, which a multi-process run starts as its worker ranks: beside this
+/// program when installed, else where this build put it.
+QString workerExecutable() {
+  const QString beside = QCoreApplication::applicationDirPath() + "/distill";
+  if (QFileInfo(beside).isExecutable()) return beside;
+  return QStringLiteral(DISTILL_BUILD_CLI_PATH);
 }
 
 }  // namespace
@@ -104,6 +114,7 @@ bool RunController::launch(const Job& run, const RunOptions& runOptions, QString
   m_bridge = std::make_unique<Bridge>(this, m_job);
   RunOptions options = runOptions;
   options.pauseOnNonFinite = true;
+  options.distributed.workerExecutable = workerExecutable().toStdString();
   const quint64 job = m_job;
   RunControl* control = m_control.get();
   Bridge* bridge = m_bridge.get();
