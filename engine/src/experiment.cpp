@@ -320,6 +320,13 @@ void ExperimentRun::synchronizeWeights() {
   for (auto& m : m_students)
     for (const auto& p : m.trainer->parameters()) weights.push_back(p);
   m_group->broadcast(weights, 0);
+  // Dropout masks come from LibTorch's default generator, equal on every rank so far: each rank
+  // gets its own stream (derived from the seed, rank and resumed step, so runs stay repeatable).
+  if (!lead()) {
+    const int resumed = m_resume ? m_resume->step : 0;
+    torch::manual_seed(static_cast<uint64_t>(m_config.train.seed) * 1000003ULL + static_cast<uint64_t>(m_group->rank()) * 7919ULL +
+                       static_cast<uint64_t>(resumed));
+  }
 }
 
 Batch ExperimentRun::shardOf(const Batch& global) const {
