@@ -17,7 +17,7 @@ namespace {
 
 /// `--grab MS:FILE[:TAB[:LEFT]]`: after MS milliseconds save the window as FILE, showing tab TAB
 /// on the right (0 curves, 1 samples, 2 runs) and LEFT on the left (0 form, 1 YAML, 2 the form
-/// scrolled to its distillation methods). Used to keep
+/// scrolled to its distillation methods, 3 to its Processes field). Used to keep
 /// the screenshots in docs/ current.
 void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool generateSamples) {
   int last = 0;
@@ -32,10 +32,10 @@ void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool g
     QTimer::singleShot(ms, &window, [&window, file, tab, left, generateSamples] {
       window.viewTabs()->setCurrentIndex(tab);
       window.setupTabs()->setCurrentIndex(left == 1 ? 1 : 0);
-      if (left == 2) {
+      if (left >= 2) {
         auto* scroll = window.form()->findChild<QScrollArea*>();
-        if (auto* target = window.form()->findChild<QWidget*>("distill.attention_weight"); scroll && target)
-          scroll->ensureWidgetVisible(target, 0, 40);
+        const char* key = left == 2 ? "distill.attention_weight" : "train.processes";
+        if (auto* target = window.form()->findChild<QWidget*>(key); scroll && target) scroll->ensureWidgetVisible(target, 0, 40);
       }
       if (tab == 1 && generateSamples) window.samplePanel()->generate();
       QTimer::singleShot(tab == 1 && generateSamples ? 6000 : 300, &window, [&window, file] {

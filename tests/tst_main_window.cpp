@@ -170,9 +170,12 @@ private slots:
     QVERIFY(processes);
     processes->setValue(2);  // as a user would: the form edits the experiment
     QSignalSpy finished(window.controller(), &RunController::finished);
+    QSignalSpy progress(window.controller(), &RunController::progress);
     window.start();
     QVERIFY(window.controller()->isRunning());
     QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > 20, 60000);
+    QVERIFY(!progress.isEmpty());
+    QCOMPARE(progress.back().front().value<ProgressInfo>().processes, 2);
 
     // Pause holds every rank (rank 0 keeps them waiting with a heartbeat), resume lets them go.
     window.togglePause();

@@ -106,12 +106,13 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   connect(m_controller, &RunController::progress, this, [this](const ProgressInfo& p) {
     m_progress->setRange(0, std::max(1, p.totalSteps));
     m_progress->setValue(p.step);
-    m_throughput->setText(tr("%1 · step %2/%3 · %4 tok/s · ETA %5 (elapsed %6)")
+    const QString processes = p.processes > 1 ? tr(" on %1 processes").arg(p.processes) : QString();
+    m_throughput->setText(tr("%1 · step %2/%3 · %4 tok/s%5 · ETA %6 (elapsed %7)")
                               .arg(QString::fromStdString(p.phase))
                               .arg(p.step)
                               .arg(p.totalSteps)
                               .arg(p.tokensPerSecond, 0, 'f', 0)
-                              .arg(formatSeconds(p.etaSeconds), formatSeconds(p.phaseSeconds)));
+                              .arg(processes, formatSeconds(p.etaSeconds), formatSeconds(p.phaseSeconds)));
   });
   connect(m_controller, &RunController::sample, this, [this](const SampleRecord& s) { m_samples->addTrainingSample(s); });
   connect(m_controller, &RunController::message, this, [this](const QString& text) { statusBar()->showMessage(text, 8000); });

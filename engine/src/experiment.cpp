@@ -476,6 +476,7 @@ void ExperimentRun::reportProgress(const std::string& phase, int step, int total
   p.phaseSeconds = phaseSeconds;
   p.etaSeconds = step > 0 ? phaseSeconds / step * (total - step) : 0.0;
   p.tokensPerSecond = phaseSeconds > 0.0 ? static_cast<double>(tokensSoFar) / phaseSeconds : 0.0;
+  p.processes = m_group ? m_group->worldSize() : 1;
   p.latest = std::move(latest);
   m_lastProgressReport = now;
   m_observer.onProgress(p);

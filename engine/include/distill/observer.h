@@ -25,7 +25,8 @@ struct ProgressInfo {
   int totalSteps = 0;
   double phaseSeconds = 0.0;
   double etaSeconds = 0.0;  ///< for the current phase
-  double tokensPerSecond = 0.0;  ///< training tokens per wall second over the recent window
+  double tokensPerSecond = 0.0;  ///< training tokens per wall second over the recent window (all processes)
+  int processes = 1;             ///< data-parallel processes training the run
   std::vector<MetricPoint> latest;  ///< this step's losses of every model in the phase
 };
 
