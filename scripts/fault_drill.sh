@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault drill: kills runs with SIGKILL mid-teacher and mid-students and resumes them, stops one
 # with SIGTERM, then feeds the runner the bad-input list (broken YAML, corpora, checkpoints,
-# safetensors, tokenizers, a full and a read-only disk). Prints what it tried and what it checked
+# safetensors, tokenizers, a full and a read-only disk), and kills a worker and rank 0 of a
+# two-process run, resuming each time. Prints what it tried and what it checked
 # was not lost; exits non-zero when any check fails.
 #   scripts/fault_drill.sh            (builds first when needed)
 set -uo pipefail
@@ -205,6 +206,60 @@ for f in "$B"/damaged-run/resume/*/teacher.pt "$B"/damaged-run/resume/*/tf-kd.pt
 done
 one_line "resume with every checkpoint damaged" "is damaged" -- run --resume "$B/damaged-run"
 one_line "resume of a completed run" "has completed: nothing to resume" -- run --resume "$WORK/whole"
+
+# --- 4. data-parallel runs ------------------------------------------------------------------
+echo "drill 4: two processes; a worker, then rank 0, killed with SIGKILL; resume each time"
+dp_kill_when() {  # dp_kill_when RANK0_PID RUNDIR PHASE MIN_STEP worker|rank0 → SIGKILL one of them
+  local pid=$1 dir=$2 phase=$3 min=$4 who=$5 victim
+  for _ in $(seq 1 6000); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if (($(newest_point "$dir" "$phase") >= min)); then
+      sleep 0.$((RANDOM % 10))
+      pgrep -P "$pid" | head -n 1 >"$dir.worker"
+      victim=$pid
+      [ "$who" = worker ] && victim=$(cat "$dir.worker")
+      [ -n "$victim" ] || return 1
+      echo "$victim" >"$dir.victim"
+      kill -9 "$victim"
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+ended_within() {  # ended_within SECONDS PID → the process is gone (or a zombie) within SECONDS
+  local seconds=$1 pid=$2 state
+  [ -n "$pid" ] || return 1
+  for _ in $(seq 1 $((seconds * 20))); do
+    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
+    [ -z "$state" ] || [ "$state" = Z ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+DP=(--nproc 2 --dist-timeout 5)
+"$CLI" run "$WORK/drill.yaml" "${DP[@]}" --out "$WORK/dp-whole" >"$WORK/dp-whole.log" 2>&1
+check "an uninterrupted two-process run completes (the reference)" grep -q '"world_size": 2' "$WORK/dp-whole/summary.json"
+
+"$CLI" run "$WORK/drill.yaml" "${DP[@]}" --out "$WORK/dp" >"$WORK/dp1.log" 2>&1 &
+rank0=$!
+check "worker killed with SIGKILL in the teacher's phase (after step >= 40)" dp_kill_when $rank0 "$WORK/dp" teacher 40 worker
+check "rank 0 ends within 15 s of it (timeout 5 s)" ended_within 15 $rank0
+wait $rank0; code=$?
+check "rank 0 exits 1" test "$code" -eq 1
+check "it names the killed worker and its signal" grep -q "rank 1 (pid $(cat "$WORK/dp.victim")) was killed by signal 9" "$WORK/dp1.log"
+check "it prints the resume command" grep -q "distill run --resume $WORK/dp --nproc 2" "$WORK/dp1.log"
+
+"$CLI" run --resume "$WORK/dp" "${DP[@]}" >"$WORK/dp2.log" 2>&1 &
+rank0=$!
+check "resumed on two processes, then rank 0 killed in the students' phase (step >= 40)" dp_kill_when $rank0 "$WORK/dp" students 40 rank0
+check "its worker ends within 15 s (timeout 5 s)" ended_within 15 "$(cat "$WORK/dp.worker")"
+wait $rank0 2>/dev/null
+"$CLI" run --resume "$WORK/dp" "${DP[@]}" >"$WORK/dp3.log" 2>&1
+check "the last resume completes" grep -q '"status": "completed"' "$WORK/dp/summary.json"
+check "val losses equal the uninterrupted two-process run's" diff <(val_losses "$WORK/dp-whole") <(val_losses "$WORK/dp")
+check "metrics.jsonl: no point twice" metrics_unique "$WORK/dp"
+check "the teacher's loss curve has its 300 points" curve_complete "$WORK/dp" teacher 300
 
 echo
 echo "fault drill: $passed checks passed, $failed failed"

@@ -11,6 +11,7 @@
 
 #include "collective.h"
 #include "distill/distributed.h"
+#include "distill/experiment.h"
 #include "evaluation.h"
 #include "model_factory.h"
 #include "model_specs.h"
@@ -202,6 +203,23 @@ private slots:
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     QVERIFY2(seconds < 10.0, qPrintable(QString("took %1 s with a 3 s timeout").arg(seconds)));
+  }
+
+  void aWorkerThatCannotStartIsNamed() {
+    if (!distributedSupported()) QSKIP("this build has no c10d (install libgloo-dev)");
+    auto loaded = parseExperiment("name: x\nstudents: [{name: s, embd: 8}]\ntrain: {processes: 2}\n", ".");
+    QVERIFY(loaded.ok());
+    QTemporaryDir runs;
+    RunOptions options;
+    options.runsRoot = runs.path().toStdString();
+    options.distributed.workerExecutable = "/nonexistent/distill";
+    options.distributed.timeoutSeconds = 5;
+    RunObserver quiet;
+    RunControl control;
+    const auto result = runExperiment(loaded.config, options, quiet, control);
+    QVERIFY(result.status == RunResult::Status::Failed);
+    QVERIFY2(QString::fromStdString(result.error).startsWith("cannot start local workers: /nonexistent/distill is not an executable"),
+             result.error.c_str());
   }
 
   void torchrunEnvironmentIsReadAndCheckedByName() {

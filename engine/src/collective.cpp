@@ -76,6 +76,8 @@ public:
       glooOptions->devices.push_back(glooDevice(options));
       glooOptions->timeout = timeout;
       m_group = c10::make_intrusive<c10d::ProcessGroupGloo>(m_store, m_rank, m_world, glooOptions);
+    } catch (const EngineError&) {
+      throw;  // ours already says what went wrong (e.g. a worker that could not be started)
     } catch (const std::exception& e) {
       throw RankLostError("rank " + std::to_string(m_rank) + " of " + std::to_string(m_world) +
                           ": could not meet the other ranks at " + where + " within " + seconds() + ": " + firstLine(e));
