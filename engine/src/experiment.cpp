@@ -138,7 +138,9 @@ private:
   /// This rank's rows of a global batch (all of it without a group).
   Batch shardOf(const Batch& global) const;
   /// Rows drawn per step across all ranks.
-  int globalBatchSize() const { return m_config.train.batch_size * (m_group ? m_group->worldSize() : 1); }
+  int globalBatchSize() const { return m_config.train.batch_size * worldSize(); }
+  /// Processes training this run (1 without a group).
+  int worldSize() const { return m_group ? m_group->worldSize() : 1; }
   /// Every rank starts from rank 0's weights.
   void synchronizeWeights();
   /// Forward/backward of `models` (side by side on up to `workers` threads), gradients averaged
@@ -248,9 +250,6 @@ void ExperimentRun::prepare() {
   }
   m_config.data.corpus = m_corpus.path;  // config.yaml records the file really read
 
-  if (m_group && m_group->worldSize() > 1) {
-    if (auto problem = dataParallelProblem(m_config)) throw EngineError(problem->key + ": " + problem->message);
-  }
   if (lead()) {
     const std::string dir = m_options.outDir.empty() ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name)
                                                      : m_options.outDir;
@@ -262,7 +261,7 @@ void ExperimentRun::prepare() {
       m_store = std::make_unique<RunStore>(dir);
       m_store->writeConfig(experimentToYaml(m_config));
     }
-    m_store->writeWorldSize(m_group ? m_group->worldSize() : 1);
+    m_store->writeWorldSize(worldSize());
     m_observer.onRunDirectory(dir);
   }
 
@@ -362,7 +361,7 @@ void ExperimentRun::saveResumePoint(const std::string& phase, int step, int tota
                           {"corpus_tokens", m_corpus.train.numel() + m_corpus.val.numel()},
                           {"batch_sampler", samplerState},
                           {"sequence_sampler", sequenceSamplerState},
-                          {"world_size", m_group ? m_group->worldSize() : 1},
+                          {"world_size", worldSize()},
                           {"models", nlohmann::json::array()}};
   const auto models = modelsOf(phase);
   for (size_t i = 0; i < models.size(); ++i) {
@@ -430,7 +429,7 @@ void ExperimentRun::restoreResumePoint() {
   }
   m_elapsedBefore = state.at("elapsed_s").get<double>();
   const int savedWorld = state.value("world_size", 1);
-  const int world = m_group ? m_group->worldSize() : 1;
+  const int world = worldSize();
   if (savedWorld != world)
     m_observer.onMessage("the checkpoint was written by " + std::to_string(savedWorld) + " process(es), this run has " +
                          std::to_string(world) + ": the global batch changes from here on");
@@ -476,7 +475,7 @@ void ExperimentRun::reportProgress(const std::string& phase, int step, int total
   p.phaseSeconds = phaseSeconds;
   p.etaSeconds = step > 0 ? phaseSeconds / step * (total - step) : 0.0;
   p.tokensPerSecond = phaseSeconds > 0.0 ? static_cast<double>(tokensSoFar) / phaseSeconds : 0.0;
-  p.processes = m_group ? m_group->worldSize() : 1;
+  p.processes = worldSize();
   p.latest = std::move(latest);
   m_lastProgressReport = now;
   m_observer.onProgress(p);
