@@ -3,10 +3,12 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
-#include <functional>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "distill/pretrained.h"
 #include "distill/run_reader.h"
 #include "distill/tokenizers.h"
+#include "distill/twin_comparison.h"
 
 namespace {
 
@@ -41,21 +44,32 @@ int reportProblems(const std::string& file, const distill::ConfigLoadResult& loa
 void printTable(const distill::RunResult& result) {
   std::printf("\n%-22s %-11s %9s %9s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params", "val_loss",
               "perplexity", "agreement", "kl_teacher", "gen_tok/s", "recompute/s", "vs_teacher");
+  // A number that was not measured (an untrained student, generation speed of a stopped run) is "-".
+  auto cell = [](double v, int width, int decimals, const char* suffix = "") {
+    char text[48];
+    if (std::isfinite(v))
+      std::snprintf(text, sizeof text, "%*.*f%s", width, decimals, v, suffix);
+    else
+      std::snprintf(text, sizeof text, "%*s%*s", width, "-", static_cast<int>(std::strlen(suffix)), "");
+    return std::string(text);
+  };
   for (const auto& m : result.models) {
-    std::printf("%-22s %-11s %9lld %9.4f %11.3f %10.3f %10.4f %10.0f %12.0f %8.2fx\n", m.name.c_str(), m.arch.c_str(),
-                m.params, m.valLoss, m.valPerplexity, m.agreement, m.klFromTeacher, m.genTokensPerSecond,
-                m.genRecomputeTokensPerSecond, m.genSpeedupVsTeacher);
+    std::printf("%-22s %-11s %9lld %s %s %s %s %s %s %s%s\n", m.name.c_str(), m.arch.c_str(), m.params,
+                cell(m.valLoss, 9, 4).c_str(), cell(m.valPerplexity, 11, 3).c_str(),
+                cell(m.agreement, 10, 3).c_str(), cell(m.klFromTeacher, 10, 4).c_str(),
+                cell(m.genTokensPerSecond, 10, 0).c_str(), cell(m.genRecomputeTokensPerSecond, 12, 0).c_str(),
+                cell(m.genSpeedupVsTeacher, 8, 2, "x").c_str(), m.trained ? "" : "  not trained");
   }
   // The point of the run: does distillation beat the same student trained from scratch?
-  for (const auto& kd : result.models) {
-    if (kd.role != "distilled") continue;
-    const std::string base = kd.name.substr(0, kd.name.size() - 3);
-    for (const auto& scratch : result.models) {
-      if (scratch.name != base + "-scratch") continue;
-      std::printf("%s: distilled %.4f vs scratch %.4f val loss (%+.4f, %s)\n", base.c_str(), kd.valLoss,
-                  scratch.valLoss, kd.valLoss - scratch.valLoss,
-                  kd.valLoss < scratch.valLoss ? "distillation wins" : "distillation does not win");
+  for (const auto& pair : distill::twinPairs(result.models)) {
+    const auto& c = pair.comparison;
+    if (c.verdict == distill::TwinComparison::Verdict::NotMeasured) {
+      std::printf("%s: not trained (the run stopped before the students' phase)\n", pair.student.c_str());
+      continue;
     }
+    std::printf("%s: distilled %.4f vs scratch %.4f val loss (%+.4f, %s)\n", pair.student.c_str(),
+                pair.distilled->valLoss, pair.scratch->valLoss, c.delta,
+                distill::verdictText(c.verdict).c_str());
   }
 }
 

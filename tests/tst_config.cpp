@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include "distill/config.h"
+#include "distill/config_patch.h"
 
 using namespace distill;
 
@@ -209,6 +210,61 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     const auto r = loadExperimentFile("/nonexistent/exp.yaml");
     QVERIFY(!r.ok());
     QVERIFY(problems(r).contains("no such file"));
+  }
+
+  void aChangedValueIsPatchedWhereItStands() {
+    const std::string text =
+        "# tuned by hand\n"
+        "name: mine\n"
+        "students:\n"
+        "  - name: s   # the small one\n"
+        "    layers: 2\n"
+        "train:\n"
+        "  lr: 1.0e-3  # keep\n"
+        "  steps: 300\n";
+    const auto before = parse(text);
+    QVERIFY2(before.ok(), qPrintable(problems(before)));
+    auto after = before.config;
+    after.train.steps = 500;
+    after.students[0].model.layers = 3;
+    const auto patched = patchExperimentYaml(text, "/experiments", before.config, after);
+    QVERIFY(patched.has_value());
+    std::string expected = text;
+    expected.replace(expected.find("steps: 300"), 10, "steps: 500");
+    expected.replace(expected.find("layers: 2"), 9, "layers: 3");
+    QCOMPARE(QString::fromStdString(*patched), QString::fromStdString(expected));
+  }
+
+  void aQuotedStringIsReplacedWholeAndQuotedAsNeeded() {
+    const std::string text = "name: 'my run'\ngenerate:\n  prompts:\n    - \"ROMEO:\"\n";
+    const auto before = parse(text);
+    QVERIFY(before.ok());
+    auto after = before.config;
+    after.name = "your run";
+    after.generate.prompts = {"JULIET: # not a comment"};
+    const auto patched = patchExperimentYaml(text, "/experiments", before.config, after);
+    QVERIFY(patched.has_value());
+    const auto reread = parse(*patched);
+    QCOMPARE(reread.config.name, std::string("your run"));
+    QCOMPARE(reread.config.generate.prompts.front(), std::string("JULIET: # not a comment"));
+  }
+
+  void aChangeWithNoPlaceInTheTextIsRefused() {
+    const std::string text = "name: mine\nstudents:\n  - name: s\ntrain: {steps: 300}\n";
+    const auto before = parse(text);
+    QVERIFY(before.ok());
+    auto unnamed = before.config;
+    unnamed.distill.temperature = 7.0;  // the file never named distill.temperature
+    QVERIFY(!patchExperimentYaml(text, "/experiments", before.config, unnamed).has_value());
+    auto added = before.config;
+    added.students.push_back(added.students.front());
+    added.students.back().name = "t";
+    QVERIFY(!patchExperimentYaml(text, "/experiments", before.config, added).has_value());
+    auto flow = before.config;
+    flow.train.steps = 5;  // inside a flow map: left to a full rewrite
+    QVERIFY(!patchExperimentYaml(text, "/experiments", before.config, flow).has_value());
+    // Nothing changed: the text comes back as it is.
+    QCOMPARE(*patchExperimentYaml(text, "/experiments", before.config, before.config), text);
   }
 };
 

@@ -41,7 +41,11 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     metrics.insert(metrics.end(), points.begin(), points.end());
   }
-  void onProgress(const ProgressInfo& p) override { lastStep = p.step; }
+  void onProgress(const ProgressInfo& p) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    progress.push_back(p);
+    lastStep = p.step;
+  }
   void onSample(const SampleRecord&) override { ++samples; }
 
   std::vector<double> values(const std::string& model, const std::string& name) {
@@ -54,6 +58,7 @@ public:
 
   std::mutex mutex;
   std::vector<MetricPoint> metrics;
+  std::vector<ProgressInfo> progress;
   std::atomic<int> lastStep{0};
   std::atomic<int> samples{0};
 };
@@ -318,16 +323,72 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     control.pause();
     QTest::qWait(200);  // let the step in flight finish
     const int pausedAt = recorder.lastStep;
-    QTest::qWait(300);
+    QTest::qWait(600);
     QCOMPARE(recorder.lastStep.load(), pausedAt);
     control.resume();
-    QTRY_VERIFY_WITH_TIMEOUT(recorder.lastStep > pausedAt, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(recorder.lastStep > pausedAt + 1, 30000);
     control.cancel();
     worker.join();
 
     QVERIFY(result.status == RunResult::Status::Cancelled);
     QVERIFY(QFile::exists(dir.filePath("run/checkpoints/teacher.pt")));
     QCOMPARE(readJson(dir.filePath("run/summary.json"))["status"].get<std::string>(), std::string("cancelled"));
+
+    // The 0.8 s paused are no training time: the phase clock (rates, ETA) and the metrics' time
+    // axis go on from where they stood, without a jump across the pause.
+    double before = 0.0, after = 0.0;
+    for (const auto& p : recorder.progress) {
+      if (p.step == pausedAt) before = p.phaseSeconds;
+      if (p.step == pausedAt + 1) after = p.phaseSeconds;
+    }
+    QVERIFY2(after > before && after - before < 0.5, qPrintable(QString("%1 -> %2").arg(before).arg(after)));
+    double lastTime = 0.0, nextTime = 0.0;
+    for (const auto& p : recorder.progress) {
+      if (p.latest.empty()) continue;
+      if (p.step == pausedAt) lastTime = p.latest.front().wallSeconds;
+      if (p.step == pausedAt + 1) nextTime = p.latest.front().wallSeconds;
+    }
+    QVERIFY2(nextTime > lastTime && nextTime - lastTime < 0.5,
+             qPrintable(QString("%1 -> %2").arg(lastTime).arg(nextTime)));
+  }
+
+  void studentsOfARunStoppedInTheTeacherPhaseAreNotTrained() {
+    QTemporaryDir dir;
+    auto config = tinyExperiment();
+    config.train.steps = 100000;
+    Recorder recorder;
+    RunControl control;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    RunResult result;
+    std::thread worker([&] { result = runExperiment(config, options, recorder, control); });
+    QTRY_VERIFY_WITH_TIMEOUT(recorder.lastStep >= 3, 30000);
+    control.cancel();
+    worker.join();
+    QVERIFY(result.status == RunResult::Status::Cancelled);
+
+    for (const auto& m : result.models) {
+      if (m.role == "teacher") {
+        QVERIFY(m.trained);
+        QVERIFY(std::isfinite(m.valLoss));
+        continue;
+      }
+      QVERIFY2(!m.trained, m.name.c_str());
+      QVERIFY2(std::isnan(m.valLoss) && std::isnan(m.agreement), m.name.c_str());
+      // No checkpoint: an untrained model is not a model to sample from.
+      QVERIFY2(!QFile::exists(dir.filePath(QString::fromStdString("run/checkpoints/" + m.name + ".pt"))),
+               m.name.c_str());
+    }
+    const auto summary = readJson(dir.filePath("run/summary.json"));
+    const auto& student = summary["models"]["tf-kd"];
+    QCOMPARE(student["trained"].get<bool>(), false);
+    QVERIFY(student["val_loss"].is_null());
+    QVERIFY(student["agreement"].is_null());
+    QVERIFY(summary["models"]["teacher"]["val_loss"].is_number());
+    // Read back, they stay unmeasured (not 0).
+    const auto read = readRunSummary(dir.filePath("run").toStdString());
+    for (const auto& m : read.models)
+      if (m.role != "teacher") QVERIFY2(!m.trained && std::isnan(m.valLoss), m.name.c_str());
   }
 
   void invalidConfigFailsWithoutThrowing() {

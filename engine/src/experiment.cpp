@@ -13,6 +13,7 @@
 #include "collective.h"
 #include "corpus.h"
 #include "distill/errors.h"
+#include "distill/metric_names.h"
 #include "distill/run_reader.h"
 #include "distill/schedule.h"
 #include "evaluation.h"
@@ -109,8 +110,17 @@ public:
   RunResult run();
 
 private:
+  /// Training time of the run: wall time since it started (plus before the checkpoint it resumed
+  /// from), pauses left out, so curves against time, rates and ETAs show work, not waiting.
   double elapsed() const {
-    return m_elapsedBefore + std::chrono::duration<double>(Clock::now() - m_start).count();
+    return m_elapsedBefore + std::chrono::duration<double>(Clock::now() - m_start).count() - m_pausedSeconds;
+  }
+  /// m_control.checkpoint() with its waiting time (a pause) kept out of elapsed().
+  bool waitWhilePaused() {
+    const auto before = Clock::now();
+    const bool go = m_control.checkpoint();
+    m_pausedSeconds += std::chrono::duration<double>(Clock::now() - before).count();
+    return go;
   }
   void emit(const std::vector<MetricPoint>& points);
   void prepare();
@@ -165,8 +175,10 @@ private:
                        const std::string& sequenceSamplerState = {});
   /// Loads the weights, optimizer and random states of the resumed checkpoint into the models.
   void restoreResumePoint();
-  void reportProgress(const std::string& phase, int step, int total, double phaseStart, int64_t tokensSoFar,
-                      std::vector<MetricPoint> latest);
+  /// `stepsBefore`: steps of the phase done before this process took it up (a resumed run); the
+  /// rate and ETA are measured over this process's own steps only.
+  void reportProgress(const std::string& phase, int step, int total, int stepsBefore, double phaseStart,
+                      int64_t tokensSoFar, std::vector<MetricPoint> latest);
 
   ExperimentConfig m_config;
   RunOptions m_options;
@@ -176,7 +188,8 @@ private:
   const ResumePoint* m_resume;
   Collective* m_group;
   Clock::time_point m_start = Clock::now();
-  double m_elapsedBefore = 0.0;  // wall time of the run before the checkpoint it resumed from
+  double m_elapsedBefore = 0.0;  // training time of the run before the checkpoint it resumed from
+  double m_pausedSeconds = 0.0;  // time this process waited while the run was paused
   std::unique_ptr<RunStore> m_store;
   Corpus m_corpus;
   std::vector<Batch> m_valBatches;
@@ -464,8 +477,8 @@ SoftTargets ExperimentRun::teacherTargets(const torch::Tensor& x, ForwardTrace* 
   return targets;
 }
 
-void ExperimentRun::reportProgress(const std::string& phase, int step, int total, double phaseStart,
-                                   int64_t tokensSoFar, std::vector<MetricPoint> latest) {
+void ExperimentRun::reportProgress(const std::string& phase, int step, int total, int stepsBefore,
+                                   double phaseStart, int64_t tokensSoFar, std::vector<MetricPoint> latest) {
   const double now = elapsed();
   const double phaseSeconds = now - phaseStart;
   ProgressInfo p;
@@ -473,7 +486,8 @@ void ExperimentRun::reportProgress(const std::string& phase, int step, int total
   p.step = step;
   p.totalSteps = total;
   p.phaseSeconds = phaseSeconds;
-  p.etaSeconds = step > 0 ? phaseSeconds / step * (total - step) : 0.0;
+  const int stepsNow = step - stepsBefore;
+  p.etaSeconds = stepsNow > 0 ? phaseSeconds / stepsNow * (total - step) : 0.0;
   p.tokensPerSecond = phaseSeconds > 0.0 ? static_cast<double>(tokensSoFar) / phaseSeconds : 0.0;
   p.processes = worldSize();
   p.latest = std::move(latest);
@@ -484,10 +498,10 @@ void ExperimentRun::reportProgress(const std::string& phase, int step, int total
 void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   const bool isTeacher = &m == &m_teacher;
   m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits, m_group);
-  std::vector<MetricPoint> points = {{m.name, step, elapsed(), "val/loss", m.lastEval.loss}};
+  std::vector<MetricPoint> points = {{m.name, step, elapsed(), metric::kValLoss, m.lastEval.loss}};
   if (!isTeacher) {
-    points.push_back({m.name, step, elapsed(), "val/agreement", m.lastEval.agreement});
-    points.push_back({m.name, step, elapsed(), "val/kl_from_teacher", m.lastEval.klFromTeacher});
+    points.push_back({m.name, step, elapsed(), metric::kValAgreement, m.lastEval.agreement});
+    points.push_back({m.name, step, elapsed(), metric::kValKlFromTeacher, m.lastEval.klFromTeacher});
   }
   emit(points);
   if (!withSamples || !lead()) return;
@@ -529,15 +543,15 @@ bool ExperimentRun::trainTeacher() {
     m_teacher.meter.add(tokensPerStep, losses.seconds);
     m_teacher.trainTokens += tokensPerStep;
     m_teacher.trainSeconds += losses.seconds;
-    std::vector<MetricPoint> latest = {{"teacher", step, elapsed(), "train/loss", losses.loss}};
+    std::vector<MetricPoint> latest = {{"teacher", step, elapsed(), metric::kTrainLoss, losses.loss}};
     if (step % t.log_interval == 0 || step == total) {
       auto points = latest;
-      points.push_back({"teacher", step, elapsed(), "lr", losses.lr});
-      points.push_back({"teacher", step, elapsed(), "tokens_per_s", m_teacher.meter.take()});
+      points.push_back({"teacher", step, elapsed(), metric::kLearningRate, losses.lr});
+      points.push_back({"teacher", step, elapsed(), metric::kTokensPerSecond, m_teacher.meter.take()});
       emit(points);
     }
     if (step % t.eval_interval == 0 || step == total) evaluateModel(m_teacher, step, true);
-    reportProgress("teacher", step, total, phaseStart, tokensPerStep * (step - resumed), latest);
+    reportProgress("teacher", step, total, resumed, phaseStart, tokensPerStep * (step - resumed), latest);
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total)
       saveResumePoint("teacher", step, total, sampler.state());
   }
@@ -684,27 +698,27 @@ bool ExperimentRun::trainStudents() {
       m.meter.add(tokensPerStep, losses.seconds);
       m.trainTokens += tokensPerStep;
       m.trainSeconds += losses.seconds;
-      latest.push_back({m.name, step, elapsed(), "train/loss", losses.loss});
+      latest.push_back({m.name, step, elapsed(), metric::kTrainLoss, losses.loss});
       if (!log) continue;
       logged.push_back(latest.back());
       const std::pair<const char*, const std::optional<double>*> terms[] = {
-          {"train/kd_loss", &losses.soft},
-          {"train/ce_loss", &losses.hard},
-          {"train/hidden_loss", &losses.hidden},
-          {"train/attention_loss", &losses.attention}};
+          {metric::kSoftLoss, &losses.soft},
+          {metric::kHardLoss, &losses.hard},
+          {metric::kHiddenLoss, &losses.hidden},
+          {metric::kAttentionLoss, &losses.attention}};
       for (const auto& [key, value] : terms)
         if (value->has_value()) logged.push_back({m.name, step, elapsed(), key, **value});
-      logged.push_back({m.name, step, elapsed(), "lr", losses.lr});
-      logged.push_back({m.name, step, elapsed(), "tokens_per_s", m.meter.take()});
+      logged.push_back({m.name, step, elapsed(), metric::kLearningRate, losses.lr});
+      logged.push_back({m.name, step, elapsed(), metric::kTokensPerSecond, m.meter.take()});
       if (distilled && (m.distill.temperature_schedule != "constant" || m.distill.alpha_schedule != "constant")) {
-        logged.push_back({m.name, step, elapsed(), "distill/temperature", distillNow[i].temperature});
-        logged.push_back({m.name, step, elapsed(), "distill/alpha", distillNow[i].alpha});
+        logged.push_back({m.name, step, elapsed(), metric::kTemperature, distillNow[i].temperature});
+        logged.push_back({m.name, step, elapsed(), metric::kAlpha, distillNow[i].alpha});
       }
     }
     emit(logged);
     if (step % t.eval_interval == 0 || step == total)
       for (auto& m : m_students) evaluateModel(m, step, true);
-    reportProgress("students", step, total, phaseStart,
+    reportProgress("students", step, total, resumed, phaseStart,
                    tokensPerStep * (step - resumed) * static_cast<int64_t>(m_students.size()), latest);
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total) saveStudentsPoint(step);
   }
@@ -721,7 +735,7 @@ std::vector<DistillConfig*> ExperimentRun::allDistillSettings() {
 
 bool ExperimentRun::proceed(int step) {
   if (!m_group) {
-    if (!m_control.checkpoint()) return false;
+    if (!waitWhilePaused()) return false;
     applyLiveSettings(step, m_control.takeSettings());
     return true;
   }
@@ -732,9 +746,14 @@ bool ExperimentRun::proceed(int step) {
       static_cast<int64_t>(std::max(0.05, std::min(5.0, m_options.distributed.timeoutSeconds / 4.0)) * 1000.0));
   const double none = std::numeric_limits<double>::quiet_NaN();
   for (;;) {
+    // Time spent paused stays out of elapsed(): whole "paused" rounds, and the lead's wait in the
+    // round that resumes.
+    const auto roundStart = Clock::now();
+    double waited = 0.0;
     auto message = torch::full({5}, none, torch::kFloat64);
     if (lead()) {
       const auto going = m_control.checkpointFor(heartbeat);
+      waited = std::chrono::duration<double>(Clock::now() - roundStart).count();
       message[0] = !going ? Paused : (*going ? Go : Stop);
       if (going && *going) {
         const auto changes = m_control.takeSettings();
@@ -746,7 +765,11 @@ bool ExperimentRun::proceed(int step) {
     }
     m_group->broadcastInPlace(message, 0);
     const auto state = static_cast<int>(message[0].item<double>());
-    if (state == Paused) continue;
+    if (state == Paused) {
+      m_pausedSeconds += std::chrono::duration<double>(Clock::now() - roundStart).count();
+      continue;
+    }
+    m_pausedSeconds += waited;
     if (state == Stop) return false;
     LiveSettings changes;
     auto read = [&](int i) -> std::optional<double> {
@@ -898,11 +921,12 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   m_teacher.model->eval();
   const int64_t tokensPerStep = static_cast<int64_t>(m_config.train.batch_size) * m_config.data.block_size;
   for (int step = 1; step <= steps; ++step) {
-    if (!m_control.checkpoint()) return nullptr;
+    if (!waitWhilePaused()) return nullptr;
     auto logits = forwardInChunks(*m_teacher.model, sampler.next().x, m_threads);
     requireFiniteTeacherLogits(logits, "cached step " + std::to_string(step));
     writer.append(logits);
-    if (step % 50 == 0 || step == steps) reportProgress("caching teacher", step, steps, phaseStart, tokensPerStep * step, {});
+    if (step % 50 == 0 || step == steps)
+      reportProgress("caching teacher", step, steps, 0, phaseStart, tokensPerStep * step, {});
   }
   writer.finish();
   m_observer.onMessage("teacher logit cache written: " + path);
@@ -937,8 +961,9 @@ torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
   const double phaseStart = elapsed();
   const int64_t newTokens = static_cast<int64_t>(header.length - header.prefix);
   auto sequences = generateSequenceSet(*m_teacher.model, m_corpus.train, header, [&](int64_t done) {
-    reportProgress("teacher writing sequences", static_cast<int>(done), total, phaseStart, done * newTokens, {});
-    return m_control.checkpoint();
+    reportProgress("teacher writing sequences", static_cast<int>(done), total, 0, phaseStart,
+                   done * newTokens, {});
+    return waitWhilePaused();
   });
   if (!sequences.defined()) return {};
   const std::string path = m_store->dir() + "/teacher_sequences.bin";
@@ -949,7 +974,9 @@ torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
 }
 
 void ExperimentRun::saveAll() {
-  for (auto& m : m_students) saveCheckpoint(m_store->checkpointPath(m.name), *m.model, infoFor(m));
+  // A student that never stepped (the run stopped in the teacher's phase) is no model to keep.
+  for (auto& m : m_students)
+    if (m.steps > 0) saveCheckpoint(m_store->checkpointPath(m.name), *m.model, infoFor(m));
 }
 
 std::vector<ModelSummary> ExperimentRun::summarize(bool measureGeneration) {
@@ -966,6 +993,11 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureGeneration) {
     s.arch = m->model->spec().arch;
     s.params = m->model->parameterCount();
     s.steps = m->steps;
+    s.trained = m == &m_teacher || m->steps > 0;
+    if (!s.trained) {
+      out.push_back(s);  // not trained: no numbers (null in summary.json, "—" in tables)
+      continue;
+    }
     s.valLoss = m->lastEval.loss;
     s.valPerplexity = std::exp(m->lastEval.loss);
     s.agreement = m->lastEval.agreement;
@@ -982,7 +1014,9 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureGeneration) {
     out.push_back(s);
   }
   const double teacherRate = out.front().genTokensPerSecond;  // the teacher comes first
-  for (auto& s : out) s.genSpeedupVsTeacher = teacherRate > 0.0 ? s.genTokensPerSecond / teacherRate : 0.0;
+  for (auto& s : out)
+    s.genSpeedupVsTeacher =
+        teacherRate > 0.0 ? s.genTokensPerSecond / teacherRate : ModelSummary::kNotMeasured;
   return out;
 }
 

@@ -1,5 +1,8 @@
 #include "distill/generation.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -126,6 +129,24 @@ std::vector<std::string> modelsInRun(const std::string& runDir) {
     if (entry.path().extension() == ".pt") names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());
+  // The run's own order: the teacher, then each student as its experiment lists them, distilled
+  // before its scratch twin. Names the experiment does not list follow alphabetically.
+  std::vector<std::string> order = {"teacher"};
+  try {
+    const YAML::Node config = YAML::LoadFile((fs::path(runDir) / "config.yaml").string());
+    for (const auto& student : config["students"]) {
+      const auto name = student["name"].as<std::string>("");
+      order.push_back(name + "-kd");
+      order.push_back(name + "-scratch");
+    }
+  } catch (const std::exception&) {
+    // No readable config.yaml: the teacher first, the rest alphabetically.
+  }
+  auto rank = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(order.begin(), order.end(), name) - order.begin());
+  };
+  std::stable_sort(names.begin(), names.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   return names;
 }
 

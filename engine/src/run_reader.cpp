@@ -21,9 +21,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double numberOr(const nlohmann::json& j, const char* key, double fallback) {
+template <class Json>
+double numberOr(const Json& j, const char* key, double fallback) {
   const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+  return it != j.end() && it->is_number() ? it->template get<double>() : fallback;
 }
 
 std::string modifiedTime(const fs::path& path) {
@@ -80,11 +81,12 @@ RunRecord readRunSummary(const std::string& dir) {
   run.modified = modifiedTime(fs::exists(summaryPath) ? summaryPath : root / "config.yaml");
   if (!fs::exists(summaryPath)) return run;
   std::ifstream in(summaryPath);
-  const auto j = nlohmann::json::parse(in, nullptr, false);
+  // Ordered: the models in the order the run wrote them (the experiment's).
+  const auto j = nlohmann::ordered_json::parse(in, nullptr, false);
   if (j.is_discarded()) throw EngineError("summary.json is not valid JSON in " + dir);
   run.experiment = j.value("experiment", run.experiment);
   run.status = process.empty() ? j.value("status", std::string("unknown")) : process;
-  const auto models = j.value("models", nlohmann::json::object());
+  const auto models = j.value("models", nlohmann::ordered_json::object());
   for (const auto& [name, m] : models.items()) {
     ModelSummary s;
     s.name = name;
@@ -92,6 +94,7 @@ RunRecord readRunSummary(const std::string& dir) {
     s.arch = m.value("arch", std::string());
     s.params = m.value("params", 0LL);
     s.steps = m.value("steps", 0);
+    s.trained = m.value("trained", true);
     s.valLoss = numberOr(m, "val_loss", NAN);
     s.valPerplexity = numberOr(m, "val_perplexity", NAN);
     s.agreement = numberOr(m, "agreement", NAN);

@@ -124,30 +124,37 @@ void RunStore::appendSample(const SampleRecord& s) {
 
 void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
   std::string csv = "method,val_loss,perplexity,agreement,tokens_per_s\n";
-  char row[256];
+  // Not measured (an untrained student): an empty cell, never a number.
+  auto cell = [](double v, const char* format) {
+    char text[64] = "";
+    if (std::isfinite(v)) std::snprintf(text, sizeof text, format, v);
+    return std::string(text);
+  };
   for (const auto& m : models) {
     if (m.role == "teacher") continue;
     const std::string method = m.role == "distilled" ? m.name.substr(0, m.name.size() - 3) : m.name;
-    std::snprintf(row, sizeof row, "%s,%.6f,%.6f,%.6f,%.1f\n", method.c_str(), m.valLoss, m.valPerplexity, m.agreement,
-                  m.trainTokensPerSecond);
-    csv += row;
+    csv += method + "," + cell(m.valLoss, "%.6f") + "," + cell(m.valPerplexity, "%.6f") + "," +
+           cell(m.agreement, "%.6f") + "," + cell(m.trainTokensPerSecond, "%.1f") + "\n";
   }
   writeFileAtomically((fs::path(m_dir) / "methods.csv").string(), csv);
 }
 
 void RunStore::writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
                             const std::vector<ModelSummary>& models) {
-  nlohmann::json j;
+  // Ordered: models stay in the run's order (teacher, then each student's distilled model and its
+  // scratch twin), as the experiment lists them.
+  nlohmann::ordered_json j;
   j["experiment"] = experiment;
   j["status"] = status;
   if (!error.empty()) j["error"] = error;
   j["world_size"] = m_worldSize;
-  j["models"] = nlohmann::json::object();
+  j["models"] = nlohmann::ordered_json::object();
   for (const auto& m : models) {
     j["models"][m.name] = {{"role", m.role},
                            {"arch", m.arch},
                            {"params", m.params},
                            {"steps", m.steps},
+                           {"trained", m.trained},
                            {"val_loss", number(m.valLoss)},
                            {"val_perplexity", number(m.valPerplexity)},
                            {"agreement", number(m.agreement)},

@@ -3,6 +3,7 @@
 // Running a whole experiment: teacher, then each student distilled and trained from scratch in
 // lockstep. The CLI and the GUI both call runExperiment.
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,21 +27,25 @@ struct RunOptions {
   int processes = 0;
 };
 
-/// One model's numbers at the end of a run (summary.json).
+/// One model's numbers at the end of a run (summary.json). A model that was not trained (a run
+/// stopped in the teacher's phase) has NaN numbers: null in JSON, "—" in tables, never 0 or 1.
 struct ModelSummary {
   std::string name;
   std::string role;  ///< "teacher", "distilled", "scratch"
   std::string arch;
   long long params = 0;
   int steps = 0;
-  double valLoss = 0.0;
-  double valPerplexity = 0.0;
-  double agreement = 1.0;      ///< top-1 agreement with the teacher on validation
-  double klFromTeacher = 0.0;  ///< KL(teacher || model) per token on validation
-  double genTokensPerSecond = 0.0;           ///< batch 1, 256 new tokens, KV cache / carried state
-  double genRecomputeTokensPerSecond = 0.0;  ///< the same tokens by full recompute (no cache)
-  double genSpeedupVsTeacher = 0.0;          ///< genTokensPerSecond / the teacher's
-  double trainTokensPerSecond = 0.0;  ///< training tokens per second of this model's own steps
+  bool trained = true;  ///< false: the student never stepped (its numbers are NaN)
+  double valLoss = kNotMeasured;
+  double valPerplexity = kNotMeasured;
+  double agreement = kNotMeasured;                    ///< top-1 agreement with the teacher on validation
+  double klFromTeacher = kNotMeasured;                ///< KL(teacher || model) per token on validation
+  double genTokensPerSecond = kNotMeasured;           ///< batch 1, 256 new tokens, KV cache / carried state
+  double genRecomputeTokensPerSecond = kNotMeasured;  ///< the same tokens by full recompute (no cache)
+  double genSpeedupVsTeacher = kNotMeasured;          ///< genTokensPerSecond / the teacher's
+  double trainTokensPerSecond = kNotMeasured;  ///< training tokens per second of this model's own steps
+
+  static constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct RunResult {

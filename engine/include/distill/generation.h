@@ -56,7 +56,8 @@ private:
 /// Path of a model's checkpoint inside a run directory.
 std::string checkpointPathFor(const std::string& runDir, const std::string& modelName);
 
-/// Names of the models a run directory holds checkpoints for.
+/// Names of the models a run directory holds checkpoints for: the teacher, then the students in
+/// the experiment's order, each distilled model before its scratch twin.
 std::vector<std::string> modelsInRun(const std::string& runDir);
 
 }  // namespace distill
