@@ -12,6 +12,9 @@ PACKAGES=(
   qt6-base-dev libqcustomplot-dev
   xvfb xauth
 )
+# DISTILL_SETUP_EXTRA: more packages a script needs (the GUI walkthrough: xdotool, xwd, netpbm).
+read -r -a extra <<< "${DISTILL_SETUP_EXTRA:-}"
+PACKAGES+=("${extra[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -104,7 +104,7 @@ private slots:
     MainWindow window(QDir::tempPath() + "/distill-ui-runs");
     window.openExperiment(DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml");
     QString text = window.yamlPane()->text();
-    text.replace("temperature: 2", "temperature: 4.5");
+    text.replace("temperature: 2.0", "temperature: 4.5");
     window.yamlPane()->setText(QString());  // force a change event path
     window.yamlPane()->editor()->setPlainText(text);
     window.yamlPane()->parseNow();
@@ -156,6 +156,25 @@ private slots:
     ExperimentForm form;
     form.setConfig(parseExperiment("students: []\n", ".").config);
     QVERIFY(form.problems().join(' ').contains("add at least one student"));
+  }
+
+  void liveSettingsComeFirstAndStayEditableDuringARun() {
+    ExperimentForm form;
+    auto* live = form.findChild<QGroupBox*>("liveSettings");
+    QVERIFY(live);
+    for (const char* key : {"train.lr", "distill.temperature", "distill.alpha", "train.eval_interval"}) {
+      auto* w = form.findChild<QWidget*>(key);
+      QVERIFY2(w && live->isAncestorOf(w), key);
+    }
+    // At the top: above every other group of the form.
+    for (auto* group : form.findChildren<QGroupBox*>())
+      if (group != live && group->isVisibleTo(&form) && !group->isAncestorOf(live))
+        QVERIFY2(group->mapTo(&form, QPoint(0, 0)).y() >= live->mapTo(&form, QPoint(0, 0)).y(),
+                 qPrintable(group->title()));
+    form.setRunning(true);
+    QVERIFY(live->isEnabled());
+    QVERIFY(form.findChild<QWidget*>("train.lr")->isEnabled());
+    QVERIFY(!form.findChild<QWidget*>("train.batch_size")->isEnabled());
   }
 };
 

@@ -8,10 +8,61 @@
 #include "experiment_form.h"
 #include "main_window.h"
 #include "run_controller.h"
+#include "sample_panel.h"
 #include "training_charts.h"
 #include "ui_test_support.h"
+#include "yaml_pane.h"
 
 using namespace distill;
+
+namespace {
+
+/// Answers the next modal message box by clicking the button with `text` (its question is kept).
+void answerNextMessageBox(const QString& text, QString* question = nullptr) {
+  QTimer::singleShot(0, [text, question] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box) {
+      answerNextMessageBox(text, question);  // not shown yet
+      return;
+    }
+    if (question) *question = box->text();
+    for (auto* button : box->buttons())
+      if (button->text() == text) button->click();
+  });
+}
+
+QString writeText(const QTemporaryDir& dir, const QString& name, const QByteArray& text) {
+  QFile file(dir.filePath(name));
+  if (!file.open(QIODevice::WriteOnly)) qFatal("cannot write %s", qPrintable(file.fileName()));
+  file.write(text);
+  return file.fileName();
+}
+
+QByteArray readText(const QString& path) {
+  QFile file(path);
+  return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+constexpr char kAuthoredExperiment[] =
+    "# my experiment: one small student\n"
+    "name: authored\n"
+    "data:\n"
+    "  block_size: 16\n"
+    "teacher:\n"
+    "  layers: 1\n"
+    "  heads: 2\n"
+    "  embd: 16\n"
+    "students:\n"
+    "  - name: tf\n"
+    "    layers: 1\n"
+    "    heads: 2\n"
+    "    embd: 8\n"
+    "train:\n"
+    "  steps: 300   # enough for a first look\n"
+    "  lr: 1.0e-3\n"
+    "  batch_size: 4\n";
+
+}  // namespace
 
 class TestMainWindow : public QObject {
   Q_OBJECT
@@ -110,6 +161,14 @@ private slots:
     window->show();
     window->start();
     QTRY_VERIFY_WITH_TIMEOUT(window->charts()->drawnPoints(TrainingCharts::TrainLoss) > 5, 20000);
+    // Closing mid-run asks first; "Keep running" keeps the window and the run.
+    QString question;
+    answerNextMessageBox("Keep running", &question);
+    QVERIFY(!window->close());
+    QVERIFY(question.contains("stops the run"));
+    QVERIFY(window->isVisible());
+    QVERIFY(window->controller()->isRunning());
+    answerNextMessageBox("Stop and close");
     QVERIFY(window->close());
     QVERIFY(!window->controller()->isRunning());
     delete window;
@@ -194,6 +253,171 @@ private slots:
     QFile world(QString::fromStdString(result.runDir) + "/distributed.json");
     QVERIFY(world.open(QIODevice::ReadOnly));
     QVERIFY(world.readAll().contains("\"world_size\": 2"));
+  }
+
+  void theYamlTabIsReadOnlyDuringARun() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(1000000));
+    QVERIFY(!window.yamlPane()->editor()->isReadOnly());
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QVERIFY(window.yamlPane()->editor()->isReadOnly());
+    window.togglePause();
+    // Typing into it changes nothing: the run and the form keep their values.
+    const QString text = window.yamlPane()->text();
+    QTest::keyClicks(window.yamlPane()->editor(), "x");
+    QCOMPARE(window.yamlPane()->text(), text);
+    // A live setting changed in the form reaches the YAML as well: one path.
+    window.form()->findChild<QDoubleSpinBox*>("train.lr")->setValue(0.0005);
+    QVERIFY(window.yamlPane()->text().contains("lr: 0.0005"));
+    window.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QVERIFY(!window.yamlPane()->editor()->isReadOnly());
+  }
+
+  void invalidYamlLocksTheFormAndStartSaysWhere() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(100));
+    const QString broken = window.yamlPane()->text().replace("batch_size: 4", "batch_size: [4");
+    window.yamlPane()->setText(broken);
+    window.yamlPane()->parseNow();
+    QVERIFY(!window.startAction()->isEnabled());
+    const QString tip = window.startAction()->toolTip();
+    QVERIFY2(tip.contains("line ") && tip.contains("column "), qPrintable(tip));
+    // The form shows the problem and is locked, so no edit of it can replace the text.
+    QVERIFY(window.form()->isLocked());
+    auto* shown = window.form()->findChild<QLabel*>("formProblems");
+    QVERIFY(shown && shown->isVisibleTo(window.form()));
+    QVERIFY2(shown->text().contains("line "), qPrintable(shown->text()));
+    auto* steps = window.form()->findChild<QSpinBox*>("train.steps");
+    QVERIFY(!steps->isEnabled() || !steps->isVisibleTo(window.form()));
+    steps->setValue(7);  // even programmatically, the text stays the user's
+    QCOMPARE(window.yamlPane()->text(), broken);
+  }
+
+  void openingABrokenFileKeepsTheExperimentAndSaysWhere() {
+    QTemporaryDir dir;
+    MainWindow window(dir.path());
+    const QString good = writeText(dir, "good.yaml", kAuthoredExperiment);
+    QVERIFY(window.openExperiment(good));
+    QVERIFY(window.windowTitle().startsWith("good.yaml"));
+    const QString bad = writeText(dir, "bad.yaml", "name: bad\ntrain:\n  steps: [12\n");
+    QVERIFY(!window.openExperiment(bad));
+    QVERIFY(window.windowTitle().startsWith("good.yaml"));
+    QCOMPARE(window.form()->config().name, std::string("authored"));
+    QVERIFY(window.yamlPane()->text().contains("# my experiment"));
+    const QString banner = window.bannerText();
+    QVERIFY2(QRegularExpression("bad\\.yaml:\\d+:\\d+: ").match(banner).hasMatch(), qPrintable(banner));
+  }
+
+  void saveKeepsTheFileAsItsAuthorWroteIt() {
+    QTemporaryDir dir;
+    MainWindow window(dir.path());
+    const QString path = writeText(dir, "mine.yaml", kAuthoredExperiment);
+    QVERIFY(window.openExperiment(path));
+    window.form()->findChild<QSpinBox*>("train.steps")->setValue(500);
+    QVERIFY(window.saveExperiment(path));
+    const QByteArray saved = readText(path);
+    QByteArray expected(kAuthoredExperiment);
+    expected.replace("steps: 300", "steps: 500");
+    QCOMPARE(saved, expected);  // comments, 1.0e-3 and the unnamed defaults as they were
+    QVERIFY(!window.yamlPane()->authorTextLost());
+    QVERIFY(loadExperimentFile(path.toStdString()).config.train.steps == 500);
+  }
+
+  void aRunStoppedInTheTeacherPhaseSaysItsStudentsWereNotTrained() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(1000000));
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_VERIFY_WITH_TIMEOUT(window.charts()->drawnPoints(TrainingCharts::TrainLoss) > 3, 20000);
+    window.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    const QString banner = window.bannerText();
+    QVERIFY2(banner.contains("teacher phase") && banner.contains("not trained"), qPrintable(banner));
+    QVERIFY(!banner.contains("Compare the models' samples"));
+    const auto result = finished.front().front().value<RunResult>();
+    QVERIFY(!QFile::exists(QString::fromStdString(result.runDir) + "/checkpoints/tf-kd.pt"));
+  }
+
+  void theStatusBarTellsPausedThenThePhaseAgainAndDone() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(60));
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_VERIFY_WITH_TIMEOUT(window.phaseText().startsWith("Phase:"), 20000);
+    window.togglePause();
+    QCOMPARE(window.phaseText(), QString("Paused"));
+    window.togglePause();
+    QVERIFY2(window.phaseText().startsWith("Phase:"), qPrintable(window.phaseText()));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QCOMPARE(window.phaseText(), QString("Completed"));
+    QCOMPARE(window.progressText(), QString("done"));
+  }
+
+  void theQuickRunChoiceShortensTheRun() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(1000000));
+    window.runLengthChoice()->setCurrentIndex(window.runLengthChoice()->findData(20));
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const auto result = finished.front().front().value<RunResult>();
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+    for (const auto& m : result.models) QCOMPARE(m.steps, 20);
+    // The experiment itself is unchanged: the preset applies to the run only.
+    QCOMPARE(window.form()->config().train.steps, 1000000);
+  }
+
+  void theWindowSaysWhichRunIsShownAndWhichOneGenerates() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(20));
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const QString first = QString::fromStdString(finished.front().front().value<RunResult>().runDir);
+    window.start();
+    // A new run: the charts and Generate follow it at once, not the run before.
+    QTRY_VERIFY_WITH_TIMEOUT(window.samplePanel()->runDirectory() != first, 20000);
+    const QString second = window.samplePanel()->runDirectory();
+    QVERIFY(window.onScreenText().contains(second));
+    QVERIFY(window.onScreenText().contains("Generate samples from this run"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+    // Runs -> Open shows the other run everywhere and drops the banner about the last one.
+    QVERIFY(!window.bannerText().isEmpty());
+    window.openRun(first);
+    QVERIFY(window.onScreenText().contains(first));
+    QCOMPARE(window.samplePanel()->runDirectory(), first);
+    QVERIFY(window.bannerText().isEmpty());
+    // Overlay shows its curves, tagged.
+    window.viewTabs()->setCurrentIndex(2);
+    window.overlayRun(second);
+    QCOMPARE(window.viewTabs()->currentWidget(), static_cast<QWidget*>(window.charts()));
+    QVERIFY(window.onScreenText().contains("overlaid"));
+  }
+
+  void theHelpMenuNamesTheVersions() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    QMenu* help = nullptr;
+    for (auto* action : window.menuBar()->actions())
+      if (action->text() == "&Help") help = action->menu();
+    QVERIFY(help);
+    QAction* about = nullptr;
+    for (auto* action : help->actions())
+      if (action->text() == "&About") about = action;
+    QVERIFY(about);
+    window.show();
+    QString text;
+    answerNextMessageBox("OK", &text);
+    about->trigger();
+    QVERIFY2(text.contains(QString("Qt ") + qVersion()) && text.contains("LibTorch "), qPrintable(text));
   }
 };
 

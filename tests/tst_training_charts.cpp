@@ -30,7 +30,8 @@ private slots:
     for (int step = 1; step <= 10; ++step) charts.addPoints("", stepPoints(step));
     charts.addPoints("", {{"teacher", 10, 1.0, "val/loss", 2.0}});
     QCOMPARE(charts.drawnPoints(TrainingCharts::TrainLoss), 20);
-    QCOMPARE(charts.drawnPoints(TrainingCharts::KdSplit), 20);  // soft + hard of the distilled model only
+    // The distilled model's objective, soft and hard terms.
+    QCOMPARE(charts.drawnPoints(TrainingCharts::KdSplit), 30);
     QCOMPARE(charts.drawnPoints(TrainingCharts::ValLoss), 1);
     QCOMPARE(charts.drawnPoints(TrainingCharts::LearningRate), 10);
     QCOMPARE(charts.drawnPoints(TrainingCharts::Throughput), 10);
@@ -78,6 +79,103 @@ private slots:
     QFile csv(dir.filePath("c.csv"));
     QVERIFY(csv.open(QIODevice::ReadOnly));
     QCOMPARE(QString(csv.readAll()).trimmed().split('\n').size(), 1 + 5 * 7);
+  }
+
+  void theMainChartComparesCrossEntropyOnly() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    charts.setSmoothing(0.0);
+    charts.addPoints("", {{"teacher", 1, 0.1, "train/loss", 2.5},
+                          {"s-kd", 1, 0.1, "train/loss", 1.2},  // α·KD + (1−α)·CE: not a cross-entropy
+                          {"s-kd", 1, 0.1, "train/kd_loss", 0.4},
+                          {"s-kd", 1, 0.1, "train/ce_loss", 3.0},
+                          {"s-scratch", 1, 0.1, "train/loss", 3.2}});
+    auto valueOf = [&](TrainingCharts::Chart chart, const QString& model, const QString& metric) {
+      QCPGraph* found = nullptr;
+      const QString name = charts.legendEntry(chart, "", model, metric);
+      for (int i = 0; i < charts.plot(chart)->graphCount(); ++i)
+        if (charts.plot(chart)->graph(i)->name() == name) found = charts.plot(chart)->graph(i);
+      return found && !found->data()->isEmpty() ? found->data()->constBegin()->value : -1.0;
+    };
+    QCOMPARE(valueOf(TrainingCharts::TrainLoss, "s-kd", "train/ce_loss"), 3.0);
+    QVERIFY(charts.legendEntry(TrainingCharts::TrainLoss, "", "s-kd", "train/loss").isEmpty());
+    QCOMPARE(valueOf(TrainingCharts::TrainLoss, "teacher", "train/loss"), 2.5);
+    QCOMPARE(charts.plot(TrainingCharts::TrainLoss)->graphCount(), 3);
+    // The objective and its terms have their own chart, labelled as such.
+    QCOMPARE(valueOf(TrainingCharts::KdSplit, "s-kd", "train/loss"), 1.2);
+    QVERIFY(charts.legendEntry(TrainingCharts::KdSplit, "", "s-kd", "train/loss").contains("objective"));
+  }
+
+  void aLegendClickKeepsTheChartFollowingItsData() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    charts.resize(1200, 800);
+    charts.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&charts));
+    for (int step = 1; step <= 10; ++step) charts.addPoints("", stepPoints(step));
+    charts.flushReplots();
+    auto* plot = charts.plot(TrainingCharts::TrainLoss);
+    QVERIFY(plot->legend->visible() && plot->legend->itemCount() > 0);
+    // A real click on the first legend entry hides that curve...
+    const QPoint at = plot->legend->item(0)->outerRect().center();
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, at);
+    QVERIFY(!plot->graph(0)->visible() || !plot->graph(1)->visible());
+    QVERIFY(charts.followsData(TrainingCharts::TrainLoss));
+    // ...and new points still fit the axes.
+    for (int step = 11; step <= 50; ++step) charts.addPoints("", stepPoints(step));
+    charts.flushReplots();
+    QVERIFY(plot->xAxis->range().upper >= 50.0);
+    // A drag is a user zoom: the chart stops following until Reset zoom.
+    const QPoint middle = plot->axisRect()->rect().center();
+    QTest::mousePress(plot, Qt::LeftButton, Qt::NoModifier, middle);
+    QMouseEvent move(QEvent::MouseMove, QPointF(middle + QPoint(60, 0)),
+                     plot->mapToGlobal(QPointF(middle + QPoint(60, 0))), Qt::LeftButton, Qt::LeftButton,
+                     Qt::NoModifier);
+    QApplication::sendEvent(plot, &move);
+    QTest::mouseRelease(plot, Qt::LeftButton, Qt::NoModifier, middle + QPoint(60, 0));
+    QVERIFY(!charts.followsData(TrainingCharts::TrainLoss));
+    charts.resetZoom();
+    QVERIFY(charts.followsData(TrainingCharts::TrainLoss));
+  }
+
+  void anOverlaidRunIsFadedAndTagged() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    charts.addPoints("", stepPoints(1));
+    charts.addPoints("2026-12-01_older", stepPoints(1));
+    QCOMPARE(charts.runTag("2026-12-01_older"), QString("[1]"));
+    const QString live = charts.legendEntry(TrainingCharts::TrainLoss, "", "teacher", "train/loss");
+    const QString overlaid =
+        charts.legendEntry(TrainingCharts::TrainLoss, "2026-12-01_older", "teacher", "train/loss");
+    QVERIFY2(overlaid.startsWith("[1]") && overlaid.size() < 20, qPrintable(overlaid));
+    QCPGraph *liveGraph = nullptr, *overlayGraph = nullptr;
+    auto* plot = charts.plot(TrainingCharts::TrainLoss);
+    for (int i = 0; i < plot->graphCount(); ++i) {
+      if (plot->graph(i)->name() == live) liveGraph = plot->graph(i);
+      if (plot->graph(i)->name() == overlaid) overlayGraph = plot->graph(i);
+    }
+    QVERIFY(liveGraph && overlayGraph);
+    QVERIFY(overlayGraph->pen().color().alpha() < liveGraph->pen().color().alpha());
+    QVERIFY(overlayGraph->pen().widthF() < liveGraph->pen().widthF());
+  }
+
+  void emptyChartsSayHowToStart() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    QVERIFY(charts.showsEmptyHint(TrainingCharts::TrainLoss));
+    charts.addPoints("", stepPoints(1));
+    QVERIFY(!charts.showsEmptyHint(TrainingCharts::TrainLoss));
+    QVERIFY(charts.showsEmptyHint(TrainingCharts::ValLoss));  // no validation point yet
+  }
+
+  void legendsSitOutsideThePlot() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    charts.resize(1200, 800);
+    for (int step = 1; step <= 3; ++step) charts.addPoints("", stepPoints(step));
+    charts.flushReplots();
+    auto* plot = charts.plot(TrainingCharts::TrainLoss);
+    QVERIFY(!plot->legend->outerRect().intersects(plot->axisRect()->rect()));
   }
 };
 

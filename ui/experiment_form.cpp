@@ -155,6 +155,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
   m_problemLabel = new QLabel(this);
+  m_problemLabel->setObjectName("formProblems");
   m_problemLabel->setWordWrap(true);
   m_problemLabel->setStyleSheet("QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #e0a0a0; padding: 6px; }");
   m_problemLabel->hide();
@@ -165,9 +166,31 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   scroll->setFrameShape(QFrame::NoFrame);
   scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   auto* content = new QWidget(scroll);
+  m_content = content;
   auto* layout = new QVBoxLayout(content);
   scroll->setWidget(content);
   outer->addWidget(scroll, 1);
+
+  // Live settings first: the only fields a run takes up while it goes, so they stay enabled and
+  // in view during a run while the rest of the form is greyed.
+  auto* liveBox = new QGroupBox(tr("Live settings (can change while a run goes)"), content);
+  liveBox->setObjectName("liveSettings");
+  auto* live = new QFormLayout(liveBox);
+  m_lr = makeDoubleBox(1e-6, 9.99, 6, 1e-4, tr("Peak learning rate of AdamW (can change while running)"),
+                       liveBox);
+  m_temperature =
+      makeDoubleBox(0.05, 100.0, 2, 0.5, tr("Softening temperature T (can change while running)"), liveBox);
+  m_alpha = makeDoubleBox(
+      0.0, 1.0, 2, 0.05,
+      tr("Weight of the soft (KD) term; 1 − alpha weighs the hard cross-entropy (can change while running)"),
+      liveBox);
+  m_evalInterval = makeIntBox(
+      1, 1000000, tr("Steps between validation passes and samples (can change while running)"), liveBox);
+  live->addRow(tr("Learning rate"), m_lr);
+  live->addRow(tr("Temperature"), m_temperature);
+  live->addRow(tr("Alpha"), m_alpha);
+  live->addRow(tr("Eval interval"), m_evalInterval);
+  layout->addWidget(liveBox);
 
   // Data
   auto* dataBox = new QGroupBox(tr("Data"), content);
@@ -294,20 +317,17 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   auto* distill = new QFormLayout(distillBox);
   m_loss = new QComboBox(distillBox);
   m_loss->addItems({"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"});
-  m_loss->setToolTip(tr("How the student's next-token distribution is pulled towards the teacher's:\n"
-                        "kl: forward KL(teacher‖student) × T² (Hinton)\n"
-                        "reverse_kl: KL(student‖teacher) × T² (mode seeking)\n"
-                        "jsd: generalised Jensen–Shannon with β (β=0 forward, β=1 reverse KL)\n"
-                        "skew_kl / skew_reverse_kl: KL against a mixture skewed by α (DistiLLM)\n"
-                        "tvd: total variation distance\n"
-                        "mse: mean squared error between the logits"));
-  m_temperature = makeDoubleBox(0.05, 100.0, 2, 0.5, tr("Softening temperature T (can change while running)"), distillBox);
-  m_alpha = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("Weight of the soft (KD) term; 1 − alpha weighs the hard cross-entropy (can change while running)"), distillBox);
+  m_loss->setToolTip(
+      tr("How the student's next-token distribution is pulled towards the teacher's:\n"
+         "kl: forward KL(teacher‖student) × T² (Hinton)\n"
+         "reverse_kl: KL(student‖teacher) × T² (mode seeking)\n"
+         "jsd: generalised Jensen–Shannon with β (β=0 forward, β=1 reverse KL)\n"
+         "skew_kl / skew_reverse_kl: KL against a mixture skewed by α (DistiLLM)\n"
+         "tvd: total variation distance\n"
+         "mse: mean squared error between the logits"));
   m_beta = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("jsd: the teacher's weight in the mixture (0: forward KL, 1: reverse KL)"), distillBox);
   m_skew = makeDoubleBox(0.0, 0.99, 2, 0.05, tr("skew_kl / skew_reverse_kl: α, the share of the first distribution in the mixture"), distillBox);
   distill->addRow(tr("Loss"), m_loss);
-  distill->addRow(tr("Temperature"), m_temperature);
-  distill->addRow(tr("Alpha"), m_alpha);
   auto scheduleBox = [distillBox](const QString& tip) {
     auto* box = new QComboBox(distillBox);
     box->addItems({"constant", "linear", "cosine"});
@@ -360,7 +380,6 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_studentSteps = makeIntBox(0, 10000000, tr("Steps for every student and its twin; 0: same as the teacher"), trainBox);
   m_studentSteps->setSpecialValueText(tr("= teacher steps"));
   m_batch = makeIntBox(1, 65536, tr("Sequences per step"), trainBox);
-  m_lr = makeDoubleBox(1e-6, 9.99, 6, 1e-4, tr("Peak learning rate of AdamW (can change while running)"), trainBox);
   m_minLr = makeDoubleBox(0.0, 9.99, 6, 1e-5, tr("Learning rate at the end of the cosine decay"), trainBox);
   m_warmup = makeIntBox(0, 1000000, tr("Linear warmup steps"), trainBox);
   m_weightDecay = makeDoubleBox(0.0, 10.0, 3, 0.01, tr("AdamW weight decay on weight matrices"), trainBox);
@@ -370,7 +389,6 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_logInterval = makeIntBox(1, 1000000, tr("Steps between training-metric points in metrics.jsonl and the charts"), trainBox);
   m_checkpointInterval = makeIntBox(0, 10000000, tr("Steps between resumable checkpoints of every model (a crashed or stopped run resumes from the last); 0: only when the run stops"), trainBox);
   m_checkpointInterval->setSpecialValueText(tr("at stop only"));
-  m_evalInterval = makeIntBox(1, 1000000, tr("Steps between validation passes and samples (can change while running)"), trainBox);
   m_evalBatches = makeIntBox(1, 10000, tr("Validation batches averaged per evaluation"), trainBox);
   m_seed = makeIntBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
   m_threads = makeIntBox(0, 1024, tr("Compute threads; 0: one per core"), trainBox);
@@ -380,7 +398,6 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   train->addRow(tr("Teacher steps"), m_steps);
   train->addRow(tr("Student steps"), m_studentSteps);
   train->addRow(tr("Batch size"), m_batch);
-  train->addRow(tr("Learning rate"), m_lr);
   train->addRow(tr("Min learning rate"), m_minLr);
   train->addRow(tr("Warmup steps"), m_warmup);
   train->addRow(tr("Weight decay"), m_weightDecay);
@@ -388,7 +405,6 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   train->addRow(tr("Adam beta1"), m_beta1);
   train->addRow(tr("Adam beta2"), m_beta2);
   train->addRow(tr("Log interval"), m_logInterval);
-  train->addRow(tr("Eval interval"), m_evalInterval);
   train->addRow(tr("Checkpoint interval"), m_checkpointInterval);
   train->addRow(tr("Eval batches"), m_evalBatches);
   train->addRow(tr("Seed"), m_seed);
@@ -736,8 +752,7 @@ void ExperimentForm::refreshInfo() {
   m_problems.clear();
   for (const auto& p : problems) m_problems << QString::fromStdString(p.key + ": " + p.message);
   markProblems(problems);
-  m_problemLabel->setVisible(!m_problems.isEmpty());
-  m_problemLabel->setText(tr("<b>Fix before starting:</b><br>") + m_problems.join("<br>").toHtmlEscaped().replace("&lt;br&gt;", "<br>"));
+  showProblems();
   if (wasValid != m_problems.isEmpty()) emit validityChanged(m_problems.isEmpty());
 }
 
@@ -768,6 +783,26 @@ void ExperimentForm::markProblems(const std::vector<ConfigProblem>& problems) {
     w->setToolTip(QString::fromStdString(p.message));
     m_marked << w;
   }
+}
+
+void ExperimentForm::setYamlProblem(const QString& problem) {
+  if (problem == m_yamlProblem) return;
+  m_yamlProblem = problem;
+  // Locked, not overwritten: a form edit would replace the user's YAML text with the form's.
+  m_content->setEnabled(problem.isEmpty());
+  showProblems();
+}
+
+void ExperimentForm::showProblems() {
+  QStringList lines;
+  if (!m_yamlProblem.isEmpty())
+    lines << tr("%1 — fix it in the YAML tab, or discard those edits there; the form is locked until then so "
+                "that nothing replaces your text.")
+                 .arg(m_yamlProblem)
+                 .toHtmlEscaped();
+  for (const auto& p : m_problems) lines << p.toHtmlEscaped();
+  m_problemLabel->setVisible(!lines.isEmpty());
+  m_problemLabel->setText(tr("<b>Fix before starting:</b><br>") + lines.join("<br>"));
 }
 
 void ExperimentForm::setRunning(bool running) {

@@ -70,6 +70,10 @@ public:
   QStringList problems() const { return m_problems; }
   /// While a run goes only the settings that can change mid-run stay editable.
   void setRunning(bool running);
+  /// The YAML tab holds text with this problem (empty: none): shown first among the problems,
+  /// and the form is locked so that no edit of it can replace the user's text.
+  void setYamlProblem(const QString& problem);
+  bool isLocked() const { return !m_yamlProblem.isEmpty(); }
 
   QTabWidget* studentTabs() const { return m_students; }
   void addStudent();
@@ -85,10 +89,13 @@ private:
   void emitChanged();
   void refreshInfo();
   void markProblems(const std::vector<ConfigProblem>& problems);
+  void showProblems();
   QWidget* widgetForKey(const QString& key) const;
 
   bool m_loading = false;
   bool m_running = false;
+  QWidget* m_content;  // everything below the problem banner (locked while the YAML is invalid)
+  QString m_yamlProblem;
   QString m_name;
   QLineEdit* m_corpus;
   QComboBox* m_tokenizer;

@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -12,6 +13,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -19,14 +21,19 @@
 #include <QTabWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
+#include <QtGlobal>
+#include <algorithm>
 
+#include "distill/build_info.h"
 #include "distill/duration.h"
 #include "distill/run_reader.h"
+#include "elided_label.h"
 #include "experiment_form.h"
 #include "run_controller.h"
 #include "runs_panel.h"
 #include "sample_panel.h"
 #include "training_charts.h"
+#include "wheel_guard.h"
 #include "yaml_pane.h"
 
 namespace distill {
@@ -35,9 +42,23 @@ namespace {
 
 QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
 
+/// Steps presets beside Start: 0 keeps the experiment's own steps.
+struct RunLength {
+  const char* label;
+  int steps;
+  const char* tip;
+};
+constexpr RunLength kRunLengths[] = {
+    {"Steps as set", 0, "Train for the steps the experiment sets (Training group of the form)"},
+    {"Quick: 200 + 200 steps", 200, "A first look: 200 teacher steps, then 200 steps for every student"},
+    {"Smoke test: 20 + 20 steps", 20, "Checks that everything runs: 20 teacher and 20 student steps"},
+};
+
 }  // namespace
 
 MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(parent), m_runsRoot(runsRoot) {
+  // Covers every spin box, combo box and slider of the application, including later dialogs.
+  qApp->installEventFilter(new WheelGuard(this));
   m_controller = new RunController(this);
   m_form = new ExperimentForm(this);
   m_yaml = new YamlPane(this);
@@ -56,10 +77,14 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   m_banner = new QLabel(right);
   m_banner->setWordWrap(true);
   m_banner->hide();
+  m_onScreen = new ElidedLabel(right);
+  m_onScreen->setObjectName("onScreen");
+  m_onScreen->setStyleSheet("color: #444; padding: 2px 4px;");
   m_viewTabs = new QTabWidget(right);
   m_viewTabs->addTab(m_charts, tr("Training curves"));
   m_viewTabs->addTab(m_samples, tr("Samples"));
   m_viewTabs->addTab(m_runs, tr("Runs"));
+  rightLayout->addWidget(m_onScreen);
   rightLayout->addWidget(m_banner);
   rightLayout->addWidget(m_viewTabs, 1);
 
@@ -90,15 +115,21 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
     setModified(true);
     updateActions();
   });
-  connect(m_yaml, &YamlPane::problemChanged, this, &MainWindow::updateActions);
+  connect(m_yaml, &YamlPane::problemChanged, this, &MainWindow::onYamlProblemChanged);
 
   connect(m_controller, &RunController::started, this, [this](const QString& dir) {
-    m_phase->setText(tr("Running: %1").arg(QDir(dir).dirName()));
+    m_lastPhase = tr("Running: %1").arg(QDir(dir).dirName());
+    m_phase->setText(m_lastPhase);
+    // From now on the charts and Generate both follow the new run, never an older one.
+    m_chartsRun = dir;
+    m_samples->setRunDirectory(dir);
+    showOnScreen();
   });
   connect(m_controller, &RunController::metricsBatch, this,
           [this](const std::vector<MetricPoint>& points) { m_charts->addPoints(QString(), points); });
   connect(m_controller, &RunController::phaseChanged, this, [this](const QString& phase, int total) {
-    m_phase->setText(tr("Phase: %1").arg(phase));
+    m_lastPhase = tr("Phase: %1").arg(phase);
+    if (!m_controller->isPaused()) m_phase->setText(m_lastPhase);
     m_progress->setRange(0, std::max(1, total));
     m_progress->setFormat("%v / %m");
     m_progress->setValue(0);
@@ -125,6 +156,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
 
   m_runs->setRoot(m_runsRoot);
   m_yaml->showConfig(m_form->config());
+  showOnScreen();
   setModified(false);
   updateActions();
   resize(1500, 940);
@@ -187,9 +219,18 @@ void MainWindow::buildActions() {
   m_start->setShortcut(Qt::CTRL | Qt::Key_R);
   m_start->setToolTip(tr("Train the teacher, then every student distilled and from scratch in lockstep"));
   m_pause = run->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this, &MainWindow::togglePause);
-  m_pause->setToolTip(tr("Pause after the current step; press again to resume"));
+  m_pause->setShortcut(Qt::CTRL | Qt::Key_P);
+  m_pause->setToolTip(tr("Pause after the current step; press again to resume (Ctrl+P)"));
   m_stop = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this, &MainWindow::stop);
-  m_stop->setToolTip(tr("Stop after the current step; checkpoints are written"));
+  m_stop->setShortcut(Qt::CTRL | Qt::Key_Period);
+  m_stop->setToolTip(tr("Stop after the current step; checkpoints are written (Ctrl+.)"));
+  m_runLength = new QComboBox(this);
+  m_runLength->setObjectName("runLength");
+  for (const auto& length : kRunLengths) {
+    m_runLength->addItem(tr(length.label), length.steps);
+    m_runLength->setItemData(m_runLength->count() - 1, tr(length.tip), Qt::ToolTipRole);
+  }
+  m_runLength->setToolTip(tr("How long Start trains: the experiment's own steps, or a quick try"));
 
   auto* toolbar = addToolBar(tr("Main"));
   toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -197,23 +238,116 @@ void MainWindow::buildActions() {
   toolbar->addAction(open);
   toolbar->addAction(save);
   toolbar->addSeparator();
+  toolbar->addWidget(m_runLength);
   toolbar->addAction(m_start);
   toolbar->addAction(m_pause);
   toolbar->addAction(m_stop);
+  buildHelpMenu();
+}
+
+void MainWindow::buildHelpMenu() {
+  auto* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Getting started"), this, [this] {
+    QMessageBox::information(
+        this, tr("Getting started"),
+        tr("<p>An experiment trains a <b>teacher</b>, then distils it into each <b>student</b>; every "
+           "student "
+           "has a <b>scratch twin</b> (the same model trained without the teacher), so the gain from "
+           "distilling "
+           "is measured, not guessed.</p>"
+           "<ol><li>Pick a run length next to Start (<i>Quick</i> for a first look) and press <b>Start</b> "
+           "(Ctrl+R).</li>"
+           "<li>Watch the curves: the top chart compares every model's cross-entropy on the true next token; "
+           "lower is better.</li>"
+           "<li>While it runs, change the <b>Live settings</b> at the top of the form (lr, temperature, "
+           "alpha, "
+           "eval interval); Pause (Ctrl+P) and Stop (Ctrl+.) keep checkpoints.</li>"
+           "<li>Compare what the models write in <b>Samples</b>, and past runs in <b>Runs</b> (Δ against the "
+           "scratch twin, the share of the teacher–scratch gap recovered).</li></ol>"
+           "<p>Every experiment is a YAML file (the YAML tab); File → Save keeps your comments and "
+           "layout.</p>"));
+  });
+  help->addAction(tr("&Keyboard shortcuts"), this, [this] {
+    QMessageBox::information(this, tr("Keyboard shortcuts"),
+                             tr("<table><tr><td>Start</td><td>Ctrl+R</td></tr>"
+                                "<tr><td>Pause / Resume</td><td>Ctrl+P</td></tr>"
+                                "<tr><td>Stop</td><td>Ctrl+.</td></tr>"
+                                "<tr><td>Open experiment</td><td>Ctrl+O</td></tr>"
+                                "<tr><td>Save experiment</td><td>Ctrl+S</td></tr>"
+                                "<tr><td>New experiment</td><td>Ctrl+N</td></tr>"
+                                "<tr><td>Quit</td><td>Ctrl+Q</td></tr></table>"
+                                "<p>The mouse wheel changes a field only after you click into it; "
+                                "elsewhere it scrolls.</p>"));
+  });
+  help->addAction(tr("&Where runs are written"), this, [this] {
+    QMessageBox::information(
+        this, tr("Where runs are written"),
+        tr("<p>Every run gets its own folder under<br><code>%1</code></p>"
+           "<p>It holds <code>config.yaml</code> (the settings, live changes included), "
+           "<code>metrics.jsonl</code>, <code>samples.jsonl</code>, <code>summary.json</code>, "
+           "<code>methods.csv</code> and a checkpoint per trained model. The Runs tab lists them; "
+           "<code>distill</code> on the command line reads the same folders.</p>")
+            .arg(QDir(m_runsRoot).absolutePath().toHtmlEscaped()));
+  });
+  help->addSeparator();
+  help->addAction(tr("&About"), this, [this] {
+    QMessageBox::about(this, tr("About Distillation Workbench"),
+                       tr("<p><b>Distillation Workbench</b> %1</p>"
+                          "<p>Knowledge distillation of language models: a teacher, its students, "
+                          "and their scratch twins, side by side.</p>"
+                          "<p>Qt %2 (built with %3)<br>LibTorch %4</p>")
+                           .arg(QString::fromStdString(projectVersion()), QString::fromLatin1(qVersion()),
+                                QStringLiteral(QT_VERSION_STR), QString::fromStdString(libtorchVersion())));
+  });
 }
 
 void MainWindow::updateActions() {
   const bool running = m_controller->isRunning();
-  const bool valid = m_form->problems().isEmpty() && m_yaml->problem().isEmpty();
+  const QString yamlProblem = m_yaml->problemWithLocation();
+  const bool valid = m_form->problems().isEmpty() && yamlProblem.isEmpty();
   m_start->setEnabled(!running && valid);
-  m_start->setToolTip(valid ? tr("Train the teacher, then every student distilled and from scratch in lockstep")
-                            : tr("Fix the problems shown in the form first"));
+  if (!yamlProblem.isEmpty())
+    m_start->setToolTip(tr("Start is refused until the YAML is fixed — %1").arg(yamlProblem));
+  else if (!valid)
+    m_start->setToolTip(
+        tr("Fix the problems shown in the form first: %1").arg(m_form->problems().join("; ")));
+  else
+    m_start->setToolTip(
+        tr("Train the teacher, then every student distilled and from scratch in lockstep (Ctrl+R)"));
+  m_runLength->setEnabled(!running);
   m_pause->setEnabled(running);
   m_stop->setEnabled(running);
   const bool paused = m_controller->isPaused();
   m_pause->setText(paused ? tr("Resume") : tr("Pause"));
   m_pause->setIcon(style()->standardIcon(paused ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
-  if (running && paused) m_phase->setText(tr("Paused"));
+  if (running && paused) {
+    m_phase->setText(tr("Paused"));
+  } else if (running && m_phase->text() == tr("Paused")) {
+    m_phase->setText(m_lastPhase);
+  }
+}
+
+void MainWindow::onYamlProblemChanged() {
+  m_form->setYamlProblem(m_yaml->problemWithLocation());
+  updateActions();
+}
+
+ExperimentConfig MainWindow::configToRun() const {
+  ExperimentConfig config = m_form->config();
+  const int steps = m_runLength->currentData().toInt();
+  if (steps > 0) {
+    config.train.steps = steps;
+    config.train.student_steps = steps;
+    // A short run still draws a few points per curve.
+    config.train.eval_interval = std::min(config.train.eval_interval, std::max(1, steps / 4));
+    config.train.log_interval = std::min(config.train.log_interval, std::max(1, steps / 20));
+  }
+  return config;
+}
+
+void MainWindow::setRunning(bool running) {
+  m_form->setRunning(running);
+  m_yaml->setRunning(running);
 }
 
 void MainWindow::setModified(bool modified) {
@@ -224,7 +358,7 @@ void MainWindow::setModified(bool modified) {
 
 void MainWindow::onFormChanged() {
   const auto config = m_form->config();
-  m_yaml->showConfig(config);
+  m_yaml->followForm(config);
   setModified(true);
   if (m_controller->isRunning()) {
     LiveSettings live;
@@ -249,34 +383,53 @@ void MainWindow::setExperiment(const ExperimentConfig& config) {
 }
 
 bool MainWindow::openExperiment(const QString& path) {
-  const auto loaded = loadExperimentFile(path.toStdString());
   QFile file(path);
   if (!file.open(QIODevice::ReadOnly)) {
-    showBanner(tr("Cannot open %1").arg(path), true);
+    showBanner(tr("Cannot open %1: %2").arg(path, file.errorString()), true);
+    return false;
+  }
+  const QString text = QString::fromUtf8(file.readAll());
+  const auto loaded = loadExperimentFile(path.toStdString());
+  if (!loaded.ok()) {
+    // The experiment on screen (and its title) stays; the banner says where the file is wrong.
+    QStringList where;
+    for (const auto& problem : loaded.problems)
+      where << QString::fromStdString(problem.toString(path.toStdString()));
+    showBanner(tr("Not opened — %1 has problems; the experiment shown is unchanged:\n%2")
+                   .arg(QFileInfo(path).fileName(), where.join("\n")),
+               true);
     return false;
   }
   m_path = QFileInfo(path).absoluteFilePath();
+  m_rewriteConfirmedFor.clear();
   m_yaml->setSourceDir(QFileInfo(path).absolutePath());
-  if (loaded.ok()) {
-    m_form->setConfig(loaded.config);
-    m_yaml->showConfig(loaded.config);
-    const auto& g = loaded.config.generate;
-    m_samples->setDefaults(g.prompts.empty() ? QString() : QString::fromStdString(g.prompts.front()),
-                           SamplingOptions{g.max_new_tokens, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false});
-    m_banner->hide();
-  } else {
-    // Show the text as it is, with its first problem marked, so the user can fix it here.
-    m_yaml->setText(QString::fromUtf8(file.readAll()));
-    m_yaml->parseNow();
-    showBanner(tr("%1 has problems: %2").arg(QFileInfo(path).fileName(), m_yaml->problem()), true);
-  }
+  m_form->setConfig(loaded.config);
+  m_yaml->showAuthorText(text, loaded.config);
+  const auto& g = loaded.config.generate;
+  m_samples->setDefaults(g.prompts.empty() ? QString() : QString::fromStdString(g.prompts.front()),
+                         SamplingOptions{g.max_new_tokens, g.temperature, g.top_k, g.top_p,
+                                         static_cast<uint64_t>(g.seed), false});
+  m_banner->hide();
   addRecent(m_path);
   setModified(false);
   updateActions();
-  return loaded.ok();
+  return true;
 }
 
 bool MainWindow::saveExperiment(const QString& path) {
+  const QString absolute = QFileInfo(path).absoluteFilePath();
+  if (absolute == m_path && m_yaml->authorTextLost() && m_rewriteConfirmedFor != absolute && isVisible() &&
+      QFileInfo::exists(absolute)) {
+    // Asked once per file: a change the text had no place for means writing every key out.
+    const auto answer = QMessageBox::question(
+        this, tr("Rewrite %1?").arg(QFileInfo(path).fileName()),
+        tr("One of your changes has no place in the file as written (a key it never named, or a student "
+           "added or removed), so saving writes the whole experiment out: comments are dropped and every "
+           "default is spelled out. Save anyway?"),
+        QMessageBox::Save | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer != QMessageBox::Save) return false;
+    m_rewriteConfirmedFor = absolute;
+  }
   QFile file(path);
   if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text) || file.write(m_yaml->text().toUtf8()) < 0) {
     showBanner(tr("Could not save %1: %2").arg(path, file.errorString()), true);
@@ -318,7 +471,7 @@ bool MainWindow::maybeSave() {
 
 void MainWindow::start() {
   if (!m_start->isEnabled()) return;
-  m_runningConfig = m_form->config();
+  m_runningConfig = configToRun();
   QString whyNot;
   if (!m_controller->start(m_runningConfig, m_runsRoot, &whyNot)) {
     showBanner(whyNot, true);
@@ -327,7 +480,7 @@ void MainWindow::start() {
   m_banner->hide();
   m_charts->clearRun(QString());
   m_samples->setTrainingSamples({});
-  m_form->setRunning(true);
+  setRunning(true);
   m_viewTabs->setCurrentWidget(m_charts);
   updateActions();
 }
@@ -350,22 +503,55 @@ void MainWindow::stop() {
 }
 
 void MainWindow::onFinished(const RunResult& result) {
-  m_form->setRunning(false);
+  setRunning(false);
   updateActions();
   const QString dir = QString::fromStdString(result.runDir);
   switch (result.status) {
-    case RunResult::Status::Completed: m_phase->setText(tr("Completed")); break;
-    case RunResult::Status::Cancelled: m_phase->setText(tr("Stopped")); break;
+    case RunResult::Status::Completed:
+      m_phase->setText(tr("Completed"));
+      m_progress->setRange(0, 1);
+      m_progress->setValue(1);
+      m_progress->setFormat(tr("done"));
+      break;
+    case RunResult::Status::Cancelled:
+      m_phase->setText(tr("Stopped"));
+      m_progress->setFormat(tr("stopped at %v / %m"));
+      break;
     case RunResult::Status::Failed:
       m_phase->setText(tr("Failed"));
+      m_progress->setFormat(tr("failed at %v / %m"));
       showBanner(tr("The run failed: %1").arg(QString::fromStdString(result.error)), true);
       break;
   }
   if (!dir.isEmpty()) {
     m_samples->setRunDirectory(dir);
-    if (result.status != RunResult::Status::Failed)
-      showBanner(tr("Run %1 in %2. Compare the models' samples in the Samples tab.")
-                     .arg(result.status == RunResult::Status::Completed ? tr("completed") : tr("stopped"), dir), false);
+    m_chartsRun = dir;
+    showOnScreen();
+    int trainedStudents = 0;
+    bool teacherTrained = false;
+    for (const auto& m : result.models) {
+      if (m.role == "teacher")
+        teacherTrained = m.trained;
+      else if (m.trained)
+        ++trainedStudents;
+    }
+    const QString how = result.status == RunResult::Status::Completed ? tr("completed") : tr("stopped");
+    if (result.status == RunResult::Status::Failed) {
+      // The failure banner says it.
+    } else if (trainedStudents > 0) {
+      showBanner(
+          tr("Run %1 in %2. Compare the models' samples in the Samples tab, and the students with their "
+             "scratch twins in the Runs tab.")
+              .arg(how, dir),
+          false);
+    } else if (teacherTrained) {
+      showBanner(tr("Run stopped during the teacher phase in %1: the students were not trained, so there is "
+                    "nothing to compare yet. Runs → Resume continues it.")
+                     .arg(dir),
+                 false);
+    } else {
+      showBanner(tr("Run stopped in %1 before any model was trained.").arg(dir), false);
+    }
   }
   m_runs->refresh();
 }
@@ -380,9 +566,12 @@ void MainWindow::openRun(const QString& dir) {
   } else {
     m_charts->clearRun(QString());
     m_charts->addPoints(QString(), readMetrics(dir.toStdString()));
+    m_chartsRun = dir;
   }
   m_samples->setRunDirectory(dir);
   m_samples->setTrainingSamples(readSamples(dir.toStdString()));
+  m_banner->hide();  // it spoke of another run
+  showOnScreen();
   m_viewTabs->setCurrentWidget(m_charts);
 }
 
@@ -418,7 +607,9 @@ void MainWindow::resumeRun(const QString& dir) {
   m_charts->clearRun(QString());
   m_charts->addPoints(QString(), readMetrics(dir.toStdString(), point->metricsBytes));
   m_samples->setTrainingSamples(readSamples(dir.toStdString(), point->samplesBytes));
-  m_form->setRunning(true);
+  setRunning(true);
+  m_chartsRun = dir;
+  showOnScreen();
   m_viewTabs->setCurrentWidget(m_charts);
   statusBar()->showMessage(tr("Resuming %1 from %2 step %3 of %4")
                                .arg(QDir(dir).dirName(), QString::fromStdString(point->phase))
@@ -432,9 +623,28 @@ void MainWindow::overlayRun(const QString& dir) {
   const QString label = QDir(dir).dirName();
   m_charts->clearRun(label);
   m_charts->addPoints(label, readMetrics(dir.toStdString()));
+  showOnScreen();
+  m_viewTabs->setCurrentWidget(m_charts);
 }
 
-QString MainWindow::bannerText() const { return m_banner->isVisible() ? m_banner->text() : QString(); }
+QString MainWindow::bannerText() const { return m_banner->isHidden() ? QString() : m_banner->text(); }
+QString MainWindow::onScreenText() const { return m_onScreen->fullText(); }
+QString MainWindow::phaseText() const { return m_phase->text(); }
+QString MainWindow::progressText() const { return m_progress->text(); }
+QString MainWindow::throughputText() const { return m_throughput->text(); }
+
+void MainWindow::showOnScreen() {
+  QStringList overlays;
+  for (const auto& key : m_charts->store().keys())
+    if (!key.run.isEmpty() && !overlays.contains(key.run)) overlays << key.run;
+  QString text = m_chartsRun.isEmpty() ? tr("Charts: no run yet") : tr("Charts: %1").arg(m_chartsRun);
+  if (!overlays.isEmpty()) text += tr("  ·  overlaid: %1").arg(overlays.join(", "));
+  const QString source = m_samples->runDirectory();
+  text += source.isEmpty()        ? tr("  ·  Generate: no run yet")
+          : source == m_chartsRun ? tr("  ·  Generate samples from this run")
+                                  : tr("  ·  Generate samples from %1").arg(source);
+  m_onScreen->setFullText(text);
+}
 
 void MainWindow::showBanner(const QString& text, bool error) {
   m_banner->setText(text);
@@ -444,6 +654,21 @@ void MainWindow::showBanner(const QString& text, bool error) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (m_controller->isRunning() && isVisible()) {
+    QMessageBox question(QMessageBox::Question, tr("A run is going"),
+                         tr("Closing stops the run after its current step and writes its checkpoints "
+                            "(Runs → Resume continues it later)."),
+                         QMessageBox::NoButton, this);
+    question.setObjectName("closeQuestion");
+    auto* stopAndClose = question.addButton(tr("Stop and close"), QMessageBox::DestructiveRole);
+    question.addButton(tr("Keep running"), QMessageBox::RejectRole);
+    question.setDefaultButton(qobject_cast<QPushButton*>(question.buttons().last()));
+    question.exec();
+    if (question.clickedButton() != stopAndClose) {
+      event->ignore();
+      return;
+    }
+  }
   if (m_controller->isRunning()) {
     // Stop the worker cleanly: it finishes the current step, writes its checkpoints and joins.
     m_phase->setText(tr("Stopping the run and saving checkpoints…"));

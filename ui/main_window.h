@@ -7,6 +7,7 @@
 #include "model_colors.h"
 
 class QAction;
+class QComboBox;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -14,6 +15,7 @@ class QTabWidget;
 
 namespace distill {
 
+class ElidedLabel;
 class ExperimentForm;
 class RunController;
 class RunsPanel;
@@ -46,7 +48,14 @@ public:
   QAction* startAction() const { return m_start; }
   QAction* pauseAction() const { return m_pause; }
   QAction* stopAction() const { return m_stop; }
+  /// Steps presets next to Start: the experiment's own steps, or a quick try.
+  QComboBox* runLengthChoice() const { return m_runLength; }
   QString bannerText() const;
+  /// Which run the charts show and which one Generate samples from.
+  QString onScreenText() const;
+  QString phaseText() const;
+  QString progressText() const;
+  QString throughputText() const;
 
 public slots:
   void start();
@@ -62,11 +71,17 @@ protected:
 
 private:
   void buildActions();
+  void buildHelpMenu();
+  void showOnScreen();
+  void onYamlProblemChanged();
+  /// The experiment Start runs: the form's, with the steps preset applied.
+  ExperimentConfig configToRun() const;
   void updateActions();
   void setModified(bool modified);
   void onFormChanged();
   void onFinished(const RunResult& result);
   void showBanner(const QString& text, bool error);
+  void setRunning(bool running);
   void addRecent(const QString& path);
   void rebuildRecentMenu();
   bool maybeSave();
@@ -88,10 +103,15 @@ private:
   QAction* m_pause = nullptr;
   QAction* m_stop = nullptr;
   QMenu* m_recentMenu = nullptr;
+  QComboBox* m_runLength = nullptr;
+  ElidedLabel* m_onScreen;
+  QString m_chartsRun;            // the run folder the charts show (empty: none yet)
+  QString m_rewriteConfirmedFor;  // the file the user agreed may be written out in full
   QLabel* m_phase;
   QProgressBar* m_progress;
   QLabel* m_throughput;
   ExperimentConfig m_runningConfig;  // what the run started with, to send only live changes
+  QString m_lastPhase;               // the phase label to show again on Resume
 };
 
 }  // namespace distill

@@ -11,13 +11,15 @@
 #include <cmath>
 
 #include "distill/run_reader.h"
+#include "distill/twin_comparison.h"
+#include "elided_label.h"
 
 namespace distill {
 
 RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   auto* bar = new QHBoxLayout;
-  m_rootLabel = new QLabel(this);
+  m_rootLabel = new ElidedLabel(this);
   auto* choose = new QPushButton(tr("Folder…"), this);
   choose->setToolTip(tr("Choose the folder that holds run directories"));
   auto* refresh = new QPushButton(tr("Refresh"), this);
@@ -38,8 +40,14 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   bar->addWidget(m_resume);
   layout->addLayout(bar);
   m_tree = new QTreeWidget(this);
-  m_tree->setColumnCount(6);
-  m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"), tr("Val loss"), tr("Agreement")});
+  m_tree->setColumnCount(kColumnCount);
+  m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"),
+                           tr("Val loss"), tr("Agreement"), tr("Δ vs scratch"), tr("Gap recovered")});
+  m_tree->headerItem()->setToolTip(
+      kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped"));
+  m_tree->headerItem()->setToolTip(kGapRecovered,
+                                   tr("Share of the gap between the scratch twin and the teacher that "
+                                      "distillation closed: (scratch − distilled) / (scratch − teacher)"));
   m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
   m_tree->setAlternatingRowColors(true);
   m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
@@ -82,7 +90,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
 
 void RunsPanel::setRoot(const QString& root) {
   m_root = root;
-  m_rootLabel->setText(tr("Runs in %1").arg(QDir(root).absolutePath()));
+  m_rootLabel->setFullText(tr("Runs in %1").arg(QDir(root).absolutePath()));
   refresh();
 }
 
@@ -95,14 +103,33 @@ void RunsPanel::refresh() {
     item->setData(0, Qt::UserRole, dir);
     item->setText(1, QString::fromStdString(run.status));
     item->setText(2, QString::fromStdString(run.modified));
+    const auto pairs = twinPairs(run.models);
     for (const auto& m : run.models) {
       auto* child = new QTreeWidgetItem(item);
       child->setText(0, QString::fromStdString(m.name));
-      child->setText(1, QString::fromStdString(m.role));
+      child->setText(1, m.trained ? QString::fromStdString(m.role)
+                                  : tr("%1, not trained").arg(QString::fromStdString(m.role)));
       child->setText(2, QString::fromStdString(m.arch));
       child->setText(3, QLocale().toString(m.params));
       child->setText(4, std::isfinite(m.valLoss) ? QString::number(m.valLoss, 'f', 4) : QString("—"));
       child->setText(5, std::isfinite(m.agreement) ? QString::number(m.agreement, 'f', 3) : QString("—"));
+      for (const auto& pair : pairs) {
+        if (pair.distilled != &m) continue;
+        const auto& c = pair.comparison;
+        const bool measured = c.verdict != TwinComparison::Verdict::NotMeasured;
+        child->setText(kDelta, measured ? QString("%1 (%2)")
+                                              .arg(c.delta, 0, 'f', 4)
+                                              .arg(QString::fromStdString(verdictText(c.verdict)))
+                                        : QString("—"));
+        child->setText(kGapRecovered, std::isfinite(c.gapRecovered)
+                                          ? QString("%1 %").arg(100.0 * c.gapRecovered, 0, 'f', 0)
+                                          : QString("—"));
+        const QColor tone = c.verdict == TwinComparison::Verdict::DistillationWins ? QColor(27, 94, 32)
+                            : c.verdict == TwinComparison::Verdict::ScratchWins    ? QColor(138, 28, 28)
+                                                                                   : QColor(85, 85, 85);
+        child->setForeground(kDelta, tone);
+        child->setForeground(kGapRecovered, tone);
+      }
     }
   }
   m_tree->expandToDepth(0);

@@ -8,6 +8,8 @@ class QTreeWidget;
 
 namespace distill {
 
+class ElidedLabel;
+
 /// Lists the run directories under a folder with their summaries (val loss and size per model,
 /// status, date). Open shows a run's curves and samples; Overlay adds its curves to the charts.
 class RunsPanel : public QWidget {
@@ -19,6 +21,9 @@ public:
   QString root() const { return m_root; }
   int runCount() const;
   QStringList selectedRuns() const;
+  /// Columns of the runs table (runs on top, their models below).
+  enum Column { kName, kRole, kArch, kParams, kValLoss, kAgreement, kDelta, kGapRecovered, kColumnCount };
+  QTreeWidget* tree() const { return m_tree; }
 
 public slots:
   void refresh();
@@ -31,7 +36,7 @@ signals:
 
 private:
   QString m_root;
-  QLabel* m_rootLabel;
+  ElidedLabel* m_rootLabel;
   QTreeWidget* m_tree;
   QPushButton* m_resume;
 };

@@ -95,10 +95,25 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   m_generate = new QPushButton(tr("Generate"), this);
   m_generate->setToolTip(tr("Generate from the teacher, each distilled student and its scratch twin"));
   m_onlyDifferences = new QCheckBox(tr("Only differences"), this);
-  m_onlyDifferences->setToolTip(tr("Dim the tokens a student shares with the teacher's text"));
+  m_onlyDifferences->setObjectName("onlyDifferences");
+  m_onlyDifferences->setToolTip(
+      tr("Dim the tokens a student shares with the teacher's text. Compares greedy "
+         "continuations: on sampled text the differences are mostly chance draws"));
   connect(m_generate, &QPushButton::clicked, this, &SamplePanel::generate);
   connect(m_prompt, &QLineEdit::returnPressed, this, &SamplePanel::generate);
-  connect(m_onlyDifferences, &QCheckBox::toggled, this, &SamplePanel::render);
+  connect(m_onlyDifferences, &QCheckBox::toggled, this, [this](bool on) {
+    // Two sampled texts part ways at the first different draw, after which every letter
+    // "differs": the comparison means something for greedy decoding only.
+    if (on && !m_greedy->isChecked()) {
+      m_greedy->setChecked(true);
+      if (!m_runDir.isEmpty() && !isGenerating()) {
+        m_status->setText(tr("Only differences compares greedy continuations: generating them again…"));
+        generate();
+        return;
+      }
+    }
+    render();
+  });
   connect(m_greedy, &QCheckBox::toggled, this, [this](bool on) {
     for (QWidget* w : std::initializer_list<QWidget*>{m_temperature, m_topK, m_topP}) w->setEnabled(!on);
   });
@@ -118,16 +133,27 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   controls->addWidget(m_generate);
   controls->addWidget(m_onlyDifferences);
   layout->addLayout(controls);
+  m_source = new ElidedLabel(this);
+  m_source->setObjectName("sampleSource");
+  m_source->setFullText(tr("Generate uses: no run yet (start one, or open one in the Runs tab)"));
+  layout->addWidget(m_source);
   m_status = new QLabel(tr("Open or finish a run to generate from its models."), this);
   m_status->setStyleSheet("color: #555;");
   layout->addWidget(m_status);
 
   auto* splitter = new QSplitter(Qt::Vertical, this);
-  auto* scroll = new QScrollArea(splitter);
+  // The teacher's pane stays pinned above the students' while they scroll.
+  auto* top = new QWidget(splitter);
+  auto* topLayout = new QVBoxLayout(top);
+  topLayout->setContentsMargins(0, 0, 0, 0);
+  m_teacherSlot = new QVBoxLayout;
+  topLayout->addLayout(m_teacherSlot);
+  auto* scroll = new QScrollArea(top);
   scroll->setWidgetResizable(true);
   m_panes = new QWidget(scroll);
   m_grid = new QGridLayout(m_panes);
   scroll->setWidget(m_panes);
+  topLayout->addWidget(scroll, 1);
 
   auto* training = new QGroupBox(tr("Samples recorded during training"), splitter);
   auto* trainingLayout = new QVBoxLayout(training);
@@ -147,7 +173,7 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   trainingLayout->addWidget(m_trainingText, 1);
   connect(m_trainingStep, &QComboBox::currentIndexChanged, this, &SamplePanel::refreshTrainingView);
   connect(m_trainingPrompt, &QComboBox::currentIndexChanged, this, &SamplePanel::refreshTrainingView);
-  splitter->addWidget(scroll);
+  splitter->addWidget(top);
   splitter->addWidget(training);
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 1);
@@ -169,6 +195,7 @@ void SamplePanel::joinWorker() {
 
 void SamplePanel::setRunDirectory(const QString& dir) {
   m_runDir = dir;
+  m_source->setFullText(tr("Generate uses the checkpoints of %1").arg(dir));
   const auto models = modelsInRun(dir.toStdString());
   m_status->setText(models.empty() ? tr("No checkpoints in %1 yet.").arg(dir)
                                    : tr("%1 models in %2").arg(models.size()).arg(dir));
@@ -228,6 +255,20 @@ QString SamplePanel::statsFor(const QString& model) const {
   return label ? label->text() : QString();
 }
 
+QList<QString> SamplePanel::shownModels() const {
+  QList<QString> models;
+  for (const auto& s : m_results)
+    if (m_views.contains(s.model)) models << s.model;
+  return models;
+}
+
+bool SamplePanel::teacherIsPinned() const {
+  const auto* view = m_views.value("teacher");
+  return view && m_teacherSlot->indexOf(view->parentWidget()) >= 0;
+}
+
+bool SamplePanel::isGreedy() const { return m_greedy->isChecked(); }
+
 void SamplePanel::render() {
   // Rebuild the panes: teacher on top across, then one row per student (distilled | scratch).
   for (auto* view : m_views) view->parentWidget()->deleteLater();
@@ -273,7 +314,7 @@ void SamplePanel::render() {
     v->addWidget(view, 1);
     v->addWidget(stats);
     if (s.model == "teacher") {
-      m_grid->addWidget(box, row++, 0, 1, 2);
+      m_teacherSlot->addWidget(box);
     } else {
       const QString base = studentBaseName(s.model);
       if (!studentRow.contains(base)) studentRow.insert(base, row++);

@@ -8,6 +8,7 @@
 
 #include "distill/generation.h"
 #include "distill/observer.h"
+#include "elided_label.h"
 #include "model_colors.h"
 
 class QCheckBox;
@@ -19,6 +20,7 @@ class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
+class QVBoxLayout;
 
 namespace distill {
 
@@ -55,10 +57,14 @@ public:
   /// Generates from every model of the run; results arrive with generationFinished().
   void generate();
   bool isGenerating() const { return m_worker != nullptr; }
-  QList<QString> shownModels() const { return m_views.keys(); }
+  /// The models shown, in the comparison's order (teacher, then the experiment's students).
+  QList<QString> shownModels() const;
   TokenView* viewFor(const QString& model) const { return m_views.value(model); }
   QString statsFor(const QString& model) const;
   QLineEdit* promptEdit() const { return m_prompt; }
+  /// Whether the teacher's pane is pinned outside the scrolling students' panes.
+  bool teacherIsPinned() const;
+  bool isGreedy() const;
 
 signals:
   void generationFinished();
@@ -82,6 +88,8 @@ private:
   QCheckBox* m_onlyDifferences;
   QPushButton* m_generate;
   QLabel* m_status;
+  ElidedLabel* m_source;       // which run Generate samples from
+  QVBoxLayout* m_teacherSlot;  // the teacher's pane, pinned above the scrolling students
   QWidget* m_panes;
   QGridLayout* m_grid;
   QHash<QString, TokenView*> m_views;

@@ -10,22 +10,30 @@
 #include <QLabel>
 #include <QPdfWriter>
 #include <QPushButton>
+#include <QScopedValueRollback>
 #include <QSlider>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "distill/metric_names.h"
+
 namespace distill {
 
-namespace {
-
-QString legendName(const SeriesKey& key, TrainingCharts::Chart chart) {
-  QString name = key.model;
-  if (chart == TrainingCharts::KdSplit) name += key.metric == "train/kd_loss" ? " soft (KD)" : " hard (CE)";
-  return key.run.isEmpty() ? name : key.run + ": " + name;
+QString TrainingCharts::runTag(const QString& run) const {
+  return run.isEmpty() || !m_runTags.contains(run) ? QString() : QString("[%1]").arg(m_runTags.value(run));
 }
 
-}  // namespace
+QString TrainingCharts::legendName(const SeriesKey& key, Chart chart) const {
+  QString name = key.model;
+  if (chart == KdSplit) {
+    if (key.metric == metric::kTrainLoss)
+      name += tr(" objective");
+    else
+      name += key.metric == metric::kSoftLoss ? tr(" soft (KD)") : tr(" hard (CE)");
+  }
+  return key.run.isEmpty() ? name : runTag(key.run) + " " + name;
+}
 
 void TrainingCharts::Bounds::add(double x, double y) {
   if (!std::isfinite(x) || !std::isfinite(y)) return;
@@ -62,8 +70,9 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   logScale->setToolTip(tr("Logarithmic y axis for the loss and learning-rate charts"));
   connect(logScale, &QCheckBox::toggled, this, &TrainingCharts::setLogScale);
   auto* xAxis = new QComboBox(this);
-  xAxis->addItems({tr("x: step"), tr("x: wall time (s)")});
-  xAxis->setToolTip(tr("Plot against the training step or the seconds since the run started"));
+  xAxis->addItems({tr("x: step"), tr("x: training time (s)")});
+  xAxis->setToolTip(
+      tr("Plot against the training step or the seconds the run has trained (pauses left out)"));
   connect(xAxis, &QComboBox::currentIndexChanged, this, [this](int i) { setWallTimeAxis(i == 1); });
   auto* reset = new QPushButton(tr("Reset zoom"), this);
   reset->setToolTip(tr("Fit every chart to its data again (drag to pan, wheel to zoom)"));
@@ -79,13 +88,23 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   hint->setStyleSheet("color: #777;");
   controls->addWidget(hint);
   layout->addLayout(controls);
+  m_overlayKey = new QLabel(this);
+  m_overlayKey->setObjectName("overlayKey");
+  m_overlayKey->setStyleSheet("color: #555;");
+  m_overlayKey->setWordWrap(true);
+  m_overlayKey->hide();
+  layout->addWidget(m_overlayKey);
 
   m_grid = new QWidget(this);
   auto* grid = new QGridLayout(m_grid);
   grid->setContentsMargins(0, 0, 0, 0);
   grid->setSpacing(6);
-  m_plots[TrainLoss] = makePlot(TrainLoss, tr("Training loss (all models)"), tr("loss"));
-  m_plots[KdSplit] = makePlot(KdSplit, tr("Distilled students: soft (KD) vs hard (CE) term"), tr("loss term"));
+  // Like with like: the distilled students' objective mixes in the KD term, so the main chart
+  // shows every model's cross-entropy on the true next token and the objective has its own.
+  m_plots[TrainLoss] =
+      makePlot(TrainLoss, tr("Training cross-entropy on the next token (every model)"), tr("nats"));
+  m_plots[KdSplit] = makePlot(KdSplit, tr("Distilled students: objective α·soft + (1−α)·hard, and its terms"),
+                              tr("loss term"));
   m_plots[ValLoss] = makePlot(ValLoss, tr("Validation loss"), tr("loss"));
   m_plots[LearningRate] = makePlot(LearningRate, tr("Learning rate"), tr("lr"));
   m_plots[Throughput] = makePlot(Throughput, tr("Throughput"), tr("tokens/s"));
@@ -113,17 +132,38 @@ QCustomPlot* TrainingCharts::makePlot(Chart chart, const QString& title, const Q
   plot->legend->setRowSpacing(0);
   plot->legend->setBrush(QColor(255, 255, 255, 210));
   plot->legend->setSelectableParts(QCPLegend::spItems);
-  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  // The legend sits beside the plot, never over the curves.
+  plot->axisRect()->insetLayout()->take(plot->legend);
+  plot->axisRect()->insetLayout()->simplify();
+  auto* legendCell = new QCPLayoutGrid;
+  plot->plotLayout()->addElement(1, 1, legendCell);
+  legendCell->addElement(0, 0, plot->legend);
+  legendCell->addElement(1, 0, new QCPLayoutElement(plot));  // pushes the legend to the top
+  legendCell->setRowStretchFactor(1, 100);
+  legendCell->setMargins(QMargins(0, 8, 4, 0));
+  plot->plotLayout()->setColumnStretchFactor(1, 0.001);
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot->setNoAntialiasingOnDrag(true);
   plot->setMouseTracking(true);
+  m_emptyHints[chart] = new QCPItemText(plot);
+  m_emptyHints[chart]->position->setType(QCPItemPosition::ptAxisRectRatio);
+  m_emptyHints[chart]->position->setCoords(0.5, 0.5);
+  m_emptyHints[chart]->setText(
+      chart == TrainLoss ? tr("No curves yet.\nPress Start (Ctrl+R) to train the experiment on the left:\n"
+                              "its curves appear here live. Or open a past run in the Runs tab.")
+                         : tr("No curves yet"));
+  m_emptyHints[chart]->setColor(QColor(120, 120, 120));
+  m_emptyHints[chart]->setFont(QFont(font().family(), chart == TrainLoss ? 11 : 9));
   connect(plot, &QCustomPlot::legendClick, this, [this, chart](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
     auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
     if (auto* graph = entry ? qobject_cast<QCPGraph*>(entry->plottable()) : nullptr) toggleFromLegend(chart, graph);
   });
   connect(plot, &QCustomPlot::mouseMove, this, [this, plot](QMouseEvent* e) { showTooltip(plot, e); });
-  connect(plot, &QCustomPlot::mousePress, this, [this, chart] { m_userZoomed[chart] = true; });
-  connect(plot, &QCustomPlot::mouseWheel, this, [this, chart] { m_userZoomed[chart] = true; });
+  // A drag or a wheel zoom changes a range; a click (on the legend, say) does not.
+  for (QCPAxis* axis : {plot->xAxis, plot->yAxis})
+    connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this, chart] {
+      if (!m_settingRange) m_userZoomed[chart] = true;
+    });
   return plot;
 }
 
@@ -131,9 +171,9 @@ void TrainingCharts::toggleFromLegend(Chart chart, QCPGraph* graph) {
   const bool visible = !graph->visible();
   SeriesKey clicked;
   for (auto it = m_graphs.cbegin(); it != m_graphs.cend(); ++it)
-    if (it->graph == graph) clicked = it.key();
+    if (it->graph == graph) clicked = it.key().series;
   for (auto it = m_graphs.begin(); it != m_graphs.end(); ++it) {
-    const bool sameModel = it.key().run == clicked.run && it.key().model == clicked.model;
+    const bool sameModel = it.key().series.run == clicked.run && it.key().series.model == clicked.model;
     if (it->graph != graph && !(chart == TrainLoss && sameModel)) continue;
     it->graph->setVisible(visible);
     auto* plot = m_plots[it->chart];
@@ -142,33 +182,65 @@ void TrainingCharts::toggleFromLegend(Chart chart, QCPGraph* graph) {
   }
 }
 
-bool TrainingCharts::chartFor(const SeriesKey& key, Chart* chart) const {
+QVector<TrainingCharts::Chart> TrainingCharts::chartsFor(const SeriesKey& key) const {
   const QString& m = key.metric;
-  if (m == "train/loss") *chart = TrainLoss;
-  else if ((m == "train/kd_loss" || m == "train/ce_loss") && key.model.endsWith("-kd")) *chart = KdSplit;
-  else if (m == "val/loss") *chart = ValLoss;
-  else if (m == "lr") *chart = LearningRate;
-  else if (m == "tokens_per_s") *chart = Throughput;
-  else return false;
-  return true;
+  // A distilled student's train/loss is its objective; its cross-entropy is what compares with
+  // the teacher's and the scratch twin's train/loss.
+  const bool distilled = key.model.endsWith("-kd");
+  if (m == metric::kTrainLoss) return {distilled ? KdSplit : TrainLoss};
+  if (m == metric::kHardLoss && distilled) return {TrainLoss, KdSplit};
+  if (m == metric::kSoftLoss && distilled) return {KdSplit};
+  if (m == metric::kValLoss) return {ValLoss};
+  if (m == metric::kLearningRate) return {LearningRate};
+  if (m == metric::kTokensPerSecond) return {Throughput};
+  return {};
 }
 
-TrainingCharts::GraphState* TrainingCharts::graphFor(const SeriesKey& key) {
-  auto it = m_graphs.find(key);
+QString TrainingCharts::legendEntry(Chart chart, const QString& run, const QString& model,
+                                    const QString& metric) const {
+  const auto it = m_graphs.find({SeriesKey{run, model, metric}, chart});
+  return it == m_graphs.end() ? QString() : it->graph->name();
+}
+
+bool TrainingCharts::showsEmptyHint(Chart chart) const { return m_emptyHints[chart]->visible(); }
+
+TrainingCharts::GraphState* TrainingCharts::graphFor(const SeriesKey& key, Chart chart) {
+  auto it = m_graphs.find({key, chart});
   if (it != m_graphs.end()) return &it.value();
-  Chart chart;
-  if (!chartFor(key, &chart)) return nullptr;
+  if (!key.run.isEmpty() && !m_runTags.contains(key.run)) {
+    int next = 1;
+    for (int tag : m_runTags) next = std::max(next, tag + 1);
+    m_runTags.insert(key.run, next);
+    refreshOverlayKey();
+  }
   GraphState state;
   state.chart = chart;
   state.graph = m_plots[chart]->addGraph();
   state.graph->setName(legendName(key, chart));
   QPen pen = m_palette->pen(key.model);
-  if (chart == KdSplit) pen.setStyle(key.metric == "train/kd_loss" ? Qt::SolidLine : Qt::DotLine);
-  if (!key.run.isEmpty()) pen.setColor(pen.color().lighter(115));
+  if (chart == KdSplit && key.metric != metric::kTrainLoss)
+    pen.setStyle(key.metric == metric::kSoftLoss ? Qt::DashLine : Qt::DotLine);
+  if (!key.run.isEmpty()) {
+    // An overlaid run stays in the background: thinner and faded.
+    QColor faded = pen.color();
+    faded.setAlpha(110);
+    pen.setColor(faded);
+    pen.setWidthF(1.0);
+  }
   state.graph->setPen(pen);
   state.graph->setAdaptiveSampling(true);
-  if (chart == ValLoss) state.graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
-  return &m_graphs.insert(key, state).value();
+  if (chart == ValLoss)
+    state.graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, key.run.isEmpty() ? 5 : 3));
+  return &m_graphs.insert({key, chart}, state).value();
+}
+
+void TrainingCharts::refreshOverlayKey() {
+  QStringList entries;
+  for (auto it = m_runTags.cbegin(); it != m_runTags.cend(); ++it)
+    entries << QString("[%1] %2").arg(it.value()).arg(it.key());
+  entries.sort();
+  m_overlayKey->setText(tr("Overlaid (faded): %1").arg(entries.join("   ")));
+  m_overlayKey->setVisible(!entries.isEmpty());
 }
 
 void TrainingCharts::feed(const SeriesKey& key, GraphState& state) {
@@ -178,6 +250,7 @@ void TrainingCharts::feed(const SeriesKey& key, GraphState& state) {
   if (state.shown >= n) return;
   // Only per-step training curves are smoothed: validation points are few and already averages.
   const bool smoothed = m_smoothing > 0.0 && state.chart != ValLoss && state.chart != LearningRate;
+  // (each chart's copy of a curve keeps its own running average)
   QVector<double> xs, ys;
   xs.reserve(n - state.shown);
   ys.reserve(n - state.shown);
@@ -201,9 +274,10 @@ void TrainingCharts::feed(const SeriesKey& key, GraphState& state) {
 void TrainingCharts::addPoints(const QString& run, const std::vector<MetricPoint>& points) {
   std::array<bool, ChartCount> dirty{};
   for (const auto& key : m_store.append(run, points)) {
-    if (auto* state = graphFor(key)) {
+    for (Chart chart : chartsFor(key)) {
+      GraphState* state = graphFor(key, chart);
       feed(key, *state);
-      dirty[state->chart] = true;
+      dirty[chart] = true;
     }
   }
   for (int c = 0; c < ChartCount; ++c)
@@ -213,7 +287,9 @@ void TrainingCharts::addPoints(const QString& run, const std::vector<MetricPoint
 void TrainingCharts::refreshAxes(Chart chart) {
   auto* plot = m_plots[chart];
   plot->legend->setVisible(plot->graphCount() > 0 && (chart == TrainLoss || chart == KdSplit));
+  m_emptyHints[chart]->setVisible(plot->graphCount() == 0);
   const Bounds& b = m_bounds[chart];
+  const QScopedValueRollback<bool> ours(m_settingRange, true);
   if (!m_userZoomed[chart] && !b.empty) {
     const double xPad = b.xMax > b.xMin ? 0.0 : 1.0;
     plot->xAxis->setRange(b.xMin - xPad, b.xMax + xPad);
@@ -251,9 +327,11 @@ void TrainingCharts::replotDirty() {
 
 void TrainingCharts::clearRun(const QString& run) {
   m_store.clearRun(run);
-  const bool hadRun = std::any_of(m_graphs.keyBegin(), m_graphs.keyEnd(), [&](const SeriesKey& k) { return k.run == run; });
+  const bool hadRun = std::any_of(m_graphs.keyBegin(), m_graphs.keyEnd(),
+                                  [&](const GraphKey& k) { return k.series.run == run; });
+  if (m_runTags.remove(run) > 0) refreshOverlayKey();
   for (auto it = m_graphs.begin(); it != m_graphs.end();) {
-    if (it.key().run == run) {
+    if (it.key().series.run == run) {
       m_plots[it->chart]->removeGraph(it->graph);
       it = m_graphs.erase(it);
     } else {
@@ -270,10 +348,10 @@ void TrainingCharts::rebuildAll() {
     it->shown = 0;
     it->ema = 0.0;
     it->finiteCount = 0;
-    feed(it.key(), it.value());
+    feed(it.key().series, it.value());
   }
   for (int c = 0; c < ChartCount; ++c) {
-    m_plots[c]->xAxis->setLabel(m_wallTime ? tr("wall time (s)") : tr("step"));
+    m_plots[c]->xAxis->setLabel(m_wallTime ? tr("training time (s), pauses left out") : tr("step"));
     m_userZoomed[c] = false;
     refreshAxes(static_cast<Chart>(c));
   }
@@ -289,6 +367,7 @@ void TrainingCharts::setSmoothing(double weight) {
 
 void TrainingCharts::setLogScale(bool on) {
   m_logScale = on;
+  const QScopedValueRollback<bool> ours(m_settingRange, true);
   for (Chart c : {TrainLoss, KdSplit, ValLoss, LearningRate}) {
     auto* axis = m_plots[c]->yAxis;
     axis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);

@@ -13,6 +13,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPItemText;
 class QCheckBox;
 class QComboBox;
 class QSlider;
@@ -20,9 +21,11 @@ class QLabel;
 
 namespace distill {
 
-/// The live charts: training loss of every model, the distilled students' soft/hard split,
-/// validation loss, learning rate and throughput. Points are appended incrementally (only new
-/// points reach QCustomPlot) and each chart replots at most once per batch, queued.
+/// The live charts: every model's training cross-entropy on the next token (like with like), the
+/// distilled students' objective and its soft/hard terms, validation loss, learning rate and
+/// throughput. Points are appended incrementally (only new points reach QCustomPlot) and each
+/// chart replots at most once per batch, queued. Overlaid runs are drawn thinner and faded,
+/// tagged [1], [2], … in the legends.
 class TrainingCharts : public QWidget {
   Q_OBJECT
 public:
@@ -43,6 +46,14 @@ public:
   QCustomPlot* plot(Chart chart) const { return m_plots[chart]; }
   /// Points currently drawn in a chart (all its graphs).
   int drawnPoints(Chart chart) const;
+  /// Whether a chart follows its data (false after the user dragged or wheel-zoomed it).
+  bool followsData(Chart chart) const { return !m_userZoomed[chart]; }
+  /// The legend entry of one curve in a chart (empty when it is not drawn there).
+  QString legendEntry(Chart chart, const QString& run, const QString& model, const QString& metric) const;
+  /// The short tag of an overlaid run ("[1]"), empty for the live run.
+  QString runTag(const QString& run) const;
+  /// Whether a chart shows its "how to start" hint (it has no curves yet).
+  bool showsEmptyHint(Chart chart) const;
   long long storedPoints() const { return m_store.pointCount(); }
   const SeriesStore& store() const { return m_store; }
 
@@ -53,6 +64,15 @@ public slots:
   void resetZoom();
 
 private:
+  /// One curve in one chart (a distilled student's cross-entropy is drawn in two charts).
+  struct GraphKey {
+    SeriesKey series;
+    Chart chart = TrainLoss;
+    bool operator==(const GraphKey& o) const { return series == o.series && chart == o.chart; }
+    friend size_t qHash(const GraphKey& k, size_t seed = 0) {
+      return qHash(k.series, seed) ^ static_cast<size_t>(k.chart);
+    }
+  };
   struct GraphState {
     QCPGraph* graph = nullptr;
     Chart chart = TrainLoss;
@@ -62,8 +82,10 @@ private:
   };
 
   QCustomPlot* makePlot(Chart chart, const QString& title, const QString& yLabel);
-  bool chartFor(const SeriesKey& key, Chart* chart) const;
-  GraphState* graphFor(const SeriesKey& key);
+  QVector<Chart> chartsFor(const SeriesKey& key) const;
+  GraphState* graphFor(const SeriesKey& key, Chart chart);
+  QString legendName(const SeriesKey& key, Chart chart) const;
+  void refreshOverlayKey();
   void feed(const SeriesKey& key, GraphState& state);
   void rebuildAll();
   void showTooltip(QCustomPlot* plot, QMouseEvent* event);
@@ -75,9 +97,13 @@ private:
 
   ModelPalette* m_palette;
   SeriesStore m_store;
-  QHash<SeriesKey, GraphState> m_graphs;
+  QHash<GraphKey, GraphState> m_graphs;
   std::array<QCustomPlot*, ChartCount> m_plots{};
+  std::array<QCPItemText*, ChartCount> m_emptyHints{};
+  // Only the user's drag or wheel zoom stops a chart from following its data (not a legend click).
   std::array<bool, ChartCount> m_userZoomed{};
+  bool m_settingRange = false;    // our own range changes are no user zoom
+  QHash<QString, int> m_runTags;  // overlaid run -> its number in the legends
   // Data bounds kept as points arrive: QCustomPlot's rescaleAxes() would scan every point.
   struct Bounds {
     double xMin = 0, xMax = 0, yMin = 0, yMax = 0, yMinPositive = 0;
@@ -97,6 +123,7 @@ private:
   QWidget* m_grid = nullptr;
   QSlider* m_smoothingSlider = nullptr;
   QLabel* m_smoothingLabel = nullptr;
+  QLabel* m_overlayKey = nullptr;
 };
 
 }  // namespace distill

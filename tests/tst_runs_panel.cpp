@@ -1,0 +1,72 @@
+// The runs table: per distilled student, Δ val loss against its scratch twin and the share of the
+// teacher–scratch gap it recovered; untrained models say so instead of showing numbers.
+#include <QtTest>
+#include <QtWidgets>
+
+#include "runs_panel.h"
+
+using namespace distill;
+
+namespace {
+
+void writeFile(const QString& path, const QByteArray& text) {
+  QFile file(path);
+  QVERIFY(file.open(QIODevice::WriteOnly));
+  file.write(text);
+}
+
+QTreeWidgetItem* modelRow(QTreeWidget* tree, const QString& name) {
+  for (int i = 0; i < tree->topLevelItemCount(); ++i)
+    for (int j = 0; j < tree->topLevelItem(i)->childCount(); ++j)
+      if (tree->topLevelItem(i)->child(j)->text(RunsPanel::kName) == name)
+        return tree->topLevelItem(i)->child(j);
+  return nullptr;
+}
+
+}  // namespace
+
+class TestRunsPanel : public QObject {
+  Q_OBJECT
+private slots:
+  void distilledStudentsShowTheirGainOverTheTwin() {
+    QTemporaryDir root;
+    QDir(root.path()).mkdir("run1");
+    writeFile(root.filePath("run1/config.yaml"), "name: t\n");
+    writeFile(root.filePath("run1/summary.json"), R"({"experiment": "t", "status": "completed", "models": {
+      "teacher":   {"role": "teacher",   "arch": "transformer", "params": 1000, "steps": 10, "trained": true, "val_loss": 3.0},
+      "a-kd":      {"role": "distilled", "arch": "lstm", "params": 100, "steps": 10, "trained": true, "val_loss": 3.5},
+      "a-scratch": {"role": "scratch",   "arch": "lstm", "params": 100, "steps": 10, "trained": true, "val_loss": 4.0},
+      "b-kd":      {"role": "distilled", "arch": "gru",  "params": 100, "steps": 10, "trained": true, "val_loss": 4.17371},
+      "b-scratch": {"role": "scratch",   "arch": "gru",  "params": 100, "steps": 10, "trained": true, "val_loss": 4.17368}}})");
+    RunsPanel panel;
+    panel.setRoot(root.path());
+    auto* a = modelRow(panel.tree(), "a-kd");
+    QVERIFY(a);
+    QCOMPARE(a->text(RunsPanel::kDelta), QString("-0.5000 (distillation wins)"));
+    QCOMPARE(a->text(RunsPanel::kGapRecovered), QString("50 %"));
+    // A difference that rounds to zero is a tie, not a win.
+    QVERIFY(modelRow(panel.tree(), "b-kd")->text(RunsPanel::kDelta).contains("(tie)"));
+    QVERIFY(modelRow(panel.tree(), "a-scratch")->text(RunsPanel::kDelta).isEmpty());
+  }
+
+  void untrainedStudentsAreNotTrainedNotPerfect() {
+    QTemporaryDir root;
+    QDir(root.path()).mkdir("run1");
+    writeFile(root.filePath("run1/config.yaml"), "name: t\n");
+    writeFile(root.filePath("run1/summary.json"), R"({"experiment": "t", "status": "cancelled", "models": {
+      "teacher":   {"role": "teacher",   "arch": "transformer", "params": 1000, "steps": 3, "trained": true, "val_loss": 4.1},
+      "a-kd":      {"role": "distilled", "arch": "lstm", "params": 100, "steps": 0, "trained": false, "val_loss": null, "agreement": null},
+      "a-scratch": {"role": "scratch",   "arch": "lstm", "params": 100, "steps": 0, "trained": false, "val_loss": null, "agreement": null}}})");
+    RunsPanel panel;
+    panel.setRoot(root.path());
+    auto* kd = modelRow(panel.tree(), "a-kd");
+    QVERIFY(kd);
+    QCOMPARE(kd->text(RunsPanel::kRole), QString("distilled, not trained"));
+    QCOMPARE(kd->text(RunsPanel::kValLoss), QString("—"));
+    QCOMPARE(kd->text(RunsPanel::kAgreement), QString("—"));
+    QCOMPARE(kd->text(RunsPanel::kDelta), QString("—"));
+  }
+};
+
+QTEST_MAIN(TestRunsPanel)
+#include "tst_runs_panel.moc"
