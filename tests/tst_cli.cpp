@@ -185,7 +185,7 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     QCOMPARE(g.out.trimmed().size() >= 6, true);
     const auto missing = runCli({"generate", runDir, "--model", "nope", "--prompt", "x"});
     QCOMPARE(missing.exitCode, 2);
-    QVERIFY(missing.err.contains("models: s-kd, s-scratch, teacher"));
+    QVERIFY(missing.err.contains("models: teacher, s-kd, s-scratch"));
 
     // The teacher as a Hugging Face folder: it imports, and gives the checkpoint's logits.
     const QString hf = dir.filePath("hf");
