@@ -11,6 +11,7 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libsentencepiece-dev
   qt6-base-dev libqcustomplot-dev
   xvfb xauth
+  zsh                                        # tst_cli_contract loads the zsh completion script
 )
 # DISTILL_SETUP_EXTRA: more packages a script needs (the GUI walkthrough: xdotool, xwd, netpbm).
 read -r -a extra <<< "${DISTILL_SETUP_EXTRA:-}"

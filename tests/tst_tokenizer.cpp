@@ -48,6 +48,26 @@ private slots:
     }
   }
 
+  // Code points are named as Unicode writes them: hex, at least four digits.
+  void unknownCharacterCodePointIsHex_data() {
+    QTest::addColumn<QString>("character");
+    QTest::addColumn<QString>("codePoint");
+    QTest::newRow("CJK") << QString::fromUtf8("日") << "(U+65E5)";
+    QTest::newRow("ASCII") << "z" << "(U+007A)";
+    QTest::newRow("astral") << QString::fromUtf8("😀") << "(U+1F600)";
+  }
+  void unknownCharacterCodePointIsHex() {
+    QFETCH(QString, character);
+    QFETCH(QString, codePoint);
+    const auto tokenizer = CharTokenizer::fromText("abc");
+    try {
+      tokenizer.encode(character.toStdString());
+      QFAIL("expected an error");
+    } catch (const EngineError& e) {
+      QVERIFY2(QString::fromUtf8(e.what()).contains(codePoint), e.what());
+    }
+  }
+
   void invalidUtf8IsRejectedWithOffset_data() {
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<int>("offset");

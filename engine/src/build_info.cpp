@@ -11,4 +11,8 @@ std::string libtorchVersion() {
          std::to_string(TORCH_VERSION_PATCH);
 }
 
+std::string libtorchSource() { return DISTILL_LIBTORCH_SOURCE; }
+
+std::string buildType() { return DISTILL_BUILD_TYPE; }
+
 }  // namespace distill

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -140,8 +141,29 @@ private:
   const std::set<std::string>& m_overridden;
 };
 
+// The keys each section accepts; rejectUnknownKeys and experimentKeyPaths (shell completion)
+// both read these.
+const std::set<std::string> kSections = {"name", "data", "teacher", "students", "distill", "train", "generate"};
+const std::set<std::string> kDataKeys = {"corpus", "tokenizer", "val_fraction", "block_size"};
 const std::set<std::string> kModelKeys = {"arch", "layers", "heads", "kv_heads", "embd", "hidden",
                                           "dropout", "bias", "tie_weights"};
+const std::set<std::string> kTeacherOnlyKeys = {"checkpoint", "hf"};
+const std::set<std::string> kStudentOnlyKeys = {"name", "distill", "scratch_twin", "init_seed", "init_from_teacher"};
+const std::set<std::string> kDistillKeys = {
+    "loss", "temperature", "alpha", "beta", "skew", "temperature_schedule", "temperature_end",
+    "alpha_schedule", "alpha_end", "cache_top_k", "cache_path", "regime", "prefix_tokens",
+    "sample_temperature", "sample_top_k", "sequence_count", "sequence_path",
+    "on_policy_fraction", "hidden_loss", "hidden_weight", "attention_weight", "layer_map"};
+const std::set<std::string> kTrainKeys = {"steps", "student_steps", "batch_size", "lr", "min_lr", "warmup_steps",
+                                          "weight_decay", "beta1", "beta2", "grad_clip", "eval_interval",
+                                          "eval_batches", "log_interval", "checkpoint_interval", "seed",
+                                          "threads", "processes"};
+const std::set<std::string> kGenerateKeys = {"prompts", "max_new_tokens", "temperature", "top_k", "top_p", "seed"};
+
+std::set<std::string> unite(std::set<std::string> a, const std::set<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
 
 void readModel(SchemaReader& r, const YAML::Node& node, const std::string& prefix, ModelSpec& m) {
   r.read(node, "arch", prefix, m.arch);
@@ -163,11 +185,7 @@ std::string resolvePath(const std::string& value, const std::string& base) {
 void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& prefix, const std::string& sourceDir,
                  DistillConfig& d) {
   if (!r.isMap(node, prefix)) return;
-  r.rejectUnknownKeys(node, prefix,
-                      {"loss", "temperature", "alpha", "beta", "skew", "temperature_schedule", "temperature_end",
-                       "alpha_schedule", "alpha_end", "cache_top_k", "cache_path", "regime", "prefix_tokens",
-                       "sample_temperature", "sample_top_k", "sequence_count", "sequence_path",
-                       "on_policy_fraction", "hidden_loss", "hidden_weight", "attention_weight", "layer_map"});
+  r.rejectUnknownKeys(node, prefix, kDistillKeys);
   r.read(node, "loss", prefix, d.loss);
   r.read(node, "temperature", prefix, d.temperature);
   r.read(node, "alpha", prefix, d.alpha);
@@ -281,13 +299,12 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     r.report(root, "(document)", "an experiment file must be a mapping of sections");
     return result;
   }
-  r.rejectUnknownKeys(root, "",
-                      {"name", "data", "teacher", "students", "distill", "train", "generate"});
+  r.rejectUnknownKeys(root, "", kSections);
   r.read(root, "name", "", c.name);
 
   const YAML::Node data = root["data"];
   if (r.isMap(data, "data")) {
-    r.rejectUnknownKeys(data, "data", {"corpus", "tokenizer", "val_fraction", "block_size"});
+    r.rejectUnknownKeys(data, "data", kDataKeys);
     r.read(data, "corpus", "data", c.data.corpus);
     r.read(data, "tokenizer", "data", c.data.tokenizer);
     r.read(data, "val_fraction", "data", c.data.val_fraction);
@@ -301,9 +318,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
 
   const YAML::Node teacher = root["teacher"];
   if (r.isMap(teacher, "teacher")) {
-    auto known = kModelKeys;
-    known.insert({"checkpoint", "hf"});
-    r.rejectUnknownKeys(teacher, "teacher", known);
+    r.rejectUnknownKeys(teacher, "teacher", unite(kModelKeys, kTeacherOnlyKeys));
     readModel(r, teacher, "teacher", c.teacher.model);
     r.read(teacher, "checkpoint", "teacher", c.teacher.checkpoint);
     c.teacher.checkpoint = resolvePath(c.teacher.checkpoint,
@@ -328,9 +343,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
           r.report(node, prefix, "expected a mapping (name, arch, sizes)");
           continue;
         }
-        auto known = kModelKeys;
-        known.insert({"name", "distill", "scratch_twin", "init_seed", "init_from_teacher"});
-        r.rejectUnknownKeys(node, prefix, known);
+        r.rejectUnknownKeys(node, prefix, unite(kModelKeys, kStudentOnlyKeys));
         r.read(node, "name", prefix, s.name);
         readModel(r, node, prefix, s.model);
         r.read(node, "scratch_twin", prefix, s.scratch_twin);
@@ -350,10 +363,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
   const YAML::Node train = root["train"];
   if (r.isMap(train, "train")) {
     auto& t = c.train;
-    r.rejectUnknownKeys(train, "train",
-                        {"steps", "student_steps", "batch_size", "lr", "min_lr", "warmup_steps",
-                         "weight_decay", "beta1", "beta2", "grad_clip", "eval_interval",
-                         "eval_batches", "log_interval", "checkpoint_interval", "seed", "threads", "processes"});
+    r.rejectUnknownKeys(train, "train", kTrainKeys);
     r.read(train, "steps", "train", t.steps);
     r.read(train, "student_steps", "train", t.student_steps);
     r.read(train, "batch_size", "train", t.batch_size);
@@ -376,8 +386,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
   const YAML::Node gen = root["generate"];
   if (r.isMap(gen, "generate")) {
     auto& g = c.generate;
-    r.rejectUnknownKeys(gen, "generate",
-                        {"prompts", "max_new_tokens", "temperature", "top_k", "top_p", "seed"});
+    r.rejectUnknownKeys(gen, "generate", kGenerateKeys);
     r.readStrings(gen, "prompts", "generate", g.prompts);
     r.read(gen, "max_new_tokens", "generate", g.max_new_tokens);
     r.read(gen, "temperature", "generate", g.temperature);
@@ -426,6 +435,23 @@ ConfigLoadResult loadExperimentFile(const std::string& path,
   buffer << in.rdbuf();
   const auto dir = fs::absolute(fs::path(path)).parent_path().string();
   return parseExperiment(buffer.str(), dir, overrides, fs::path(path).stem().string());
+}
+
+std::vector<std::string> experimentKeyPaths() {
+  std::vector<std::string> keys = {"name"};
+  auto section = [&](const std::string& prefix, const std::set<std::string>& names) {
+    for (const auto& n : names) keys.push_back(prefix + "." + n);
+  };
+  section("data", kDataKeys);
+  section("teacher", unite(kModelKeys, kTeacherOnlyKeys));
+  keys.push_back("students");
+  section("students.0", unite(kModelKeys, kStudentOnlyKeys));
+  section("students.0.distill", kDistillKeys);
+  section("distill", kDistillKeys);
+  section("train", kTrainKeys);
+  section("generate", kGenerateKeys);
+  keys.erase(std::remove(keys.begin(), keys.end(), "students.0.distill"), keys.end());
+  return keys;
 }
 
 }  // namespace distill

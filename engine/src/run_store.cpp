@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "distill/build_info.h"
 #include "distill/errors.h"
 #include "paths.h"
 
@@ -148,6 +149,11 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
   j["status"] = status;
   if (!error.empty()) j["error"] = error;
   j["world_size"] = m_worldSize;
+  // The same facts as `distill --version`: which build wrote these numbers.
+  j["build"] = {{"version", projectVersion()},
+                {"libtorch", libtorchVersion()},
+                {"libtorch_source", libtorchSource()},
+                {"build_type", buildType()}};
   j["models"] = nlohmann::ordered_json::object();
   for (const auto& m : models) {
     j["models"][m.name] = {{"role", m.role},

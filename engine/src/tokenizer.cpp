@@ -1,6 +1,7 @@
 #include "tokenizer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -19,7 +20,10 @@ std::string describe(char32_t cp) {
   if (cp == '\t') return "'\\t'";
   std::string s = "'";
   appendUtf8(s, cp);
-  return s + "' (U+" + std::to_string(static_cast<uint32_t>(cp)) + ")";
+  // Unicode writes code points in hex, at least four digits: U+65E5 for 日, U+1F600 for 😀.
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
+  return s + "' (" + hex + ")";
 }
 
 }  // namespace

@@ -195,6 +195,10 @@ std::optional<ConfigProblem> dataParallelProblem(const ExperimentConfig& config)
 /// keys are "<prefix>.<field>".
 std::vector<ConfigProblem> validateModelSpec(const ModelSpec& spec, const std::string& prefix);
 
+/// Every key an experiment file (or --set) accepts, as dotted paths; a student's keys under
+/// "students.0.". Shell completion offers these.
+std::vector<std::string> experimentKeyPaths();
+
 /// The fully resolved experiment as YAML (every key written, paths absolute).
 std::string experimentToYaml(const ExperimentConfig& config);
 

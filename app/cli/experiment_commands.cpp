@@ -1,0 +1,322 @@
+// validate, run, run --resume and worker: the commands that read an experiment or a run folder.
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "../console_reporter.h"
+#include "commands.h"
+#include "distill/config.h"
+#include "distill/distributed.h"
+#include "distill/experiment.h"
+#include "distill/run_reader.h"
+#include "distill/twin_comparison.h"
+#include "exit_codes.h"
+#include "interrupt.h"
+
+namespace distill::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+/// Options every command that reads an experiment shares, so `validate` checks exactly what `run` runs.
+struct ExperimentInput {
+  std::string file;
+  std::vector<std::string> overrides;
+};
+
+void addExperimentInput(CLI::App* command, ExperimentInput& input, bool required) {
+  auto* file = command->add_option("file", input.file, "Experiment YAML");
+  if (required) file->required();
+  command->add_option("--set", input.overrides, "Override a key: --set train.steps=30 (repeatable)");
+}
+
+int reportProblems(const std::string& file, const ConfigLoadResult& loaded) {
+  for (const auto& problem : loaded.problems) std::cerr << problem.toString(file) << "\n";
+  return kExitBadInput;
+}
+
+Json problemsJson(const std::string& file, const std::vector<ConfigProblem>& problems) {
+  Json list = Json::array();
+  for (const auto& p : problems) {
+    // line/column 0 means "not from the file" (an override): null, not a position.
+    list.push_back({{"file", file},
+                    {"key", p.key},
+                    {"line", p.line > 0 ? Json(p.line) : Json()},
+                    {"column", p.column > 0 ? Json(p.column) : Json()},
+                    {"message", p.message}});
+  }
+  return list;
+}
+
+int validateCommand(const ExperimentInput& input, bool json) {
+  const auto loaded = loadExperimentFile(input.file, input.overrides);
+  if (json) {
+    Json out = {{"file", input.file}, {"valid", loaded.ok()}};
+    if (loaded.ok()) out["students"] = loaded.config.students.size();
+    out["problems"] = problemsJson(input.file, loaded.problems);
+    std::cout << out.dump(2) << "\n";
+    return loaded.ok() ? kExitOk : kExitBadInput;
+  }
+  if (!loaded.ok()) return reportProblems(input.file, loaded);
+  std::cout << input.file << ": valid (" << loaded.config.students.size() << " students)\n";
+  return kExitOk;
+}
+
+std::string cell(double v, int width, int decimals, const char* suffix = "") {
+  // A number that was not measured (an untrained student, generation speed of a stopped run) is "-".
+  char text[48];
+  if (std::isfinite(v))
+    std::snprintf(text, sizeof text, "%*.*f%s", width, decimals, v, suffix);
+  else
+    std::snprintf(text, sizeof text, "%*s%*s", width, "-", static_cast<int>(std::strlen(suffix)), "");
+  return text;
+}
+
+void printTable(const RunResult& result) {
+  std::printf("\n%-22s %-11s %9s %9s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params", "val_loss",
+              "perplexity", "agreement", "kl_teacher", "gen_tok/s", "recompute/s", "vs_teacher");
+  for (const auto& m : result.models) {
+    std::printf("%-22s %-11s %9lld %s %s %s %s %s %s %s%s\n", m.name.c_str(), m.arch.c_str(), m.params,
+                cell(m.valLoss, 9, 4).c_str(), cell(m.valPerplexity, 11, 3).c_str(),
+                cell(m.agreement, 10, 3).c_str(), cell(m.klFromTeacher, 10, 4).c_str(),
+                cell(m.genTokensPerSecond, 10, 0).c_str(), cell(m.genRecomputeTokensPerSecond, 12, 0).c_str(),
+                cell(m.genSpeedupVsTeacher, 8, 2, "x").c_str(), m.trained ? "" : "  not trained");
+  }
+  // The point of the run: does distillation beat the same student trained from scratch?
+  for (const auto& pair : twinPairs(result.models)) {
+    const auto& c = pair.comparison;
+    if (c.verdict == TwinComparison::Verdict::NotMeasured) {
+      std::printf("%s: not trained (the run stopped before the students' phase)\n", pair.student.c_str());
+      continue;
+    }
+    std::printf("%s: distilled %.4f vs scratch %.4f val loss (%+.4f, %s)\n", pair.student.c_str(),
+                pair.distilled->valLoss, pair.scratch->valLoss, c.delta, verdictText(c.verdict).c_str());
+  }
+}
+
+Json finiteOrNull(double v) { return std::isfinite(v) ? Json(v) : Json(); }
+
+/// `run --json`: the run folder's own summary.json (one place names its fields) plus the verdicts.
+Json runJson(const RunResult& result, const std::string& resumeHint) {
+  static const char* kStatus[] = {"completed", "cancelled", "failed"};
+  Json out = {{"status", kStatus[static_cast<int>(result.status)]},
+              {"run_dir", result.runDir.empty() ? Json() : Json(result.runDir)}};
+  if (!result.error.empty()) out["error"] = result.error;
+  if (!resumeHint.empty()) out["resume"] = resumeHint;
+  Json summary;
+  std::ifstream file(std::filesystem::path(result.runDir) / "summary.json");
+  if (!result.runDir.empty() && file) summary = Json::parse(file, nullptr, false);
+  out["summary"] = summary.is_discarded() ? Json() : summary;
+  Json comparisons = Json::array();
+  for (const auto& pair : twinPairs(result.models)) {
+    comparisons.push_back({{"student", pair.student},
+                           {"distilled_val_loss", finiteOrNull(pair.distilled->valLoss)},
+                           {"scratch_val_loss", finiteOrNull(pair.scratch->valLoss)},
+                           {"delta", finiteOrNull(pair.comparison.delta)},
+                           {"gap_recovered", finiteOrNull(pair.comparison.gapRecovered)},
+                           {"verdict", verdictText(pair.comparison.verdict)}});
+  }
+  out["comparisons"] = comparisons;
+  return out;
+}
+
+/// How this process takes part in data-parallel training: `--nproc` (local workers it starts), or
+/// the torchrun / Slurm environment (RANK, WORLD_SIZE, ...).
+struct GroupRequest {
+  int processes = 0;          ///< --nproc; 0: train.processes
+  double timeoutSeconds = 0;  ///< --dist-timeout; 0: DISTILL_DIST_TIMEOUT or 60 s
+};
+
+/// This program's own path: local data-parallel workers are started from it.
+std::string ownExecutable() {
+  std::error_code ec;
+  const auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : path.string();
+}
+
+RunOptions optionsFor(const GroupRequest& request) {
+  RunOptions options;
+  options.processes = request.processes;
+  if (auto fromEnvironment = distributedFromEnvironment()) options.distributed = *fromEnvironment;
+  if (request.timeoutSeconds > 0) options.distributed.timeoutSeconds = request.timeoutSeconds;
+  options.distributed.workerExecutable = ownExecutable();
+  return options;
+}
+
+/// A rank other than 0: trains its shard of rank 0's run and reports only failures.
+int workerCommand(const GroupRequest& request) {
+  auto distributed = distributedFromEnvironment();
+  if (!distributed || !distributed->active() || distributed->rank == 0) {
+    std::cerr
+        << "error: a worker needs RANK (1 or more) and WORLD_SIZE (2 or more), MASTER_ADDR and MASTER_PORT "
+           "(distill run --nproc N or torchrun set them)\n";
+    return kExitBadInput;
+  }
+  if (request.timeoutSeconds > 0) distributed->timeoutSeconds = request.timeoutSeconds;
+  std::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole terminal; rank 0 decides and tells every rank
+  RunObserver quiet;
+  const auto result = runWorker(*distributed, quiet);
+  if (result.status == RunResult::Status::Failed) {
+    std::cerr << "error: " << result.error << "\n";
+    return kExitFailed;
+  }
+  return result.status == RunResult::Status::Cancelled ? kExitInterrupted : kExitOk;
+}
+
+using RunStart = std::function<RunResult(RunObserver&, RunControl&)>;
+
+/// Runs `start` (a new run or a resumed one) with Ctrl-C / SIGTERM stopping it cleanly. With
+/// `json`, progress goes to stderr and stdout carries only the final JSON object.
+int runWithConsole(const RunStart& start, bool json) {
+  RunControl control;
+  catchInterrupts();
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {
+      if (interrupted()) {
+        std::cerr << "\ninterrupted: stopping after the current step and saving checkpoints\n";
+        control.cancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  ConsoleReporter reporter(json ? std::cerr : std::cout);
+  const auto result = start(reporter, control);
+  done = true;
+  watcher.join();
+
+  std::string resumeHint;
+  if (result.status == RunResult::Status::Failed && !result.runDir.empty()) {
+    // Whatever stopped it, the last resumable checkpoint is still there.
+    if (const auto point = findResumePoint(result.runDir)) {
+      resumeHint = "distill run --resume " + result.runDir +
+                   (result.worldSize > 1 ? " --nproc " + std::to_string(result.worldSize) : std::string());
+      std::cerr << "the last good checkpoint is " << point->phase << " step " << point->step << ": "
+                << resumeHint << "\n";
+    }
+  }
+  if (result.status == RunResult::Status::Failed) std::cerr << "error: " << result.error << "\n";
+  if (json) {
+    std::cout << runJson(result, resumeHint).dump(2) << "\n";
+  } else if (result.status != RunResult::Status::Failed) {
+    printTable(result);
+    std::cout << "run directory: " << result.runDir << "\n";
+  }
+  if (result.status == RunResult::Status::Failed) return kExitFailed;
+  return result.status == RunResult::Status::Cancelled ? kExitInterrupted : kExitOk;
+}
+
+struct RunRequest {
+  ExperimentInput input;
+  std::string outDir;
+  std::string resumeDir;
+  int threads = 0;
+  GroupRequest group;
+  bool json = false;
+};
+
+int runCommand(const RunRequest& request) {
+  if (!request.resumeDir.empty()) {
+    if (!request.input.overrides.empty() || !request.outDir.empty() || request.threads > 0) {
+      std::cerr << "error: --resume continues with the run's own settings; --set, --out and --threads do not "
+                   "apply\n";
+      return kExitBadInput;
+    }
+    RunOptions options = optionsFor(request.group);
+    if (options.distributed.active() && options.distributed.rank != 0) return workerCommand(request.group);
+    return runWithConsole(
+        [&](RunObserver& observer, RunControl& control) {
+          return resumeExperiment(request.resumeDir, options, observer, control);
+        },
+        request.json);
+  }
+  if (request.input.file.empty()) {
+    std::cerr << "error: run needs an experiment file or --resume RUNDIR\n";
+    return kExitBadInput;
+  }
+  auto loaded = loadExperimentFile(request.input.file, request.input.overrides);
+  if (!loaded.ok()) {
+    if (request.json)
+      std::cout << Json{{"status", "invalid"},
+                        {"problems", problemsJson(request.input.file, loaded.problems)}}
+                       .dump(2)
+                << "\n";
+    return reportProblems(request.input.file, loaded);
+  }
+  if (request.threads > 0) loaded.config.train.threads = request.threads;
+  RunOptions options = optionsFor(request.group);
+  // Under torchrun every rank runs this command; the others follow rank 0's settings.
+  if (options.distributed.active() && options.distributed.rank != 0) return workerCommand(request.group);
+  options.outDir = request.outDir;
+  return runWithConsole(
+      [&](RunObserver& observer, RunControl& control) {
+        return runExperiment(loaded.config, options, observer, control);
+      },
+      request.json);
+}
+
+}  // namespace
+
+void addExperimentCommands(CLI::App& app, Commands& commands) {
+  auto validation = std::make_shared<ExperimentInput>();
+  auto validateJson = std::make_shared<bool>(false);
+  auto* validate =
+      app.add_subcommand("validate", "Check an experiment file (with any --set); one line per problem");
+  addExperimentInput(validate, *validation, true);
+  validate->add_flag("--json", *validateJson,
+                     "Print {file, valid, students, problems: [{file, key, line, column, message}]}");
+  validate->footer(examples({"distill validate experiments/shakespeare_char.yaml",
+                             "distill validate exp.yaml --set train.lr=3e-4 --json"}));
+  commands.add(validate, [validation, validateJson] { return validateCommand(*validation, *validateJson); });
+
+  auto request = std::make_shared<RunRequest>();
+  auto* run =
+      app.add_subcommand("run", "Train the teacher, then distill every student beside its scratch twin");
+  addExperimentInput(run, request->input, false);
+  auto* resume = run->add_option("--resume", request->resumeDir,
+                                 "Continue a stopped, failed or killed run from its last checkpoint")
+                     ->check(CLI::ExistingDirectory);
+  run->get_option("file")->excludes(resume);
+  run->add_option("--out", request->outDir, "Run directory (default runs/<experiment>-<timestamp>)");
+  run->add_option("--threads", request->threads,
+                  "Intra-op threads per process (default: its share of the cores)")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--nproc", request->group.processes,
+                  "Data-parallel processes on this machine (overrides train.processes)")
+      ->check(CLI::Range(1, 256));
+  run->add_option(
+         "--dist-timeout", request->group.timeoutSeconds,
+         "Seconds a rank waits for the others before the run fails (default 60; DISTILL_DIST_TIMEOUT)")
+      ->check(CLI::Range(1.0, 86400.0));
+  run->add_flag("--json", request->json,
+                "Progress to stderr; stdout: one JSON object {status, run_dir, summary, comparisons}");
+  run->footer(examples(
+      {"distill run experiments/shakespeare_char.yaml --set train.steps=200 --set train.student_steps=200",
+       "distill run --resume runs/shakespeare_char-20261203-101500"}));
+  commands.add(run, [request] { return runCommand(*request); });
+
+  auto* worker =
+      app.add_subcommand("worker",
+                         "A data-parallel rank other than 0 (started by distill run --nproc, or by torchrun "
+                         "with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set)");
+  worker->add_option("--dist-timeout", request->group.timeoutSeconds, "Seconds to wait for the other ranks")
+      ->check(CLI::Range(1.0, 86400.0));
+  worker->footer(examples({"RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 distill worker"}));
+  commands.add(worker, [request] { return workerCommand(request->group); });
+}
+
+}  // namespace distill::cli

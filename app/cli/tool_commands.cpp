@@ -1,0 +1,82 @@
+// train-tokenizer and bench.
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "distill/bench.h"
+#include "distill/tokenizers.h"
+#include "exit_codes.h"
+#include "interrupt.h"
+
+namespace distill::cli {
+
+namespace {
+
+int trainTokenizerCommand(TokenizerTrainingOptions training) {
+  int lastPercent = -10;
+  training.progress = [&](double fraction) {
+    const int percent = static_cast<int>(fraction * 100.0);
+    if (percent >= lastPercent + 10) {
+      std::cerr << "training tokenizer: " << percent << "%\n";
+      lastPercent = percent;
+    }
+    return !interrupted();
+  };
+  catchInterrupts();
+  const auto r = trainTokenizer(training);
+  std::printf(
+      "%s tokenizer, %lld tokens, written to %s\ncorpus: %lld bytes -> %lld tokens (%.2f bytes per token)\n",
+      training.kind.c_str(), r.vocabSize, r.path.c_str(), r.corpusBytes, r.corpusTokens,
+      r.corpusTokens > 0 ? static_cast<double>(r.corpusBytes) / static_cast<double>(r.corpusTokens) : 0.0);
+  return kExitOk;
+}
+
+/// One JSON line, keys as the Python peer prints them, so the two outputs compare line by line.
+int benchCommand(const BenchOptions& options) {
+  const auto r = runTrainingBench(options);
+  std::printf(
+      "{\"config\": \"%s\", \"device\": \"%s\", \"engine\": \"distill (LibTorch %s)\", \"threads\": %d, "
+      "\"steps\": %d, \"teacher_params\": %lld, \"student_params\": %lld, \"teacher_train_tok_s\": %.1f, "
+      "\"student_kd_tok_s\": %.1f, \"teacher_train_gflops\": %.1f, \"matmul_peak_gflops\": %.1f, "
+      "\"teacher_fraction_of_peak\": %.3f}\n",
+      r.config.c_str(), r.device.c_str(), r.torchVersion.c_str(), r.threads, options.steps, r.teacherParams,
+      r.studentParams, r.teacherTrainTokensPerSecond, r.studentKdTokensPerSecond, r.teacherTrainGflops,
+      r.matmulPeakGflops, r.matmulPeakGflops > 0.0 ? r.teacherTrainGflops / r.matmulPeakGflops : 0.0);
+  return kExitOk;
+}
+
+}  // namespace
+
+void addToolCommands(CLI::App& app, Commands& commands) {
+  auto training = std::make_shared<TokenizerTrainingOptions>();
+  auto* trainTok =
+      app.add_subcommand("train-tokenizer", "Train a byte-level BPE or SentencePiece tokenizer on a corpus");
+  trainTok->add_option("--corpus", training->corpus, "UTF-8 text file")->required()->check(CLI::ExistingFile);
+  trainTok->add_option("--kind", training->kind, "bpe or sentencepiece")
+      ->check(CLI::IsMember({"bpe", "sentencepiece"}));
+  trainTok->add_option("--vocab-size", training->vocabSize, "Tokens in the vocabulary")
+      ->check(CLI::Range(257, 1000000));
+  trainTok->add_option("--out", training->outDir, "Output folder (use it as data.tokenizer)")->required();
+  trainTok->footer(
+      examples({"distill train-tokenizer --corpus resources/data/tinyshakespeare.txt --vocab-size 512 "
+                "--out tok/bpe512"}));
+  commands.add(trainTok, [training] { return trainTokenizerCommand(*training); });
+
+  auto bench = std::make_shared<BenchOptions>();
+  auto* benchCmd =
+      app.add_subcommand("bench", "Time teacher training and student KD steps on the Python peer's shapes");
+  benchCmd->add_option("--config", bench->config, "small, nanogpt or wide")
+      ->check(CLI::IsMember({"small", "nanogpt", "wide"}));
+  benchCmd->add_option("--steps", bench->steps, "Timed steps per figure (after 3 warm-up steps)")
+      ->check(CLI::Range(1, 100000));
+  benchCmd->add_option("--threads", bench->threads, "Threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  benchCmd->add_option("--device", bench->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  benchCmd->footer(
+      examples({"distill bench --config small --steps 20", "distill bench --config nanogpt --device cuda"}));
+  commands.add(benchCmd, [bench] { return benchCommand(*bench); });
+}
+
+}  // namespace distill::cli
