@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fault drill: kills runs with SIGKILL mid-teacher and mid-students and resumes them, stops one
 # with SIGTERM, then feeds the runner the bad-input list (broken YAML, corpora, checkpoints,
-# safetensors, tokenizers, a full and a read-only disk), and kills a worker and rank 0 of a
-# two-process run, resuming each time. Prints what it tried and what it checked
+# safetensors, tokenizers, a full and a read-only disk), kills a worker and rank 0 of a
+# two-process run, resuming each time, and resumes one run twice at once (one writer per folder)
+# and tries names that would leave the runs folder. Prints what it tried and what it checked
 # was not lost; exits non-zero when any check fails.
 #   scripts/fault_drill.sh            (builds first when needed)
 set -uo pipefail
@@ -260,6 +261,34 @@ check "the last resume completes" grep -q '"status": "completed"' "$WORK/dp/summ
 check "val losses equal the uninterrupted two-process run's" diff <(val_losses "$WORK/dp-whole") <(val_losses "$WORK/dp")
 check "metrics.jsonl: no point twice" metrics_unique "$WORK/dp"
 check "the teacher's loss curve has its 300 points" curve_complete "$WORK/dp" teacher 300
+
+# --- 5. one writer per run folder; names that would leave the runs folder -------------------
+echo "drill 5: two resumes of one run at once; experiment and student names that leave the runs folder"
+cp -r "$WORK/term-copy" "$WORK/twice"
+"$CLI" run --resume "$WORK/twice" >"$WORK/twice-a.log" 2>&1 &
+first=$!
+"$CLI" run --resume "$WORK/twice" >"$WORK/twice-b.log" 2>&1 &
+second=$!
+start=$(date +%s%N)
+refused_ms=""
+while [ -z "$refused_ms" ] && { kill -0 $first 2>/dev/null || kill -0 $second 2>/dev/null; }; do
+  if ! kill -0 $first 2>/dev/null || ! kill -0 $second 2>/dev/null; then refused_ms=$((($(date +%s%N) - start) / 1000000)); fi
+  sleep 0.02
+done
+wait $first
+code_a=$?
+wait $second
+code_b=$?
+check "exactly one of two simultaneous resumes runs (exits $code_a and $code_b)" \
+  test $((code_a == 0 ? 1 : 0)) -ne $((code_b == 0 ? 1 : 0))
+check "the other is refused within a second (after ${refused_ms:-?} ms), naming the writer's pid" \
+  bash -c "[ \"${refused_ms:-9999}\" -lt 1000 ] && cat '$WORK/twice-a.log' '$WORK/twice-b.log' | grep -q 'is being written by pid [0-9]* on .* since '"
+check "the resumed run completes" grep -q '"status": "completed"' "$WORK/twice/summary.json"
+check "metrics.jsonl: no point twice" metrics_unique "$WORK/twice"
+mkdir -p "$B/nest/runs"
+one_line "experiment name with ../" "name: may use only letters" -- run "$(yaml escape 'name: ../../escaped')" "${FAST[@]}"
+check "nothing was written outside the runs folder" bash -c "! ls -d '$B'/escaped* '$WORK'/escaped* ../escaped* 2>/dev/null | grep -q ."
+one_line "student name with a slash" "students.0.name: may use only letters" -- run "$(yaml escape2 'students: [{name: a/../../b}]')" "${FAST[@]}"
 
 echo
 echo "fault drill: $passed checks passed, $failed failed"

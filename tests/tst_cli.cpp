@@ -139,9 +139,34 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     process.waitForFinished();
     QVERIFY(!QFile::exists(killed + "/summary.json"));
 
+    // Two resumes at once: one writes the folder, the other is refused at once, naming it.
+    QProcess second;
+    second.start(DISTILL_CLI_PATH, {"run", "--resume", killed});
+    QVERIFY(second.waitForStarted());
     const auto resumed = runCli({"run", "--resume", killed});
-    QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
-    QVERIFY2(resumed.out.contains("resuming " + killed + " from students step"), qPrintable(resumed.out));
+    QVERIFY(second.waitForFinished(120000));
+    const QString secondErr = QString::fromUtf8(second.readAllStandardError());
+    const QString secondOut = QString::fromUtf8(second.readAllStandardOutput());
+    const bool firstWon = resumed.exitCode == 0;
+    QVERIFY2(firstWon != (second.exitCode() == 0), qPrintable(resumed.err + " | " + secondErr));
+    const QString refusal = firstWon ? secondErr : resumed.err;
+    QVERIFY2(refusal.contains("is being written by pid "), qPrintable(refusal));
+    QVERIFY2((firstWon ? resumed.out : secondOut).contains("resuming " + killed + " from students step"),
+             qPrintable(resumed.out + secondOut));
+    // No point twice: the refused writer cut back and appended nothing.
+    QFile metrics(killed + "/metrics.jsonl");
+    QVERIFY(metrics.open(QIODevice::ReadOnly));
+    QSet<QString> seen;
+    int lines = 0;
+    for (const auto& line : metrics.readAll().split('\n')) {
+      if (line.isEmpty()) continue;
+      const auto o = QJsonDocument::fromJson(line).object();
+      const QString key = o["model"].toString() + "|" + o["name"].toString() + "|" + QString::number(o["step"].toInt());
+      QVERIFY2(!seen.contains(key), qPrintable("duplicated point " + key));
+      seen.insert(key);
+      ++lines;
+    }
+    QVERIFY(lines > 100);
     auto valLosses = [](const QString& runDir) {
       QFile f(runDir + "/summary.json");
       f.open(QIODevice::ReadOnly);

@@ -67,6 +67,15 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     QTest::newRow("layer map not a list") << "distill:\n  layer_map: 2\n" << "x.yaml:2:14: distill.layer_map: expected a list of integers";
     QTest::newRow("layer map entry") << "distill:\n  layer_map: [1, x]\n" << "x.yaml:2:18: distill.layer_map.1: expected an integer";
     QTest::newRow("heads divide embd") << "teacher:\n  heads: 3\n" << "x.yaml:2:10: teacher.heads: must divide embd";
+    // A shared experiment must not choose where files land: names become folder and file names.
+    const QString rule = "may use only letters A-Z a-z, digits 0-9, '_', '-' and '.'";
+    QTest::newRow("name with parent folders") << "name: ../../escaped\n" << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("absolute name") << "name: /tmp/escaped\n" << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("name ..") << "name: ..\n" << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("hidden name") << "name: .hidden\n" << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("name with a control character") << "name: \"a\\tb\"\n" << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("student name with a slash") << "students:\n  - name: a/../../b\n" << "x.yaml:2:11: students.0.name: " + rule;
+    QTest::newRow("student name ..") << "students:\n  - name: ..\n" << "x.yaml:2:11: students.0.name: " + rule;
   }
   void problemsNameKeyLineAndColumn() {
     QFETCH(QString, yaml);
@@ -74,6 +83,10 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     const auto r = parse(yaml.toStdString());
     QVERIFY(!r.ok());
     QVERIFY2(problems(r).startsWith(expected), qPrintable(problems(r)));
+  }
+
+  void safeNamesAreAccepted() {
+    QVERIFY2(parse("name: my_run-2.v1\nstudents:\n  - name: Small.GRU-1\n").ok(), "");
   }
 
   void everyProblemIsReported() {
@@ -236,16 +249,16 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
 
   void aQuotedStringIsReplacedWholeAndQuotedAsNeeded() {
-    const std::string text = "name: 'my run'\ngenerate:\n  prompts:\n    - \"ROMEO:\"\n";
+    const std::string text = "name: 'my-run'\ngenerate:\n  prompts:\n    - \"ROMEO:\"\n";
     const auto before = parse(text);
     QVERIFY(before.ok());
     auto after = before.config;
-    after.name = "your run";
+    after.name = "your-run";
     after.generate.prompts = {"JULIET: # not a comment"};
     const auto patched = patchExperimentYaml(text, "/experiments", before.config, after);
     QVERIFY(patched.has_value());
     const auto reread = parse(*patched);
-    QCOMPARE(reread.config.name, std::string("your run"));
+    QCOMPARE(reread.config.name, std::string("your-run"));
     QCOMPARE(reread.config.generate.prompts.front(), std::string("JULIET: # not a comment"));
   }
 

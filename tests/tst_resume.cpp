@@ -16,6 +16,7 @@
 #include "distill/model_info.h"
 #include "distill/run_reader.h"
 #include "resume_point.h"
+#include "run_folder_lock.h"
 
 using namespace distill;
 
@@ -266,8 +267,11 @@ private slots:
     ::waitpid(child, nullptr, 0);
     std::ofstream(dir + "/running.pid") << child << "\n";
     QCOMPARE(readRunSummary(dir).status, std::string("crashed"));
+    // A live PID alone is no proof (PIDs are reused): the writer's lock decides.
     std::ofstream(dir + "/running.pid") << ::getpid() << "\n";
-    QCOMPARE(readRunSummary(dir).status, std::string("running"));  // e.g. being resumed right now
+    QCOMPARE(readRunSummary(dir).status, std::string("crashed"));
+    RunFolderLock writer(dir);  // e.g. being resumed right now
+    QCOMPARE(readRunSummary(dir).status, std::string("running"));
   }
 
   void aTornMetricsLineIsCutBackOnResume() {

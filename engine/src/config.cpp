@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -133,9 +134,28 @@ std::optional<ConfigProblem> dataParallelProblem(const ExperimentConfig& c) {
   return std::nullopt;
 }
 
+namespace {
+
+/// The experiment's and the students' names become folder and file names inside the run folder:
+/// a shared experiment must not choose where files land (no separators, no "..", nothing hidden).
+constexpr const char* kNameRule =
+    "may use only letters A-Z a-z, digits 0-9, '_', '-' and '.', must not start with '.', at most 100 characters "
+    "(it names files)";
+
+bool isSafeName(const std::string& name) {
+  if (name.empty() || name.size() > 100 || name.front() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.';
+  });
+}
+
+}  // namespace
+
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   std::vector<ConfigProblem> p;
   require(p, !c.name.empty(), "name", "must not be empty");
+  require(p, c.name.empty() || isSafeName(c.name), "name", kNameRule);
   require(p, !c.data.tokenizer.empty(), "data.tokenizer",
           "must be char, teacher or a tokenizer folder / file");
   require(p, c.data.tokenizer != "teacher" || !c.teacher.hf.empty(), "data.tokenizer",
@@ -154,8 +174,7 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
     const auto& s = c.students[i];
     const std::string prefix = "students." + std::to_string(i);
     require(p, !s.name.empty(), prefix + ".name", "must not be empty");
-    require(p, s.name.find_first_of("/\\ \t\n") == std::string::npos, prefix + ".name",
-            "must not contain spaces or slashes (it names files)");
+    require(p, s.name.empty() || isSafeName(s.name), prefix + ".name", kNameRule);
     require(p, s.name != "teacher", prefix + ".name", "'teacher' is reserved");
     require(p, names.insert(s.name).second, prefix + ".name",
             "duplicate student name '" + s.name + "'");

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -434,7 +435,12 @@ ConfigLoadResult loadExperimentFile(const std::string& path,
   std::stringstream buffer;
   buffer << in.rdbuf();
   const auto dir = fs::absolute(fs::path(path)).parent_path().string();
-  return parseExperiment(buffer.str(), dir, overrides, fs::path(path).stem().string());
+  // A file without `name` is named after itself; characters a run folder's name may not hold become '_'.
+  std::string stem = fs::path(path).stem().string();
+  for (char& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  if (stem.empty() || stem.front() == '.') stem = "experiment" + stem;
+  return parseExperiment(buffer.str(), dir, overrides, stem.substr(0, 100));
 }
 
 std::vector<std::string> experimentKeyPaths() {

@@ -53,6 +53,13 @@ void syncDirectory(const std::string& dir) {
   ::close(fd);
 }
 
+std::string fileInside(const std::string& folder, const std::string& fileName) {
+  if (fileName.empty() || fileName == "." || fileName == ".." || fileName.find('/') != std::string::npos ||
+      fileName.find('\0') != std::string::npos)
+    throw EngineError("refusing to write '" + fileName + "' in " + folder + ": a file name must stay inside its folder");
+  return (std::filesystem::path(folder) / fileName).string();
+}
+
 std::string readFile(const std::string& path, const std::string& what) {
   if (!std::filesystem::exists(path)) throw EngineError(what + " not found: " + path);
   if (std::filesystem::is_directory(path))

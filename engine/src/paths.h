@@ -13,6 +13,10 @@ void writeFileAtomically(const std::string& path, const std::string& bytes);
 /// fsync of a folder: makes a rename or a new file inside it survive a power loss.
 void syncDirectory(const std::string& dir);
 
+/// `folder/fileName`, refusing (EngineError) a file name that would leave the folder: empty, ".",
+/// "..", or holding a path separator. Every file a run writes under a model's name goes through it.
+std::string fileInside(const std::string& folder, const std::string& fileName);
+
 /// Reads a whole file; throws EngineError naming the file when it cannot.
 std::string readFile(const std::string& path, const std::string& what);
 

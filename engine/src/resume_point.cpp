@@ -50,7 +50,7 @@ ResumePointWriter::ResumePointWriter(const std::string& runDir, const std::strin
 }
 
 std::string ResumePointWriter::modelPath(const std::string& model) const {
-  return (fs::path(m_tmpDir) / (model + ".pt")).string();
+  return fileInside(m_tmpDir, model + ".pt");
 }
 
 void ResumePointWriter::commit(const nlohmann::json& state) {

@@ -14,6 +14,7 @@
 
 #include "distill/errors.h"
 #include "resume_point.h"
+#include "run_folder_lock.h"
 
 namespace distill {
 
@@ -60,6 +61,9 @@ void forEachJsonLine(const fs::path& path, uint64_t limit, Visit visit) {
 /// "running" while the process named in running.pid lives, "crashed" when it died without
 /// removing the file, empty when there is none (the run ended, or was written before it existed).
 std::string processState(const fs::path& root) {
+  if (!fs::exists(root / "running.pid")) return {};
+  // The writer's lock is the truth (a PID can be reused); runs from before run.lock fall back to the PID.
+  if (fs::exists(root / "run.lock")) return RunFolderLock::isHeld(root.string()) ? "running" : "crashed";
   std::ifstream in(root / "running.pid");
   long pid = 0;
   if (!(in >> pid) || pid <= 0) return {};

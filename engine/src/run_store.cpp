@@ -12,6 +12,7 @@
 #include "distill/build_info.h"
 #include "distill/errors.h"
 #include "paths.h"
+#include "run_folder_lock.h"
 
 namespace distill {
 
@@ -53,6 +54,8 @@ RunStore::RunStore(std::string dir, const Lengths* resumeAt) : m_dir(std::move(d
   std::error_code ec;
   fs::create_directories(fs::path(m_dir) / "checkpoints", ec);
   if (ec) throw EngineError("cannot create run directory " + m_dir + ": " + ec.message());
+  // Before anything is cut back or appended: one writer per run folder.
+  m_lock = std::make_unique<RunFolderLock>(m_dir);
   const auto metricsPath = (fs::path(m_dir) / "metrics.jsonl").string();
   const auto samplesPath = (fs::path(m_dir) / "samples.jsonl").string();
   if (resumeAt) {
@@ -85,7 +88,7 @@ std::string RunStore::newRunDirectory(const std::string& root, const std::string
 }
 
 std::string RunStore::checkpointPath(const std::string& model) const {
-  return (fs::path(m_dir) / "checkpoints" / (model + ".pt")).string();
+  return fileInside((fs::path(m_dir) / "checkpoints").string(), model + ".pt");
 }
 
 void RunStore::writeConfig(const std::string& yaml) {

@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "distill/experiment.h"
 #include "distill/observer.h"
+#include "run_folder_lock.h"
 
 namespace distill {
 
@@ -21,7 +23,9 @@ public:
     uint64_t samples = 0;
   };
 
-  /// Creates the folder (and checkpoints/); throws EngineError when it cannot be written. With
+  /// Creates the folder (and checkpoints/) and takes its writer's lock (RunFolderLock): a second
+  /// writer of the same folder, in this process or another, gets an EngineError naming the first.
+  /// Throws EngineError when the folder cannot be written. With
   /// `resumeAt` (a resumed run) the JSONL files are first cut back to those lengths, so the
   /// points written after that checkpoint are replaced, not duplicated.
   explicit RunStore(std::string dir, const Lengths* resumeAt = nullptr);
@@ -56,6 +60,7 @@ private:
   void appendLine(std::ofstream& file, const std::string& path, const std::string& line);
 
   std::string m_dir;
+  std::unique_ptr<RunFolderLock> m_lock;
   int m_worldSize = 1;
   std::ofstream m_metrics;
   std::ofstream m_samples;
