@@ -52,9 +52,22 @@ sleep 2
 xdotool windowactivate --sync "$WID" 2>/dev/null || xdotool windowfocus --sync "$WID"
 shot 01-opened
 
+# Where things are in the window at its default size (measured on a screenshot of it).
+FORM_X=215 FORM_Y=600                      # over the Teacher group's spin boxes
+FORM_TAB_X=47 FORM_TAB_Y=70                # "Experiment" tab
+YAML_TAB_X=121 YAML_TAB_Y=70               # "YAML" tab
+LR_X=249 LR_Y=133                          # Live settings: Learning rate
+RUN_LENGTH_X=269 RUN_LENGTH_Y=38           # run-length preset beside Start
+CURVES_TAB_X=500 CURVES_TAB_Y=95           # "Training curves" tab
+SAMPLES_TAB_X=596 SAMPLES_TAB_Y=95         # "Samples" tab
+RUNS_TAB_X=661 RUNS_TAB_Y=95               # "Runs" tab
+GENERATE_X=1319 GENERATE_Y=128             # Samples: Generate
+OVERLAY_X=1361 OVERLAY_Y=128               # Runs: Overlay
+RUN_ROW2_X=496 RUN_ROW2_Y=283              # Runs: the second run's row (below the first's 7 models)
+# Once a run has ended, its two-line banner above the tabs pushes them (and what is in them) down.
+BANNER_DY=51
+
 # 1. The wheel over the form scrolls it and edits nothing: no spin box under the pointer changes.
-FORM_X=215
-FORM_Y=600
 xdotool mousemove $FORM_X $FORM_Y
 for _ in $(seq 15); do xdotool click 5; sleep 0.05; done
 shot 02-form-scrolled
@@ -99,6 +112,7 @@ sleep 1
 shot 07-stopped
 
 # 7. Samples: Generate continues the prompt with every model of the run on screen.
+for v in SAMPLES_TAB_Y CURVES_TAB_Y RUNS_TAB_Y GENERATE_Y OVERLAY_Y RUN_ROW2_Y; do eval "$v=\$(($v + BANNER_DY))"; done
 click $SAMPLES_TAB_X $SAMPLES_TAB_Y
 click $GENERATE_X $GENERATE_Y
 sleep 8

@@ -359,6 +359,26 @@ private slots:
     QCOMPARE(window.progressText(), QString("done"));
   }
 
+  // Stopped in the students' phase: the bar says where (not the "0 / 1" of the short phase after
+  // it) and the status line keeps no ETA for a run that is over.
+  void aStoppedRunSaysWhereItStoppedWithoutAnEta() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    auto config = tinyUiExperiment(20);
+    config.train.student_steps = 1000000;
+    window.setExperiment(config);
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_VERIFY_WITH_TIMEOUT(window.throughputText().startsWith("students · step 3"), 60000);
+    window.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QCOMPARE(window.phaseText(), QString("Stopped"));
+    QVERIFY2(window.progressText().startsWith("stopped at students step "), qPrintable(window.progressText()));
+    QVERIFY2(window.progressText().endsWith(" / 1000000"), qPrintable(window.progressText()));
+    QVERIFY2(!window.throughputText().contains("ETA"), qPrintable(window.throughputText()));
+    QVERIFY2(window.throughputText().startsWith("last: students step "), qPrintable(window.throughputText()));
+  }
+
   void theQuickRunChoiceShortensTheRun() {
     QTemporaryDir runs;
     MainWindow window(runs.path());

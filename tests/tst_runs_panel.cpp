@@ -49,6 +49,23 @@ private slots:
     QVERIFY(modelRow(panel.tree(), "a-scratch")->text(RunsPanel::kDelta).isEmpty());
   }
 
+  // Run folders share their experiment's name and differ in the time stamp at the end: a narrow
+  // column cuts the middle, and the full path is in the tooltip.
+  void runNamesKeepTheirTimeStamp() {
+    QTemporaryDir root;
+    const QString name = "shakespeare_char_with_a_long_name-20261203-024949";
+    QDir(root.path()).mkdir(name);
+    writeFile(root.filePath(name + "/config.yaml"), "name: t\n");
+    RunsPanel panel;
+    panel.setRoot(root.path());
+    QCOMPARE(panel.tree()->textElideMode(), Qt::ElideMiddle);
+    auto* row = panel.tree()->topLevelItem(0);
+    QVERIFY(row);
+    QCOMPARE(row->toolTip(RunsPanel::kName), root.filePath(name));
+    const QString shown = panel.tree()->fontMetrics().elidedText(row->text(RunsPanel::kName), panel.tree()->textElideMode(), 150);
+    QVERIFY2(shown.endsWith("024949"), qPrintable(shown));
+  }
+
   void untrainedStudentsAreNotTrainedNotPerfect() {
     QTemporaryDir root;
     QDir(root.path()).mkdir("run1");

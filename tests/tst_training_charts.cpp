@@ -177,6 +177,29 @@ private slots:
     auto* plot = charts.plot(TrainingCharts::TrainLoss);
     QVERIFY(!plot->legend->outerRect().intersects(plot->axisRect()->rect()));
   }
+
+  // The objective chart at the size it has in the window, three distilled students, a run
+  // overlaid: its legend is as wide as its longest name and no taller than the chart.
+  void theObjectiveLegendFitsWithAnOverlay() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    charts.resize(1000, 720);
+    charts.show();
+    for (const QString run : {"", "2026-12-01_older"}) {
+      for (int step = 1; step <= 3; ++step) {
+        std::vector<MetricPoint> points;
+        for (const std::string student : {"transformer-kd", "lstm-kd", "gru-kd"})
+          for (const char* metric : {"train/loss", "train/kd_loss", "train/ce_loss"})
+            points.push_back({student, step, step * 0.1, metric, 2.0});
+        charts.addPoints(run, points);
+      }
+    }
+    charts.flushReplots();
+    auto* plot = charts.plot(TrainingCharts::KdSplit);
+    QCOMPARE(plot->legend->itemCount(), 9);  // the live run's three lines per student
+    QVERIFY2(plot->legend->outerRect().bottom() <= plot->height(), qPrintable(QString::number(plot->legend->outerRect().bottom())));
+    QVERIFY(plot->legend->outerRect().width() >= plot->legend->minimumOuterSizeHint().width());
+  }
 };
 
 QTEST_MAIN(TestTrainingCharts)

@@ -119,6 +119,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
 
   connect(m_controller, &RunController::started, this, [this](const QString& dir) {
     m_lastPhase = tr("Running: %1").arg(QDir(dir).dirName());
+    m_lastProgress = ProgressInfo{};
     m_phase->setText(m_lastPhase);
     // From now on the charts and Generate both follow the new run, never an older one.
     m_chartsRun = dir;
@@ -135,6 +136,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
     m_progress->setValue(0);
   });
   connect(m_controller, &RunController::progress, this, [this](const ProgressInfo& p) {
+    if (p.totalSteps > 0) m_lastProgress = p;
     m_progress->setRange(0, std::max(1, p.totalSteps));
     m_progress->setValue(p.step);
     const QString processes = p.processes > 1 ? tr(" on %1 processes").arg(p.processes) : QString();
@@ -509,17 +511,18 @@ void MainWindow::onFinished(const RunResult& result) {
   switch (result.status) {
     case RunResult::Status::Completed:
       m_phase->setText(tr("Completed"));
+      showWhereTheRunEnded(tr("done"));
       m_progress->setRange(0, 1);
       m_progress->setValue(1);
       m_progress->setFormat(tr("done"));
       break;
     case RunResult::Status::Cancelled:
       m_phase->setText(tr("Stopped"));
-      m_progress->setFormat(tr("stopped at %v / %m"));
+      showWhereTheRunEnded(tr("stopped"));
       break;
     case RunResult::Status::Failed:
       m_phase->setText(tr("Failed"));
-      m_progress->setFormat(tr("failed at %v / %m"));
+      showWhereTheRunEnded(tr("failed"));
       showBanner(tr("The run failed: %1").arg(QString::fromStdString(result.error)), true);
       break;
   }
@@ -629,6 +632,28 @@ void MainWindow::overlayRun(const QString& dir) {
 
 QString MainWindow::bannerText() const { return m_banner->isHidden() ? QString() : m_banner->text(); }
 QString MainWindow::onScreenText() const { return m_onScreen->fullText(); }
+void MainWindow::showWhereTheRunEnded(const QString& how) {
+  // The last training step, not whatever short phase came after it (final evaluation, samples),
+  // and no ETA: nothing is left to wait for.
+  const ProgressInfo& p = m_lastProgress;
+  if (p.totalSteps <= 0) {
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_progress->setFormat(how);
+    m_throughput->clear();
+    return;
+  }
+  m_progress->setRange(0, p.totalSteps);
+  m_progress->setValue(p.step);
+  m_progress->setFormat(tr("%1 at %2 step %3 / %4").arg(how, QString::fromStdString(p.phase)).arg(p.step).arg(p.totalSteps));
+  m_throughput->setText(tr("last: %1 step %2/%3 · %4 tok/s · %5 in this phase")
+                            .arg(QString::fromStdString(p.phase))
+                            .arg(p.step)
+                            .arg(p.totalSteps)
+                            .arg(p.tokensPerSecond, 0, 'f', 0)
+                            .arg(formatSeconds(p.phaseSeconds)));
+}
+
 QString MainWindow::phaseText() const { return m_phase->text(); }
 QString MainWindow::progressText() const { return m_progress->text(); }
 QString MainWindow::throughputText() const { return m_throughput->text(); }

@@ -4,6 +4,7 @@
 
 #include "distill/config.h"
 #include "distill/experiment.h"
+#include "distill/observer.h"
 #include "model_colors.h"
 
 class QAction;
@@ -70,6 +71,8 @@ protected:
   void closeEvent(QCloseEvent* event) override;
 
 private:
+  /// Progress bar and status line once a run has ended: where it stopped, no ETA.
+  void showWhereTheRunEnded(const QString& how);
   void buildActions();
   void buildHelpMenu();
   void showOnScreen();
@@ -112,6 +115,7 @@ private:
   QLabel* m_throughput;
   ExperimentConfig m_runningConfig;  // what the run started with, to send only live changes
   QString m_lastPhase;               // the phase label to show again on Resume
+  ProgressInfo m_lastProgress;       // the last training step reported: where a run ended
 };
 
 }  // namespace distill

@@ -50,6 +50,8 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
                                       "distillation closed: (scratch − distilled) / (scratch − teacher)"));
   m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
   m_tree->setAlternatingRowColors(true);
+  // Run folders differ at their end (the time stamp): cut names in the middle, never there.
+  m_tree->setTextElideMode(Qt::ElideMiddle);
   m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
   layout->addWidget(m_tree, 1);
 
@@ -101,6 +103,7 @@ void RunsPanel::refresh() {
     const QString dir = QString::fromStdString(run.dir);
     item->setText(0, QDir(dir).dirName());
     item->setData(0, Qt::UserRole, dir);
+    item->setToolTip(0, dir);
     item->setText(1, QString::fromStdString(run.status));
     item->setText(2, QString::fromStdString(run.modified));
     const auto pairs = twinPairs(run.models);

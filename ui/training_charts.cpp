@@ -103,8 +103,8 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   // shows every model's cross-entropy on the true next token and the objective has its own.
   m_plots[TrainLoss] =
       makePlot(TrainLoss, tr("Training cross-entropy on the next token (every model)"), tr("nats"));
-  m_plots[KdSplit] = makePlot(KdSplit, tr("Distilled students: objective α·soft + (1−α)·hard, and its terms"),
-                              tr("loss term"));
+  // (short enough for half the window's width: the legend says which line is which term)
+  m_plots[KdSplit] = makePlot(KdSplit, tr("Distilled objective α·soft + (1−α)·hard"), tr("loss term"));
   m_plots[ValLoss] = makePlot(ValLoss, tr("Validation loss"), tr("loss"));
   m_plots[LearningRate] = makePlot(LearningRate, tr("Learning rate"), tr("lr"));
   m_plots[Throughput] = makePlot(Throughput, tr("Throughput"), tr("tokens/s"));
@@ -226,6 +226,9 @@ TrainingCharts::GraphState* TrainingCharts::graphFor(const SeriesKey& key, Chart
     faded.setAlpha(110);
     pen.setColor(faded);
     pen.setWidthF(1.0);
+    // The objective chart is small and already lists three lines per student: an overlaid run's
+    // would push its legend past the chart's height (the overlay key above names that run).
+    if (chart == KdSplit) state.graph->removeFromLegend();
   }
   state.graph->setPen(pen);
   state.graph->setAdaptiveSampling(true);
@@ -287,6 +290,10 @@ void TrainingCharts::addPoints(const QString& run, const std::vector<MetricPoint
 void TrainingCharts::refreshAxes(Chart chart) {
   auto* plot = m_plots[chart];
   plot->legend->setVisible(plot->graphCount() > 0 && (chart == TrainLoss || chart == KdSplit));
+  // The legend's column is stretched as little as possible; its entries' width is its minimum,
+  // so names are never cut.
+  if (auto* legendCell = plot->plotLayout()->element(1, 1))
+    legendCell->setMinimumSize(plot->legend->visible() ? plot->legend->minimumOuterSizeHint().width() : 0, 0);
   m_emptyHints[chart]->setVisible(plot->graphCount() == 0);
   const Bounds& b = m_bounds[chart];
   const QScopedValueRollback<bool> ours(m_settingRange, true);
