@@ -3,7 +3,8 @@
 # checkpoints, resumable state, safetensors, tokenizer files) gets SECONDS of fresh random
 # mutants. Any crash, hang or exception other than a clear EngineError fails.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET=20] [BUILD_DIR=build]
-# A failure prints its seed; replay with DISTILL_FUZZ_SEED=<seed> scripts/fuzz.sh.
+# Each target's seed is printed before it runs; replay with DISTILL_FUZZ_SEED=<seed> scripts/fuzz.sh.
+# An input that takes over DISTILL_FUZZ_INPUT_SECONDS (default 10) fails and is kept as *.hang.
 # With BUILD_DIR=build-asan (scripts/sanitize.sh) the mutants also run under ASan + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +21,15 @@ echo "fuzz: ${#targets[@]} targets × ${seconds} s ($binary)"
 export DISTILL_FUZZ_SECONDS="$seconds" QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
 failed=0
+replay_seed="${DISTILL_FUZZ_SEED:-}"
 for target in "${targets[@]}"; do
-  # A hang counts as a failure: each target gets its time plus a margin.
-  if timeout --signal=KILL $((seconds * 2 + 60)) "$binary" "$target" 2>&1 | grep -E "QINFO|FAIL|Loc:|Totals"; then
+  # The seed is chosen (and printed) here, before the target runs: a crash or a hang keeps it.
+  seed="${replay_seed:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+  echo "fuzz: $target seed $seed (replay: DISTILL_FUZZ_SEED=$seed scripts/fuzz.sh $seconds $build)"
+  # A hang counts as a failure: each input has its own deadline (the binary's watchdog saves it),
+  # and each target its time plus a margin.
+  if DISTILL_FUZZ_SEED="$seed" timeout --signal=KILL $((seconds * 2 + 60)) "$binary" "$target" 2>&1 |
+    grep --line-buffered -E "QINFO|FAIL|Loc:|Totals"; then
     echo "fuzz: $target ok"
   else
     echo "fuzz: $target FAILED" >&2

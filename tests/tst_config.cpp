@@ -225,6 +225,22 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     QVERIFY(problems(r).contains("no such file"));
   }
 
+  // A reader never parses what cannot be an experiment: bounded before YAML sees it.
+  void aHugeFileIsRefusedUnread() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("huge.yaml");
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("generate:\n  prompts:\n");
+    for (int i = 0; i < 80000; ++i) f.write("    - 'a prompt line'\n");
+    f.close();
+    QElapsedTimer clock;
+    clock.start();
+    const auto r = loadExperimentFile(path.toStdString());
+    QVERIFY2(problems(r).contains("larger than 1 MiB"), qPrintable(problems(r)));
+    QVERIFY(clock.elapsed() < 1000);
+  }
+
   void aChangedValueIsPatchedWhereItStands() {
     const std::string text =
         "# tuned by hand\n"

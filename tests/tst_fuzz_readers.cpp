@@ -14,6 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 
@@ -71,6 +75,14 @@ std::string mutate(std::string bytes, std::mt19937& rng, size_t focus) {
   return bytes;
 }
 
+/// The next input of a fuzz run: one to three mutations of the original.
+std::string nextMutant(const std::string& original, std::mt19937& rng, size_t focus) {
+  std::string mutant = original;
+  const int rounds = 1 + static_cast<int>(rng() % 3);
+  for (int r = 0; r < rounds; ++r) mutant = mutate(mutant, rng, focus);
+  return mutant;
+}
+
 struct Outcome {
   int loaded = 0;
   int rejected = 0;
@@ -82,8 +94,68 @@ double fuzzSeconds() {
   return seconds ? std::atof(seconds) : 0.0;
 }
 
+/// How long one input may take before it counts as a hang (DISTILL_FUZZ_INPUT_SECONDS, default 10).
+double inputSeconds() {
+  const char* seconds = std::getenv("DISTILL_FUZZ_INPUT_SECONDS");
+  return seconds ? std::atof(seconds) : 10.0;
+}
+
+/// A hang cannot be caught in-process: a watchdog thread saves the input in flight, says which
+/// seed and mutant it was, and ends the process (the output is flushed: a pipe buffers it).
+class InputWatchdog {
+public:
+  InputWatchdog(std::string savedAs, uint32_t seed) : m_savedAs(std::move(savedAs)), m_seed(seed) {
+    m_thread = std::thread([this] { watch(); });
+  }
+  ~InputWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_done = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+  }
+  void begin(int index, const std::string& input) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_index = index;
+    m_input = input;
+    m_deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                        std::chrono::duration<double>(inputSeconds()));
+    m_busy = true;
+  }
+  void end() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_busy = false;
+  }
+
+private:
+  void watch() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (!m_done) {
+      m_wake.wait_for(lock, std::chrono::milliseconds(100));
+      if (m_busy && std::chrono::steady_clock::now() > m_deadline) {
+        writeAll(m_savedAs, m_input);
+        std::fprintf(stderr, "FAIL! hang: mutant %d of seed %u took over %.0f s (input kept as %s; replay with "
+                     "DISTILL_FUZZ_SEED=%u)\n", m_index, m_seed, inputSeconds(), m_savedAs.c_str(), m_seed);
+        std::fflush(stderr);
+        std::_Exit(3);
+      }
+    }
+  }
+  std::string m_savedAs;
+  uint32_t m_seed;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  bool m_done = false, m_busy = false;
+  int m_index = 0;
+  std::string m_input;
+  std::chrono::steady_clock::time_point m_deadline;
+  std::thread m_thread;
+};
+
 /// Runs `attempt` on `count` mutants of `original` (written to `path`); fails on anything but
-/// success or EngineError. In the time-bounded mode: mutants for that long, from a fresh seed.
+/// success or EngineError, and on any input that takes longer than inputSeconds(). In the
+/// time-bounded mode: mutants for that long, from a fresh seed (or DISTILL_FUZZ_SEED).
 Outcome fuzz(const std::string& original, const std::string& path, int count, size_t focus, uint32_t seed,
              const std::function<void(const std::string&)>& attempt) {
   const double seconds = fuzzSeconds();
@@ -91,16 +163,24 @@ Outcome fuzz(const std::string& original, const std::string& path, int count, si
     const char* fixed = std::getenv("DISTILL_FUZZ_SEED");
     seed = fixed ? static_cast<uint32_t>(std::strtoul(fixed, nullptr, 10))
                  : static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    qInfo("seed %u for %.0f s (replay with DISTILL_FUZZ_SEED=%u)", seed, seconds, seed);
   }
+  // Said before the first input, and flushed: a hang or a crash must not lose it.
+  std::fprintf(stdout, "QINFO  : seed %u, %s (replay with DISTILL_FUZZ_SEED=%u)\n", seed,
+               seconds > 0.0 ? qPrintable(QString("%1 s").arg(seconds)) : qPrintable(QString("%1 mutants").arg(count)),
+               seed);
+  std::fflush(stdout);
+  InputWatchdog watchdog(path + ".hang", seed);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   std::mt19937 rng(seed);
   Outcome outcome;
   for (int i = 0; seconds > 0.0 ? std::chrono::steady_clock::now() < deadline : i < count; ++i) {
-    std::string mutant = original;
-    const int rounds = 1 + static_cast<int>(rng() % 3);
-    for (int r = 0; r < rounds; ++r) mutant = mutate(mutant, rng, focus);
+    const std::string mutant = nextMutant(original, rng, focus);
     writeAll(path, mutant);
+    watchdog.begin(i, mutant);
+    struct EndOfInput {
+      InputWatchdog& w;
+      ~EndOfInput() { w.end(); }
+    } endOfInput{watchdog};
     try {
       attempt(path);
       ++outcome.loaded;
@@ -116,6 +196,61 @@ Outcome fuzz(const std::string& original, const std::string& path, int count, si
   }
   return outcome;
 }
+
+/// A tiny run stopped after teacher step 2 (its only resumable point), and a copy to damage:
+/// resume() resumes the copy for at most one more step, then restores it.
+class ResumableRun {
+public:
+  explicit ResumableRun(const std::string& file) {
+    namespace fs = std::filesystem;
+    const std::string corpus = m_dir.filePath("corpus.txt").toStdString();
+    writeAll(corpus, readAll(bundledCorpusPath()).substr(0, 20000));
+    auto loaded = parseExperiment("data: {corpus: " + corpus + ", block_size: 8}\n"
+                                  "teacher: {layers: 1, heads: 2, embd: 8}\n"
+                                  "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
+                                  "train: {steps: 3, batch_size: 2, eval_batches: 1, threads: 1, checkpoint_interval: 1}\n"
+                                  "generate: {prompts: [A], max_new_tokens: 2}\n", ".");
+    m_pristine = m_dir.filePath("pristine").toStdString();
+    m_run = m_dir.filePath("run").toStdString();
+    RunControl control;
+    StopAfterTwo stop(control);
+    RunOptions options;
+    options.outDir = m_pristine;
+    if (!loaded.ok() || runExperiment(loaded.config, options, stop, control).status != RunResult::Status::Cancelled) return;
+    m_point = "/resume/1-teacher-000000002/" + file;
+    if (!fs::exists(m_pristine + m_point)) return;
+    fs::remove_all(m_pristine + "/resume/1-teacher-000000001");  // no older point to fall back on
+    fs::copy(m_pristine, m_run, fs::copy_options::recursive);
+    m_ready = true;
+  }
+  bool ready() const { return m_ready; }
+  std::string original() const { return readAll(m_pristine + m_point); }
+  std::string target() const { return m_run + m_point; }
+  /// Throws EngineError when the resume fails.
+  void resume() {
+    namespace fs = std::filesystem;
+    RunControl control;
+    StopAfterTwo stop(control);  // at most one more step: a mutated step count cannot make it long
+    const auto result = resumeExperiment(m_run, {}, stop, control);
+    fs::remove_all(m_run);
+    fs::copy(m_pristine, m_run, fs::copy_options::recursive);
+    if (result.status == RunResult::Status::Failed) throw EngineError(result.error);
+  }
+
+private:
+  // Stops after teacher step 2: the newest point is teacher step 2.
+  class StopAfterTwo : public RunObserver {
+  public:
+    explicit StopAfterTwo(RunControl& c) : control(c) {}
+    void onProgress(const ProgressInfo& p) override {
+      if (p.step >= 2) control.cancel();
+    }
+    RunControl& control;
+  };
+  QTemporaryDir m_dir;
+  std::string m_pristine, m_run, m_point;
+  bool m_ready = false;
+};
 
 void useTokenizer(const Tokenizer& tokenizer) {
   const auto ids = tokenizer.encode("First Citizen: don't 12 日本 😀");
@@ -225,47 +360,34 @@ private slots:
   void resumeState() {
     // A damaged resumable checkpoint: resumeExperiment reports it (or resumes) and never crashes.
     QFETCH(QString, file);
-    namespace fs = std::filesystem;
-    QTemporaryDir dir;
-    const std::string corpus = dir.filePath("corpus.txt").toStdString();
-    writeAll(corpus, readAll(bundledCorpusPath()).substr(0, 20000));
-    auto loaded = parseExperiment("data: {corpus: " + corpus + ", block_size: 8}\n"
-                                  "teacher: {layers: 1, heads: 2, embd: 8}\n"
-                                  "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
-                                  "train: {steps: 3, batch_size: 2, eval_batches: 1, threads: 1, checkpoint_interval: 1}\n"
-                                  "generate: {prompts: [A], max_new_tokens: 2}\n", ".");
-    QVERIFY(loaded.ok());
-    // Stops after teacher step 2: the newest point is teacher step 2.
-    class StopAfterTwo : public RunObserver {
-    public:
-      explicit StopAfterTwo(RunControl& c) : control(c) {}
-      void onProgress(const ProgressInfo& p) override {
-        if (p.step >= 2) control.cancel();
-      }
-      RunControl& control;
-    };
-    const std::string pristine = dir.filePath("pristine").toStdString(), run = dir.filePath("run").toStdString();
-    {
-      RunControl control;
-      StopAfterTwo stop(control);
-      RunOptions options;
-      options.outDir = pristine;
-      QVERIFY(runExperiment(loaded.config, options, stop, control).status == RunResult::Status::Cancelled);
-    }
-    const std::string point = "/resume/1-teacher-000000002/" + file.toStdString();
-    QVERIFY(fs::exists(pristine + point));
-    fs::remove_all(pristine + "/resume/1-teacher-000000001");  // no older point to fall back on
-    fs::copy(pristine, run, fs::copy_options::recursive);
-    const auto outcome = fuzz(readAll(pristine + point), run + point, 120, SIZE_MAX, 71, [&](const std::string&) {
-      RunControl control;
-      StopAfterTwo stop(control);  // at most one more step: a mutated step count cannot make it long
-      const auto result = resumeExperiment(run, {}, stop, control);
-      fs::remove_all(run);
-      fs::copy(pristine, run, fs::copy_options::recursive);
-      if (result.status == RunResult::Status::Failed) throw EngineError(result.error);
-    });
+    ResumableRun run(file.toStdString());
+    QVERIFY(run.ready());
+    const auto outcome = fuzz(run.original(), run.target(), 120, SIZE_MAX, 71,
+                              [&](const std::string&) { run.resume(); });
     qInfo("%s: %d resumed, %d rejected", qPrintable(file), outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 0);
+  }
+
+  // The input that hung `scripts/fuzz.sh` (seed 3807394042, mutant 7 of state.json: step 2 became
+  // 28726274872, which wrapped to a negative int and trained for ever) is now refused at once.
+  void theResumeStateHangIsRejectedAtOnce() {
+    ResumableRun run("state.json");
+    QVERIFY(run.ready());
+    // The same damage, made directly (the mutants depend on the bytes of each run's elapsed time).
+    std::string damaged = run.original();
+    const auto at = damaged.find("\"step\": 2,");
+    QVERIFY(at != std::string::npos);
+    damaged.replace(at, 10, "\"step\": 28726274872,");
+    writeAll(run.target(), damaged);
+    QElapsedTimer clock;
+    clock.start();
+    try {
+      run.resume();
+      QFAIL("the damaged state resumed");
+    } catch (const EngineError& e) {
+      QVERIFY2(QString(e.what()).contains("'step' is out of range"), e.what());
+    }
+    QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
   }
 
   void embeddedTokenizers() {

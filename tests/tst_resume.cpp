@@ -211,6 +211,20 @@ private slots:
     QVERIFY2(QString::fromStdString(messages).contains("from teacher step 10"), messages.c_str());
   }
 
+  void keepCheckpointsSetsHowManyPointsStay() {
+    QTemporaryDir tmp;
+    const std::string dir = tmp.filePath("run").toStdString();
+    auto config = everyStateExperiment();
+    config.students.resize(1);
+    config.train.checkpoint_interval = 2;
+    config.train.keep_checkpoints = 3;
+    QVERIFY(runStoppingAt(config, dir, "teacher", 12).status == RunResult::Status::Cancelled);
+    const auto points = listResumePoints(dir);
+    QCOMPARE(points.size(), size_t(3));  // steps 12, 10, 8 of 2, 4, ..., 12
+    QCOMPARE(points[0].step, 12);
+    QCOMPARE(points[2].step, 8);
+  }
+
   void aChangedCorpusIsRefused() {
     QTemporaryDir tmp;
     const std::string corpus = tmp.filePath("corpus.txt").toStdString();

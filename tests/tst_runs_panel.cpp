@@ -66,6 +66,17 @@ private slots:
     QVERIFY2(shown.endsWith("024949"), qPrintable(shown));
   }
 
+  void eachRunShowsItsSizeOnDisk() {
+    QTemporaryDir root;
+    QDir(root.path()).mkpath("run1/checkpoints");
+    writeFile(root.filePath("run1/config.yaml"), "name: t\n");
+    writeFile(root.filePath("run1/checkpoints/teacher.pt"), QByteArray(2'500'000, 'x'));
+    RunsPanel panel;
+    panel.setRoot(root.path());
+    // 2,500,000 + 8 bytes, in SI units as file managers show them.
+    QCOMPARE(panel.tree()->topLevelItem(0)->text(RunsPanel::kSize), QString("2.5 MB"));
+  }
+
   void untrainedStudentsAreNotTrainedNotPerfect() {
     QTemporaryDir root;
     QDir(root.path()).mkdir("run1");

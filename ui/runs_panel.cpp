@@ -42,7 +42,10 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   m_tree = new QTreeWidget(this);
   m_tree->setColumnCount(kColumnCount);
   m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"),
-                           tr("Val loss"), tr("Agreement"), tr("Δ vs scratch"), tr("Gap recovered")});
+                           tr("Val loss"), tr("Agreement"), tr("Δ vs scratch"), tr("Gap recovered"),
+                           tr("Size")});
+  m_tree->headerItem()->setToolTip(kSize, tr("Disk space of the run folder: checkpoints, resumable points, logs "
+                                             "(train.keep_checkpoints sets how many resumable points stay)"));
   m_tree->headerItem()->setToolTip(
       kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped"));
   m_tree->headerItem()->setToolTip(kGapRecovered,
@@ -106,6 +109,8 @@ void RunsPanel::refresh() {
     item->setToolTip(0, dir);
     item->setText(1, QString::fromStdString(run.status));
     item->setText(2, QString::fromStdString(run.modified));
+    item->setText(kSize, QLocale().formattedDataSize(run.diskBytes, 1, QLocale::DataSizeSIFormat));
+    item->setTextAlignment(kSize, Qt::AlignRight | Qt::AlignVCenter);
     const auto pairs = twinPairs(run.models);
     for (const auto& m : run.models) {
       auto* child = new QTreeWidgetItem(item);

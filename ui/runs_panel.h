@@ -22,7 +22,7 @@ public:
   int runCount() const;
   QStringList selectedRuns() const;
   /// Columns of the runs table (runs on top, their models below).
-  enum Column { kName, kRole, kArch, kParams, kValLoss, kAgreement, kDelta, kGapRecovered, kColumnCount };
+  enum Column { kName, kRole, kArch, kParams, kValLoss, kAgreement, kDelta, kGapRecovered, kSize, kColumnCount };
   QTreeWidget* tree() const { return m_tree; }
 
 public slots:

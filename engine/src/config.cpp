@@ -213,6 +213,7 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   require(p, t.eval_batches >= 1, "train.eval_batches", "must be >= 1");
   require(p, t.log_interval >= 1, "train.log_interval", "must be >= 1");
   require(p, t.checkpoint_interval >= 0, "train.checkpoint_interval", "must be >= 0 (0: only when the run stops)");
+  require(p, t.keep_checkpoints >= 1 && t.keep_checkpoints <= 1000, "train.keep_checkpoints", "must be in [1, 1000]");
   require(p, t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024]");
   require(p, t.processes >= 1 && t.processes <= 256, "train.processes", "must be in [1, 256]");
   if (t.processes > 1)
@@ -325,6 +326,7 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   out << YAML::Key << "eval_batches" << YAML::Value << t.eval_batches;
   out << YAML::Key << "log_interval" << YAML::Value << t.log_interval;
   out << YAML::Key << "checkpoint_interval" << YAML::Value << t.checkpoint_interval;
+  out << YAML::Key << "keep_checkpoints" << YAML::Value << t.keep_checkpoints;
   out << YAML::Key << "seed" << YAML::Value << t.seed;
   out << YAML::Key << "threads" << YAML::Value << t.threads;
   out << YAML::Key << "processes" << YAML::Value << t.processes;

@@ -157,7 +157,7 @@ const std::set<std::string> kDistillKeys = {
     "on_policy_fraction", "hidden_loss", "hidden_weight", "attention_weight", "layer_map"};
 const std::set<std::string> kTrainKeys = {"steps", "student_steps", "batch_size", "lr", "min_lr", "warmup_steps",
                                           "weight_decay", "beta1", "beta2", "grad_clip", "eval_interval",
-                                          "eval_batches", "log_interval", "checkpoint_interval", "seed",
+                                          "eval_batches", "log_interval", "checkpoint_interval", "keep_checkpoints", "seed",
                                           "threads", "processes"};
 const std::set<std::string> kGenerateKeys = {"prompts", "max_new_tokens", "temperature", "top_k", "top_p", "seed"};
 
@@ -379,6 +379,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     r.read(train, "eval_batches", "train", t.eval_batches);
     r.read(train, "log_interval", "train", t.log_interval);
     r.read(train, "checkpoint_interval", "train", t.checkpoint_interval);
+    r.read(train, "keep_checkpoints", "train", t.keep_checkpoints);
     r.read(train, "seed", "train", t.seed);
     r.read(train, "threads", "train", t.threads);
     r.read(train, "processes", "train", t.processes);
@@ -430,6 +431,14 @@ ConfigLoadResult loadExperimentFile(const std::string& path,
                                                    std::string(fs::exists(path)
                                                                    ? "permission denied"
                                                                    : "no such file")});
+    return result;
+  }
+  // An experiment is a few KiB: anything past 1 MiB is not one (and is never parsed).
+  constexpr std::streamoff kMaxExperimentBytes = 1 << 20;
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec) && static_cast<std::streamoff>(fs::file_size(path, ec)) > kMaxExperimentBytes) {
+    ConfigLoadResult result;
+    result.problems.push_back({"(file)", 0, 0, "larger than 1 MiB: not an experiment file"});
     return result;
   }
   std::stringstream buffer;

@@ -361,7 +361,7 @@ std::vector<TrainedModel*> ExperimentRun::modelsOf(const std::string& phase) {
 void ExperimentRun::saveResumePoint(const std::string& phase, int step, int totalSteps, const std::string& samplerState,
                                     const std::string& sequenceSamplerState) {
   if (!lead()) return;  // the ranks' states are equal: rank 0's serves all of them
-  ResumePointWriter writer(m_store->dir(), phase, step);
+  ResumePointWriter writer(m_store->dir(), phase, step, m_config.train.keep_checkpoints);
   const auto lengths = m_store->lengths();
   nlohmann::json state = {{"format", 1},
                           {"phase", phase},
@@ -1168,6 +1168,11 @@ ExperimentConfig settingsOf(const ResumePoint& point, const std::string& runDir)
   auto loaded = parseExperiment(point.state.at("config").get<std::string>(), runDir);
   const auto problems = loaded.ok() ? validateExperiment(loaded.config) : loaded.problems;
   if (!problems.empty()) throw EngineError("the settings saved in " + point.dir + " are invalid: " + firstProblem(problems));
+  // A step beyond its phase's length is damage: resuming from it would train for ever or not at all.
+  const int phaseSteps = point.phase == "teacher" ? loaded.config.train.steps : loaded.config.studentSteps();
+  if (point.step < 0 || point.step > phaseSteps)
+    throw EngineError(point.dir + "/state.json: step " + std::to_string(point.step) + " is outside the " + point.phase +
+                      " phase's " + std::to_string(phaseSteps) + " steps");
   return loaded.config;
 }
 

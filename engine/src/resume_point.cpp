@@ -7,6 +7,7 @@
 
 #include "distill/errors.h"
 #include "paths.h"
+#include "resume_state_check.h"
 #include "zip_integrity.h"
 
 namespace distill {
@@ -15,7 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kKeepPoints = 2;
 
 /// Folder names sort in run order: the teacher's phase before the students', then by step.
 std::string pointName(const std::string& phase, int step) {
@@ -37,9 +37,25 @@ std::vector<fs::path> pointFolders(const std::string& runDir) {
   return out;
 }
 
+/// One point's state.json, bounded and checked before use (parseResumeState). Throws.
+ResumePoint readResumePoint(const fs::path& folder) {
+  ResumePoint p;
+  p.dir = folder.string();
+  const std::string path = (folder / "state.json").string();
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw EngineError("cannot read " + path + ": " + ec.message());
+  if (size > kMaxResumeStateBytes) throw EngineError(path + " is larger than a resume state can be");
+  p.state = parseResumeState(readFile(path, "resume state"), path);
+  p.phase = p.state.at("phase").get<std::string>();
+  p.step = static_cast<int>(p.state.at("step").get<int64_t>());  // range-checked above
+  return p;
+}
+
 }  // namespace
 
-ResumePointWriter::ResumePointWriter(const std::string& runDir, const std::string& phase, int step) : m_runDir(runDir) {
+ResumePointWriter::ResumePointWriter(const std::string& runDir, const std::string& phase, int step, int keep)
+    : m_runDir(runDir), m_keep(std::max(1, keep)) {
   const fs::path root = resumeRoot(runDir);
   m_finalDir = (root / pointName(phase, step)).string();
   m_tmpDir = m_finalDir + ".tmp";
@@ -65,7 +81,7 @@ void ResumePointWriter::commit(const nlohmann::json& state) {
   if (ec) throw EngineError("cannot rename " + m_tmpDir + " to " + m_finalDir + ": " + ec.message());
   syncDirectory(resumeRoot(m_runDir).string());
   const auto folders = pointFolders(m_runDir);
-  for (size_t i = kKeepPoints; i < folders.size(); ++i) fs::remove_all(folders[i], ec);
+  for (size_t i = static_cast<size_t>(m_keep); i < folders.size(); ++i) fs::remove_all(folders[i], ec);
 }
 
 std::string ResumePoint::modelPath(const std::string& model) const { return (fs::path(dir) / (model + ".pt")).string(); }
@@ -97,11 +113,12 @@ void checkResumePointIntact(const ResumePoint& point) {
 
 std::optional<ResumePoint> newestIntactResumePoint(const std::string& runDir,
                                                    const std::function<void(const std::string&)>& onDamaged) {
-  for (auto& point : listResumePoints(runDir)) {
+  for (const auto& folder : pointFolders(runDir)) {
     try {
+      ResumePoint point = readResumePoint(folder);
       checkResumePointIntact(point);
-      return std::move(point);
-    } catch (const EngineError& e) {
+      return point;
+    } catch (const std::exception& e) {
       if (onDamaged) onDamaged(e.what());
     }
   }
@@ -117,12 +134,7 @@ std::vector<ResumePoint> listResumePoints(const std::string& runDir) {
   std::vector<ResumePoint> out;
   for (const auto& folder : pointFolders(runDir)) {
     try {
-      ResumePoint p;
-      p.dir = folder.string();
-      p.state = nlohmann::json::parse(readFile((folder / "state.json").string(), "resume state"));
-      p.phase = p.state.at("phase").get<std::string>();
-      p.step = p.state.at("step").get<int>();
-      out.push_back(std::move(p));
+      out.push_back(readResumePoint(folder));
     } catch (const std::exception&) {
       // Damaged: an older point may still serve.
     }

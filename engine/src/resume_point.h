@@ -3,7 +3,7 @@
 // Resumable checkpoints of a run: <run>/resume/<order>-<phase>-<step>/ holds every model's
 // weights (<model>.pt), their optimizer and random states (state.pt) and what else the run needs
 // to continue exactly (state.json). A folder is written as <name>.tmp and renamed when complete,
-// so a crash leaves the previous point intact; the two newest points are kept.
+// so a crash leaves the previous point intact; the newest train.keep_checkpoints points are kept.
 
 #include <torch/torch.h>
 
@@ -20,7 +20,8 @@ namespace distill {
 class ResumePointWriter {
 public:
   /// Starts <runDir>/resume/<order>-<phase>-<step>.tmp/ (an unfinished one is replaced).
-  ResumePointWriter(const std::string& runDir, const std::string& phase, int step);
+  /// `keep`: how many points (the newest) commit() leaves in place (train.keep_checkpoints).
+  ResumePointWriter(const std::string& runDir, const std::string& phase, int step, int keep);
 
   /// Where saveCheckpoint() writes the weights of `model`.
   std::string modelPath(const std::string& model) const;
@@ -28,11 +29,12 @@ public:
   torch::serialize::OutputArchive& archive() { return m_archive; }
 
   /// Writes state.pt and state.json (fsynced), renames the folder into place, syncs the parent and
-  /// removes all but the two newest points. Throws EngineError naming the path on any failure.
+  /// removes all but the `keep` newest points. Throws EngineError naming the path on any failure.
   void commit(const nlohmann::json& state);
 
 private:
   std::string m_runDir;
+  int m_keep = 2;
   std::string m_finalDir;
   std::string m_tmpDir;
   torch::serialize::OutputArchive m_archive;

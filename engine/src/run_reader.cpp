@@ -58,6 +58,21 @@ void forEachJsonLine(const fs::path& path, uint64_t limit, Visit visit) {
   }
 }
 
+/// Bytes of every file below `root` (stat only; unreadable entries count as 0).
+long long folderBytes(const fs::path& root) {
+  long long total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code sizeError;
+    if (it->is_regular_file(sizeError)) {
+      const auto size = it->file_size(sizeError);
+      if (!sizeError) total += static_cast<long long>(size);
+    }
+  }
+  return total;
+}
+
 /// "running" while the process named in running.pid lives, "crashed" when it died without
 /// removing the file, empty when there is none (the run ended, or was written before it existed).
 std::string processState(const fs::path& root) {
@@ -83,6 +98,7 @@ RunRecord readRunSummary(const std::string& dir) {
   run.status = process.empty() ? "running" : process;
   const auto summaryPath = root / "summary.json";
   run.modified = modifiedTime(fs::exists(summaryPath) ? summaryPath : root / "config.yaml");
+  run.diskBytes = folderBytes(root);
   if (!fs::exists(summaryPath)) return run;
   std::ifstream in(summaryPath);
   // Ordered: the models in the order the run wrote them (the experiment's).

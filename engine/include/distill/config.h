@@ -130,6 +130,7 @@ struct TrainConfig {
   int eval_batches = 20;
   int log_interval = 1;
   int checkpoint_interval = 250;  ///< steps between resumable checkpoints (0: only when stopping)
+  int keep_checkpoints = 2;       ///< resumable checkpoints kept per run (the newest ones)
   int seed = 1337;
   int threads = 0;  ///< 0: one per core (of this process's share of the cores)
   /// Data-parallel processes on this machine (1: none); see docs/distributed.md.

@@ -19,6 +19,7 @@ struct RunRecord {
   /// running.pid, while there is no summary); "crashed" when its process died mid-run
   std::string status;
   std::string modified;  ///< "YYYY-mm-dd HH:MM" of the last write
+  long long diskBytes = 0;  ///< everything in the folder: checkpoints, resumable points, logs
   std::vector<ModelSummary> models;
 };
 
