@@ -121,8 +121,7 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
 
 QCustomPlot* TrainingCharts::makePlot(Chart chart, const QString& title, const QString& yLabel) {
   auto* plot = new QCustomPlot(this);
-  // Below ~180 px QCustomPlot squeezes every row, the title included, and cuts its text.
-  plot->setMinimumSize(260, 180);
+  plot->setMinimumSize(260, 160);
   plot->plotLayout()->insertRow(0);
   auto* heading = new QCPTextElement(plot, title, QFont(font().family(), 10, QFont::Bold));
   plot->plotLayout()->addElement(0, 0, heading);

@@ -269,7 +269,7 @@ void ExperimentRun::prepare() {
     if (m_resume) {
       const RunStore::Lengths resumeAt{m_resume->state.at("metrics_bytes").get<uint64_t>(),
                                        m_resume->state.at("samples_bytes").get<uint64_t>()};
-      m_store = std::make_unique<RunStore>(dir, &resumeAt);
+      m_store = std::make_unique<RunStore>(dir, &resumeAt, m_resume->writerLock);
     } else {
       m_store = std::make_unique<RunStore>(dir);
       m_store->writeConfig(experimentToYaml(m_config));
@@ -1147,9 +1147,9 @@ RunResult failed(const std::string& runDir, const std::string& error) {
   return result;
 }
 
-/// The newest intact resumable checkpoint of a stopped, failed or killed run. Throws EngineError.
+/// The newest intact resumable checkpoint of a stopped, failed or killed run (an existing folder).
+/// Throws EngineError.
 ResumePoint resumePointOf(const std::string& runDir, RunObserver& observer) {
-  if (!std::filesystem::is_directory(runDir)) throw EngineError("run directory not found: " + runDir);
   if (readRunSummary(runDir).status == "completed") throw EngineError("run " + runDir + " has completed: nothing to resume");
   // The newest checkpoint whose files are intact; a damaged one (a disk fault) falls back to the one before.
   std::string damage;
@@ -1192,7 +1192,11 @@ RunResult runExperiment(const ExperimentConfig& config, const RunOptions& option
 RunResult resumeExperiment(const std::string& runDir, const RunOptions& options, RunObserver& observer,
                            RunControl& control) {
   try {
-    const ResumePoint point = resumePointOf(runDir, observer);
+    if (!std::filesystem::is_directory(runDir)) throw EngineError("run directory not found: " + runDir);
+    // Before anything is read: a second writer of this folder is refused at once.
+    auto lock = std::make_shared<RunFolderLock>(runDir);
+    ResumePoint point = resumePointOf(runDir, observer);
+    point.writerLock = std::move(lock);
     RunOptions resumed = options;
     resumed.outDir = runDir;
     return launch(settingsOf(point, runDir), resumed, observer, control, &point);

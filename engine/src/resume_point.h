@@ -10,9 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "run_folder_lock.h"
 
 namespace distill {
 
@@ -46,6 +49,8 @@ struct ResumePoint {
   std::string phase;  ///< "teacher" or "students"
   int step = 0;       ///< steps done in that phase
   nlohmann::json state;
+  /// The run folder's writer lock, taken by the resume before it read anything (RunStore keeps it).
+  std::shared_ptr<RunFolderLock> writerLock;
 
   std::string modelPath(const std::string& model) const;
   /// state.pt; throws EngineError naming it when it is missing or damaged.
@@ -57,8 +62,8 @@ void checkResumePointIntact(const ResumePoint& point);
 
 /// The newest committed point whose files pass checkResumePointIntact (what a resume takes);
 /// each newer damaged one is reported to `onDamaged`. Nullopt when there is none.
-std::optional<ResumePoint> newestIntactResumePoint(const std::string& runDir,
-                                                   const std::function<void(const std::string&)>& onDamaged = {});
+std::optional<ResumePoint> newestIntactResumePoint(
+    const std::string& runDir, const std::function<void(const std::string&)>& onDamaged = {});
 
 /// Removes a run's resumable checkpoints (a completed run needs none).
 void removeResumePoints(const std::string& runDir);

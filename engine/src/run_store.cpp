@@ -50,12 +50,13 @@ RunStore::Lengths RunStore::lengths() const {
   return out;
 }
 
-RunStore::RunStore(std::string dir, const Lengths* resumeAt) : m_dir(std::move(dir)) {
+RunStore::RunStore(std::string dir, const Lengths* resumeAt, std::shared_ptr<RunFolderLock> heldLock)
+    : m_dir(std::move(dir)), m_lock(std::move(heldLock)) {
   std::error_code ec;
   fs::create_directories(fs::path(m_dir) / "checkpoints", ec);
   if (ec) throw EngineError("cannot create run directory " + m_dir + ": " + ec.message());
   // Before anything is cut back or appended: one writer per run folder.
-  m_lock = std::make_unique<RunFolderLock>(m_dir);
+  if (!m_lock) m_lock = std::make_shared<RunFolderLock>(m_dir);
   const auto metricsPath = (fs::path(m_dir) / "metrics.jsonl").string();
   const auto samplesPath = (fs::path(m_dir) / "samples.jsonl").string();
   if (resumeAt) {

@@ -28,7 +28,9 @@ public:
   /// Throws EngineError when the folder cannot be written. With
   /// `resumeAt` (a resumed run) the JSONL files are first cut back to those lengths, so the
   /// points written after that checkpoint are replaced, not duplicated.
-  explicit RunStore(std::string dir, const Lengths* resumeAt = nullptr);
+  /// `heldLock`: the folder's lock when the caller took it already (a resume takes it first).
+  explicit RunStore(std::string dir, const Lengths* resumeAt = nullptr,
+                    std::shared_ptr<RunFolderLock> heldLock = nullptr);
 
   /// Removes running.pid: the run ended (see readRunSummary's "crashed").
   ~RunStore();
@@ -60,7 +62,7 @@ private:
   void appendLine(std::ofstream& file, const std::string& path, const std::string& line);
 
   std::string m_dir;
-  std::unique_ptr<RunFolderLock> m_lock;
+  std::shared_ptr<RunFolderLock> m_lock;
   int m_worldSize = 1;
   std::ofstream m_metrics;
   std::ofstream m_samples;
