@@ -81,6 +81,51 @@ std::string shellQuoted(const std::string& text) {
   return out + "'";
 }
 
+/// How one shell completes an option's value, by kind; "%s" stands for the choices: one quoted
+/// word list for bash's compgen -W, separate words for zsh's compadd.
+struct ValueCompletion {
+  const char* experimentKey;
+  const char* choice;
+  const char* directory;
+  const char* file;
+  bool quoteChoices;
+};
+const ValueCompletion kBashValues = {
+    "compopt -o nospace 2>/dev/null; COMPREPLY=($(compgen -W \"$keys\" -S = -- \"$cur\"))",
+    "COMPREPLY=($(compgen -W %s -- \"$cur\"))", "COMPREPLY=($(compgen -d -- \"$cur\"))",
+    "COMPREPLY=($(compgen -f -- \"$cur\"))", true};
+const ValueCompletion kZshValues = {"compadd -S = -- $keys", "compadd -- %s", "_files -/", "_files", false};
+
+/// The `case "$prev" in` arms of one subcommand: what completes after each option with a value.
+std::string valueCases(const CommandSpec& command, const ValueCompletion& shell) {
+  std::string arms;
+  for (const auto& o : command.options) {
+    if (!o.takesValue) continue;
+    std::string action;
+    switch (o.kind) {
+      case ValueKind::ExperimentKey:
+        action = shell.experimentKey;
+        break;
+      case ValueKind::Choice: {
+        action = shell.choice;
+        const std::string words = joined(o.choices);
+        action.replace(action.find("%s"), 2, shell.quoteChoices ? shellQuoted(words) : words);
+        break;
+      }
+      case ValueKind::Directory:
+        action = shell.directory;
+        break;
+      case ValueKind::File:
+        action = shell.file;
+        break;
+      case ValueKind::Free:
+        break;
+    }
+    arms += "        " + joined(o.names, "|") + ") " + (action.empty() ? "" : action + "; ") + "return ;;\n";
+  }
+  return arms;
+}
+
 std::string bashScript(const std::vector<CommandSpec>& commands) {
   std::vector<std::string> names;
   for (const auto& c : commands) names.push_back(c.name);
@@ -103,28 +148,7 @@ std::string bashScript(const std::vector<CommandSpec>& commands) {
   for (const auto& c : commands) {
     s << "    " << c.name << ")\n      opts=" << shellQuoted(joined(optionNames(c)))
       << "\n      case \"$prev\" in\n";
-    for (const auto& o : c.options) {
-      if (!o.takesValue) continue;
-      s << "        " << joined(o.names, "|") << ") ";
-      switch (o.kind) {
-        case ValueKind::ExperimentKey:
-          s << "compopt -o nospace 2>/dev/null; COMPREPLY=($(compgen -W \"$keys\" -S = -- \"$cur\")); return "
-               ";;\n";
-          break;
-        case ValueKind::Choice:
-          s << "COMPREPLY=($(compgen -W " << shellQuoted(joined(o.choices)) << " -- \"$cur\")); return ;;\n";
-          break;
-        case ValueKind::Directory:
-          s << "COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n";
-          break;
-        case ValueKind::File:
-          s << "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
-          break;
-        case ValueKind::Free:
-          s << "return ;;\n";
-          break;
-      }
-    }
+    s << valueCases(c, kBashValues);
     s << "      esac ;;\n";
   }
   s << "  esac\n"
@@ -165,27 +189,7 @@ std::string zshScript(const std::vector<CommandSpec>& commands) {
     << "  case ${words[2]} in\n";
   for (const auto& c : commands) {
     s << "    " << c.name << ")\n      opts=(" << joined(optionNames(c)) << ")\n      case $prev in\n";
-    for (const auto& o : c.options) {
-      if (!o.takesValue) continue;
-      s << "        " << joined(o.names, "|") << ") ";
-      switch (o.kind) {
-        case ValueKind::ExperimentKey:
-          s << "compadd -S = -- $keys; return ;;\n";
-          break;
-        case ValueKind::Choice:
-          s << "compadd -- " << joined(o.choices) << "; return ;;\n";
-          break;
-        case ValueKind::Directory:
-          s << "_files -/; return ;;\n";
-          break;
-        case ValueKind::File:
-          s << "_files; return ;;\n";
-          break;
-        case ValueKind::Free:
-          s << "return ;;\n";
-          break;
-      }
-    }
+    s << valueCases(c, kZshValues);
     s << "      esac ;;\n";
   }
   s << "  esac\n"
