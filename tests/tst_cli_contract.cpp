@@ -90,6 +90,7 @@ private slots:
     QTest::newRow("run: --nproc 0") << QStringList{"run", kExperiment, "--nproc", "0"} << 2;
     QTest::newRow("run: bad --set") << QStringList{"run", kExperiment, "--set", "train.steps=x"} << 2;
     QTest::newRow("run: file and --resume") << QStringList{"run", kExperiment, "--resume", m_dir.path()} << 2;
+    QTest::newRow("runs: no such folder") << QStringList{"runs", m_dir.filePath("nowhere")} << 2;
     QTest::newRow("worker: no rank in the environment") << QStringList{"worker"} << 2;
     QTest::newRow("worker: --dist-timeout 0") << QStringList{"worker", "--dist-timeout", "0"} << 2;
     QTest::newRow("generate: --max-new-tokens too large")
@@ -117,6 +118,7 @@ private slots:
     QTest::newRow("generate") << QStringList{"generate", m_runDir, "--model",          "s-kd",
                                              "--prompt", "A",      "--max-new-tokens", "2"}
                               << 0;
+    QTest::newRow("runs") << QStringList{"runs", m_dir.path()} << 0;
     QTest::newRow("inspect") << QStringList{"inspect", gpt2} << 0;
     QTest::newRow("logits") << QStringList{"logits", gpt2, "--ids", "1,2"} << 0;
     QTest::newRow("tokenize") << QStringList{"tokenize", "--tokenizer", bpe, "--text", "hello"} << 0;
@@ -144,8 +146,8 @@ private slots:
   void helpDocumentsTheExitCodesAndExamples() {
     const auto top = runCli({"--help"});
     QVERIFY2(top.out.contains("Exit codes:") && top.out.contains("130"), qPrintable(top.out));
-    for (const QString sub : {"validate", "run", "generate", "inspect", "logits", "tokenize", "export-hf",
-                              "train-tokenizer", "bench", "completion"}) {
+    for (const QString sub : {"validate", "run", "runs", "generate", "inspect", "logits", "tokenize",
+                              "export-hf", "train-tokenizer", "bench", "completion"}) {
       const auto help = runCli({sub, "--help"});
       QVERIFY2(help.out.contains("Examples:\n  distill " + sub) || help.out.contains("Examples:\n  source"),
                qPrintable(sub + ": " + help.out));
@@ -183,6 +185,20 @@ private slots:
     QCOMPARE(good["valid"].toBool(), true);
     QCOMPARE(good["students"].toInt(), 3);
     QCOMPARE(good["problems"].toArray().size(), 0);
+  }
+
+  void runsListsTheRunFoldersAsJson() {
+    const auto list = QJsonDocument::fromJson(runCli({"runs", m_dir.path(), "--json"}).out.toUtf8()).array();
+    QCOMPARE(list.size(), 1);  // the tiny run; the other folders here are not runs
+    const auto run = list[0].toObject();
+    QCOMPARE(run["dir"].toString(), m_runDir);
+    QCOMPARE(run["status"].toString(), QString("completed"));
+    QVERIFY(run["disk_bytes"].toDouble() > 1000);
+    QCOMPARE(run["models"].toArray().size(), 3);
+    QCOMPARE(run["comparisons"].toArray()[0].toObject()["student"].toString(), QString("s"));
+    const auto text = runCli({"runs", m_dir.path()});
+    QVERIFY2(text.out.contains("run ") && text.out.contains("completed") && text.out.contains(" s "),
+             qPrintable(text.out));
   }
 
   void inspectAndTokenizeJson() {

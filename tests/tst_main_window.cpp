@@ -8,6 +8,7 @@
 #include "experiment_form.h"
 #include "main_window.h"
 #include "run_controller.h"
+#include "runs_panel.h"
 #include "sample_panel.h"
 #include "training_charts.h"
 #include "ui_test_support.h"
@@ -199,7 +200,8 @@ private slots:
     auto* tree = window.findChild<QTreeWidget*>();
     auto* resume = window.findChild<QPushButton*>("resumeRun");
     QVERIFY(tree && resume);
-    QCOMPARE(tree->topLevelItemCount(), 1);
+    QTRY_COMPARE(tree->topLevelItemCount(), 1);  // the panel reads run folders in the background
+    QTRY_VERIFY(!window.runsPanel()->isLoading());
     tree->topLevelItem(0)->setSelected(true);
     QVERIFY(resume->isEnabled());
     resume->click();
@@ -216,6 +218,8 @@ private slots:
       QCOMPARE(series->steps.size(), 100);
       for (int i = 0; i < series->steps.size(); ++i) QCOMPARE(series->steps[i], double(i + 1));
     }
+    QTRY_VERIFY(!window.runsPanel()->isLoading());
+    QTRY_COMPARE(tree->topLevelItem(0)->text(1), QString("completed"));
     tree->topLevelItem(0)->setSelected(false);
     tree->topLevelItem(0)->setSelected(true);
     QVERIFY(!resume->isEnabled());  // completed now

@@ -40,6 +40,7 @@ private slots:
       "b-scratch": {"role": "scratch",   "arch": "gru",  "params": 100, "steps": 10, "trained": true, "val_loss": 4.17368}}})");
     RunsPanel panel;
     panel.setRoot(root.path());
+    QTRY_VERIFY(!panel.isLoading());  // read on a background thread
     auto* a = modelRow(panel.tree(), "a-kd");
     QVERIFY(a);
     QCOMPARE(a->text(RunsPanel::kDelta), QString("-0.5000 (distillation wins)"));
@@ -58,12 +59,30 @@ private slots:
     writeFile(root.filePath(name + "/config.yaml"), "name: t\n");
     RunsPanel panel;
     panel.setRoot(root.path());
+    QTRY_VERIFY(!panel.isLoading());  // read on a background thread
     QCOMPARE(panel.tree()->textElideMode(), Qt::ElideMiddle);
     auto* row = panel.tree()->topLevelItem(0);
     QVERIFY(row);
     QCOMPARE(row->toolTip(RunsPanel::kName), root.filePath(name));
     const QString shown = panel.tree()->fontMetrics().elidedText(row->text(RunsPanel::kName), panel.tree()->textElideMode(), 150);
     QVERIFY2(shown.endsWith("024949"), qPrintable(shown));
+  }
+
+  // setRoot and Refresh return at once; the folders are read on another thread.
+  void runFoldersAreReadOffTheGuiThread() {
+    QTemporaryDir root;
+    for (int i = 0; i < 50; ++i) {
+      QDir(root.path()).mkdir(QString("run%1").arg(i));
+      writeFile(root.filePath(QString("run%1/config.yaml").arg(i)), "name: t\n");
+    }
+    RunsPanel panel;
+    QSignalSpy refreshed(&panel, &RunsPanel::refreshed);
+    panel.setRoot(root.path());
+    QVERIFY(panel.isLoading());
+    QCOMPARE(panel.tree()->topLevelItemCount(), 0);
+    QTRY_COMPARE(refreshed.count(), 1);
+    QVERIFY(!panel.isLoading());
+    QCOMPARE(panel.tree()->topLevelItemCount(), 50);
   }
 
   void eachRunShowsItsSizeOnDisk() {
@@ -73,6 +92,7 @@ private slots:
     writeFile(root.filePath("run1/checkpoints/teacher.pt"), QByteArray(2'500'000, 'x'));
     RunsPanel panel;
     panel.setRoot(root.path());
+    QTRY_VERIFY(!panel.isLoading());  // read on a background thread
     // 2,500,000 + 8 bytes, in SI units as file managers show them.
     QCOMPARE(panel.tree()->topLevelItem(0)->text(RunsPanel::kSize), QString("2.5 MB"));
   }
@@ -87,6 +107,7 @@ private slots:
       "a-scratch": {"role": "scratch",   "arch": "lstm", "params": 100, "steps": 0, "trained": false, "val_loss": null, "agreement": null}}})");
     RunsPanel panel;
     panel.setRoot(root.path());
+    QTRY_VERIFY(!panel.isLoading());  // read on a background thread
     auto* kd = modelRow(panel.tree(), "a-kd");
     QVERIFY(kd);
     QCOMPARE(kd->text(RunsPanel::kRole), QString("distilled, not trained"));

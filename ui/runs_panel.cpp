@@ -6,10 +6,12 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "background_task.h"
 #include "distill/run_reader.h"
 #include "distill/twin_comparison.h"
 #include "elided_label.h"
@@ -44,8 +46,9 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"),
                            tr("Val loss"), tr("Agreement"), tr("Δ vs scratch"), tr("Gap recovered"),
                            tr("Size")});
-  m_tree->headerItem()->setToolTip(kSize, tr("Disk space of the run folder: checkpoints, resumable points, logs "
-                                             "(train.keep_checkpoints sets how many resumable points stay)"));
+  m_tree->headerItem()->setToolTip(kSize,
+                                   tr("Disk space of the run folder: checkpoints, resumable points, logs "
+                                      "(train.keep_checkpoints sets how many resumable points stay)"));
   m_tree->headerItem()->setToolTip(
       kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped"));
   m_tree->headerItem()->setToolTip(kGapRecovered,
@@ -95,53 +98,88 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
 
 void RunsPanel::setRoot(const QString& root) {
   m_root = root;
-  m_rootLabel->setFullText(tr("Runs in %1").arg(QDir(root).absolutePath()));
   refresh();
 }
 
 void RunsPanel::refresh() {
-  m_tree->clear();
-  for (const auto& run : listRuns(m_root.toStdString())) {
-    auto* item = new QTreeWidgetItem(m_tree);
-    const QString dir = QString::fromStdString(run.dir);
-    item->setText(0, QDir(dir).dirName());
-    item->setData(0, Qt::UserRole, dir);
-    item->setToolTip(0, dir);
-    item->setText(1, QString::fromStdString(run.status));
-    item->setText(2, QString::fromStdString(run.modified));
-    item->setText(kSize, QLocale().formattedDataSize(run.diskBytes, 1, QLocale::DataSizeSIFormat));
-    item->setTextAlignment(kSize, Qt::AlignRight | Qt::AlignVCenter);
-    const auto pairs = twinPairs(run.models);
-    for (const auto& m : run.models) {
-      auto* child = new QTreeWidgetItem(item);
-      child->setText(0, QString::fromStdString(m.name));
-      child->setText(1, m.trained ? QString::fromStdString(m.role)
-                                  : tr("%1, not trained").arg(QString::fromStdString(m.role)));
-      child->setText(2, QString::fromStdString(m.arch));
-      child->setText(3, QLocale().toString(m.params));
-      child->setText(4, std::isfinite(m.valLoss) ? QString::number(m.valLoss, 'f', 4) : QString("—"));
-      child->setText(5, std::isfinite(m.agreement) ? QString::number(m.agreement, 'f', 3) : QString("—"));
-      for (const auto& pair : pairs) {
-        if (pair.distilled != &m) continue;
-        const auto& c = pair.comparison;
-        const bool measured = c.verdict != TwinComparison::Verdict::NotMeasured;
-        child->setText(kDelta, measured ? QString("%1 (%2)")
-                                              .arg(c.delta, 0, 'f', 4)
-                                              .arg(QString::fromStdString(verdictText(c.verdict)))
+  // Hundreds of run folders take a while to read: never on the GUI thread.
+  m_loading = true;
+  const int generation = ++m_generation;
+  m_rootLabel->setFullText(tr("Runs in %1 (reading…)").arg(QDir(m_root).absolutePath()));
+  runInBackground(
+      this, [root = m_root.toStdString()] { return listRuns(root); },
+      [this, generation](std::vector<RunRecord> runs) {
+        if (generation != m_generation) return;  // a newer refresh is on its way
+        m_pending = std::move(runs);
+        m_filled = 0;
+        m_tree->clear();
+        fillNextChunk(generation);
+      });
+}
+
+void RunsPanel::fillNextChunk(int generation) {
+  // A few dozen runs per turn of the event loop: a thousand runs never freeze the window.
+  constexpr size_t kRunsPerChunk = 40;
+  QList<QTreeWidgetItem*> items;
+  for (; m_filled < m_pending.size() && items.size() < static_cast<int>(kRunsPerChunk); ++m_filled)
+    items << makeRunItem(m_pending[m_filled]);
+  m_tree->addTopLevelItems(items);
+  for (auto* item : items) item->setExpanded(true);
+  if (m_filled <= kRunsPerChunk) {  // the first rows set the column widths
+    for (int c = 1; c < m_tree->columnCount(); ++c) m_tree->resizeColumnToContents(c);
+  }
+  if (m_filled < m_pending.size()) {
+    QTimer::singleShot(0, this, [this, generation] {
+      if (generation == m_generation) fillNextChunk(generation);
+    });
+    return;
+  }
+  m_pending.clear();
+  m_loading = false;
+  m_rootLabel->setFullText(tr("Runs in %1").arg(QDir(m_root).absolutePath()));
+  emit refreshed();
+}
+
+QTreeWidgetItem* RunsPanel::makeRunItem(const RunRecord& run) const {
+  auto* item = new QTreeWidgetItem;
+  const QString dir = QString::fromStdString(run.dir);
+  item->setText(0, QDir(dir).dirName());
+  item->setData(0, Qt::UserRole, dir);
+  item->setToolTip(0, dir);
+  item->setText(1, QString::fromStdString(run.status));
+  item->setText(2, QString::fromStdString(run.modified));
+  item->setText(kSize, QLocale().formattedDataSize(run.diskBytes, 1, QLocale::DataSizeSIFormat));
+  item->setTextAlignment(kSize, Qt::AlignRight | Qt::AlignVCenter);
+  const auto pairs = twinPairs(run.models);
+  for (const auto& m : run.models) {
+    auto* child = new QTreeWidgetItem(item);
+    child->setText(0, QString::fromStdString(m.name));
+    child->setText(1, m.trained ? QString::fromStdString(m.role)
+                                : tr("%1, not trained").arg(QString::fromStdString(m.role)));
+    child->setText(2, QString::fromStdString(m.arch));
+    child->setText(3, QLocale().toString(m.params));
+    child->setText(4, std::isfinite(m.valLoss) ? QString::number(m.valLoss, 'f', 4) : QString("—"));
+    child->setText(5, std::isfinite(m.agreement) ? QString::number(m.agreement, 'f', 3) : QString("—"));
+    for (const auto& pair : pairs) {
+      if (pair.distilled != &m) continue;
+      const auto& c = pair.comparison;
+      const bool measured = c.verdict != TwinComparison::Verdict::NotMeasured;
+      child->setText(
+          kDelta,
+          measured
+              ? QString("%1 (%2)").arg(c.delta, 0, 'f', 4).arg(QString::fromStdString(verdictText(c.verdict)))
+              : QString("—"));
+      child->setText(kGapRecovered, std::isfinite(c.gapRecovered)
+                                        ? QString("%1 %").arg(100.0 * c.gapRecovered, 0, 'f', 0)
                                         : QString("—"));
-        child->setText(kGapRecovered, std::isfinite(c.gapRecovered)
-                                          ? QString("%1 %").arg(100.0 * c.gapRecovered, 0, 'f', 0)
-                                          : QString("—"));
-        const QColor tone = c.verdict == TwinComparison::Verdict::DistillationWins ? QColor(27, 94, 32)
-                            : c.verdict == TwinComparison::Verdict::ScratchWins    ? QColor(138, 28, 28)
-                                                                                   : QColor(85, 85, 85);
-        child->setForeground(kDelta, tone);
-        child->setForeground(kGapRecovered, tone);
-      }
+      const QColor tone = c.verdict == TwinComparison::Verdict::DistillationWins ? QColor(27, 94, 32)
+                          : c.verdict == TwinComparison::Verdict::ScratchWins    ? QColor(138, 28, 28)
+                                                                                 : QColor(85, 85, 85);
+      child->setForeground(kDelta, tone);
+      child->setForeground(kGapRecovered, tone);
     }
   }
-  m_tree->expandToDepth(0);
-  for (int c = 1; c < m_tree->columnCount(); ++c) m_tree->resizeColumnToContents(c);
+  return item;
 }
 
 int RunsPanel::runCount() const { return m_tree->topLevelItemCount(); }

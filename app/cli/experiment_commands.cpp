@@ -269,6 +269,55 @@ int runCommand(const RunRequest& request) {
       request.json);
 }
 
+struct RunsRequest {
+  std::string root = "runs";
+  bool json = false;
+};
+
+/// `distill runs`: every run folder under a root with its key facts, newest first.
+int runsCommand(const RunsRequest& request) {
+  const auto runs = listRuns(request.root);
+  if (request.json) {
+    Json list = Json::array();
+    for (const auto& run : runs) {
+      Json models = Json::array();
+      for (const auto& m : run.models)
+        models.push_back({{"name", m.name},
+                          {"role", m.role},
+                          {"trained", m.trained},
+                          {"val_loss", finiteOrNull(m.valLoss)}});
+      Json comparisons = Json::array();
+      for (const auto& pair : twinPairs(run.models))
+        comparisons.push_back({{"student", pair.student},
+                               {"delta", finiteOrNull(pair.comparison.delta)},
+                               {"verdict", verdictText(pair.comparison.verdict)}});
+      list.push_back({{"dir", run.dir},
+                      {"status", run.status},
+                      {"modified", run.modified},
+                      {"disk_bytes", run.diskBytes},
+                      {"models", models},
+                      {"comparisons", comparisons}});
+    }
+    std::cout << list.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-44s %-10s %-16s %9s  %s\n", "run", "status", "modified", "size",
+              "distilled - scratch (val loss)");
+  for (const auto& run : runs) {
+    std::string gains;
+    for (const auto& pair : twinPairs(run.models)) {
+      if (!gains.empty()) gains += ", ";
+      gains += pair.student + " " + cell(pair.comparison.delta, 0, 4);
+    }
+    char size[32];
+    std::snprintf(size, sizeof size, "%.1f MB", static_cast<double>(run.diskBytes) / 1e6);
+    std::printf("%-44s %-10s %-16s %9s  %s\n", std::filesystem::path(run.dir).filename().string().c_str(),
+                run.status.c_str(), run.modified.c_str(), size, gains.c_str());
+  }
+  std::fprintf(stderr, "%zu runs in %s\n", runs.size(), request.root.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 void addExperimentCommands(CLI::App& app, Commands& commands) {
@@ -308,6 +357,16 @@ void addExperimentCommands(CLI::App& app, Commands& commands) {
       {"distill run experiments/shakespeare_char.yaml --set train.steps=200 --set train.student_steps=200",
        "distill run --resume runs/shakespeare_char-20261203-101500"}));
   commands.add(run, [request] { return runCommand(*request); });
+
+  auto runsRequest = std::make_shared<RunsRequest>();
+  auto* runs =
+      app.add_subcommand("runs", "List the runs under a folder, newest first: status, date, size, gains");
+  runs->add_option("root", runsRequest->root, "Folder of run directories (default runs)")
+      ->check(CLI::ExistingDirectory);
+  runs->add_flag("--json", runsRequest->json,
+                 "Print a JSON list: dir, status, modified, disk_bytes, models, comparisons");
+  runs->footer(examples({"distill runs", "distill runs /data/sweeps/lstm --json"}));
+  commands.add(runs, [runsRequest] { return runsCommand(*runsRequest); });
 
   auto* worker =
       app.add_subcommand("worker",
