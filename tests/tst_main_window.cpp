@@ -68,9 +68,7 @@ constexpr char kAuthoredExperiment[] =
 class TestMainWindow : public QObject {
   Q_OBJECT
 private slots:
-  void initTestCase() {
-    qRegisterMetaType<distill::RunResult>();
-  }
+  void initTestCase() { qRegisterMetaType<distill::RunResult>(); }
 
   void startPauseResumeStop() {
     QTemporaryDir runs;
@@ -124,7 +122,8 @@ private slots:
     const auto result = finished.front().front().value<RunResult>();
     QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
     QCOMPARE(result.models.front().arch, std::string("llama"));
-    QVERIFY(window.charts()->drawnPoints(TrainingCharts::TrainLoss) >= 4 * 20);  // four students, no teacher training
+    QVERIFY(window.charts()->drawnPoints(TrainingCharts::TrainLoss) >=
+            4 * 20);  // four students, no teacher training
     QVERIFY(QFile::exists(QString::fromStdString(result.runDir) + "/checkpoints/half-kd.pt"));
   }
 
@@ -377,10 +376,36 @@ private slots:
     window.stop();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
     QCOMPARE(window.phaseText(), QString("Stopped"));
-    QVERIFY2(window.progressText().startsWith("stopped at students step "), qPrintable(window.progressText()));
+    QVERIFY2(window.progressText().startsWith("stopped at students step "),
+             qPrintable(window.progressText()));
     QVERIFY2(window.progressText().endsWith(" / 1000000"), qPrintable(window.progressText()));
     QVERIFY2(!window.throughputText().contains("ETA"), qPrintable(window.throughputText()));
     QVERIFY2(window.throughputText().startsWith("last: students step "), qPrintable(window.throughputText()));
+  }
+
+  // After a run, with its banner above the charts and a run overlaid, every chart title keeps
+  // the height its text needs (hidden legends used to squeeze the small charts' titles).
+  void chartTitlesKeepTheirHeightWithABannerAndAnOverlay() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.resize(1500, 940);
+    window.show();
+    window.setExperiment(tinyUiExperiment(20));
+    QSignalSpy finished(window.controller(), &RunController::finished);
+    window.start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QVERIFY(!window.bannerText().isEmpty());
+    window.overlayRun(QString::fromStdString(finished.front().front().value<RunResult>().runDir));
+    window.charts()->flushReplots();
+    for (int c = 0; c < TrainingCharts::ChartCount; ++c) {
+      auto* plot = window.charts()->plot(static_cast<TrainingCharts::Chart>(c));
+      auto* title = plot->plotLayout()->element(0, 0);
+      QVERIFY2(title->outerRect().height() >= title->minimumOuterSizeHint().height(),
+               qPrintable(QString("chart %1: title %2 px of %3")
+                              .arg(c)
+                              .arg(title->outerRect().height())
+                              .arg(title->minimumOuterSizeHint().height())));
+    }
   }
 
   void theQuickRunChoiceShortensTheRun() {

@@ -63,7 +63,8 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   m_smoothingSlider->setRange(0, 99);
   m_smoothingSlider->setValue(static_cast<int>(m_smoothing * 100));
   m_smoothingSlider->setMaximumWidth(180);
-  m_smoothingSlider->setToolTip(tr("Exponential moving average of the curves, debiased as in TensorBoard (0: raw)"));
+  m_smoothingSlider->setToolTip(
+      tr("Exponential moving average of the curves, debiased as in TensorBoard (0: raw)"));
   m_smoothingLabel->setText(tr("Smoothing %1").arg(m_smoothing, 0, 'f', 2));
   connect(m_smoothingSlider, &QSlider::valueChanged, this, [this](int v) { setSmoothing(v / 100.0); });
   auto* logScale = new QCheckBox(tr("Log scale"), this);
@@ -132,16 +133,22 @@ QCustomPlot* TrainingCharts::makePlot(Chart chart, const QString& title, const Q
   plot->legend->setRowSpacing(0);
   plot->legend->setBrush(QColor(255, 255, 255, 210));
   plot->legend->setSelectableParts(QCPLegend::spItems);
-  // The legend sits beside the plot, never over the curves.
-  plot->axisRect()->insetLayout()->take(plot->legend);
-  plot->axisRect()->insetLayout()->simplify();
-  auto* legendCell = new QCPLayoutGrid;
-  plot->plotLayout()->addElement(1, 1, legendCell);
-  legendCell->addElement(0, 0, plot->legend);
-  legendCell->addElement(1, 0, new QCPLayoutElement(plot));  // pushes the legend to the top
-  legendCell->setRowStretchFactor(1, 100);
-  legendCell->setMargins(QMargins(0, 8, 4, 0));
-  plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+  if (chart == TrainLoss || chart == KdSplit) {
+    // The legend sits beside the plot, never over the curves.
+    plot->axisRect()->insetLayout()->take(plot->legend);
+    plot->axisRect()->insetLayout()->simplify();
+    auto* legendCell = new QCPLayoutGrid;
+    plot->plotLayout()->addElement(1, 1, legendCell);
+    legendCell->addElement(0, 0, plot->legend);
+    legendCell->addElement(1, 0, new QCPLayoutElement(plot));  // pushes the legend to the top
+    legendCell->setRowStretchFactor(1, 100);
+    legendCell->setMargins(QMargins(0, 8, 4, 0));
+    plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+  } else {
+    // No legend here (the main chart's names every curve). A hidden legend beside the plot would
+    // still claim its items' size in the layout and squeeze the title until its text is cut.
+    plot->setAutoAddPlottableToLegend(false);
+  }
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot->setNoAntialiasingOnDrag(true);
   plot->setMouseTracking(true);
@@ -154,10 +161,12 @@ QCustomPlot* TrainingCharts::makePlot(Chart chart, const QString& title, const Q
                          : tr("No curves yet"));
   m_emptyHints[chart]->setColor(QColor(120, 120, 120));
   m_emptyHints[chart]->setFont(QFont(font().family(), chart == TrainLoss ? 11 : 9));
-  connect(plot, &QCustomPlot::legendClick, this, [this, chart](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
-    auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
-    if (auto* graph = entry ? qobject_cast<QCPGraph*>(entry->plottable()) : nullptr) toggleFromLegend(chart, graph);
-  });
+  connect(plot, &QCustomPlot::legendClick, this,
+          [this, chart](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
+            auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
+            if (auto* graph = entry ? qobject_cast<QCPGraph*>(entry->plottable()) : nullptr)
+              toggleFromLegend(chart, graph);
+          });
   connect(plot, &QCustomPlot::mouseMove, this, [this, plot](QMouseEvent* e) { showTooltip(plot, e); });
   // A drag or a wheel zoom changes a range; a click (on the legend, say) does not.
   for (QCPAxis* axis : {plot->xAxis, plot->yAxis})
@@ -177,7 +186,8 @@ void TrainingCharts::toggleFromLegend(Chart chart, QCPGraph* graph) {
     if (it->graph != graph && !(chart == TrainLoss && sameModel)) continue;
     it->graph->setVisible(visible);
     auto* plot = m_plots[it->chart];
-    if (auto* item = plot->legend->itemWithPlottable(it->graph)) item->setTextColor(visible ? Qt::black : QColor(170, 170, 170));
+    if (auto* item = plot->legend->itemWithPlottable(it->graph))
+      item->setTextColor(visible ? Qt::black : QColor(170, 170, 170));
     scheduleReplot(it->chart);
   }
 }
@@ -292,7 +302,7 @@ void TrainingCharts::refreshAxes(Chart chart) {
   plot->legend->setVisible(plot->graphCount() > 0 && (chart == TrainLoss || chart == KdSplit));
   // The legend's column is stretched as little as possible; its entries' width is its minimum,
   // so names are never cut.
-  if (auto* legendCell = plot->plotLayout()->element(1, 1))
+  if (auto* legendCell = plot->plotLayout()->columnCount() > 1 ? plot->plotLayout()->element(1, 1) : nullptr)
     legendCell->setMinimumSize(plot->legend->visible() ? plot->legend->minimumOuterSizeHint().width() : 0, 0);
   m_emptyHints[chart]->setVisible(plot->graphCount() == 0);
   const Bounds& b = m_bounds[chart];
