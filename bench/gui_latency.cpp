@@ -11,12 +11,15 @@
 #include <cstdio>
 #include <vector>
 
+#include "stall_stats.h"
 #include "distill/config.h"
 #include "main_window.h"
 #include "run_controller.h"
 #include "training_charts.h"
 
 namespace {
+
+using distill::bench::percentile;
 
 std::vector<distill::MetricPoint> preloadedCurves(long long total) {
   // Seven models' training loss, like a finished run's curves.
@@ -30,11 +33,6 @@ std::vector<distill::MetricPoint> preloadedCurves(long long total) {
   return points;
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * (v.size() - 1))];
-}
 
 }  // namespace
 

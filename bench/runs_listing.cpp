@@ -11,17 +11,10 @@
 #include <cstdio>
 #include <vector>
 
+#include "stall_stats.h"
 #include "runs_panel.h"
 
-namespace {
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * (v.size() - 1))];
-}
-
-}  // namespace
+using distill::bench::percentile;
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
