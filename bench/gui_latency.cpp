@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <vector>
 
-#include "stall_stats.h"
 #include "distill/config.h"
 #include "main_window.h"
 #include "run_controller.h"
+#include "stall_stats.h"
 #include "training_charts.h"
 
 namespace {
@@ -29,10 +29,10 @@ std::vector<distill::MetricPoint> preloadedCurves(long long total) {
   const long long perModel = total / 7;
   for (const char* model : models)
     for (long long step = 0; step < perModel; ++step)
-      points.push_back({model, static_cast<int>(step), step * 0.01, "train/loss", 4.0 / (1.0 + step * 1e-4) + (step % 7) * 0.01});
+      points.push_back({model, static_cast<int>(step), step * 0.01, "train/loss",
+                        4.0 / (1.0 + step * 1e-4) + (step % 7) * 0.01});
   return points;
 }
-
 
 }  // namespace
 
@@ -72,10 +72,13 @@ int main(int argc, char** argv) {
   QTimer::singleShot(1000 + seconds * 1000, [&] {
     probe.stop();
     const int drawn = window.charts()->drawnPoints(distill::TrainingCharts::TrainLoss);
-    std::printf("{\"bench\":\"gui_latency\",\"seconds\":%d,\"samples\":%zu,\"max_ms\":%.2f,\"p99_ms\":%.2f,\"p50_ms\":%.2f,"
-                "\"train_loss_points_drawn\":%d,\"stored_points\":%lld}\n",
-                seconds, lateness.size(), lateness.empty() ? 0.0 : *std::max_element(lateness.begin(), lateness.end()),
-                percentile(lateness, 0.99), percentile(lateness, 0.5), drawn, window.charts()->storedPoints());
+    std::printf(
+        "{\"bench\":\"gui_latency\",\"seconds\":%d,\"samples\":%zu,\"max_ms\":%.2f,\"p99_ms\":%.2f,\"p50_"
+        "ms\":%.2f,"
+        "\"train_loss_points_drawn\":%d,\"stored_points\":%lld}\n",
+        seconds, lateness.size(),
+        lateness.empty() ? 0.0 : *std::max_element(lateness.begin(), lateness.end()),
+        percentile(lateness, 0.99), percentile(lateness, 0.5), drawn, window.charts()->storedPoints());
     std::fflush(stdout);
     window.close();
     app.quit();

@@ -11,8 +11,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "stall_stats.h"
 #include "runs_panel.h"
+#include "stall_stats.h"
 
 using distill::bench::percentile;
 
@@ -50,12 +50,13 @@ int main(int argc, char** argv) {
       return;
     }
     probe.stop();
-    std::printf("{\"bench\":\"runs_listing\",\"runs\":%d,\"refreshes\":%zu,\"refresh_ms_median\":%.1f,"
-                "\"refresh_ms_max\":%.1f,\"stall_max_ms\":%.2f,\"stall_p99_ms\":%.2f,\"samples\":%zu}\n",
-                panel.runCount(), refreshMs.size(), percentile(refreshMs, 0.5),
-                *std::max_element(refreshMs.begin(), refreshMs.end()),
-                lateness.empty() ? 0.0 : *std::max_element(lateness.begin(), lateness.end()),
-                percentile(lateness, 0.99), lateness.size());
+    std::printf(
+        "{\"bench\":\"runs_listing\",\"runs\":%d,\"refreshes\":%zu,\"refresh_ms_median\":%.1f,"
+        "\"refresh_ms_max\":%.1f,\"stall_max_ms\":%.2f,\"stall_p99_ms\":%.2f,\"samples\":%zu}\n",
+        panel.runCount(), refreshMs.size(), percentile(refreshMs, 0.5),
+        *std::max_element(refreshMs.begin(), refreshMs.end()),
+        lateness.empty() ? 0.0 : *std::max_element(lateness.begin(), lateness.end()),
+        percentile(lateness, 0.99), lateness.size());
     std::fflush(stdout);
     app.quit();
   });

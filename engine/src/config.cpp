@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "run_names.h"
+
 namespace distill {
 
 std::string ConfigProblem::toString(const std::string& file) const {
@@ -53,7 +55,8 @@ void validateModel(std::vector<ConfigProblem>& p, const ModelSpec& m, const std:
 }
 
 void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, const std::string& prefix) {
-  const std::set<std::string> losses = {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"};
+  const std::set<std::string> losses = {"kl",  "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl",
+                                        "tvd", "mse"};
   require(p, losses.count(d.loss) > 0, prefix + ".loss",
           "must be one of kl, reverse_kl, jsd, skew_kl, skew_reverse_kl, tvd, mse (got '" + d.loss + "')");
   require(p, d.temperature > 0.0 && d.temperature <= 100.0, prefix + ".temperature", "must be in (0, 100]");
@@ -63,14 +66,17 @@ void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, cons
   for (const auto& [key, kind] : {std::make_pair(prefix + ".temperature_schedule", d.temperature_schedule),
                                   std::make_pair(prefix + ".alpha_schedule", d.alpha_schedule)})
     require(p, isScheduleKind(kind), key, "must be constant, linear or cosine (got '" + kind + "')");
-  require(p, d.temperature_end > 0.0 && d.temperature_end <= 100.0, prefix + ".temperature_end", "must be in (0, 100]");
+  require(p, d.temperature_end > 0.0 && d.temperature_end <= 100.0, prefix + ".temperature_end",
+          "must be in (0, 100]");
   require(p, d.alpha_end >= 0.0 && d.alpha_end <= 1.0, prefix + ".alpha_end", "must be in [0, 1]");
-  require(p, d.cache_top_k >= 0 && d.cache_top_k <= 65536, prefix + ".cache_top_k", "must be in [0, 65536] (0: no cache)");
+  require(p, d.cache_top_k >= 0 && d.cache_top_k <= 65536, prefix + ".cache_top_k",
+          "must be in [0, 65536] (0: no cache)");
   if (d.cache_top_k > 0) {
     require(p, d.loss == "kl", prefix + ".cache_top_k", "the logit cache supports loss kl only");
     require(p, d.temperature_schedule == "constant", prefix + ".cache_top_k",
             "the logit cache needs a constant temperature (it stores distributions at that temperature)");
-    require(p, d.regime == "word", prefix + ".cache_top_k", "the logit cache holds corpus windows: regime must be word");
+    require(p, d.regime == "word", prefix + ".cache_top_k",
+            "the logit cache holds corpus windows: regime must be word");
     require(p, !d.usesFeatures(), prefix + ".cache_top_k",
             "feature losses need the teacher online (hidden_loss none and attention_weight 0 with a cache)");
   }
@@ -80,11 +86,12 @@ void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, cons
   require(p, d.sample_temperature >= 0.0 && d.sample_temperature <= 100.0, prefix + ".sample_temperature",
           "must be in [0, 100] (0: greedy)");
   require(p, d.sample_top_k >= 0, prefix + ".sample_top_k", "must be >= 0 (0: off)");
-  require(p, d.sequence_count >= 1 && d.sequence_count <= 10000000, prefix + ".sequence_count", "must be in [1, 10000000]");
+  require(p, d.sequence_count >= 1 && d.sequence_count <= 10000000, prefix + ".sequence_count",
+          "must be in [1, 10000000]");
   require(p, d.on_policy_fraction >= 0.0 && d.on_policy_fraction <= 1.0, prefix + ".on_policy_fraction",
           "must be in [0, 1]");
-  require(p, d.hidden_loss == "none" || d.hidden_loss == "mse" || d.hidden_loss == "cosine", prefix + ".hidden_loss",
-          "must be none, mse or cosine (got '" + d.hidden_loss + "')");
+  require(p, d.hidden_loss == "none" || d.hidden_loss == "mse" || d.hidden_loss == "cosine",
+          prefix + ".hidden_loss", "must be none, mse or cosine (got '" + d.hidden_loss + "')");
   require(p, d.hidden_weight >= 0.0, prefix + ".hidden_weight", "must be >= 0");
   require(p, d.attention_weight >= 0.0, prefix + ".attention_weight", "must be >= 0");
 }
@@ -104,8 +111,9 @@ void validateFeatures(std::vector<ConfigProblem>& p, const DistillConfig& d, con
               std::to_string(d.layer_map.size()));
   const int teacherLayers = teacher ? teacher->layers : 1 << 30;
   for (size_t i = 0; i < d.layer_map.size(); ++i)
-    require(p, d.layer_map[i] >= 1 && d.layer_map[i] <= teacherLayers, prefix + ".layer_map." + std::to_string(i),
-            teacher ? "must be a teacher layer in [1, " + std::to_string(teacherLayers) + "]" : "must be >= 1");
+    require(
+        p, d.layer_map[i] >= 1 && d.layer_map[i] <= teacherLayers, prefix + ".layer_map." + std::to_string(i),
+        teacher ? "must be a teacher layer in [1, " + std::to_string(teacherLayers) + "]" : "must be >= 1");
 }
 
 }  // namespace
@@ -121,16 +129,20 @@ std::optional<ConfigProblem> dataParallelProblem(const ExperimentConfig& c) {
     // These students draw their own data (cache file order, teacher sequences, own samples), which
     // is not sharded across processes.
     if (d.regime != "word")
-      return ConfigProblem{prefix + ".regime", 0, 0, "data-parallel runs train word-level students only (got '" + d.regime +
-                                                   "'; set train.processes: 1)"};
+      return ConfigProblem{prefix + ".regime", 0, 0,
+                           "data-parallel runs train word-level students only (got '" + d.regime +
+                               "'; set train.processes: 1)"};
     if (d.cache_top_k > 0)
-      return ConfigProblem{prefix + ".cache_top_k", 0, 0, "data-parallel runs read the teacher online: the logit cache needs train.processes: 1"};
+      return ConfigProblem{
+          prefix + ".cache_top_k", 0, 0,
+          "data-parallel runs read the teacher online: the logit cache needs train.processes: 1"};
     return std::nullopt;
   };
   if (auto problem = check(c.distill, "distill")) return problem;
   for (size_t i = 0; i < c.students.size(); ++i)
     if (c.students[i].distill)
-      if (auto problem = check(*c.students[i].distill, "students." + std::to_string(i) + ".distill")) return problem;
+      if (auto problem = check(*c.students[i].distill, "students." + std::to_string(i) + ".distill"))
+        return problem;
   return std::nullopt;
 }
 
@@ -139,15 +151,13 @@ namespace {
 /// The experiment's and the students' names become folder and file names inside the run folder:
 /// a shared experiment must not choose where files land (no separators, no "..", nothing hidden).
 constexpr const char* kNameRule =
-    "may use only letters A-Z a-z, digits 0-9, '_', '-' and '.', must not start with '.', at most 100 characters "
+    "may use only letters A-Z a-z, digits 0-9, '_', '-' and '.', must not start with '.', at most 100 "
+    "characters "
     "(it names files)";
 
 bool isSafeName(const std::string& name) {
   if (name.empty() || name.size() > 100 || name.front() == '.') return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '.';
-  });
+  return std::all_of(name.begin(), name.end(), isNameCharacter);
 }
 
 }  // namespace
@@ -161,7 +171,8 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   require(p, c.data.tokenizer != "teacher" || !c.teacher.hf.empty(), "data.tokenizer",
           "'teacher' means the tokenizer in teacher.hf's folder, and teacher.hf is not set");
   require(p, c.teacher.hf.empty() || c.data.tokenizer != "char", "data.tokenizer",
-          "an imported teacher reads its own token ids: set 'teacher' (its folder's tokenizer) or a tokenizer path");
+          "an imported teacher reads its own token ids: set 'teacher' (its folder's tokenizer) or a "
+          "tokenizer path");
   require(p, c.teacher.hf.empty() || c.teacher.checkpoint.empty(), "teacher.hf",
           "set either teacher.hf or teacher.checkpoint, not both");
   require(p, c.data.val_fraction > 0.0 && c.data.val_fraction < 1.0, "data.val_fraction",
@@ -176,15 +187,16 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
     require(p, !s.name.empty(), prefix + ".name", "must not be empty");
     require(p, s.name.empty() || isSafeName(s.name), prefix + ".name", kNameRule);
     require(p, s.name != "teacher", prefix + ".name", "'teacher' is reserved");
-    require(p, names.insert(s.name).second, prefix + ".name",
-            "duplicate student name '" + s.name + "'");
+    require(p, names.insert(s.name).second, prefix + ".name", "duplicate student name '" + s.name + "'");
     validateModel(p, s.model, prefix);
     if (s.distill) validateDistill(p, *s.distill, prefix + ".distill");
     // A pretrained teacher is checked against its real shape when the run loads it.
     const ModelSpec* teacher = c.teacher.pretrained() ? nullptr : &c.teacher.model;
     require(p, !s.init_from_teacher || c.teacher.pretrained(), prefix + ".init_from_teacher",
-            "needs a pretrained teacher (teacher.hf or teacher.checkpoint): one trained in this run does not exist yet");
-    validateFeatures(p, s.distill.value_or(c.distill), s.distill ? prefix + ".distill" : "distill", s.model, teacher);
+            "needs a pretrained teacher (teacher.hf or teacher.checkpoint): one trained in this run does not "
+            "exist yet");
+    validateFeatures(p, s.distill.value_or(c.distill), s.distill ? prefix + ".distill" : "distill", s.model,
+                     teacher);
     require(p, s.init_seed >= -1, prefix + ".init_seed", "must be >= 0 (or -1: from train.seed)");
   }
   validateDistill(p, c.distill, "distill");
@@ -196,12 +208,12 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   };
   checkPrefix(c.distill, "distill");
   for (size_t i = 0; i < c.students.size(); ++i)
-    if (c.students[i].distill) checkPrefix(*c.students[i].distill, "students." + std::to_string(i) + ".distill");
+    if (c.students[i].distill)
+      checkPrefix(*c.students[i].distill, "students." + std::to_string(i) + ".distill");
   const auto& t = c.train;
   require(p, t.steps >= 0, "train.steps", "must be >= 0");
   require(p, t.student_steps >= 0, "train.student_steps", "must be >= 0 (0: same as steps)");
-  require(p, t.batch_size >= 1 && t.batch_size <= 65536, "train.batch_size",
-          "must be in [1, 65536]");
+  require(p, t.batch_size >= 1 && t.batch_size <= 65536, "train.batch_size", "must be in [1, 65536]");
   require(p, t.lr > 0.0 && t.lr < 10.0, "train.lr", "must be in (0, 10)");
   require(p, t.min_lr >= 0.0 && t.min_lr <= t.lr, "train.min_lr", "must be in [0, lr]");
   require(p, t.warmup_steps >= 0, "train.warmup_steps", "must be >= 0");
@@ -212,8 +224,10 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   require(p, t.eval_interval >= 1, "train.eval_interval", "must be >= 1");
   require(p, t.eval_batches >= 1, "train.eval_batches", "must be >= 1");
   require(p, t.log_interval >= 1, "train.log_interval", "must be >= 1");
-  require(p, t.checkpoint_interval >= 0, "train.checkpoint_interval", "must be >= 0 (0: only when the run stops)");
-  require(p, t.keep_checkpoints >= 1 && t.keep_checkpoints <= 1000, "train.keep_checkpoints", "must be in [1, 1000]");
+  require(p, t.checkpoint_interval >= 0, "train.checkpoint_interval",
+          "must be >= 0 (0: only when the run stops)");
+  require(p, t.keep_checkpoints >= 1 && t.keep_checkpoints <= 1000, "train.keep_checkpoints",
+          "must be in [1, 1000]");
   require(p, t.threads >= 0 && t.threads <= 1024, "train.threads", "must be in [0, 1024]");
   require(p, t.processes >= 1 && t.processes <= 256, "train.processes", "must be in [1, 256]");
   if (t.processes > 1)
@@ -287,8 +301,7 @@ std::string experimentToYaml(const ExperimentConfig& c) {
 
   out << YAML::Key << "teacher" << YAML::Value << YAML::BeginMap;
   emitModel(out, c.teacher.model);
-  if (!c.teacher.checkpoint.empty())
-    out << YAML::Key << "checkpoint" << YAML::Value << c.teacher.checkpoint;
+  if (!c.teacher.checkpoint.empty()) out << YAML::Key << "checkpoint" << YAML::Value << c.teacher.checkpoint;
   if (!c.teacher.hf.empty()) out << YAML::Key << "hf" << YAML::Value << c.teacher.hf;
   out << YAML::EndMap;
 

@@ -3,7 +3,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -11,6 +10,7 @@
 
 #include "distill/config.h"
 #include "paths.h"
+#include "run_names.h"
 
 namespace distill {
 namespace {
@@ -19,10 +19,22 @@ namespace fs = std::filesystem;
 
 template <class T>
 const char* typeName();
-template <> const char* typeName<int>() { return "an integer"; }
-template <> const char* typeName<double>() { return "a number"; }
-template <> const char* typeName<bool>() { return "true or false"; }
-template <> const char* typeName<std::string>() { return "a string"; }
+template <>
+const char* typeName<int>() {
+  return "an integer";
+}
+template <>
+const char* typeName<double>() {
+  return "a number";
+}
+template <>
+const char* typeName<bool>() {
+  return "true or false";
+}
+template <>
+const char* typeName<std::string>() {
+  return "a string";
+}
 
 /// Walks a YAML tree against the known schema; every deviation becomes a ConfigProblem.
 class SchemaReader {
@@ -114,7 +126,8 @@ public:
     }
   }
 
-  void readInts(const YAML::Node& map, const std::string& key, const std::string& prefix, std::vector<int>& out) {
+  void readInts(const YAML::Node& map, const std::string& key, const std::string& prefix,
+                std::vector<int>& out) {
     if (!map.IsMap()) return;
     const YAML::Node node = map[key];
     if (!node.IsDefined() || node.IsNull()) return;
@@ -144,22 +157,56 @@ private:
 
 // The keys each section accepts; rejectUnknownKeys and experimentKeyPaths (shell completion)
 // both read these.
-const std::set<std::string> kSections = {"name", "data", "teacher", "students", "distill", "train", "generate"};
+const std::set<std::string> kSections = {"name",    "data",  "teacher", "students",
+                                         "distill", "train", "generate"};
 const std::set<std::string> kDataKeys = {"corpus", "tokenizer", "val_fraction", "block_size"};
-const std::set<std::string> kModelKeys = {"arch", "layers", "heads", "kv_heads", "embd", "hidden",
-                                          "dropout", "bias", "tie_weights"};
+const std::set<std::string> kModelKeys = {"arch",   "layers",  "heads", "kv_heads",   "embd",
+                                          "hidden", "dropout", "bias",  "tie_weights"};
 const std::set<std::string> kTeacherOnlyKeys = {"checkpoint", "hf"};
-const std::set<std::string> kStudentOnlyKeys = {"name", "distill", "scratch_twin", "init_seed", "init_from_teacher"};
-const std::set<std::string> kDistillKeys = {
-    "loss", "temperature", "alpha", "beta", "skew", "temperature_schedule", "temperature_end",
-    "alpha_schedule", "alpha_end", "cache_top_k", "cache_path", "regime", "prefix_tokens",
-    "sample_temperature", "sample_top_k", "sequence_count", "sequence_path",
-    "on_policy_fraction", "hidden_loss", "hidden_weight", "attention_weight", "layer_map"};
-const std::set<std::string> kTrainKeys = {"steps", "student_steps", "batch_size", "lr", "min_lr", "warmup_steps",
-                                          "weight_decay", "beta1", "beta2", "grad_clip", "eval_interval",
-                                          "eval_batches", "log_interval", "checkpoint_interval", "keep_checkpoints", "seed",
-                                          "threads", "processes"};
-const std::set<std::string> kGenerateKeys = {"prompts", "max_new_tokens", "temperature", "top_k", "top_p", "seed"};
+const std::set<std::string> kStudentOnlyKeys = {"name", "distill", "scratch_twin", "init_seed",
+                                                "init_from_teacher"};
+const std::set<std::string> kDistillKeys = {"loss",
+                                            "temperature",
+                                            "alpha",
+                                            "beta",
+                                            "skew",
+                                            "temperature_schedule",
+                                            "temperature_end",
+                                            "alpha_schedule",
+                                            "alpha_end",
+                                            "cache_top_k",
+                                            "cache_path",
+                                            "regime",
+                                            "prefix_tokens",
+                                            "sample_temperature",
+                                            "sample_top_k",
+                                            "sequence_count",
+                                            "sequence_path",
+                                            "on_policy_fraction",
+                                            "hidden_loss",
+                                            "hidden_weight",
+                                            "attention_weight",
+                                            "layer_map"};
+const std::set<std::string> kTrainKeys = {"steps",
+                                          "student_steps",
+                                          "batch_size",
+                                          "lr",
+                                          "min_lr",
+                                          "warmup_steps",
+                                          "weight_decay",
+                                          "beta1",
+                                          "beta2",
+                                          "grad_clip",
+                                          "eval_interval",
+                                          "eval_batches",
+                                          "log_interval",
+                                          "checkpoint_interval",
+                                          "keep_checkpoints",
+                                          "seed",
+                                          "threads",
+                                          "processes"};
+const std::set<std::string> kGenerateKeys = {"prompts", "max_new_tokens", "temperature",
+                                             "top_k",   "top_p",          "seed"};
 
 std::set<std::string> unite(std::set<std::string> a, const std::set<std::string>& b) {
   a.insert(b.begin(), b.end());
@@ -183,8 +230,8 @@ std::string resolvePath(const std::string& value, const std::string& base) {
   return fs::absolute(fs::path(base) / value).lexically_normal().string();
 }
 
-void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& prefix, const std::string& sourceDir,
-                 DistillConfig& d) {
+void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& prefix,
+                 const std::string& sourceDir, DistillConfig& d) {
   if (!r.isMap(node, prefix)) return;
   r.rejectUnknownKeys(node, prefix, kDistillKeys);
   r.read(node, "loss", prefix, d.loss);
@@ -207,7 +254,8 @@ void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& pre
   r.read(node, "hidden_weight", prefix, d.hidden_weight);
   r.read(node, "attention_weight", prefix, d.attention_weight);
   r.readInts(node, "layer_map", prefix, d.layer_map);
-  for (const auto& [key, field] : {std::make_pair("cache_path", &d.cache_path), std::make_pair("sequence_path", &d.sequence_path)}) {
+  for (const auto& [key, field] :
+       {std::make_pair("cache_path", &d.cache_path), std::make_pair("sequence_path", &d.sequence_path)}) {
     std::string path;
     r.read(node, key, prefix, path);
     if (!path.empty()) *field = resolvePath(path, r.isOverridden(prefix + "." + key) ? "." : sourceDir);
@@ -267,8 +315,7 @@ std::string applyOverride(YAML::Node root, const std::string& assignment, std::s
 }  // namespace
 
 ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string& sourceDir,
-                                 const std::vector<std::string>& overrides,
-                                 const std::string& defaultName) {
+                                 const std::vector<std::string>& overrides, const std::string& defaultName) {
   ConfigLoadResult result;
   auto& problems = result.problems;
   auto& c = result.config;
@@ -322,8 +369,8 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     r.rejectUnknownKeys(teacher, "teacher", unite(kModelKeys, kTeacherOnlyKeys));
     readModel(r, teacher, "teacher", c.teacher.model);
     r.read(teacher, "checkpoint", "teacher", c.teacher.checkpoint);
-    c.teacher.checkpoint = resolvePath(c.teacher.checkpoint,
-                                       r.isOverridden("teacher.checkpoint") ? "." : sourceDir);
+    c.teacher.checkpoint =
+        resolvePath(c.teacher.checkpoint, r.isOverridden("teacher.checkpoint") ? "." : sourceDir);
     r.read(teacher, "hf", "teacher", c.teacher.hf);
     c.teacher.hf = resolvePath(c.teacher.hf, r.isOverridden("teacher.hf") ? "." : sourceDir);
   }
@@ -406,7 +453,10 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     for (std::string part; std::getline(ss, part, '.');) {
       if (node.IsSequence()) {
         const size_t index = std::stoul(part);
-        if (index >= node.size()) { found = false; break; }
+        if (index >= node.size()) {
+          found = false;
+          break;
+        }
         YAML::Node child = node[index];
         node.reset(child);
       } else if (node.IsMap() && node[part].IsDefined()) {
@@ -422,21 +472,20 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
   return result;
 }
 
-ConfigLoadResult loadExperimentFile(const std::string& path,
-                                    const std::vector<std::string>& overrides) {
+ConfigLoadResult loadExperimentFile(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     ConfigLoadResult result;
-    result.problems.push_back({"(file)", 0, 0, "cannot open experiment file: " +
-                                                   std::string(fs::exists(path)
-                                                                   ? "permission denied"
-                                                                   : "no such file")});
+    result.problems.push_back({"(file)", 0, 0,
+                               "cannot open experiment file: " +
+                                   std::string(fs::exists(path) ? "permission denied" : "no such file")});
     return result;
   }
   // An experiment is a few KiB: anything past 1 MiB is not one (and is never parsed).
   constexpr std::streamoff kMaxExperimentBytes = 1 << 20;
   std::error_code ec;
-  if (fs::is_regular_file(path, ec) && static_cast<std::streamoff>(fs::file_size(path, ec)) > kMaxExperimentBytes) {
+  if (fs::is_regular_file(path, ec) &&
+      static_cast<std::streamoff>(fs::file_size(path, ec)) > kMaxExperimentBytes) {
     ConfigLoadResult result;
     result.problems.push_back({"(file)", 0, 0, "larger than 1 MiB: not an experiment file"});
     return result;
@@ -447,7 +496,7 @@ ConfigLoadResult loadExperimentFile(const std::string& path,
   // A file without `name` is named after itself; characters a run folder's name may not hold become '_'.
   std::string stem = fs::path(path).stem().string();
   for (char& c : stem)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    if (!isNameCharacter(c)) c = '_';
   if (stem.empty() || stem.front() == '.') stem = "experiment" + stem;
   return parseExperiment(buffer.str(), dir, overrides, stem.substr(0, 100));
 }

@@ -98,7 +98,6 @@ RunRecord readRunSummary(const std::string& dir) {
   run.status = process.empty() ? "running" : process;
   const auto summaryPath = root / "summary.json";
   run.modified = modifiedTime(fs::exists(summaryPath) ? summaryPath : root / "config.yaml");
-  run.diskBytes = folderBytes(root);
   if (!fs::exists(summaryPath)) return run;
   std::ifstream in(summaryPath);
   // Ordered: the models in the order the run wrote them (the experiment's).
@@ -125,8 +124,9 @@ RunRecord readRunSummary(const std::string& dir) {
     run.models.push_back(s);
   }
   // The teacher first, then each student's distilled model beside its scratch twin.
-  std::stable_sort(run.models.begin(), run.models.end(),
-                   [](const ModelSummary& a, const ModelSummary& b) { return (a.role == "teacher") > (b.role == "teacher"); });
+  std::stable_sort(run.models.begin(), run.models.end(), [](const ModelSummary& a, const ModelSummary& b) {
+    return (a.role == "teacher") > (b.role == "teacher");
+  });
   return run;
 }
 
@@ -158,6 +158,7 @@ std::vector<RunRecord> listRuns(const std::string& root) {
     if (!entry.is_directory()) continue;
     try {
       runs.push_back(readRunSummary(entry.path().string()));
+      runs.back().diskBytes = folderBytes(entry.path());  // a listing shows it; a status check needs none
     } catch (const std::exception&) {
       // Not a run, or a damaged one: the panel lists what it can read.
     }

@@ -26,7 +26,7 @@ struct ModelSpec {
   int layers = 4;
   int heads = 4;
   int embd = 128;
-  int hidden = 0;  ///< recurrent hidden size (0: embd); llama MLP width (0: 4 × embd)
+  int hidden = 0;    ///< recurrent hidden size (0: embd); llama MLP width (0: 4 × embd)
   int kv_heads = 0;  ///< llama: key/value heads shared by groups of query heads (0: heads)
   double dropout = 0.0;
   bool bias = true;          ///< biases in linear layers and layer norms (transformer)
@@ -43,7 +43,7 @@ struct ModelSpec {
 struct TeacherConfig {
   ModelSpec model;
   std::string checkpoint;  ///< reuse a trained teacher (.pt written by a run) instead of training
-  std::string hf;          ///< a Hugging Face model folder (config.json + safetensors): pretrained, not trained here
+  std::string hf;  ///< a Hugging Face model folder (config.json + safetensors): pretrained, not trained here
 
   bool pretrained() const { return !checkpoint.empty() || !hf.empty(); }
 };
@@ -73,12 +73,12 @@ struct DistillConfig {
   ///  on_policy: a fraction `on_policy_fraction` of steps train on continuations the student samples
   ///             from corpus prefixes, scored by the teacher with the soft loss only (GKD).
   std::string regime = "word";
-  int prefix_tokens = 8;             ///< corpus tokens that prompt each generated sequence
-  double sample_temperature = 1.0;   ///< generation of sequences (teacher or student); 0: greedy
-  int sample_top_k = 0;              ///< 0: off
-  int sequence_count = 2000;         ///< sequence: teacher sequences generated (block_size + 1 tokens each)
-  std::string sequence_path;         ///< sequence: reuse this file if it matches; empty: <run>/teacher_sequences.bin
-  double on_policy_fraction = 0.5;   ///< on_policy: λ, the fraction of steps on student samples
+  int prefix_tokens = 8;            ///< corpus tokens that prompt each generated sequence
+  double sample_temperature = 1.0;  ///< generation of sequences (teacher or student); 0: greedy
+  int sample_top_k = 0;             ///< 0: off
+  int sequence_count = 2000;        ///< sequence: teacher sequences generated (block_size + 1 tokens each)
+  std::string sequence_path;  ///< sequence: reuse this file if it matches; empty: <run>/teacher_sequences.bin
+  double on_policy_fraction = 0.5;  ///< on_policy: λ, the fraction of steps on student samples
 
   /// Feature distillation (transformer teacher and student): the residual stream after student
   /// layer i, through a learned linear map to the teacher's width, against the teacher's layer
@@ -86,7 +86,7 @@ struct DistillConfig {
   /// maps of the same layer pairs (KL teacher‖student per query row).
   std::string hidden_loss = "none";  ///< none | mse | cosine
   double hidden_weight = 1.0;
-  double attention_weight = 0.0;     ///< 0: no attention-map term
+  double attention_weight = 0.0;  ///< 0: no attention-map term
   std::vector<int> layer_map;
 
   bool usesFeatures() const { return hidden_loss != "none" || attention_weight > 0.0; }
@@ -113,7 +113,6 @@ struct StudentConfig {
     return spec;
   }
 };
-
 
 struct TrainConfig {
   int steps = 2000;
@@ -182,8 +181,7 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
                                  const std::string& defaultName = "experiment");
 
 /// Reads and parses a file; a missing file or YAML syntax error is reported as a problem.
-ConfigLoadResult loadExperimentFile(const std::string& path,
-                                    const std::vector<std::string>& overrides = {});
+ConfigLoadResult loadExperimentFile(const std::string& path, const std::vector<std::string>& overrides = {});
 
 /// Checks values that do not depend on the YAML layout (ranges, choices, cross-field rules).
 std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& config);

@@ -19,7 +19,8 @@ struct RunRecord {
   /// running.pid, while there is no summary); "crashed" when its process died mid-run
   std::string status;
   std::string modified;  ///< "YYYY-mm-dd HH:MM" of the last write
-  long long diskBytes = 0;  ///< everything in the folder: checkpoints, resumable points, logs
+  long long diskBytes =
+      0;  ///< everything in the folder (filled by listRuns): checkpoints, resume points, logs
   std::vector<ModelSummary> models;
 };
 
@@ -31,9 +32,9 @@ std::vector<RunRecord> listRuns(const std::string& root);
 
 /// Where a run can be resumed from (resumeExperiment).
 struct ResumeInfo {
-  std::string phase;  ///< "teacher" or "students"
-  int step = 0;       ///< steps done in that phase
-  int totalSteps = 0;  ///< steps of that phase
+  std::string phase;          ///< "teacher" or "students"
+  int step = 0;               ///< steps done in that phase
+  int totalSteps = 0;         ///< steps of that phase
   uint64_t metricsBytes = 0;  ///< metrics.jsonl up to the checkpoint (what stays when it resumes)
   uint64_t samplesBytes = 0;  ///< samples.jsonl up to the checkpoint
   std::string configYaml;     ///< the settings it continues with (live changes included)
