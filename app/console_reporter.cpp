@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "distill/duration.h"
+#include "distill/metric_names.h"
 
 namespace distill {
 
@@ -12,9 +13,9 @@ ConsoleReporter::ConsoleReporter(std::ostream& out, double secondsBetweenLines)
 
 void ConsoleReporter::onRunDirectory(const std::string& path) { m_out << "run directory: " << path << std::endl; }
 
-void ConsoleReporter::onPhase(const std::string& phase, int totalSteps) {
-  if (phase == "teacher" && totalSteps == 0) return;
-  m_out << "== " << phase;
+void ConsoleReporter::onPhase(RunPhase phase, int totalSteps) {
+  if (phase == RunPhase::Teacher && totalSteps == 0) return;
+  m_out << "== " << phaseName(phase);
   if (totalSteps > 0) m_out << " (" << totalSteps << " steps)";
   m_out << std::endl;
   m_lastLine = {};
@@ -22,7 +23,7 @@ void ConsoleReporter::onPhase(const std::string& phase, int totalSteps) {
 
 void ConsoleReporter::onMetrics(const std::vector<MetricPoint>& points) {
   for (const auto& p : points) {
-    if (p.name != "val/loss") continue;
+    if (p.name != metric::kValLoss) continue;
     char line[160];
     std::snprintf(line, sizeof line, "  eval  %-20s step %5d  val/loss %.4f", p.model.c_str(), p.step, p.value);
     m_out << line << std::endl;
@@ -35,7 +36,7 @@ void ConsoleReporter::onProgress(const ProgressInfo& p) {
   if (!last && std::chrono::duration<double>(now - m_lastLine).count() < m_interval) return;
   m_lastLine = now;
   char head[128];
-  std::snprintf(head, sizeof head, "[%s] step %d/%d (%.0f%%)", p.phase.c_str(), p.step, p.totalSteps,
+  std::snprintf(head, sizeof head, "[%s] step %d/%d (%.0f%%)", phaseName(p.phase), p.step, p.totalSteps,
                 p.totalSteps > 0 ? 100.0 * p.step / p.totalSteps : 100.0);
   m_out << head;
   for (const auto& m : p.latest) {

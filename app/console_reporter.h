@@ -15,7 +15,7 @@ public:
   explicit ConsoleReporter(std::ostream& out, double secondsBetweenLines = 5.0);
 
   void onRunDirectory(const std::string& path) override;
-  void onPhase(const std::string& phase, int totalSteps) override;
+  void onPhase(RunPhase phase, int totalSteps) override;
   void onMetrics(const std::vector<MetricPoint>& points) override;
   void onProgress(const ProgressInfo& progress) override;
   void onMessage(const std::string& message) override;

@@ -10,9 +10,10 @@
 #include <filesystem>
 
 #include "distill/experiment.h"
-#include "logit_cache.h"
-#include "model_factory.h"
-#include "trainer.h"
+#include "kd/logit_cache.h"
+#include "models/model_factory.h"
+#include "train/trainer.h"
+#include "util/threads.h"
 
 using namespace distill;
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "distill/tokenizers.h"
-#include "paths.h"
-#include "tokenizer.h"
+#include "util/paths.h"
+#include "tokenizers/tokenizer.h"
 
 using namespace distill;
 

@@ -4,9 +4,10 @@
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "distill/errors.h"
-#include "model_factory.h"
+#include "distill/model_info.h"
+#include "models/model_factory.h"
 #include "model_specs.h"
 
 using namespace distill;
@@ -49,6 +50,48 @@ private slots:
     auto ids = torch::randint(0, tokenizer.vocabSize(), {2, 10}, torch::kInt64);
     torch::NoGradGuard noGrad;
     QVERIFY(torch::equal(model->forward(ids), loaded.model->forward(ids)));
+  }
+
+  // The closed form guards checkpoint loading and the form's size line: it must count exactly what
+  // the modules hold, for every architecture and every option that changes the count.
+  void closedFormParameterCountMatchesTheModules_data() {
+    QTest::addColumn<QString>("arch");
+    QTest::addColumn<int>("layers");
+    QTest::addColumn<int>("hidden");
+    QTest::addColumn<int>("kvHeads");
+    QTest::addColumn<bool>("bias");
+    QTest::addColumn<bool>("tie");
+    for (const char* arch : {"transformer", "llama"})
+      for (bool bias : {true, false})
+        for (bool tie : {true, false})
+          for (int kv : {0, 1})
+            QTest::newRow(qPrintable(QString("%1 bias=%2 tie=%3 kv=%4").arg(arch).arg(bias).arg(tie).arg(kv)))
+                << arch << 3 << 40 << kv << bias << tie;
+    QTest::newRow("llama default MLP width") << "llama" << 2 << 0 << 0 << false << false;
+    for (const char* arch : {"lstm", "gru"}) {
+      QTest::newRow(qPrintable(QString("%1 one layer").arg(arch))) << arch << 1 << 0 << 0 << true << false;
+      QTest::newRow(qPrintable(QString("%1 three layers, own width").arg(arch))) << arch << 3 << 40 << 0 << true << false;
+    }
+  }
+  void closedFormParameterCountMatchesTheModules() {
+    QFETCH(QString, arch);
+    QFETCH(int, layers);
+    QFETCH(int, hidden);
+    QFETCH(int, kvHeads);
+    QFETCH(bool, bias);
+    QFETCH(bool, tie);
+    ModelSpec spec = smallSpec(arch);
+    spec.layers = layers;
+    spec.heads = 4;
+    spec.embd = 32;
+    spec.hidden = hidden;
+    spec.kv_heads = arch == "llama" ? kvHeads : 0;
+    spec.bias = bias;
+    spec.tie_weights = tie;
+    const long long vocab = 67;
+    const int block = 24;
+    const auto model = makeModel(spec, vocab, block);
+    QCOMPARE(parameterCount(spec, vocab, block), static_cast<long long>(model->parameterCount()));
   }
 
   void damagedFilesAreReported_data() {

@@ -3,7 +3,7 @@
 
 #include <QtTest>
 
-#include "corpus.h"
+#include "data/corpus.h"
 #include "distill/errors.h"
 
 using namespace distill;

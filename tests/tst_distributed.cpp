@@ -9,13 +9,13 @@
 #include <future>
 #include <thread>
 
-#include "collective.h"
+#include "parallel/collective.h"
 #include "distill/distributed.h"
 #include "distill/experiment.h"
-#include "evaluation.h"
-#include "model_factory.h"
+#include "train/evaluation.h"
+#include "models/model_factory.h"
 #include "model_specs.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 using namespace distill;
 

@@ -9,7 +9,7 @@
 #include <QtTest>
 #include <csignal>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "cli_runner.h"
 #include "distill/distributed.h"
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "divergences.h"
+#include "kd/divergences.h"
 
 using namespace distill;
 

@@ -12,7 +12,7 @@
 
 #include "distill/experiment.h"
 #include "distill/generation.h"
-#include "safetensors.h"
+#include "io/safetensors.h"
 #include "distill/run_reader.h"
 
 using namespace distill;
@@ -246,7 +246,7 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     QFile csv(dir.filePath("run/methods.csv"));
     QVERIFY(csv.open(QIODevice::ReadOnly));
     const QStringList lines = QString(csv.readAll()).trimmed().split('\n');
-    QCOMPARE(lines.front(), QString("method,val_loss,perplexity,agreement,tokens_per_s"));
+    QCOMPARE(lines.front(), QString("method,val_loss,perplexity,agreement,train_tokens_per_s"));
     QCOMPARE(lines.size(), 4);
     QVERIFY(lines[1].startsWith("fkl,"));
     QVERIFY(lines[2].startsWith("fkl-scratch,"));
@@ -368,7 +368,7 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     QVERIFY(result.status == RunResult::Status::Cancelled);
 
     for (const auto& m : result.models) {
-      if (m.role == "teacher") {
+      if (m.role == ModelRole::Teacher) {
         QVERIFY(m.trained);
         QVERIFY(std::isfinite(m.valLoss));
         continue;
@@ -388,7 +388,7 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     // Read back, they stay unmeasured (not 0).
     const auto read = readRunSummary(dir.filePath("run").toStdString());
     for (const auto& m : read.models)
-      if (m.role != "teacher") QVERIFY2(!m.trained && std::isnan(m.valLoss), m.name.c_str());
+      if (m.role != ModelRole::Teacher) QVERIFY2(!m.trained && std::isnan(m.valLoss), m.name.c_str());
   }
 
   void invalidConfigFailsWithoutThrowing() {

@@ -5,8 +5,8 @@
 #include <QtTest>
 #include <cmath>
 
-#include "feature_distillation.h"
-#include "model_factory.h"
+#include "kd/feature_distillation.h"
+#include "models/model_factory.h"
 #include "model_specs.h"
 
 using namespace distill;

@@ -21,15 +21,15 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "distill/config.h"
 #include "distill/errors.h"
 #include "distill/experiment.h"
 #include "distill/model_info.h"
-#include "model_factory.h"
+#include "models/model_factory.h"
 #include "distill/tokenizers.h"
-#include "safetensors.h"
-#include "tokenizer.h"
+#include "io/safetensors.h"
+#include "tokenizers/tokenizer.h"
 
 using namespace distill;
 

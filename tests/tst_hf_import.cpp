@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/errors.h"
-#include "hf_export.h"
-#include "hf_import.h"
-#include "model_factory.h"
-#include "safetensors.h"
-#include "sampling.h"
+#include "io/hf_export.h"
+#include "io/hf_import.h"
+#include "models/model_factory.h"
+#include "io/safetensors.h"
+#include "models/sampling.h"
 
 using namespace distill;
 

@@ -6,8 +6,8 @@
 
 #include "distill/errors.h"
 #include "distill/experiment.h"
-#include "logit_cache.h"
-#include "losses.h"
+#include "kd/logit_cache.h"
+#include "kd/losses.h"
 
 using namespace distill;
 

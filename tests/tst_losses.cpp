@@ -4,7 +4,7 @@
 #include <QtTest>
 #include <cmath>
 
-#include "losses.h"
+#include "kd/losses.h"
 
 using namespace distill;
 

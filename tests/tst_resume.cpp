@@ -11,12 +11,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "checkpoint.h"
+#include "io/checkpoint.h"
 #include "distill/experiment.h"
 #include "distill/model_info.h"
 #include "distill/run_reader.h"
-#include "resume_point.h"
-#include "run_folder_lock.h"
+#include "store/resume_point.h"
+#include "store/run_folder_lock.h"
 
 using namespace distill;
 
@@ -48,7 +48,7 @@ class StopAt : public RunObserver {
 public:
   StopAt(RunControl& control, std::string phase, int step) : m_control(control), m_phase(std::move(phase)), m_step(step) {}
   void onProgress(const ProgressInfo& p) override {
-    if (p.phase == m_phase && p.step == m_step) m_control.cancel();
+    if (phaseName(p.phase) == m_phase && p.step == m_step) m_control.cancel();
   }
   void onMessage(const std::string& m) override { messages += m + "\n"; }
   std::string messages;
@@ -169,7 +169,7 @@ private slots:
     public:
       explicit Overflow(RunControl& c) : control(c) {}
       void onProgress(const ProgressInfo& p) override {
-        if (p.phase == "teacher" && p.step == 7) {
+        if (p.phase == RunPhase::Teacher && p.step == 7) {
           LiveSettings s;
           s.lr = 1e30;
           control.changeSettings(s);

@@ -10,8 +10,8 @@
 
 #include "distill/errors.h"
 #include "distill/run_reader.h"
-#include "run_folder_lock.h"
-#include "run_store.h"
+#include "store/run_folder_lock.h"
+#include "store/run_store.h"
 
 using namespace distill;
 

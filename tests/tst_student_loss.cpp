@@ -5,7 +5,7 @@
 #include <QtTest>
 #include <cmath>
 
-#include "student_loss.h"
+#include "kd/student_loss.h"
 
 using namespace distill;
 
@@ -74,10 +74,10 @@ private slots:
     const auto loss = studentLoss(student, batch(), targets, klAt(2.0, 0.3), nullptr);
     const double soft = (klByHand(kStudent[0], kTeacher[0], 2.0) + klByHand(kStudent[1], kTeacher[1], 2.0)) / 2.0;
     const double hard = (ceByHand(kStudent[0], 1) + ceByHand(kStudent[1], 2)) / 2.0;
-    QVERIFY(std::abs(loss.soft.item<double>() - soft) < 1e-12);
-    QVERIFY(std::abs(loss.hard.item<double>() - hard) < 1e-12);
+    QVERIFY(std::abs(loss.terms.soft.item<double>() - soft) < 1e-12);
+    QVERIFY(std::abs(loss.terms.hard.item<double>() - hard) < 1e-12);
     QVERIFY(std::abs(loss.total.item<double>() - (0.3 * soft + 0.7 * hard)) < 1e-12);
-    QVERIFY(!loss.hidden.defined() && !loss.attention.defined());
+    QVERIFY(!loss.terms.hidden.defined() && !loss.terms.attention.defined());
   }
 
   void maskKeepsOnlyChosenPositionsInTheSoftTerm() {
@@ -86,7 +86,7 @@ private slots:
     targets.teacherLogits = logits(kTeacher);
     targets.positionMask = torch::tensor({false, true}).reshape({1, 2});
     const auto loss = studentLoss(student, batch(), targets, klAt(1.0, 0.5), nullptr);
-    QVERIFY(std::abs(loss.soft.item<double>() - klByHand(kStudent[1], kTeacher[1], 1.0)) < 1e-12);
+    QVERIFY(std::abs(loss.terms.soft.item<double>() - klByHand(kStudent[1], kTeacher[1], 1.0)) < 1e-12);
   }
 
   void onPolicyBatchesTrainOnTheSoftTermAlone() {
@@ -95,15 +95,15 @@ private slots:
     targets.teacherLogits = logits(kTeacher);
     targets.hardLabels = false;
     const auto loss = studentLoss(student, batch(), targets, klAt(1.0, 0.5), nullptr);
-    QVERIFY(!loss.hard.defined());
-    QVERIFY(std::abs(loss.total.item<double>() - loss.soft.item<double>()) < 1e-15);
+    QVERIFY(!loss.terms.hard.defined());
+    QVERIFY(std::abs(loss.total.item<double>() - loss.terms.soft.item<double>()) < 1e-15);
   }
 
   void withoutTeacherLogitsTheLabelsAloneTrain() {
     // Sequence-level KD with alpha 0: cross-entropy on the teacher's tokens, no teacher pass.
     FixedLogitsImpl student(logits(kStudent));
     const auto loss = studentLoss(student, batch(), SoftTargets{}, klAt(1.0, 0.0), nullptr);
-    QVERIFY(!loss.soft.defined());
+    QVERIFY(!loss.terms.soft.defined());
     const double hard = (ceByHand(kStudent[0], 1) + ceByHand(kStudent[1], 2)) / 2.0;
     QVERIFY(std::abs(loss.total.item<double>() - hard) < 1e-12);
   }

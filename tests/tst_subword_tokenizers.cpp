@@ -9,12 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "byte_level_bpe.h"
+#include "tokenizers/byte_level_bpe.h"
 #include "distill/errors.h"
 #include "distill/tokenizers.h"
-#include "tokenizer.h"
-#include "tokenizer_training.h"
-#include "utf8.h"
+#include "tokenizers/tokenizer.h"
+#include "tokenizers/tokenizer_training.h"
+#include "util/utf8.h"
 
 using namespace distill;
 

@@ -6,10 +6,10 @@
 #include <fstream>
 
 #include "distill/errors.h"
-#include "model_factory.h"
+#include "models/model_factory.h"
 #include "model_specs.h"
-#include "sampling.h"
-#include "teacher_sequences.h"
+#include "models/sampling.h"
+#include "kd/teacher_sequences.h"
 
 using namespace distill;
 

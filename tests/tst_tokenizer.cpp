@@ -4,8 +4,8 @@
 #include <QtTest>
 
 #include "distill/errors.h"
-#include "tokenizer.h"
-#include "utf8.h"
+#include "tokenizers/tokenizer.h"
+#include "util/utf8.h"
 
 using namespace distill;
 

@@ -3,9 +3,9 @@
 
 #include <QtTest>
 
-#include "model_factory.h"
+#include "models/model_factory.h"
 #include "model_specs.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 using namespace distill;
 

@@ -46,7 +46,7 @@ private slots:
     const char* roles[] = {"teacher", "distilled", "scratch", "distilled", "scratch"};
     for (int i = 0; i < 5; ++i) {
       models[i].name = names[i];
-      models[i].role = roles[i];
+      models[i].role = *parseModelRole(roles[i]);
       models[i].valLoss = 3.0 + i;
     }
     const auto pairs = twinPairs(models);

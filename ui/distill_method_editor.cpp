@@ -23,9 +23,9 @@ DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QFormLayout* 
                           "  cross-entropy on them, plus word-level KD when alpha > 0\n"
                           "on_policy: a fraction of steps on the student's own continuations, scored by the teacher (GKD)"));
   m_prefixTokens = makeIntBox(1, 65535, tr("Corpus tokens that prompt each generated sequence"), owner);
-  m_sampleTemperature = makeDoubleBox(0.0, 100.0, 2, 0.1, tr("Sampling temperature of generated sequences; 0: greedy"), owner);
-  m_sequenceCount = makeIntBox(1, 10000000, tr("Sequences the teacher writes (block size + 1 tokens each)"), owner);
-  m_onPolicyFraction = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("λ: the share of steps trained on the student's own samples"), owner);
+  m_sampleTemperature = makeDoubleBox("distill.sample_temperature", 2, 0.1, owner);
+  m_sequenceCount = makeIntBox("distill.sequence_count", owner);
+  m_onPolicyFraction = makeDoubleBox("distill.on_policy_fraction", 2, 0.05, owner);
   m_hiddenLoss = new QComboBox(owner);
   m_hiddenLoss->addItems({"none", "mse", "cosine"});
   m_hiddenLoss->setToolTip(tr("Transformer students: each layer's hidden states, through a learned projection to the "

@@ -51,12 +51,12 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   m_arch->addItems({"transformer", "llama", "lstm", "gru"});
   m_arch->setToolTip(tr("transformer: GPT-style decoder; llama: RMSNorm, rotary positions, grouped-query attention, "
                         "SiLU-gated MLP; lstm / gru: recurrent network with an embedding and a linear head"));
-  m_layers = makeIntBox(1, 64, tr("Transformer blocks, or stacked recurrent layers"), this);
-  m_heads = makeIntBox(1, 256, tr("Attention heads per block; must divide the width (transformer only)"), this);
+  m_layers = makeIntBox("teacher.layers", this);
+  m_heads = makeIntBox("teacher.heads", this);
   m_kvHeads = makeIntBox(0, 256, tr("Key/value heads, each shared by a group of query heads (llama only); 0 means one per head"), this);
   m_kvHeads->setSpecialValueText(tr("= heads"));
-  m_embd = makeIntBox(1, 8192, tr("Embedding width (transformer: model width)"), this);
-  m_hidden = makeIntBox(0, 16384, tr("Recurrent hidden size, or the llama MLP width; 0 means embd (recurrent) or 4 × embd (llama)"), this);
+  m_embd = makeIntBox("teacher.embd", this);
+  m_hidden = makeIntBox("teacher.hidden", this);
   m_hidden->setSpecialValueText(tr("default"));
   m_dropout = makeDoubleBox(0.0, 0.95, 2, 0.05, tr("Dropout probability during training"), this);
   m_bias = new QCheckBox(tr("biases"), this);
@@ -176,16 +176,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   auto* liveBox = new QGroupBox(tr("Live settings (can change while a run goes)"), content);
   liveBox->setObjectName("liveSettings");
   auto* live = new QFormLayout(liveBox);
-  m_lr = makeDoubleBox(1e-6, 9.99, 6, 1e-4, tr("Peak learning rate of AdamW (can change while running)"),
-                       liveBox);
-  m_temperature =
-      makeDoubleBox(0.05, 100.0, 2, 0.5, tr("Softening temperature T (can change while running)"), liveBox);
-  m_alpha = makeDoubleBox(
-      0.0, 1.0, 2, 0.05,
-      tr("Weight of the soft (KD) term; 1 − alpha weighs the hard cross-entropy (can change while running)"),
-      liveBox);
-  m_evalInterval = makeIntBox(
-      1, 1000000, tr("Steps between validation passes and samples (can change while running)"), liveBox);
+  m_lr = makeDoubleBox("train.lr", 6, 1e-4, liveBox);
+  m_temperature = makeDoubleBox("distill.temperature", 2, 0.5, liveBox);
+  m_alpha = makeDoubleBox("distill.alpha", 2, 0.05, liveBox);
+  m_evalInterval = makeIntBox("train.eval_interval", liveBox);
   live->addRow(tr("Learning rate"), m_lr);
   live->addRow(tr("Temperature"), m_temperature);
   live->addRow(tr("Alpha"), m_alpha);
@@ -239,7 +233,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   tokenizerRow->addWidget(pickTokenizer);
   tokenizerRow->addWidget(trainTokenizer);
   m_valFraction = makeDoubleBox(0.01, 0.5, 3, 0.01, tr("Share of the corpus (its tail) held out for validation"), dataBox);
-  m_blockSize = makeIntBox(2, 65536, tr("Context length in tokens: the training window"), dataBox);
+  m_blockSize = makeIntBox("data.block_size", dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   data->addRow(tr("Corpus"), corpusRow);
   data->addRow(tr("Tokenizer"), tokenizerRow);
@@ -325,8 +319,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
          "skew_kl / skew_reverse_kl: KL against a mixture skewed by α (DistiLLM)\n"
          "tvd: total variation distance\n"
          "mse: mean squared error between the logits"));
-  m_beta = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("jsd: the teacher's weight in the mixture (0: forward KL, 1: reverse KL)"), distillBox);
-  m_skew = makeDoubleBox(0.0, 0.99, 2, 0.05, tr("skew_kl / skew_reverse_kl: α, the share of the first distribution in the mixture"), distillBox);
+  m_beta = makeDoubleBox("distill.beta", 2, 0.05, distillBox);
+  m_skew = makeDoubleBox("distill.skew", 2, 0.05, distillBox);
   distill->addRow(tr("Loss"), m_loss);
   auto scheduleBox = [distillBox](const QString& tip) {
     auto* box = new QComboBox(distillBox);
@@ -335,9 +329,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     return box;
   };
   m_temperatureSchedule = scheduleBox(tr("How the temperature moves over the student steps, towards its end value"));
-  m_temperatureEnd = makeDoubleBox(0.05, 100.0, 2, 0.5, tr("Temperature at the last student step (linear or cosine schedule)"), distillBox);
+  m_temperatureEnd = makeDoubleBox("distill.temperature_end", 2, 0.5, distillBox);
   m_alphaSchedule = scheduleBox(tr("How alpha moves over the student steps, towards its end value"));
-  m_alphaEnd = makeDoubleBox(0.0, 1.0, 2, 0.05, tr("Alpha at the last student step (linear or cosine schedule)"), distillBox);
+  m_alphaEnd = makeDoubleBox("distill.alpha_end", 2, 0.05, distillBox);
   auto* temperatureRow = new QHBoxLayout;
   temperatureRow->addWidget(m_temperatureSchedule);
   temperatureRow->addWidget(new QLabel(tr("to"), distillBox));
@@ -376,25 +370,24 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   // Training
   auto* trainBox = new QGroupBox(tr("Training"), content);
   auto* train = new QFormLayout(trainBox);
-  m_steps = makeIntBox(0, 10000000, tr("Teacher optimiser steps"), trainBox);
-  m_studentSteps = makeIntBox(0, 10000000, tr("Steps for every student and its twin; 0: same as the teacher"), trainBox);
+  m_steps = makeIntBox("train.steps", trainBox);
+  m_studentSteps = makeIntBox("train.student_steps", trainBox);
   m_studentSteps->setSpecialValueText(tr("= teacher steps"));
-  m_batch = makeIntBox(1, 65536, tr("Sequences per step"), trainBox);
-  m_minLr = makeDoubleBox(0.0, 9.99, 6, 1e-5, tr("Learning rate at the end of the cosine decay"), trainBox);
-  m_warmup = makeIntBox(0, 1000000, tr("Linear warmup steps"), trainBox);
-  m_weightDecay = makeDoubleBox(0.0, 10.0, 3, 0.01, tr("AdamW weight decay on weight matrices"), trainBox);
-  m_gradClip = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Clip the global gradient norm; 0 disables"), trainBox);
-  m_beta1 = makeDoubleBox(0.0, 0.9999, 4, 0.01, tr("AdamW beta1: decay of the gradient average"), trainBox);
-  m_beta2 = makeDoubleBox(0.0, 0.9999, 4, 0.001, tr("AdamW beta2: decay of the squared-gradient average"), trainBox);
-  m_logInterval = makeIntBox(1, 1000000, tr("Steps between training-metric points in metrics.jsonl and the charts"), trainBox);
-  m_checkpointInterval = makeIntBox(0, 10000000, tr("Steps between resumable checkpoints of every model (a crashed or stopped run resumes from the last); 0: only when the run stops"), trainBox);
+  m_batch = makeIntBox("train.batch_size", trainBox);
+  m_minLr = makeDoubleBox("train.min_lr", 6, 1e-5, trainBox);
+  m_warmup = makeIntBox("train.warmup_steps", trainBox);
+  m_weightDecay = makeDoubleBox("train.weight_decay", 3, 0.01, trainBox);
+  m_gradClip = makeDoubleBox("train.grad_clip", 2, 0.1, trainBox);
+  m_beta1 = makeDoubleBox("train.beta1", 4, 0.01, trainBox);
+  m_beta2 = makeDoubleBox("train.beta2", 4, 0.001, trainBox);
+  m_logInterval = makeIntBox("train.log_interval", trainBox);
+  m_checkpointInterval = makeIntBox("train.checkpoint_interval", trainBox);
   m_checkpointInterval->setSpecialValueText(tr("at stop only"));
-  m_evalBatches = makeIntBox(1, 10000, tr("Validation batches averaged per evaluation"), trainBox);
-  m_seed = makeIntBox(0, 2147483647, tr("Seeds weights, data order and validation batches"), trainBox);
-  m_threads = makeIntBox(0, 1024, tr("Compute threads; 0: one per core"), trainBox);
+  m_evalBatches = makeIntBox("train.eval_batches", trainBox);
+  m_seed = makeIntBox("train.seed", trainBox);
+  m_threads = makeIntBox("train.threads", trainBox);
   m_threads->setSpecialValueText(tr("auto"));
-  m_processes = makeIntBox(1, 256, tr("Data-parallel processes on this machine: each trains its share of every batch "
-                                      "(batch size is per process); word-level students only"), trainBox);
+  m_processes = makeIntBox("train.processes", trainBox);
   train->addRow(tr("Teacher steps"), m_steps);
   train->addRow(tr("Student steps"), m_studentSteps);
   train->addRow(tr("Batch size"), m_batch);
@@ -418,12 +411,12 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_prompts = new QPlainTextEdit(genBox);
   m_prompts->setToolTip(tr("One prompt per line; every model continues each at every evaluation"));
   m_prompts->setMaximumHeight(60);
-  m_maxTokens = makeIntBox(0, 100000, tr("Tokens generated per sample"), genBox);
+  m_maxTokens = makeIntBox("generate.max_new_tokens", genBox);
   m_genTemperature = makeDoubleBox(0.0, 10.0, 2, 0.1, tr("Sampling temperature; 0 is greedy"), genBox);
-  m_topK = makeIntBox(0, 100000, tr("Sample among the k most likely tokens; 0: off"), genBox);
+  m_topK = makeIntBox("generate.top_k", genBox);
   m_topK->setSpecialValueText(tr("off"));
-  m_topP = makeDoubleBox(0.01, 1.0, 2, 0.05, tr("Nucleus sampling: smallest set holding this probability mass; 1: off"), genBox);
-  m_genSeed = makeIntBox(0, 2147483647, tr("Sampling seed"), genBox);
+  m_topP = makeDoubleBox("generate.top_p", 2, 0.05, genBox);
+  m_genSeed = makeIntBox("generate.seed", genBox);
   gen->addRow(tr("Prompts"), m_prompts);
   gen->addRow(tr("Max new tokens"), m_maxTokens);
   gen->addRow(tr("Temperature"), m_genTemperature);

@@ -1,6 +1,8 @@
 #pragma once
 
-// Spin boxes configured in one call: range, step, tooltip (and the value, where given).
+// Spin boxes configured in one call: range, step, tooltip. The schema overloads take the range and
+// the tooltip from the experiment key's declaration (distill/config_schema.h), so the form and
+// validation cannot disagree.
 
 #include <QDoubleSpinBox>
 #include <QSpinBox>
@@ -9,5 +11,10 @@ namespace distill {
 
 QSpinBox* makeIntBox(int min, int max, const QString& tip, QWidget* parent);
 QDoubleSpinBox* makeDoubleBox(double min, double max, int decimals, double step, const QString& tip, QWidget* parent);
+
+/// A box for the experiment key `key` ("train.batch_size"): its allowed range and its doc.
+QSpinBox* makeIntBox(const char* key, QWidget* parent);
+/// Open bounds become the nearest value the box can show at `decimals`.
+QDoubleSpinBox* makeDoubleBox(const char* key, int decimals, double step, QWidget* parent);
 
 }  // namespace distill

@@ -141,7 +141,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
     m_progress->setValue(p.step);
     const QString processes = p.processes > 1 ? tr(" on %1 processes").arg(p.processes) : QString();
     m_throughput->setText(tr("%1 · step %2/%3 · %4 tok/s%5 · ETA %6 (elapsed %7)")
-                              .arg(QString::fromStdString(p.phase))
+                              .arg(QString::fromUtf8(phaseName(p.phase)))
                               .arg(p.step)
                               .arg(p.totalSteps)
                               .arg(p.tokensPerSecond, 0, 'f', 0)
@@ -533,7 +533,7 @@ void MainWindow::onFinished(const RunResult& result) {
     int trainedStudents = 0;
     bool teacherTrained = false;
     for (const auto& m : result.models) {
-      if (m.role == "teacher")
+      if (m.role == ModelRole::Teacher)
         teacherTrained = m.trained;
       else if (m.trained)
         ++trainedStudents;
@@ -645,9 +645,9 @@ void MainWindow::showWhereTheRunEnded(const QString& how) {
   }
   m_progress->setRange(0, p.totalSteps);
   m_progress->setValue(p.step);
-  m_progress->setFormat(tr("%1 at %2 step %3 / %4").arg(how, QString::fromStdString(p.phase)).arg(p.step).arg(p.totalSteps));
+  m_progress->setFormat(tr("%1 at %2 step %3 / %4").arg(how, QString::fromUtf8(phaseName(p.phase))).arg(p.step).arg(p.totalSteps));
   m_throughput->setText(tr("last: %1 step %2/%3 · %4 tok/s · %5 in this phase")
-                            .arg(QString::fromStdString(p.phase))
+                            .arg(QString::fromUtf8(phaseName(p.phase)))
                             .arg(p.step)
                             .arg(p.totalSteps)
                             .arg(p.tokensPerSecond, 0, 'f', 0)

@@ -46,8 +46,8 @@ public:
       emit c->started(c->m_runDir);
     });
   }
-  void onPhase(const std::string& phase, int totalSteps) override {
-    queue([phase, totalSteps](RunController* c) { emit c->phaseChanged(QString::fromStdString(phase), totalSteps); });
+  void onPhase(RunPhase phase, int totalSteps) override {
+    queue([phase, totalSteps](RunController* c) { emit c->phaseChanged(QString::fromUtf8(phaseName(phase)), totalSteps); });
   }
   void onMetrics(const std::vector<MetricPoint>& points) override { m_owner->m_mailbox.post(points); }
   void onProgress(const ProgressInfo& progress) override { m_owner->m_mailbox.postProgress(progress); }

@@ -154,8 +154,8 @@ QTreeWidgetItem* RunsPanel::makeRunItem(const RunRecord& run) const {
   for (const auto& m : run.models) {
     auto* child = new QTreeWidgetItem(item);
     child->setText(0, QString::fromStdString(m.name));
-    child->setText(1, m.trained ? QString::fromStdString(m.role)
-                                : tr("%1, not trained").arg(QString::fromStdString(m.role)));
+    child->setText(1, m.trained ? QString::fromUtf8(roleName(m.role))
+                                : tr("%1, not trained").arg(QString::fromUtf8(roleName(m.role))));
     child->setText(2, QString::fromStdString(m.arch));
     child->setText(3, QLocale().toString(m.params));
     child->setText(4, std::isfinite(m.valLoss) ? QString::number(m.valLoss, 'f', 4) : QString("—"));

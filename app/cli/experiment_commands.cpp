@@ -283,7 +283,7 @@ int runsCommand(const RunsRequest& request) {
       Json models = Json::array();
       for (const auto& m : run.models)
         models.push_back({{"name", m.name},
-                          {"role", m.role},
+                          {"role", roleName(m.role)},
                           {"trained", m.trained},
                           {"val_loss", finiteOrNull(m.valLoss)}});
       Json comparisons = Json::array();

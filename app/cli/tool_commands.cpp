@@ -1,4 +1,4 @@
-// train-tokenizer and bench.
+// train-tokenizer, bench and schema.
 
 #include <cstdio>
 #include <iostream>
@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "distill/bench.h"
+#include "distill/config_schema.h"
 #include "distill/tokenizers.h"
 #include "exit_codes.h"
 #include "interrupt.h"
@@ -77,6 +78,23 @@ void addToolCommands(CLI::App& app, Commands& commands) {
   benchCmd->footer(
       examples({"distill bench --config small --steps 20", "distill bench --config nanogpt --device cuda"}));
   commands.add(benchCmd, [bench] { return benchCommand(*bench); });
+
+  auto markdown = std::make_shared<bool>(false);
+  auto* schemaCmd = app.add_subcommand("schema", "List every experiment key: type, default, allowed values, meaning");
+  schemaCmd->add_flag("--markdown", *markdown, "As the Markdown table of experiments/README.md");
+  schemaCmd->footer(examples({"distill schema", "distill schema --markdown"}));
+  commands.add(schemaCmd, [markdown] {
+    if (*markdown) {
+      std::cout << schemaMarkdownTable();
+      return kExitOk;
+    }
+    for (const auto& key : experimentSchema()) {
+      const auto allowed = key.allowed();
+      std::cout << key.path << " (" << key.type << ", default " << (key.defaultValue.empty() ? "empty" : key.defaultValue)
+                << (allowed.empty() ? "" : ", " + allowed) << "): " << key.doc << "\n";
+    }
+    return kExitOk;
+  });
 }
 
 }  // namespace distill::cli

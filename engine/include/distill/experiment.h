@@ -11,6 +11,7 @@
 #include "distill/distributed.h"
 #include "distill/observer.h"
 #include "distill/run_control.h"
+#include "distill/run_phase.h"
 
 namespace distill {
 
@@ -31,7 +32,7 @@ struct RunOptions {
 /// stopped in the teacher's phase) has NaN numbers: null in JSON, "—" in tables, never 0 or 1.
 struct ModelSummary {
   std::string name;
-  std::string role;  ///< "teacher", "distilled", "scratch"
+  ModelRole role = ModelRole::Teacher;
   std::string arch;
   long long params = 0;
   int steps = 0;
@@ -43,7 +44,9 @@ struct ModelSummary {
   double genTokensPerSecond = kNotMeasured;           ///< batch 1, 256 new tokens, KV cache / carried state
   double genRecomputeTokensPerSecond = kNotMeasured;  ///< the same tokens by full recompute (no cache)
   double genSpeedupVsTeacher = kNotMeasured;          ///< genTokensPerSecond / the teacher's
-  double trainTokensPerSecond = kNotMeasured;  ///< training tokens per second of this model's own steps
+  /// Training tokens per second of this model stepping alone on the run's threads (forward and
+  /// backward of one batch, median of 3), measured after training: its own cost, not its share.
+  double trainTokensPerSecond = kNotMeasured;
 
   static constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 };
@@ -73,8 +76,5 @@ RunResult resumeExperiment(const std::string& runDir, const RunOptions& options,
 /// group, takes the settings (and resume point) rank 0 publishes, trains its shard of each batch
 /// and writes nothing. Never throws: failures come back in the result.
 RunResult runWorker(const DistributedOptions& distributed, RunObserver& observer);
-
-/// Chooses and applies the thread counts (see docs in threads.cpp); returns the intra-op count.
-int configureThreads(int requested);
 
 }  // namespace distill

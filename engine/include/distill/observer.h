@@ -4,6 +4,8 @@
 // to its thread, the run store writes them. Callbacks arrive on the training thread.
 
 #include <string>
+
+#include "distill/run_phase.h"
 #include <vector>
 
 namespace distill {
@@ -17,10 +19,9 @@ struct MetricPoint {
   double value = 0.0;
 };
 
-/// Where a run is: phase "teacher" (training the teacher) or "students" (distilled students and
-/// their scratch twins in lockstep), then "finishing".
+/// Where a run is: which phase, how far into it.
 struct ProgressInfo {
-  std::string phase;
+  RunPhase phase = RunPhase::Teacher;
   int step = 0;
   int totalSteps = 0;
   double phaseSeconds = 0.0;
@@ -42,7 +43,7 @@ class RunObserver {
 public:
   virtual ~RunObserver() = default;
   virtual void onRunDirectory(const std::string& /*path*/) {}
-  virtual void onPhase(const std::string& /*phase*/, int /*totalSteps*/) {}
+  virtual void onPhase(RunPhase /*phase*/, int /*totalSteps*/) {}
   /// All metrics of one step, together.
   virtual void onMetrics(const std::vector<MetricPoint>& /*points*/) {}
   virtual void onProgress(const ProgressInfo& /*progress*/) {}

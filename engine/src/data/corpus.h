@@ -1,0 +1,66 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "distill/config.h"
+#include "tokenizers/tokenizer.h"
+
+namespace distill {
+
+/// A tokenized corpus split into a training head and a validation tail.
+struct Corpus {
+  std::string path;
+  int64_t bytes = 0;
+  Tokenizer tokenizer;
+  torch::Tensor train;  // (N_train,) int64 token ids
+  torch::Tensor val;    // (N_val,) int64
+};
+
+/// Reads, validates (exists, non-empty, text, UTF-8) and tokenizes the corpus (an empty path
+/// means the bundled tinyshakespeare). When `tokenizer` is given (e.g. from a teacher checkpoint)
+/// it is used; otherwise data.tokenizer says: "char" builds one from the text, a path loads one.
+/// Throws EngineError naming the file and the problem.
+Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer = nullptr);
+
+/// `data` with tokenizer "teacher" replaced by the folder of the imported teacher (teacher.hf).
+DataConfig withTokenizerResolved(DataConfig data, const TeacherConfig& teacher);
+
+/// A random engine's position as text, and back (the standard's own stream format: exact).
+std::string engineState(const std::mt19937_64& engine);
+/// Throws EngineError naming `what` when `state` is not an engineState() string.
+void restoreEngineState(std::mt19937_64& engine, const std::string& state, const std::string& what);
+
+/// One training batch: inputs and next-token targets.
+struct Batch {
+  torch::Tensor x;  // (B, T) int64
+  torch::Tensor y;  // (B, T) int64, x shifted left by one
+};
+
+/// Random windows of a token stream, reproducible from a seed (so a distilled student and its
+/// scratch twin see the same data in the same order).
+class BatchSampler {
+public:
+  BatchSampler(torch::Tensor tokens, int blockSize, int batchSize, uint64_t seed);
+  Batch next();
+
+  /// The position in the random sequence, as text (saved with a resumable checkpoint).
+  std::string state() const;
+  /// Continues from a state() string; throws EngineError when it is not one.
+  void restore(const std::string& state);
+
+private:
+  torch::Tensor m_tokens;
+  int m_blockSize;
+  int m_batchSize;
+  std::mt19937_64 m_rng;
+};
+
+/// A fixed list of batches (evaluation averages over the same windows every time).
+std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize,
+                                int count, uint64_t seed);
+
+}  // namespace distill

@@ -1,0 +1,75 @@
+#include "kd/divergences.h"
+
+#include <cmath>
+#include <map>
+
+namespace distill {
+
+namespace {
+
+/// Σ_v p (log p − log q) with p given in log space; terms where p = 0 contribute 0, also when
+/// log q is −inf there (0 · ∞ would be NaN).
+torch::Tensor klFromLogs(const torch::Tensor& logP, const torch::Tensor& logQ) {
+  auto p = logP.exp();
+  auto terms = p * (logP - logQ);
+  return torch::where(p > 0, terms, torch::zeros_like(terms)).sum(-1);
+}
+
+/// log(w·exp(a) + (1−w)·exp(b)), stable; w in [0, 1].
+torch::Tensor logMix(const torch::Tensor& logA, const torch::Tensor& logB, double w) {
+  if (w <= 0.0) return logB;
+  if (w >= 1.0) return logA;
+  return torch::logsumexp(torch::stack({logA + std::log(w), logB + std::log1p(-w)}), 0);
+}
+
+}  // namespace
+
+bool parseDivergence(const std::string& name, Divergence* out) {
+  static const std::map<std::string, Divergence> kNames = {
+      {"kl", Divergence::ForwardKl},          {"reverse_kl", Divergence::ReverseKl},
+      {"jsd", Divergence::Jsd},               {"skew_kl", Divergence::SkewForwardKl},
+      {"skew_reverse_kl", Divergence::SkewReverseKl}, {"tvd", Divergence::Tvd},
+      {"mse", Divergence::LogitMse}};
+  const auto it = kNames.find(name);
+  if (it == kNames.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+torch::Tensor perTokenDivergence(const torch::Tensor& student, const torch::Tensor& teacher,
+                                 const DivergenceOptions& o) {
+  if (o.kind == Divergence::LogitMse) return (student - teacher).pow(2).mean(-1);  // (N,)
+  const double T = o.temperature;
+  auto logPs = torch::log_softmax(student / T, -1);  // (N, V)
+  auto logPt = torch::log_softmax(teacher / T, -1);  // (N, V)
+  const double scale = T * T;  // keeps gradient magnitudes comparable across temperatures
+  switch (o.kind) {
+    case Divergence::ForwardKl:
+      return klFromLogs(logPt, logPs) * scale;
+    case Divergence::ReverseKl:
+      return klFromLogs(logPs, logPt) * scale;
+    case Divergence::Jsd: {
+      if (o.beta <= 0.0) return klFromLogs(logPt, logPs) * scale;
+      if (o.beta >= 1.0) return klFromLogs(logPs, logPt) * scale;
+      auto logM = logMix(logPt, logPs, o.beta);  // M = β p_t + (1 − β) p_s
+      return (o.beta * klFromLogs(logPt, logM) + (1.0 - o.beta) * klFromLogs(logPs, logM)) * scale;
+    }
+    case Divergence::SkewForwardKl:
+      return klFromLogs(logPt, logMix(logPt, logPs, o.skew)) * scale;
+    case Divergence::SkewReverseKl:
+      return klFromLogs(logPs, logMix(logPs, logPt, o.skew)) * scale;
+    case Divergence::Tvd:
+      return 0.5 * (logPt.exp() - logPs.exp()).abs().sum(-1);
+    case Divergence::LogitMse:
+      break;
+  }
+  return (student - teacher).pow(2).mean(-1);
+}
+
+torch::Tensor maskedMean(const torch::Tensor& values, const torch::Tensor& mask) {
+  if (!mask.defined()) return values.mean();
+  auto weights = mask.to(values.scalar_type());
+  return (values * weights).sum() / weights.sum().clamp_min(1.0);
+}
+
+}  // namespace distill

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include "kd/divergences.h"
+
+namespace distill {
+
+/// Mean next-token cross-entropy. logits (B, T, V), targets (B, T).
+torch::Tensor crossEntropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
+/// Hinton's soft-target loss: KL(p_teacher^T || p_student^T) per token, averaged over tokens and
+/// scaled by T² so its gradient magnitude does not shrink as T grows. logits (B, T, V).
+torch::Tensor forwardKl(const torch::Tensor& studentLogits, const torch::Tensor& teacherLogits,
+                        double temperature);
+
+}  // namespace distill

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "models/language_model.h"
+
+namespace distill {
+
+/// With a cache (`cacheK` non-null): puts the cached keys/values before the new `k`/`v`
+/// (B, H, T, hs), stores the result back in the cache and returns how many positions were cached
+/// before. Without one: leaves `k`/`v` alone and returns 0.
+int64_t appendToKvCache(torch::Tensor& k, torch::Tensor& v, torch::Tensor* cacheK, torch::Tensor* cacheV);
+
+/// An attention decoder with one key/value cache per layer (GPT-style transformer, Llama): the
+/// full forward, the traced forward and incremental decoding all go through run().
+class KvCachedLMImpl : public LanguageModelImpl {
+public:
+  torch::Tensor forward(const torch::Tensor& ids) override { return run(ids, 0, nullptr, nullptr); }
+  torch::Tensor forwardWithTrace(const torch::Tensor& ids, ForwardTrace& trace) override {
+    return run(ids, 0, nullptr, nullptr, &trace);
+  }
+  std::unique_ptr<DecodeState> startDecoding() const override;
+  torch::Tensor decode(const torch::Tensor& ids, DecodeState& state) override;
+
+protected:
+  /// (B, T) ids that follow `position` cached tokens → (B, T, V) logits. `keys`/`values` hold one
+  /// cache per layer (appended to) or are null; `trace`, when given, records hidden states and
+  /// attention maps.
+  virtual torch::Tensor run(const torch::Tensor& ids, int64_t position, std::vector<torch::Tensor>* keys,
+                            std::vector<torch::Tensor>* values, ForwardTrace* trace = nullptr) = 0;
+  virtual size_t layerCount() const = 0;
+};
+
+}  // namespace distill

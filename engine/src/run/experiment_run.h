@@ -1,0 +1,160 @@
+#pragma once
+
+// One run of an experiment, read top to bottom in run(): prepare → teacher phase → student phase
+// → summary. Each phase lives in its own file (run_setup.cpp, teacher_phase.cpp,
+// student_phase.cpp, run_summary.cpp); where a distilled student's targets come from is a
+// TargetSource (target_sources.h); stepping models in lockstep and the live controls between steps
+// are lockstep.cpp and live_control.cpp.
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/corpus.h"
+#include "distill/experiment.h"
+#include "distill/run_phase.h"
+#include "io/checkpoint.h"
+#include "parallel/collective.h"
+#include "run/trained_model.h"
+#include "store/resume_point.h"
+#include "store/run_store.h"
+
+namespace distill {
+
+class LogitCache;
+class TargetSources;
+
+class ExperimentRun {
+public:
+  using Clock = std::chrono::steady_clock;
+
+  /// `resume`: continue from this checkpoint in its run directory (null: a new run).
+  /// `group`: this process's data-parallel group (null: one process).
+  ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control,
+                int threads, const ResumePoint* resume = nullptr, Collective* group = nullptr);
+
+  RunResult run();
+
+  // --- Phases (each in its own file) ---------------------------------------------------------
+  /// Corpus, teacher, students, run folder; restores a resume point. (run_setup.cpp)
+  void prepare();
+  /// False when the run was stopped. (teacher_phase.cpp)
+  bool trainTeacher();
+  /// False when the run was stopped. (student_phase.cpp)
+  bool trainStudents();
+  /// Every model's final numbers. (run_summary.cpp)
+  std::vector<ModelSummary> summarize(bool measureSpeed);
+
+  // --- What the phases share ----------------------------------------------------------------
+  const ExperimentConfig& config() const { return m_config; }
+  TrainedModel& teacher() { return m_teacher; }
+  std::vector<TrainedModel>& students() { return m_students; }
+  const Corpus& corpus() const { return m_corpus; }
+  int threads() const { return m_threads; }
+  /// Rank 0 alone writes the run directory and talks to the observer about training.
+  bool lead() const { return !m_group || m_group->isLead(); }
+  /// Processes training this run (1 without a group).
+  int worldSize() const { return m_group ? m_group->worldSize() : 1; }
+  /// Rows drawn per step across all ranks.
+  int globalBatchSize() const { return m_config.train.batch_size * worldSize(); }
+  /// This rank's rows of a global batch (all of it without a group).
+  Batch shardOf(const Batch& global) const;
+  RunObserver& observer() { return m_observer; }
+  RunStore& store() { return *m_store; }
+
+  /// Training time of the run: wall time since it started (plus before the checkpoint it resumed
+  /// from), pauses left out, so curves against time, rates and ETAs show work, not waiting.
+  double elapsed() const;
+  /// The run control's checkpoint, with its waiting time (a pause) kept out of elapsed().
+  bool waitWhilePaused();
+  /// Writes metric points (rank 0) and passes them to the observer.
+  void emit(const std::vector<MetricPoint>& points);
+  /// Validation loss (and agreement with the teacher for students) at `step`; samples when asked.
+  void evaluateModel(TrainedModel& m, int step, bool withSamples);
+  /// `stepsBefore`: steps of the phase done before this process took it up (a resumed run); the
+  /// rate and ETA are measured over this process's own steps only.
+  void reportProgress(RunPhase phase, int step, int total, int stepsBefore, double phaseStart, int64_t tokensSoFar,
+                      std::vector<MetricPoint> latest);
+  CheckpointInfo infoFor(const TrainedModel& m) const;
+
+  /// Between steps: waits while paused, takes live setting changes; false when the run must stop.
+  /// Ranks of a group follow rank 0's RunControl (it broadcasts a StepDecision every step).
+  /// (live_control.cpp)
+  bool proceed(int step);
+  /// Steps `models` (side by side on up to `workers` threads) until each has stepped; a NaN/Inf
+  /// fault fails the run, or (GUI) pauses it and retries the faulty models after resume. False
+  /// when the run was cancelled meanwhile. (lockstep.cpp)
+  bool stepAll(int step, const std::vector<TrainedModel*>& models, int workers,
+               const std::function<PendingStep(size_t)>& compute, std::vector<StepLosses>& results);
+
+  /// Steps of `phase` already done by the checkpoint this run resumes from (0: none).
+  int resumedSteps(RunPhase phase) const;
+  const ResumePoint* resumePoint() const { return m_resume; }
+  /// Writes a resumable checkpoint of `phase` after `step` (see resume_point.h). (resume_io.cpp)
+  void saveResumePoint(RunPhase phase, int step, int totalSteps, const std::string& samplerState,
+                       const std::string& sequenceSamplerState = {});
+
+  /// The teacher's top-k logits for every student step, from distill.cache_path when it matches,
+  /// else computed now into the run directory. Null when the run was cancelled meanwhile.
+  /// (teacher_data.cpp)
+  std::unique_ptr<LogitCache> openOrBuildCache(const DistillConfig& settings, int steps, uint64_t samplerSeed);
+  /// Sequence-level KD's training set: from distill.sequence_path when it matches, else generated
+  /// by the teacher now into the run directory. Undefined when the run was cancelled meanwhile.
+  torch::Tensor openOrBuildSequences(const DistillConfig& settings);
+
+private:
+  /// One lockstep step of every student; appends their training losses to `latest`. False when
+  /// the run was stopped meanwhile. (student_phase.cpp)
+  bool studentStep(int step, int total, BatchSampler& sampler, TargetSources& sources,
+                   std::vector<MetricPoint>& latest);
+  void loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, std::string& source);
+  void adoptPretrainedTeacher(const LoadedModel& loaded, const std::string& source);
+  void openRunStore();
+  void buildTeacher(std::unique_ptr<LoadedModel> loaded, const std::string& source, int64_t vocab);
+  void buildStudents(int64_t vocab);
+  std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
+  void synchronizeWeights();
+  /// The teacher without training: loaded, evaluated, saved (and skipped on a students' resume).
+  void useTrainedTeacher();
+  void saveAll();
+  /// Each model's training tokens per second, stepping alone. (run_summary.cpp)
+  void measureTrainingSpeed(const std::vector<TrainedModel*>& models, std::vector<ModelSummary>& out);
+  /// The models trained in a phase: the teacher, or the students.
+  std::vector<TrainedModel*> modelsOf(RunPhase phase);
+  void restoreResumePoint();
+  void applyLiveSettings(int step, const LiveSettings& changes);
+  /// The global distillation settings and every student's: a live change applies to all.
+  std::vector<DistillConfig*> allDistillSettings();
+  std::vector<std::exception_ptr> stepModels(const std::vector<TrainedModel*>& models, int workers,
+                                             const std::function<PendingStep(size_t)>& compute,
+                                             std::vector<StepLosses>& results);
+  /// Records a failure in the result and, when the run folder exists, in its summary.
+  void recordFailure(RunResult& result, const std::exception& e);
+
+  ExperimentConfig m_config;
+  RunOptions m_options;
+  RunObserver& m_observer;
+  RunControl& m_control;
+  int m_threads;
+  const ResumePoint* m_resume;
+  Collective* m_group;
+  Clock::time_point m_start = Clock::now();
+  double m_elapsedBefore = 0.0;  // training time of the run before the checkpoint it resumed from
+  double m_pausedSeconds = 0.0;  // time this process waited while the run was paused
+  std::unique_ptr<RunStore> m_store;
+  Corpus m_corpus;
+  std::vector<Batch> m_valBatches;
+  std::vector<torch::Tensor> m_teacherValLogits;
+  TrainedModel m_teacher;
+  std::vector<TrainedModel> m_students;  // pairs: <name>-kd, <name>-scratch
+};
+
+/// Stops the run when the teacher's logits hold NaN or +Inf: they would vanish silently inside the
+/// KL-type losses (their probability fails p > 0). -Inf is a legitimate "never" and passes.
+void requireFiniteTeacherLogits(const torch::Tensor& logits, const std::string& where);
+
+}  // namespace distill

@@ -1,0 +1,169 @@
+// Before any step: the corpus and its tokenizer, the teacher (trained here, or loaded from a
+// checkpoint or a Hugging Face folder), the students and their scratch twins, the run folder.
+
+#include "distill/errors.h"
+#include "io/hf_import.h"
+#include "models/model_factory.h"
+#include "models/sampling.h"
+#include "run/experiment_run.h"
+
+namespace distill {
+
+void ExperimentRun::prepare() {
+  std::unique_ptr<LoadedModel> loadedTeacher;
+  std::string teacherSource;
+  loadCorpusAndTeacher(loadedTeacher, teacherSource);
+  if (loadedTeacher) adoptPretrainedTeacher(*loadedTeacher, teacherSource);
+  m_config.data.corpus = m_corpus.path;  // config.yaml records the file really read
+  if (lead()) openRunStore();
+  // Students predict over the teacher's ids (an imported model may have more than its tokenizer).
+  const int64_t vocab = loadedTeacher ? loadedTeacher->model->vocabSize() : m_corpus.tokenizer.vocabSize();
+  buildTeacher(std::move(loadedTeacher), teacherSource, vocab);
+  const auto& t = m_config.train;
+  m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
+                              static_cast<uint64_t>(t.seed) + 2);
+  buildStudents(vocab);
+  if (m_resume) restoreResumePoint();
+  if (m_group) synchronizeWeights();
+}
+
+void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, std::string& source) {
+  if (!m_config.teacher.checkpoint.empty()) {
+    loaded = std::make_unique<LoadedModel>(loadCheckpoint(m_config.teacher.checkpoint));
+    source = "teacher checkpoint " + m_config.teacher.checkpoint;
+    m_corpus = loadCorpus(m_config.data, &loaded->info.tokenizer);
+  } else if (!m_config.teacher.hf.empty()) {
+    m_observer.onMessage("importing the teacher from " + m_config.teacher.hf);
+    auto imported = importHuggingFaceModel(m_config.teacher.hf);
+    loaded = std::make_unique<LoadedModel>();
+    loaded->model = imported.model;
+    loaded->info.spec = imported.model->spec();
+    loaded->info.blockSize = imported.contextLength;
+    source = "imported teacher " + m_config.teacher.hf;
+    m_corpus = loadCorpus(withTokenizerResolved(m_config.data, m_config.teacher));
+    if (m_corpus.tokenizer.vocabSize() > imported.model->vocabSize())
+      throw EngineError("the tokenizer has " + std::to_string(m_corpus.tokenizer.vocabSize()) + " tokens but " + source +
+                        " knows only " + std::to_string(imported.model->vocabSize()) +
+                        " (is it the teacher's tokenizer?)");
+  } else {
+    m_corpus = loadCorpus(m_config.data);
+  }
+}
+
+void ExperimentRun::adoptPretrainedTeacher(const LoadedModel& loaded, const std::string& source) {
+  const auto& info = loaded.info;
+  if (info.spec.isTransformer() && info.blockSize < m_config.data.block_size) {
+    throw EngineError(source + " has a context of " + std::to_string(info.blockSize) + " tokens but data.block_size is " +
+                      std::to_string(m_config.data.block_size) + " (lower data.block_size)");
+  }
+  m_config.teacher.model = info.spec;  // the resolved config records what was really used
+  // A DistilGPT2-style student takes the teacher's architecture and widths with its own depth.
+  for (auto& s : m_config.students) {
+    if (!s.init_from_teacher) continue;
+    const int layers = s.model.layers;
+    s.model = info.spec;
+    s.model.layers = layers;
+    if (layers > info.spec.layers)
+      throw EngineError("student '" + s.name + "': init_from_teacher with " + std::to_string(layers) +
+                        " layers, but the teacher has " + std::to_string(info.spec.layers));
+  }
+}
+
+void ExperimentRun::openRunStore() {
+  const std::string dir =
+      m_options.outDir.empty() ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name) : m_options.outDir;
+  if (m_resume) {
+    const RunStore::Lengths resumeAt{m_resume->state.at("metrics_bytes").get<uint64_t>(),
+                                     m_resume->state.at("samples_bytes").get<uint64_t>()};
+    m_store = std::make_unique<RunStore>(dir, &resumeAt, m_resume->writerLock);
+  } else {
+    m_store = std::make_unique<RunStore>(dir);
+    m_store->writeConfig(experimentToYaml(m_config));
+  }
+  m_store->writeWorldSize(worldSize());
+  m_observer.onRunDirectory(dir);
+}
+
+void ExperimentRun::buildTeacher(std::unique_ptr<LoadedModel> loaded, const std::string& source, int64_t vocab) {
+  m_teacher.name = "teacher";
+  m_teacher.role = ModelRole::Teacher;
+  if (loaded) {
+    m_teacher.model = loaded->model;
+    m_teacher.steps = loaded->info.step;
+    m_observer.onMessage(source + " (" + std::to_string(m_teacher.model->parameterCount()) + " parameters)");
+    return;
+  }
+  const auto& t = m_config.train;
+  torch::manual_seed(t.seed);
+  m_teacher.model = makeModel(m_config.teacher.model, vocab, m_config.data.block_size);
+  m_teacher.trainer = std::make_unique<ModelTrainer>("teacher", m_teacher.model, t, t.steps);
+  m_teacher.trainer->setParallelism(m_threads);  // one model: its batch rows share the cores
+}
+
+void ExperimentRun::buildStudents(int64_t vocab) {
+  const auto& t = m_config.train;
+  const int studentSteps = m_config.studentSteps();
+  for (size_t i = 0; i < m_config.students.size(); ++i) {
+    const auto& s = m_config.students[i];
+    torch::manual_seed(s.init_seed >= 0 ? s.init_seed : t.seed + 1 + static_cast<int>(i));
+    auto add = [&](LanguageModel model, const std::string& suffix, ModelRole role) {
+      TrainedModel m;
+      m.name = s.name + suffix;
+      m.role = role;
+      m.model = model;
+      m.distill = s.distill.value_or(m_config.distill);
+      auto features = role == ModelRole::Distilled ? featureSetupFor(s, m.distill) : nullptr;
+      m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps, std::move(features));
+      m.onPolicyGenerator = makeSamplingGenerator(static_cast<uint64_t>(t.seed) + 1000 + i);
+      m_students.push_back(std::move(m));
+    };
+    auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
+    if (s.init_from_teacher) {
+      initFromTeacherLayers(m_teacher.model, distilled);
+      m_observer.onMessage(s.name + ": initialised from " + std::to_string(s.model.layers) + " of the teacher's " +
+                           std::to_string(m_teacher.model->spec().layers) + " layers");
+    }
+    add(distilled, "-kd", ModelRole::Distilled);
+    if (s.scratch_twin) {
+      auto scratch = makeModel(s.model, vocab, m_config.data.block_size);
+      copyWeights(distilled, scratch);  // the twin starts from the very same weights
+      add(scratch, "-scratch", ModelRole::Scratch);
+    }
+  }
+}
+
+std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig& student, const DistillConfig& d) const {
+  if (!d.usesFeatures()) return nullptr;
+  const auto& teacher = m_teacher.model->spec();
+  // Validation checked a configured teacher; one from a checkpoint is checked here.
+  if (!teacher.isTransformer())
+    throw EngineError("student '" + student.name + "': feature losses need a transformer teacher (the checkpoint holds " +
+                      teacher.arch + ")");
+  for (int layer : d.layer_map) {
+    if (layer > teacher.layers)
+      throw EngineError("student '" + student.name + "': layer_map names teacher layer " + std::to_string(layer) +
+                        " but the teacher has " + std::to_string(teacher.layers));
+  }
+  auto setup = std::make_unique<FeatureSetup>();
+  setup->layerMap = resolveLayerMap(d.layer_map, student.model.layers, teacher.layers);
+  setup->projector = FeatureProjector(student.model.layers, student.model.embd, teacher.embd);
+  return setup;
+}
+
+void ExperimentRun::synchronizeWeights() {
+  // Seeds make the ranks' initial weights equal already; the broadcast guarantees it (and covers a
+  // teacher that a rank read from a different copy of its file).
+  std::vector<torch::Tensor> weights = m_teacher.model->parameters();
+  for (auto& m : m_students)
+    for (const auto& p : m.trainer->parameters()) weights.push_back(p);
+  m_group->broadcast(weights, 0);
+  // Dropout masks come from LibTorch's default generator, equal on every rank so far: each rank
+  // gets its own stream (derived from the seed, rank and resumed step, so runs stay repeatable).
+  if (!lead()) {
+    const int resumed = m_resume ? m_resume->step : 0;
+    torch::manual_seed(static_cast<uint64_t>(m_config.train.seed) * 1000003ULL +
+                       static_cast<uint64_t>(m_group->rank()) * 7919ULL + static_cast<uint64_t>(resumed));
+  }
+}
+
+}  // namespace distill

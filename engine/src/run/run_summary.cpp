@@ -1,0 +1,95 @@
+// After the last step: the final checkpoints and every model's numbers for summary.json and
+// methods.csv — validation loss, agreement, and speeds each measured with the model alone.
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "models/sampling.h"
+#include "run/experiment_run.h"
+
+namespace distill {
+
+namespace {
+
+/// The median of 3 rates measured by `run` (returns the tokens it made): single timings vary a lot
+/// on a busy machine.
+double medianTokensPerSecond(const std::function<int64_t()>& run) {
+  std::vector<double> rates;
+  for (int i = 0; i < 3; ++i) {
+    const auto begin = ExperimentRun::Clock::now();
+    const int64_t tokens = run();
+    const double seconds = std::chrono::duration<double>(ExperimentRun::Clock::now() - begin).count();
+    rates.push_back(seconds > 0.0 ? static_cast<double>(tokens) / seconds : 0.0);
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[1];
+}
+
+}  // namespace
+
+void ExperimentRun::saveAll() {
+  // A student that never stepped (the run stopped in the teacher's phase) is no model to keep.
+  for (auto& m : m_students)
+    if (m.steps > 0) saveCheckpoint(m_store->checkpointPath(m.name), *m.model, infoFor(m));
+}
+
+std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
+  std::vector<ModelSummary> out;
+  std::vector<TrainedModel*> all = {&m_teacher};
+  for (auto& m : m_students) all.push_back(&m);
+  const auto& g = m_config.generate;
+  const auto prompt = m_corpus.tokenizer.encode(g.prompts.empty() ? std::string() : g.prompts.front());
+  for (auto* m : all) {
+    ModelSummary s;
+    s.name = m->name;
+    s.role = m->role;
+    s.arch = m->model->spec().arch;
+    s.params = m->model->parameterCount();
+    s.steps = m->steps;
+    s.trained = m == &m_teacher || m->steps > 0;
+    if (!s.trained) {
+      out.push_back(s);  // not trained: no numbers (null in summary.json, "—" in tables)
+      continue;
+    }
+    s.valLoss = m->lastEval.loss;
+    s.valPerplexity = std::exp(m->lastEval.loss);
+    s.agreement = m->lastEval.agreement;
+    s.klFromTeacher = m->lastEval.klFromTeacher;
+    if (measureSpeed) {
+      // Batch 1, 256 new tokens, as a user would generate: with the KV cache / carried state, and
+      // by full recompute for comparison.
+      SamplingOptions options{256, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
+      s.genTokensPerSecond = medianTokensPerSecond(
+          [&] { return static_cast<int64_t>(generateIds(*m->model, prompt, options).size()); });
+      s.genRecomputeTokensPerSecond = medianTokensPerSecond(
+          [&] { return static_cast<int64_t>(generateIdsByRecompute(*m->model, prompt, options).size()); });
+    }
+    out.push_back(s);
+  }
+  const double teacherRate = out.front().genTokensPerSecond;  // the teacher comes first
+  for (auto& s : out)
+    s.genSpeedupVsTeacher = teacherRate > 0.0 ? s.genTokensPerSecond / teacherRate : ModelSummary::kNotMeasured;
+  if (measureSpeed) measureTrainingSpeed(all, out);
+  return out;
+}
+
+void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& models, std::vector<ModelSummary>& out) {
+  // During the run the students step side by side, one thread each, so a student's own step time
+  // there depends on what runs beside it (it grew with its position in the list). Here each model
+  // steps alone on this process's threads: forward and backward of one training batch with
+  // cross-entropy, the update left out so that the trained weights stay as they are.
+  if (m_valBatches.empty()) return;
+  const Batch& batch = m_valBatches.front();
+  const int64_t tokens = batch.x.numel();
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (!out[i].trained || !models[i]->trainer) continue;
+    auto& trainer = *models[i]->trainer;
+    out[i].trainTokensPerSecond = medianTokensPerSecond([&] {
+      trainer.computeGradients(batch);
+      return tokens;
+    });
+  }
+}
+
+}  // namespace distill

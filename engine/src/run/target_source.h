@@ -1,0 +1,94 @@
+#pragma once
+
+// Where a distilled student's batch and soft targets come from, one regime per source:
+//   online teacher     the corpus batch, the teacher's logits on it (Hinton);  online_teacher_source.cpp
+//   logit cache        the corpus batch, the teacher's top-k logits read back;  logit_cache_source.cpp
+//   teacher sequences  sequences the teacher wrote once (Kim & Rush);          teacher_sequence_source.cpp
+//   on-policy          the student's own continuations, scored by the teacher; on_policy_source.cpp
+// Adding a regime is one source file, its line in TargetSources::open and its schema keys.
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/corpus.h"
+#include "distill/config.h"
+#include "kd/student_loss.h"
+#include "run/trained_model.h"
+
+namespace distill {
+
+class ExperimentRun;
+class LogitCache;
+class SequenceSampler;
+
+/// What a distilled student trains on in one step (targets null: hard labels only).
+struct StudentInput {
+  Batch batch;
+  const SoftTargets* targets = nullptr;
+};
+
+/// The teacher as the source of soft targets: its logits (and trace, for feature losses) on a batch.
+class TeacherOracle {
+public:
+  TeacherOracle(LanguageModelImpl& teacher, int threads) : m_teacher(teacher), m_threads(threads) {}
+  SoftTargets on(const torch::Tensor& x, ForwardTrace* trace, int step) const;
+
+private:
+  LanguageModelImpl& m_teacher;
+  int m_threads;
+};
+
+/// Whether a student needs the teacher's distribution on its batch this step.
+inline bool needsTeacherTargets(const DistillConfig& now) { return now.alpha > 0.0 || now.usesFeatures(); }
+
+class TargetSource {
+public:
+  virtual ~TargetSource() = default;
+  /// Once at the start of every step, before any inputFor.
+  virtual void beginStep(int step, const Batch& corpusBatch) = 0;
+  /// `student`'s batch and targets this step, under its scheduled settings `now`. The targets stay
+  /// valid until the next beginStep.
+  virtual StudentInput inputFor(TrainedModel& student, const DistillConfig& now, int step) = 0;
+  /// Where the source's own sampler stands (saved with a resumable checkpoint); "" when it has none.
+  virtual std::string samplerState() const { return {}; }
+  virtual void restoreSampler(const std::string& /*state*/) {}
+};
+
+std::unique_ptr<TargetSource> makeOnlineTeacherSource(const TeacherOracle& teacher, bool withTrace);
+std::unique_ptr<TargetSource> makeLogitCacheSource(std::unique_ptr<LogitCache> cache);
+std::unique_ptr<TargetSource> makeTeacherSequenceSource(const TeacherOracle& teacher,
+                                                        std::unique_ptr<SequenceSampler> sampler, bool withTrace);
+/// Off on-policy steps the student reads `offPolicy` (the online teacher or the logit cache).
+std::unique_ptr<TargetSource> makeOnPolicySource(const TeacherOracle& teacher, TargetSource& offPolicy, int blockSize);
+
+/// The sources of one student phase and which distilled student reads which.
+class TargetSources {
+public:
+  /// Opens (or has the teacher build: logit cache, sequence set) what the students need. Null when
+  /// the run was stopped meanwhile.
+  static std::unique_ptr<TargetSources> open(ExperimentRun& run, int totalSteps, uint64_t samplerSeed);
+
+  void beginStep(int step, const Batch& corpusBatch);
+  /// Student `index`'s input (a distilled one's).
+  StudentInput inputFor(size_t index, TrainedModel& student, const DistillConfig& now, int step);
+  /// The sequence sampler's state ("" without sequence-level students).
+  std::string samplerState() const;
+  void restoreSampler(const std::string& state);
+  /// True when the teacher wrote a cache or sequence set first (a phase of its own).
+  bool teacherWroteData() const { return m_teacherWroteData; }
+
+private:
+  TargetSources() = default;
+  TargetSource* add(std::unique_ptr<TargetSource> source);
+
+  std::unique_ptr<TeacherOracle> m_teacher;
+  std::vector<std::unique_ptr<TargetSource>> m_sources;  // beginStep runs in this order
+  std::vector<TargetSource*> m_ofStudent;                // null for scratch twins
+  TargetSource* m_sequences = nullptr;
+  bool m_teacherWroteData = false;
+};
+
+}  // namespace distill

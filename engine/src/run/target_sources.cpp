@@ -1,0 +1,101 @@
+// Which source each distilled student reads, and the sources' one-time preparation (the logit
+// cache and the teacher's sequence set, shared by every student whose settings match: validation
+// has checked that they all do).
+
+#include "kd/logit_cache.h"
+#include "kd/teacher_sequences.h"
+#include "run/experiment_run.h"
+#include "run/target_source.h"
+
+namespace distill {
+
+SoftTargets TeacherOracle::on(const torch::Tensor& x, ForwardTrace* trace, int step) const {
+  torch::NoGradGuard noGrad;
+  SoftTargets targets;
+  targets.teacherLogits = trace ? m_teacher.forwardWithTrace(x, *trace) : forwardInChunks(m_teacher, x, m_threads);
+  requireFiniteTeacherLogits(targets.teacherLogits, "student step " + std::to_string(step));
+  targets.teacherTrace = trace;
+  return targets;
+}
+
+namespace {
+
+bool readsSequences(const DistillConfig& d) { return d.regime == "sequence"; }
+bool readsCache(const DistillConfig& d) { return !readsSequences(d) && d.cache_top_k > 0; }
+bool readsOnlineTeacher(const DistillConfig& d) { return !readsSequences(d) && d.cache_top_k == 0; }
+
+/// The settings of the first distilled student that `reads` (null: none does).
+template <class Reads>
+const DistillConfig* firstReader(const std::vector<TrainedModel>& students, Reads reads) {
+  for (const auto& m : students)
+    if (m.distilled() && reads(m.distill)) return &m.distill;
+  return nullptr;
+}
+
+template <class Reads>
+bool anyTracedReader(const std::vector<TrainedModel>& students, Reads reads) {
+  for (const auto& m : students)
+    if (m.distilled() && reads(m.distill) && m.distill.usesFeatures()) return true;
+  return false;
+}
+
+}  // namespace
+
+TargetSource* TargetSources::add(std::unique_ptr<TargetSource> source) {
+  m_sources.push_back(std::move(source));
+  return m_sources.back().get();
+}
+
+std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int totalSteps, uint64_t samplerSeed) {
+  auto& students = run.students();
+  std::unique_ptr<TargetSources> out(new TargetSources);
+  out->m_teacher = std::make_unique<TeacherOracle>(*run.teacher().model, run.threads());
+  const TeacherOracle& teacher = *out->m_teacher;
+  TargetSource* online = out->add(makeOnlineTeacherSource(teacher, anyTracedReader(students, readsOnlineTeacher)));
+  TargetSource* cache = nullptr;
+  if (const auto* settings = firstReader(students, readsCache)) {
+    auto opened = run.openOrBuildCache(*settings, totalSteps, samplerSeed);
+    if (!opened) return nullptr;
+    cache = out->add(makeLogitCacheSource(std::move(opened)));
+    out->m_teacherWroteData = true;
+  }
+  if (const auto* settings = firstReader(students, readsSequences)) {
+    auto sequences = run.openOrBuildSequences(*settings);
+    if (!sequences.defined()) return nullptr;
+    auto sampler = std::make_unique<SequenceSampler>(sequences, run.config().train.batch_size, samplerSeed + 5);
+    out->m_sequences =
+        out->add(makeTeacherSequenceSource(teacher, std::move(sampler), anyTracedReader(students, readsSequences)));
+    out->m_teacherWroteData = true;
+  }
+  for (const auto& m : students) {
+    TargetSource* source = nullptr;
+    if (m.distilled()) {
+      TargetSource* wordLevel = readsCache(m.distill) ? cache : online;
+      if (readsSequences(m.distill)) {
+        source = out->m_sequences;
+      } else if (m.distill.regime == "on_policy") {
+        source = out->add(makeOnPolicySource(teacher, *wordLevel, run.config().data.block_size));
+      } else {
+        source = wordLevel;
+      }
+    }
+    out->m_ofStudent.push_back(source);
+  }
+  return out;
+}
+
+void TargetSources::beginStep(int step, const Batch& corpusBatch) {
+  for (auto& source : m_sources) source->beginStep(step, corpusBatch);
+}
+
+StudentInput TargetSources::inputFor(size_t index, TrainedModel& student, const DistillConfig& now, int step) {
+  return m_ofStudent[index]->inputFor(student, now, step);
+}
+
+std::string TargetSources::samplerState() const { return m_sequences ? m_sequences->samplerState() : std::string(); }
+
+void TargetSources::restoreSampler(const std::string& state) {
+  if (m_sequences) m_sequences->restoreSampler(state);
+}
+
+}  // namespace distill

@@ -1,0 +1,180 @@
+#include "store/run_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include "distill/build_info.h"
+#include "distill/errors.h"
+#include "util/paths.h"
+#include "store/run_folder_lock.h"
+
+namespace distill {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// JSON has no NaN/Inf: write them as null so every line stays parseable.
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+/// Truncates a JSONL file to `length` bytes (the file may be missing when nothing was written).
+void cutBack(const std::string& path, uint64_t length) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) {
+    if (length == 0) return;
+    throw EngineError("cannot resume: " + path + " is missing (" + ec.message() + ")");
+  }
+  if (size < length)
+    throw EngineError("cannot resume: " + path + " is shorter (" + std::to_string(size) + " bytes) than at its checkpoint (" +
+                      std::to_string(length) + " bytes)");
+  fs::resize_file(path, length, ec);
+  if (ec) throw EngineError("cannot resume: cannot cut back " + path + ": " + ec.message());
+}
+
+}  // namespace
+
+RunStore::Lengths RunStore::lengths() const {
+  std::error_code ec;
+  Lengths out;
+  const auto metrics = fs::file_size(fs::path(m_dir) / "metrics.jsonl", ec);
+  out.metrics = ec ? 0 : metrics;
+  const auto samples = fs::file_size(fs::path(m_dir) / "samples.jsonl", ec);
+  out.samples = ec ? 0 : samples;
+  return out;
+}
+
+RunStore::RunStore(std::string dir, const Lengths* resumeAt, std::shared_ptr<RunFolderLock> heldLock)
+    : m_dir(std::move(dir)), m_lock(std::move(heldLock)) {
+  std::error_code ec;
+  fs::create_directories(fs::path(m_dir) / "checkpoints", ec);
+  if (ec) throw EngineError("cannot create run directory " + m_dir + ": " + ec.message());
+  // Before anything is cut back or appended: one writer per run folder.
+  if (!m_lock) m_lock = std::make_shared<RunFolderLock>(m_dir);
+  const auto metricsPath = (fs::path(m_dir) / "metrics.jsonl").string();
+  const auto samplesPath = (fs::path(m_dir) / "samples.jsonl").string();
+  if (resumeAt) {
+    cutBack(metricsPath, resumeAt->metrics);
+    cutBack(samplesPath, resumeAt->samples);
+  }
+  m_metrics.open(metricsPath, std::ios::app);
+  if (!m_metrics) throw EngineError("cannot write " + metricsPath + " (read-only or full disk?)");
+  m_samples.open(samplesPath, std::ios::app);
+  if (!m_samples) throw EngineError("cannot write " + samplesPath + " (read-only or full disk?)");
+  // Left behind only by a process that died mid-run: the runs list then says "crashed".
+  writeFileAtomically((fs::path(m_dir) / "running.pid").string(), std::to_string(::getpid()) + "\n");
+}
+
+RunStore::~RunStore() {
+  std::error_code ec;
+  fs::remove(fs::path(m_dir) / "running.pid", ec);
+}
+
+std::string RunStore::newRunDirectory(const std::string& root, const std::string& name) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+  std::string base = (fs::path(root) / (name + "-" + stamp)).string();
+  std::string candidate = base;
+  for (int i = 2; fs::exists(candidate); ++i) candidate = base + "-" + std::to_string(i);
+  return candidate;
+}
+
+std::string RunStore::checkpointPath(const std::string& model) const {
+  return fileInside((fs::path(m_dir) / "checkpoints").string(), model + ".pt");
+}
+
+void RunStore::writeConfig(const std::string& yaml) {
+  writeFileAtomically((fs::path(m_dir) / "config.yaml").string(), yaml);
+}
+
+void RunStore::writeWorldSize(int worldSize) {
+  m_worldSize = worldSize;
+  const nlohmann::json j = {{"world_size", worldSize}, {"backend", worldSize > 1 ? "gloo" : "none"}};
+  writeFileAtomically((fs::path(m_dir) / "distributed.json").string(), j.dump(2) + "\n");
+}
+
+void RunStore::appendLine(std::ofstream& file, const std::string& path, const std::string& line) {
+  file << line << '\n';
+  file.flush();
+  if (!file) throw EngineError("cannot append to " + m_dir + "/" + path + " (disk full?)");
+}
+
+void RunStore::appendMetrics(const std::vector<MetricPoint>& points) {
+  // One write for the whole batch of lines: a crash cuts at most the end of the last one.
+  std::string lines;
+  for (const auto& p : points) {
+    const nlohmann::json j = {{"model", p.model}, {"step", p.step}, {"wall_s", number(p.wallSeconds)},
+                              {"name", p.name},   {"value", number(p.value)}};
+    lines += j.dump();
+    lines += '\n';
+  }
+  m_metrics.write(lines.data(), static_cast<std::streamsize>(lines.size()));
+  m_metrics.flush();
+  if (!m_metrics) throw EngineError("cannot append to " + m_dir + "/metrics.jsonl (disk full?)");
+}
+
+void RunStore::appendSample(const SampleRecord& s) {
+  const nlohmann::json j = {{"model", s.model}, {"step", s.step}, {"prompt", s.prompt}, {"text", s.text}};
+  appendLine(m_samples, "samples.jsonl", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
+  std::string csv = "method,val_loss,perplexity,agreement,train_tokens_per_s\n";
+  // Not measured (an untrained student): an empty cell, never a number.
+  auto cell = [](double v, const char* format) {
+    char text[64] = "";
+    if (std::isfinite(v)) std::snprintf(text, sizeof text, format, v);
+    return std::string(text);
+  };
+  for (const auto& m : models) {
+    if (m.role == ModelRole::Teacher) continue;
+    const std::string method = m.role == ModelRole::Distilled ? m.name.substr(0, m.name.size() - 3) : m.name;
+    csv += method + "," + cell(m.valLoss, "%.6f") + "," + cell(m.valPerplexity, "%.6f") + "," +
+           cell(m.agreement, "%.6f") + "," + cell(m.trainTokensPerSecond, "%.1f") + "\n";
+  }
+  writeFileAtomically((fs::path(m_dir) / "methods.csv").string(), csv);
+}
+
+void RunStore::writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
+                            const std::vector<ModelSummary>& models) {
+  // Ordered: models stay in the run's order (teacher, then each student's distilled model and its
+  // scratch twin), as the experiment lists them.
+  nlohmann::ordered_json j;
+  j["experiment"] = experiment;
+  j["status"] = status;
+  if (!error.empty()) j["error"] = error;
+  j["world_size"] = m_worldSize;
+  // The same facts as `distill --version`: which build wrote these numbers.
+  j["build"] = {{"version", projectVersion()},
+                {"libtorch", libtorchVersion()},
+                {"libtorch_source", libtorchSource()},
+                {"build_type", buildType()}};
+  j["models"] = nlohmann::ordered_json::object();
+  for (const auto& m : models) {
+    j["models"][m.name] = {{"role", roleName(m.role)},
+                           {"arch", m.arch},
+                           {"params", m.params},
+                           {"steps", m.steps},
+                           {"trained", m.trained},
+                           {"val_loss", number(m.valLoss)},
+                           {"val_perplexity", number(m.valPerplexity)},
+                           {"agreement", number(m.agreement)},
+                           {"kl_from_teacher", number(m.klFromTeacher)},
+                           {"gen_tokens_per_s", number(m.genTokensPerSecond)},
+                           {"gen_recompute_tokens_per_s", number(m.genRecomputeTokensPerSecond)},
+                           {"gen_speedup_vs_teacher", number(m.genSpeedupVsTeacher)},
+                           {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
+  }
+  writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
+}
+
+}  // namespace distill

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "distill/experiment.h"
+#include "distill/observer.h"
+#include "store/run_folder_lock.h"
+
+namespace distill {
+
+/// The run directory: config.yaml, metrics.jsonl, samples.jsonl, summary.json, checkpoints/.
+/// JSONL files are appended one whole line at a time and flushed, so a crash never leaves a
+/// line that a reader cannot parse (at worst the last lines are missing).
+class RunStore {
+public:
+  /// Byte lengths of metrics.jsonl and samples.jsonl: where a resumable checkpoint stands in them.
+  struct Lengths {
+    uint64_t metrics = 0;
+    uint64_t samples = 0;
+  };
+
+  /// Creates the folder (and checkpoints/) and takes its writer's lock (RunFolderLock): a second
+  /// writer of the same folder, in this process or another, gets an EngineError naming the first.
+  /// Throws EngineError when the folder cannot be written. With
+  /// `resumeAt` (a resumed run) the JSONL files are first cut back to those lengths, so the
+  /// points written after that checkpoint are replaced, not duplicated.
+  /// `heldLock`: the folder's lock when the caller took it already (a resume takes it first).
+  explicit RunStore(std::string dir, const Lengths* resumeAt = nullptr,
+                    std::shared_ptr<RunFolderLock> heldLock = nullptr);
+
+  /// Removes running.pid: the run ended (see readRunSummary's "crashed").
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  /// The current lengths (everything appended so far is flushed).
+  Lengths lengths() const;
+
+  /// <root>/<name>-<YYYYmmdd-HHMMSS>, with a numeric suffix if that folder exists already.
+  static std::string newRunDirectory(const std::string& root, const std::string& name);
+
+  const std::string& dir() const { return m_dir; }
+  std::string checkpointPath(const std::string& model) const;
+
+  void writeConfig(const std::string& yaml);
+  /// How many data-parallel processes trained the run (1: one); summary.json repeats it.
+  void writeWorldSize(int worldSize);
+  void appendMetrics(const std::vector<MetricPoint>& points);
+  void appendSample(const SampleRecord& sample);
+  void writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
+                    const std::vector<ModelSummary>& models);
+
+  /// methods.csv: method,val_loss,perplexity,agreement,tokens_per_s, one row per student model
+  /// (method = the student's name, or <name>-scratch for its twin).
+  void writeMethodsTable(const std::vector<ModelSummary>& models);
+
+private:
+  void appendLine(std::ofstream& file, const std::string& path, const std::string& line);
+
+  std::string m_dir;
+  std::shared_ptr<RunFolderLock> m_lock;
+  int m_worldSize = 1;
+  std::ofstream m_metrics;
+  std::ofstream m_samples;
+};
+
+}  // namespace distill

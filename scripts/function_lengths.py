@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Lists the longest functions of engine/ and ui/ (and fails past a budget).
+
+A function here is a block that opens at the end of a line starting in column 0 (how every
+definition in this tree is written, namespaces being unindented) and closes at the next '}' in
+column 0; namespaces, classes, structs, enums and initialiser tables are skipped. Its length counts
+from the signature's first line to the closing brace. Usage:
+  scripts/function_lengths.py [--top N] [--budget LINES] [ROOT]
+"""
+import argparse
+import pathlib
+import re
+import sys
+
+SKIP = re.compile(r"^(namespace|class|struct|enum|union|extern|template\s*<[^>]*>\s*(class|struct))\b|=\s*\{$|^(const|constexpr|static)\b.*=")
+
+
+def functions(path):
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line and not line[0].isspace() and line.rstrip().endswith("{") and not line.startswith(("#", "//", "}")) \
+                and not SKIP.search(line.strip()):
+            start = i
+            # the signature may begin on earlier lines (a wrapped parameter list)
+            while start > 0 and lines[start - 1] and not lines[start - 1][0].isspace() is False and lines[start - 1].startswith(" ") \
+                    and not lines[start - 1].rstrip().endswith((";", "{", "}")):
+                start -= 1
+            end = i + 1
+            while end < len(lines) and not lines[end].startswith("}"):
+                end += 1
+            name = re.sub(r"\(.*", "", line).split()[-1] if "(" in line else line.strip()
+            yield name, start + 1, end - start + 1
+            i = end
+        i += 1
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--budget", type=int, default=0, help="fail when a function is longer")
+    parser.add_argument("root", nargs="?", default=pathlib.Path(__file__).resolve().parent.parent)
+    args = parser.parse_args()
+    root = pathlib.Path(args.root)
+    found = []
+    for folder in ("engine", "ui"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in (".cpp", ".h"):
+                for name, line, length in functions(path):
+                    found.append((length, f"{path.relative_to(root)}:{line}", name))
+    found.sort(reverse=True)
+    for length, where, name in found[: args.top]:
+        print(f"{length:5d}  {name}  ({where})")
+    over = [f for f in found if args.budget and f[0] > args.budget]
+    if over:
+        print(f"{len(over)} function(s) over {args.budget} lines")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
