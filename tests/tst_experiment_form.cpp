@@ -1,5 +1,6 @@
 // The experiment form: YAML sync both ways, inline problems, Start blocked while invalid.
 #include <QtTest>
+#include <QLabel>
 #include <QtWidgets>
 
 #include "experiment_form.h"
@@ -52,6 +53,23 @@ private slots:
     form.findChild<QLineEdit*>("teacher.hf")->setText(DISTILL_FIXTURES_DIR "/llama-tiny");
     form.findChild<QComboBox*>("data.tokenizer")->setCurrentText("char");
     QVERIFY(form.problems().join(' ').contains("data.tokenizer: an imported teacher"));  // it needs its own ids
+  }
+
+  // The corpus is read and tokenized on a background thread: the form says so at once and fills
+  // the facts line when they arrive.
+  void corpusIsInspectedInTheBackground() {
+    QTemporaryDir dir;
+    QFile corpus(dir.filePath("corpus.txt"));
+    QVERIFY(corpus.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 200; ++i) corpus.write("abcdefghij\n");
+    corpus.close();
+    ExperimentForm form;
+    auto* info = form.findChild<QLabel*>("corpusInfo");
+    QVERIFY(info);
+    form.findChild<QLineEdit*>("data.corpus")->setText(corpus.fileName());
+    QCOMPARE(info->text(), QString("inspecting the corpus…"));
+    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("vocabulary 11"), 10000);  // 10 letters and the newline
+    QVERIFY2(info->text().startsWith("2,200 bytes") || info->text().startsWith("2200 bytes"), qPrintable(info->text()));
   }
 
   void tokenizerTrainingDialogTrainsInTheBackground() {

@@ -19,6 +19,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "background_task.h"
 #include "distill/errors.h"
 #include "distill_method_editor.h"
 #include "distill/tokenizers.h"
@@ -171,6 +172,27 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   scroll->setWidget(content);
   outer->addWidget(scroll, 1);
 
+  layout->addWidget(buildLiveBox(content));
+
+  layout->addWidget(buildDataBox(content));
+
+  layout->addWidget(buildTeacherBox(content));
+
+  layout->addWidget(buildStudentsBox(content));
+
+  layout->addWidget(buildDistillBox(content));
+
+  layout->addWidget(buildTrainBox(content));
+
+  layout->addWidget(buildGenerateBox(content));
+  layout->addStretch(1);
+
+  connectAndNameFields();
+
+  setConfig(ExperimentConfig{});
+}
+
+QGroupBox* ExperimentForm::buildLiveBox(QWidget* content) {
   // Live settings first: the only fields a run takes up while it goes, so they stay enabled and
   // in view during a run while the rest of the form is greyed.
   auto* liveBox = new QGroupBox(tr("Live settings (can change while a run goes)"), content);
@@ -184,8 +206,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   live->addRow(tr("Temperature"), m_temperature);
   live->addRow(tr("Alpha"), m_alpha);
   live->addRow(tr("Eval interval"), m_evalInterval);
-  layout->addWidget(liveBox);
+  return liveBox;
+}
 
+QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   // Data
   auto* dataBox = new QGroupBox(tr("Data"), content);
   auto* data = new QFormLayout(dataBox);
@@ -235,13 +259,16 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_valFraction = makeDoubleBox(0.01, 0.5, 3, 0.01, tr("Share of the corpus (its tail) held out for validation"), dataBox);
   m_blockSize = makeIntBox("data.block_size", dataBox);
   m_corpusInfo = hint(QString(), dataBox);
+  m_corpusInfo->setObjectName("corpusInfo");
   data->addRow(tr("Corpus"), corpusRow);
   data->addRow(tr("Tokenizer"), tokenizerRow);
   data->addRow(tr("Validation share"), m_valFraction);
   data->addRow(tr("Block size"), m_blockSize);
   data->addRow(m_corpusInfo);
-  layout->addWidget(dataBox);
+  return dataBox;
+}
 
+QGroupBox* ExperimentForm::buildTeacherBox(QWidget* content) {
   // Teacher
   auto* teacherBox = new QGroupBox(tr("Teacher"), content);
   auto* teacher = new QVBoxLayout(teacherBox);
@@ -281,8 +308,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   teacher->addWidget(m_teacher);
   teacher->addLayout(checkpointRow);
   teacher->addLayout(hfRow);
-  layout->addWidget(teacherBox);
+  return teacherBox;
+}
 
+QGroupBox* ExperimentForm::buildStudentsBox(QWidget* content) {
   // Students
   auto* studentsBox = new QGroupBox(tr("Students"), content);
   auto* students = new QVBoxLayout(studentsBox);
@@ -304,8 +333,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   buttons->addStretch(1);
   students->addLayout(buttons);
   students->addWidget(m_students);
-  layout->addWidget(studentsBox);
+  return studentsBox;
+}
 
+QGroupBox* ExperimentForm::buildDistillBox(QWidget* content) {
   // Distillation
   auto* distillBox = new QGroupBox(tr("Distillation"), content);
   auto* distill = new QFormLayout(distillBox);
@@ -365,8 +396,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     m_skew->setEnabled(!m_running && loss.startsWith("skew"));
     emitChanged();
   });
-  layout->addWidget(distillBox);
+  return distillBox;
+}
 
+QGroupBox* ExperimentForm::buildTrainBox(QWidget* content) {
   // Training
   auto* trainBox = new QGroupBox(tr("Training"), content);
   auto* train = new QFormLayout(trainBox);
@@ -403,8 +436,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   train->addRow(tr("Seed"), m_seed);
   train->addRow(tr("Threads"), m_threads);
   train->addRow(tr("Processes"), m_processes);
-  layout->addWidget(trainBox);
+  return trainBox;
+}
 
+QGroupBox* ExperimentForm::buildGenerateBox(QWidget* content) {
   // Generation
   auto* genBox = new QGroupBox(tr("Samples"), content);
   auto* gen = new QFormLayout(genBox);
@@ -423,9 +458,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   gen->addRow(tr("Top-k"), m_topK);
   gen->addRow(tr("Top-p"), m_topP);
   gen->addRow(tr("Seed"), m_genSeed);
-  layout->addWidget(genBox);
-  layout->addStretch(1);
+  return genBox;
+}
 
+void ExperimentForm::connectAndNameFields() {
   for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval, m_checkpointInterval,
@@ -455,8 +491,6 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   for (const auto& [key, widget] : named) widget->setObjectName(key);
   for (const QString key : {"arch", "layers", "heads", "kv_heads", "embd", "hidden", "dropout", "bias", "tie_weights"})
     m_teacher->field(key)->setObjectName("teacher." + key);
-
-  setConfig(ExperimentConfig{});
 }
 
 void ExperimentForm::buildStudentPage(const StudentConfig& student) {
@@ -652,43 +686,77 @@ void ExperimentForm::emitChanged() {
 
 void ExperimentForm::refreshInfo() {
   const auto c = config();
+  refreshCorpusFacts(c);
+  refreshPretrainedShape(c);
+  refreshModelSizes(c);
+  refreshProblems(c);
+}
+
+void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
   const QString key = QString("%1|%2|%3|%4|%5")
                           .arg(QString::fromStdString(c.data.corpus))
                           .arg(c.data.val_fraction)
                           .arg(c.data.block_size)
                           .arg(QString::fromStdString(c.data.tokenizer), QString::fromStdString(c.teacher.hf));
   if (key != m_corpusKey) {
+    // Reading and tokenizing a corpus takes seconds for a big one: never on the GUI thread.
     m_corpusKey = key;
+    m_corpusFacts = {};
     m_corpusError.clear();
-    try {
-      m_corpusFacts = inspectCorpus(c.data, c.teacher);
-    } catch (const std::exception& e) {
-      m_corpusFacts = {};
-      m_corpusError = QString::fromUtf8(e.what());
-    }
+    m_inspectingCorpus = true;
+    struct Inspection {
+      CorpusInfo facts;
+      QString error;
+    };
+    runInBackground(
+        this,
+        [data = c.data, teacher = c.teacher] {
+          Inspection out;
+          try {
+            out.facts = inspectCorpus(data, teacher);
+          } catch (const std::exception& e) {
+            out.error = QString::fromUtf8(e.what());
+          }
+          return out;
+        },
+        [this, key](Inspection inspection) {
+          if (key != m_corpusKey) return;  // the settings moved on; a newer inspection is coming
+          m_inspectingCorpus = false;
+          m_corpusFacts = inspection.facts;
+          m_corpusError = inspection.error;
+          refreshInfo();
+        });
+  }
+  if (m_inspectingCorpus) {
+    m_corpusInfo->setText(tr("inspecting the corpus…"));
+    return;
   }
   const QLocale locale;
-  if (m_corpusError.isEmpty()) {
-    m_corpusInfo->setText(tr("%1 bytes · %2 tokens · vocabulary %3\n%4 train / %5 validation tokens")
-                              .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
-                              .arg(m_corpusFacts.vocabSize)
-                              .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens)));
-  } else {
-    m_corpusInfo->setText(QString());
-  }
+  m_corpusInfo->setText(m_corpusError.isEmpty()
+                            ? tr("%1 bytes · %2 tokens · vocabulary %3\n%4 train / %5 validation tokens")
+                                  .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
+                                  .arg(m_corpusFacts.vocabSize)
+                                  .arg(locale.toString(m_corpusFacts.trainTokens),
+                                       locale.toString(m_corpusFacts.valTokens))
+                            : QString());
+}
 
-  // An imported teacher's shape comes from its config.json (read once per folder, weights untouched).
+void ExperimentForm::refreshPretrainedShape(const ExperimentConfig& c) {
+  // An imported teacher's shape comes from its config.json (a small file, read once per folder;
+  // the weights are not touched).
   const QString hf = QString::fromStdString(c.teacher.hf);
-  if (hf != m_pretrainedKey) {
-    m_pretrainedKey = hf;
-    m_pretrained = {};
-    m_pretrainedError.clear();
-    try {
-      if (!hf.isEmpty()) m_pretrained = readPretrainedShape(c.teacher.hf);
-    } catch (const std::exception& e) {
-      m_pretrainedError = QString::fromUtf8(e.what());
-    }
+  if (hf == m_pretrainedKey) return;
+  m_pretrainedKey = hf;
+  m_pretrained = {};
+  m_pretrainedError.clear();
+  try {
+    if (!hf.isEmpty()) m_pretrained = readPretrainedShape(c.teacher.hf);
+  } catch (const std::exception& e) {
+    m_pretrainedError = QString::fromUtf8(e.what());
   }
+}
+
+void ExperimentForm::refreshModelSizes(const ExperimentConfig& c) {
   const bool imported = m_pretrained.parameters > 0;
   long long vocab = m_corpusFacts.vocabSize > 0 ? m_corpusFacts.vocabSize : 65;
   if (imported) vocab = m_pretrained.vocabSize;  // students predict over the teacher's ids
@@ -708,35 +776,45 @@ void ExperimentForm::refreshInfo() {
                                                        : tr("%1 parameters").arg(human(teacherParams)));
   }
   if (!m_running)
-    m_teacher->setShapeSource(c.teacher.pretrained() ? ModelSpecEditor::ShapeSource::Pretrained : ModelSpecEditor::ShapeSource::Free);
-  for (int i = 0; i < m_students->count() && i < static_cast<int>(c.students.size()); ++i) {
-    const auto& student = c.students[static_cast<size_t>(i)];
-    auto* editor = m_students->widget(i)->findChild<ModelSpecEditor*>("studentSpec");
-    if (!m_running)
-      editor->setShapeSource(student.init_from_teacher ? ModelSpecEditor::ShapeSource::TeacherWithOwnDepth
-                                                       : ModelSpecEditor::ShapeSource::Free);
-    ModelSpec shape = student.model;
-    if (student.init_from_teacher && imported) {
-      shape = m_pretrained.spec;
-      shape.layers = student.model.layers;
-    } else if (student.init_from_teacher) {
-      editor->setInfo(tr("the teacher's architecture and widths with %1 of its layers, initialised from them").arg(student.model.layers));
-      continue;
-    }
-    const long long params = parameterCount(shape, vocab, c.data.block_size);
-    if (student.init_from_teacher) {
-      editor->setInfo(tr("the teacher's %1, %2 wide, %3 of its %4 layers: %5 parameters · %6× smaller")
-                          .arg(QString::fromStdString(shape.arch))
-                          .arg(shape.embd)
-                          .arg(shape.layers)
-                          .arg(m_pretrained.spec.layers)
-                          .arg(human(params))
-                          .arg(double(teacherParams) / double(std::max(1LL, params)), 0, 'f', 1));
-      continue;
-    }
-    editor->setInfo(tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(double(teacherParams) / double(std::max(1LL, params)), 0, 'f', 1));
-  }
+    m_teacher->setShapeSource(c.teacher.pretrained() ? ModelSpecEditor::ShapeSource::Pretrained
+                                                     : ModelSpecEditor::ShapeSource::Free);
+  for (int i = 0; i < m_students->count() && i < static_cast<int>(c.students.size()); ++i)
+    showStudentSize(i, c.students[static_cast<size_t>(i)], vocab, c.data.block_size, teacherParams);
+}
 
+void ExperimentForm::showStudentSize(int page, const StudentConfig& student, long long vocab, int blockSize,
+                                     long long teacherParams) {
+  auto* editor = m_students->widget(page)->findChild<ModelSpecEditor*>("studentSpec");
+  if (!m_running)
+    editor->setShapeSource(student.init_from_teacher ? ModelSpecEditor::ShapeSource::TeacherWithOwnDepth
+                                                     : ModelSpecEditor::ShapeSource::Free);
+  const bool imported = m_pretrained.parameters > 0;
+  if (student.init_from_teacher && !imported) {
+    editor->setInfo(tr("the teacher's architecture and widths with %1 of its layers, initialised from them")
+                        .arg(student.model.layers));
+    return;
+  }
+  ModelSpec shape = student.model;
+  if (student.init_from_teacher) {
+    shape = m_pretrained.spec;
+    shape.layers = student.model.layers;
+  }
+  const long long params = parameterCount(shape, vocab, blockSize);
+  const double smaller = double(teacherParams) / double(std::max(1LL, params));
+  if (student.init_from_teacher) {
+    editor->setInfo(tr("the teacher's %1, %2 wide, %3 of its %4 layers: %5 parameters · %6× smaller")
+                        .arg(QString::fromStdString(shape.arch))
+                        .arg(shape.embd)
+                        .arg(shape.layers)
+                        .arg(m_pretrained.spec.layers)
+                        .arg(human(params))
+                        .arg(smaller, 0, 'f', 1));
+    return;
+  }
+  editor->setInfo(tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(smaller, 0, 'f', 1));
+}
+
+void ExperimentForm::refreshProblems(const ExperimentConfig& c) {
   auto problems = validateExperiment(c);
   if (!m_corpusError.isEmpty()) problems.push_back({"data.corpus", 0, 0, m_corpusError.toStdString()});
   if (!m_pretrainedError.isEmpty()) problems.push_back({"teacher.hf", 0, 0, m_pretrainedError.toStdString()});

@@ -9,6 +9,7 @@
 
 class QComboBox;
 class QDoubleSpinBox;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -87,7 +88,24 @@ signals:
 private:
   void buildStudentPage(const StudentConfig& student);
   void emitChanged();
+  // The form's groups, each built by its own function (the constructor stacks them).
+  QGroupBox* buildLiveBox(QWidget* content);
+  QGroupBox* buildDataBox(QWidget* content);
+  QGroupBox* buildTeacherBox(QWidget* content);
+  QGroupBox* buildStudentsBox(QWidget* content);
+  QGroupBox* buildDistillBox(QWidget* content);
+  QGroupBox* buildTrainBox(QWidget* content);
+  QGroupBox* buildGenerateBox(QWidget* content);
+  void connectAndNameFields();
+  /// Sizes, corpus facts and problems of the current settings (after every edit).
   void refreshInfo();
+  /// Reads the corpus on a background thread when its settings changed ("inspecting…" meanwhile);
+  /// refreshInfo runs again when the facts arrive.
+  void refreshCorpusFacts(const ExperimentConfig& c);
+  void refreshPretrainedShape(const ExperimentConfig& c);
+  void refreshModelSizes(const ExperimentConfig& c);
+  void refreshProblems(const ExperimentConfig& c);
+  void showStudentSize(int page, const StudentConfig& student, long long vocab, int blockSize, long long teacherParams);
   void markProblems(const std::vector<ConfigProblem>& problems);
   void showProblems();
   QWidget* widgetForKey(const QString& key) const;
@@ -153,6 +171,7 @@ private:
   QString m_corpusKey;
   CorpusInfo m_corpusFacts;
   QString m_corpusError;
+  bool m_inspectingCorpus = false;  // m_corpusKey's facts are being read
 };
 
 }  // namespace distill

@@ -66,6 +66,25 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   m_samples = new SamplePanel(&m_palette, this);
   m_runs = new RunsPanel(this);
 
+  buildLayout();
+
+  buildActions();
+
+  connectEditors();
+
+  connectRun();
+
+  m_runs->setRoot(m_runsRoot);
+  m_yaml->showConfig(m_form->config());
+  showOnScreen();
+  setModified(false);
+  updateActions();
+  resize(1500, 940);
+}
+
+MainWindow::~MainWindow() { m_controller->shutdown(); }
+
+void MainWindow::buildLayout() {
   m_setupTabs = new QTabWidget(this);
   m_setupTabs->addTab(m_form, tr("Experiment"));
   m_setupTabs->addTab(m_yaml, tr("YAML"));
@@ -105,9 +124,9 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   statusBar()->addWidget(m_phase);
   statusBar()->addWidget(m_progress);
   statusBar()->addWidget(m_throughput, 1);
+}
 
-  buildActions();
-
+void MainWindow::connectEditors() {
   connect(m_form, &ExperimentForm::changed, this, &MainWindow::onFormChanged);
   connect(m_form, &ExperimentForm::validityChanged, this, &MainWindow::updateActions);
   connect(m_yaml, &YamlPane::configEdited, this, [this](const ExperimentConfig& config) {
@@ -116,7 +135,9 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
     updateActions();
   });
   connect(m_yaml, &YamlPane::problemChanged, this, &MainWindow::onYamlProblemChanged);
+}
 
+void MainWindow::connectRun() {
   connect(m_controller, &RunController::started, this, [this](const QString& dir) {
     m_lastPhase = tr("Running: %1").arg(QDir(dir).dirName());
     m_lastProgress = ProgressInfo{};
@@ -155,16 +176,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   connect(m_runs, &RunsPanel::openRequested, this, &MainWindow::openRun);
   connect(m_runs, &RunsPanel::overlayRequested, this, &MainWindow::overlayRun);
   connect(m_runs, &RunsPanel::resumeRequested, this, &MainWindow::resumeRun);
-
-  m_runs->setRoot(m_runsRoot);
-  m_yaml->showConfig(m_form->config());
-  showOnScreen();
-  setModified(false);
-  updateActions();
-  resize(1500, 940);
 }
-
-MainWindow::~MainWindow() { m_controller->shutdown(); }
 
 void MainWindow::buildActions() {
   auto* file = menuBar()->addMenu(tr("&File"));

@@ -74,6 +74,12 @@ private:
   /// Progress bar and status line once a run has ended: where it stopped, no ETA.
   void showWhereTheRunEnded(const QString& how);
   void buildActions();
+  /// The window's widgets: setup tabs left, views right, the status bar.
+  void buildLayout();
+  /// The form and the YAML tab edit the same experiment.
+  void connectEditors();
+  /// A run's reports reach the status bar, charts, samples and runs panel.
+  void connectRun();
   void buildHelpMenu();
   void showOnScreen();
   void onYamlProblemChanged();

@@ -104,7 +104,7 @@ bool RunController::resumeRun(const QString& runDir, QString* whyNot) {
 }
 
 bool RunController::launch(const Job& run, const RunOptions& runOptions, QString* whyNot) {
-  if (m_worker) {
+  if (m_worker.busy()) {
     if (whyNot) *whyNot = tr("A run is already going. Stop it before starting another.");
     return false;
   }
@@ -119,13 +119,14 @@ bool RunController::launch(const Job& run, const RunOptions& runOptions, QString
   RunControl* control = m_control.get();
   Bridge* bridge = m_bridge.get();
   QPointer<RunController> self(this);
-  m_worker = std::make_unique<std::thread>([self, job, run, options, control, bridge] {
-    yieldToTheWindow();
-    // runExperiment and resumeExperiment never throw; they return failures in the result.
-    const RunResult result = run(options, *bridge, *control);
-    QMetaObject::invokeMethod(
-        self.data(), [self, job, result] { if (self) self->onWorkerDone(job, result); }, Qt::QueuedConnection);
-  });
+  m_worker.start(
+      this,
+      [job, run, options, control, bridge] {
+        yieldToTheWindow();
+        // runExperiment and resumeExperiment never throw; they return failures in the result.
+        return run(options, *bridge, *control);
+      },
+      [this, job](RunResult result) { onWorkerDone(job, result); });
   m_drainTimer.start();
   return true;
 }
@@ -157,9 +158,8 @@ void RunController::drain() {
 }
 
 void RunController::onWorkerDone(quint64 job, const RunResult& result) {
-  if (job != m_job || !m_worker) return;
-  m_worker->join();
-  m_worker.reset();
+  if (job != m_job || !m_worker.busy()) return;
+  m_worker.wait();
   m_drainTimer.stop();
   drain();  // whatever arrived between the last tick and the end
   m_bridge.reset();
@@ -168,10 +168,9 @@ void RunController::onWorkerDone(quint64 job, const RunResult& result) {
 }
 
 void RunController::shutdown() {
-  if (!m_worker) return;
+  if (!m_worker.busy()) return;
   m_control->cancel();
-  m_worker->join();
-  m_worker.reset();
+  m_worker.wait();
   m_drainTimer.stop();
   // The queued onWorkerDone of this job will find no worker and do nothing.
   ++m_job;

@@ -5,7 +5,8 @@
 #include <QTimer>
 #include <functional>
 #include <memory>
-#include <thread>
+
+#include "background_task.h"
 
 #include "distill/config.h"
 #include "distill/experiment.h"
@@ -37,7 +38,7 @@ public:
   /// Stops and joins the worker (window closing). Blocks the caller until the run has saved.
   void shutdown();
 
-  bool isRunning() const { return m_worker != nullptr; }
+  bool isRunning() const { return m_worker.busy(); }
   bool isPaused() const { return m_control && m_control->isPaused(); }
   QString runDirectory() const { return m_runDir; }
   /// How often the GUI drains the mailbox.
@@ -63,11 +64,11 @@ private:
 
   std::unique_ptr<RunControl> m_control;
   std::unique_ptr<Bridge> m_bridge;
-  std::unique_ptr<std::thread> m_worker;
   MetricsMailbox m_mailbox;
   QTimer m_drainTimer;
   quint64 m_job = 0;
   QString m_runDir;
+  BackgroundTask m_worker;  // last: destroyed (waited for) before what the run uses
 };
 
 }  // namespace distill

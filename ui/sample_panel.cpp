@@ -76,6 +76,19 @@ std::vector<ComparedSample> generateAll(const QString& runDir, const QString& pr
 
 SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(parent), m_palette(palette) {
   auto* layout = new QVBoxLayout(this);
+  layout->addLayout(buildControls());
+  m_source = new ElidedLabel(this);
+  m_source->setObjectName("sampleSource");
+  m_source->setFullText(tr("Generate uses: no run yet (start one, or open one in the Runs tab)"));
+  layout->addWidget(m_source);
+  m_status = new QLabel(tr("Open or finish a run to generate from its models."), this);
+  m_status->setStyleSheet("color: #555;");
+  layout->addWidget(m_status);
+
+  layout->addWidget(buildPanes(), 1);
+}
+
+QHBoxLayout* SamplePanel::buildControls() {
   auto* controls = new QHBoxLayout;
   m_prompt = new QLineEdit("ROMEO:", this);
   m_prompt->setToolTip(tr("Every model continues this text (\\n for a new line)"));
@@ -132,15 +145,10 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   controls->addWidget(m_seed);
   controls->addWidget(m_generate);
   controls->addWidget(m_onlyDifferences);
-  layout->addLayout(controls);
-  m_source = new ElidedLabel(this);
-  m_source->setObjectName("sampleSource");
-  m_source->setFullText(tr("Generate uses: no run yet (start one, or open one in the Runs tab)"));
-  layout->addWidget(m_source);
-  m_status = new QLabel(tr("Open or finish a run to generate from its models."), this);
-  m_status->setStyleSheet("color: #555;");
-  layout->addWidget(m_status);
+  return controls;
+}
 
+QSplitter* SamplePanel::buildPanes() {
   auto* splitter = new QSplitter(Qt::Vertical, this);
   // The teacher's pane stays pinned above the students' while they scroll.
   auto* top = new QWidget(splitter);
@@ -155,7 +163,17 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   scroll->setWidget(m_panes);
   topLayout->addWidget(scroll, 1);
 
-  auto* training = new QGroupBox(tr("Samples recorded during training"), splitter);
+  auto* training = buildTrainingSamples(splitter);
+  splitter->addWidget(top);
+  splitter->addWidget(training);
+  splitter->setStretchFactor(0, 3);
+  splitter->setStretchFactor(1, 1);
+  splitter->setSizes({640, 180});
+  return splitter;
+}
+
+QGroupBox* SamplePanel::buildTrainingSamples(QWidget* parent) {
+  auto* training = new QGroupBox(tr("Samples recorded during training"), parent);
   auto* trainingLayout = new QVBoxLayout(training);
   auto* pick = new QHBoxLayout;
   m_trainingStep = new QComboBox(training);
@@ -173,12 +191,7 @@ SamplePanel::SamplePanel(ModelPalette* palette, QWidget* parent) : QWidget(paren
   trainingLayout->addWidget(m_trainingText, 1);
   connect(m_trainingStep, &QComboBox::currentIndexChanged, this, &SamplePanel::refreshTrainingView);
   connect(m_trainingPrompt, &QComboBox::currentIndexChanged, this, &SamplePanel::refreshTrainingView);
-  splitter->addWidget(top);
-  splitter->addWidget(training);
-  splitter->setStretchFactor(0, 3);
-  splitter->setStretchFactor(1, 1);
-  splitter->setSizes({640, 180});
-  layout->addWidget(splitter, 1);
+  return training;
 }
 
 SamplePanel::~SamplePanel() {
@@ -186,12 +199,7 @@ SamplePanel::~SamplePanel() {
   joinWorker();
 }
 
-void SamplePanel::joinWorker() {
-  if (m_worker) {
-    m_worker->join();
-    m_worker.reset();
-  }
-}
+void SamplePanel::joinWorker() { m_worker.wait(); }
 
 void SamplePanel::setRunDirectory(const QString& dir) {
   m_runDir = dir;
@@ -222,7 +230,7 @@ SamplingOptions SamplePanel::options() const {
 }
 
 void SamplePanel::generate() {
-  if (m_worker || m_runDir.isEmpty()) return;
+  if (m_worker.busy() || m_runDir.isEmpty()) return;
   const quint64 job = ++m_job;
   const QString dir = m_runDir;
   const QString prompt = m_prompt->text().replace("\\n", "\n");
@@ -230,13 +238,10 @@ void SamplePanel::generate() {
   m_cancel = false;
   m_generate->setEnabled(false);
   m_status->setText(tr("Generating…"));
-  QPointer<SamplePanel> self(this);
   std::atomic<bool>* cancel = &m_cancel;
-  m_worker = std::make_unique<std::thread>([self, job, dir, prompt, opts, cancel] {
-    auto results = generateAll(dir, prompt, opts, *cancel);
-    QMetaObject::invokeMethod(
-        self.data(), [self, job, results] { if (self) self->onResults(job, results); }, Qt::QueuedConnection);
-  });
+  m_worker.start(
+      this, [dir, prompt, opts, cancel] { return generateAll(dir, prompt, opts, *cancel); },
+      [this, job](std::vector<ComparedSample> results) { onResults(job, results); });
 }
 
 void SamplePanel::onResults(quint64 job, const std::vector<ComparedSample>& samples) {

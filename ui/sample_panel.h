@@ -4,7 +4,8 @@
 #include <QWidget>
 #include <atomic>
 #include <memory>
-#include <thread>
+
+#include "background_task.h"
 
 #include "distill/generation.h"
 #include "distill/observer.h"
@@ -15,6 +16,9 @@ class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QGridLayout;
+class QGroupBox;
+class QHBoxLayout;
+class QSplitter;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -56,7 +60,7 @@ public:
 
   /// Generates from every model of the run; results arrive with generationFinished().
   void generate();
-  bool isGenerating() const { return m_worker != nullptr; }
+  bool isGenerating() const { return m_worker.busy(); }
   /// The models shown, in the comparison's order (teacher, then the experiment's students).
   QList<QString> shownModels() const;
   TokenView* viewFor(const QString& model) const { return m_views.value(model); }
@@ -75,6 +79,9 @@ private:
   void refreshTrainingView();
   SamplingOptions options() const;
   void joinWorker();
+  QHBoxLayout* buildControls();  ///< prompt, sampling settings, Generate
+  QSplitter* buildPanes();      ///< the models' continuations above, training samples below
+  QGroupBox* buildTrainingSamples(QWidget* parent);
 
   ModelPalette* m_palette;
   QString m_runDir;
@@ -101,9 +108,9 @@ private:
   QPlainTextEdit* m_trainingText;
   std::vector<SampleRecord> m_trainingSamples;
 
-  std::unique_ptr<std::thread> m_worker;
   std::atomic<bool> m_cancel{false};
   quint64 m_job = 0;
+  BackgroundTask m_worker;  // last: destroyed (waited for) before m_cancel
 };
 
 }  // namespace distill

@@ -62,14 +62,12 @@ TokenizerTrainingDialog::TokenizerTrainingDialog(const QString& corpus, QWidget*
 }
 
 TokenizerTrainingDialog::~TokenizerTrainingDialog() {
-  if (m_worker) {
-    m_cancel = true;
-    m_worker->wait();
-  }
+  m_cancel = true;  // the task's destructor then waits for the training to notice
+  m_worker.wait();
 }
 
 void TokenizerTrainingDialog::start() {
-  if (m_worker) {  // the button reads "Cancel" while training
+  if (m_worker.busy()) {  // the button reads "Cancel" while training
     m_cancel = true;
     return;
   }
@@ -87,28 +85,30 @@ void TokenizerTrainingDialog::start() {
   m_train->setText(tr("Cancel"));
   m_progress->setValue(0);
   if (options.kind == "sentencepiece") m_progress->setRange(0, 0);  // SentencePiece reports no progress
-  m_worker = QThread::create([this, options] {
-    try {
-      const auto r = distill::trainTokenizer(options);
-      const QString message = tr("%1 tokens, saved in %2. The corpus becomes %3 tokens (%4 bytes per token).")
-                                  .arg(r.vocabSize)
-                                  .arg(QString::fromStdString(r.path))
-                                  .arg(r.corpusTokens)
-                                  .arg(double(r.corpusBytes) / double(std::max(1LL, r.corpusTokens)), 0, 'f', 2);
-      QMetaObject::invokeMethod(this, [this, message, path = QString::fromStdString(r.path)] { finish(true, message, path); },
-                                Qt::QueuedConnection);
-    } catch (const std::exception& e) {
-      const QString message = QString::fromUtf8(e.what());
-      QMetaObject::invokeMethod(this, [this, message] { finish(false, message, QString()); }, Qt::QueuedConnection);
-    }
-  });
-  m_worker->start();
+  struct Outcome {
+    bool ok = false;
+    QString message, folder;
+  };
+  m_worker.start(
+      this,
+      [options] {
+        try {
+          const auto r = distill::trainTokenizer(options);
+          const QString message = tr("%1 tokens, saved in %2. The corpus becomes %3 tokens (%4 bytes per token).")
+                                      .arg(r.vocabSize)
+                                      .arg(QString::fromStdString(r.path))
+                                      .arg(r.corpusTokens)
+                                      .arg(double(r.corpusBytes) / double(std::max(1LL, r.corpusTokens)), 0, 'f', 2);
+          return Outcome{true, message, QString::fromStdString(r.path)};
+        } catch (const std::exception& e) {
+          return Outcome{false, QString::fromUtf8(e.what()), QString()};
+        }
+      },
+      [this](Outcome outcome) { finish(outcome.ok, outcome.message, outcome.folder); });
 }
 
 void TokenizerTrainingDialog::finish(bool ok, const QString& message, const QString& folder) {
-  m_worker->wait();
-  delete m_worker;
-  m_worker = nullptr;
+  m_worker.wait();
   m_train->setText(tr("Train"));
   m_progress->setRange(0, 100);
   m_progress->setValue(ok ? 100 : 0);

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <QDialog>
-#include <QThread>
+#include <QString>
 #include <atomic>
+
+#include "background_task.h"
 
 class QComboBox;
 class QLabel;
@@ -33,6 +35,6 @@ private:
   QProgressBar* m_progress;
   QLabel* m_status;
   QPushButton* m_train;
-  QThread* m_worker = nullptr;
   std::atomic<bool> m_cancel{false};
+  distill::BackgroundTask m_worker;  // last: destroyed (waited for) before what the training reads
 };
