@@ -11,7 +11,9 @@ namespace distill {
 ConsoleReporter::ConsoleReporter(std::ostream& out, double secondsBetweenLines)
     : m_out(out), m_interval(secondsBetweenLines) {}
 
-void ConsoleReporter::onRunDirectory(const std::string& path) { m_out << "run directory: " << path << std::endl; }
+void ConsoleReporter::onRunDirectory(const std::string& path) {
+  m_out << "run directory: " << path << std::endl;
+}
 
 void ConsoleReporter::onPhase(RunPhase phase, int totalSteps) {
   if (phase == RunPhase::Teacher && totalSteps == 0) return;
@@ -25,7 +27,8 @@ void ConsoleReporter::onMetrics(const std::vector<MetricPoint>& points) {
   for (const auto& p : points) {
     if (p.name != metric::kValLoss) continue;
     char line[160];
-    std::snprintf(line, sizeof line, "  eval  %-20s step %5d  val/loss %.4f", p.model.c_str(), p.step, p.value);
+    std::snprintf(line, sizeof line, "  eval  %-20s step %5d  val/loss %.4f", p.model.c_str(), p.step,
+                  p.value);
     m_out << line << std::endl;
   }
 }

@@ -4,8 +4,8 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
-#include <QTabWidget>
 #include <QScrollArea>
+#include <QTabWidget>
 #include <QTimer>
 
 #include "experiment_form.h"
@@ -35,7 +35,8 @@ void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool g
       if (left >= 2) {
         auto* scroll = window.form()->findChild<QScrollArea*>();
         const char* key = left == 2 ? "distill.attention_weight" : "train.processes";
-        if (auto* target = window.form()->findChild<QWidget*>(key); scroll && target) scroll->ensureWidgetVisible(target, 0, 40);
+        if (auto* target = window.form()->findChild<QWidget*>(key); scroll && target)
+          scroll->ensureWidgetVisible(target, 0, 40);
       }
       if (tab == 1 && generateSamples) window.samplePanel()->generate();
       QTimer::singleShot(tab == 1 && generateSamples ? 6000 : 300, &window, [&window, file] {
@@ -61,7 +62,8 @@ int main(int argc, char** argv) {
   QCommandLineOption start("start", "Start the run at once");
   QCommandLineOption openRun("open-run", "Open a finished run directory (curves, samples)", "dir");
   QCommandLineOption resumeRun("resume-run", "Resume a stopped or crashed run directory at once", "dir");
-  QCommandLineOption grab("grab", "Save a PNG of the window: MS:FILE[:TAB] (repeatable); quits after the last", "spec");
+  QCommandLineOption grab(
+      "grab", "Save a PNG of the window: MS:FILE[:TAB] (repeatable); quits after the last", "spec");
   parser.addOption(runs);
   parser.addOption(start);
   parser.addOption(openRun);

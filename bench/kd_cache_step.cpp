@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   threads = configureThreads(threads);
   const int64_t V = 65, T = 64, B = 12, k = 16;
   torch::manual_seed(0);
-  ModelSpec teacherSpec;  // 4 x 4 x 128
+  ModelSpec teacherSpec;                                        // 4 x 4 x 128
   ModelSpec studentSpec = StudentConfig::defaultStudentSpec();  // 2 x 4 x 64
   auto teacher = makeModel(teacherSpec, V, T);
   teacher->eval();
@@ -39,8 +39,13 @@ int main(int argc, char** argv) {
   }
   const auto path = (std::filesystem::temp_directory_path() / "bench_kd_cache.cache").string();
   {
-    LogitCacheHeader h{static_cast<uint32_t>(V), static_cast<uint32_t>(k), static_cast<uint32_t>(T),
-                       static_cast<uint32_t>(B), static_cast<uint32_t>(steps), static_cast<float>(distill.temperature), 0};
+    LogitCacheHeader h{static_cast<uint32_t>(V),
+                       static_cast<uint32_t>(k),
+                       static_cast<uint32_t>(T),
+                       static_cast<uint32_t>(B),
+                       static_cast<uint32_t>(steps),
+                       static_cast<float>(distill.temperature),
+                       0};
     LogitCacheWriter writer(path, h);
     torch::NoGradGuard noGrad;
     for (const auto& b : batches) writer.append(teacher->forward(b.x));
@@ -64,13 +69,15 @@ int main(int argc, char** argv) {
       }
       student.step(batches[s], &targets, &distill);
     }
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / (steps - warmup);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
+           (steps - warmup);
   };
   const double online = timeRun(false);
   const double cached = timeRun(true);
-  std::printf("{\"bench\":\"kd_cache_step\",\"threads\":%d,\"steps\":%d,\"top_k\":%lld,\"online_ms_per_step\":%.2f,"
-              "\"cached_ms_per_step\":%.2f,\"speedup\":%.2f}\n",
-              threads, steps, static_cast<long long>(k), online, cached, online / cached);
+  std::printf(
+      "{\"bench\":\"kd_cache_step\",\"threads\":%d,\"steps\":%d,\"top_k\":%lld,\"online_ms_per_step\":%.2f,"
+      "\"cached_ms_per_step\":%.2f,\"speedup\":%.2f}\n",
+      threads, steps, static_cast<long long>(k), online, cached, online / cached);
   std::filesystem::remove(path);
   return 0;
 }

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "distill/tokenizers.h"
-#include "util/paths.h"
 #include "tokenizers/tokenizer.h"
+#include "util/paths.h"
 
 using namespace distill;
 
@@ -34,8 +34,8 @@ void measure(const char* name, const Tokenizer& tokenizer, const std::string& te
     if (back != text) std::printf("%s: round trip differs!\n", name);
   }
   const double mb = static_cast<double>(text.size()) / 1e6;
-  std::printf("%-28s %8zu tokens  encode %7.3f s (%6.1f MB/s)  decode %7.3f s (%6.1f MB/s)\n", name, tokens, best, mb / best,
-              bestDecode, mb / bestDecode);
+  std::printf("%-28s %8zu tokens  encode %7.3f s (%6.1f MB/s)  decode %7.3f s (%6.1f MB/s)\n", name, tokens,
+              best, mb / best, bestDecode, mb / bestDecode);
 }
 
 }  // namespace
@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   const int repeats = argc > 1 ? std::atoi(argv[1]) : 3;
   const std::string text = readFile(bundledCorpusPath(), "corpus");
   measure("char", CharTokenizer::fromText(text), text, repeats);
-  measure("byte-level BPE (bpe512)", Tokenizer::load(DISTILL_PROJECT_DIR "/tests/fixtures/bpe512"), text, repeats);
+  measure("byte-level BPE (bpe512)", Tokenizer::load(DISTILL_PROJECT_DIR "/tests/fixtures/bpe512"), text,
+          repeats);
   const auto dir = (std::filesystem::temp_directory_path() / "distill_bench_sp").string();
   TokenizerTrainingOptions options;
   options.kind = "sentencepiece";

@@ -5,7 +5,8 @@ A function here is a block that opens at the end of a line starting in column 0 
 definition in this tree is written, namespaces being unindented) and closes at the next '}' in
 column 0; namespaces, classes, structs, enums and initialiser tables are skipped. Its length counts
 from the signature's first line to the closing brace. Usage:
-  scripts/function_lengths.py [--top N] [--budget LINES] [ROOT]
+  scripts/function_lengths.py [--top N] [--budget LINES] [--file-budget LINES] [ROOT]
+--file-budget also fails on an engine source file longer than LINES.
 """
 import argparse
 import pathlib
@@ -20,19 +21,18 @@ def functions(path):
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line and not line[0].isspace() and line.rstrip().endswith("{") and not line.startswith(("#", "//", "}")) \
-                and not SKIP.search(line.strip()):
-            start = i
-            # the signature may begin on earlier lines (a wrapped parameter list)
-            while start > 0 and lines[start - 1] and not lines[start - 1][0].isspace() is False and lines[start - 1].startswith(" ") \
-                    and not lines[start - 1].rstrip().endswith((";", "{", "}")):
-                start -= 1
-            end = i + 1
-            while end < len(lines) and not lines[end].startswith("}"):
-                end += 1
-            name = re.sub(r"\(.*", "", line).split()[-1] if "(" in line else line.strip()
-            yield name, start + 1, end - start + 1
-            i = end
+        starts = line and not line[0].isspace() and not line.startswith(("#", "//", "}", "/*", " *"))
+        if starts and not SKIP.search(line.strip()) and not line.rstrip().endswith((";", ",", ":", "}")):
+            # The signature may wrap: its body opens at the first line ending in '{' (a few lines on).
+            open_at = next((k for k in range(i, min(i + 8, len(lines))) if lines[k].rstrip().endswith("{")), None)
+            ends_early = any(lines[k].rstrip().endswith(";") for k in range(i, open_at or i))
+            if open_at is not None and not ends_early and "(" in "".join(lines[i:open_at + 1]):
+                end = open_at + 1
+                while end < len(lines) and not lines[end].startswith("}"):
+                    end += 1
+                name = re.sub(r"\(.*", "", line).split()[-1] if "(" in line else line.strip()
+                yield name, i + 1, end - i + 1
+                i = end
         i += 1
 
 
@@ -40,6 +40,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--budget", type=int, default=0, help="fail when a function is longer")
+    parser.add_argument("--file-budget", type=int, default=0, help="fail when an engine source is longer")
     parser.add_argument("root", nargs="?", default=pathlib.Path(__file__).resolve().parent.parent)
     args = parser.parse_args()
     root = pathlib.Path(args.root)
@@ -53,10 +54,16 @@ def main():
     for length, where, name in found[: args.top]:
         print(f"{length:5d}  {name}  ({where})")
     over = [f for f in found if args.budget and f[0] > args.budget]
-    if over:
-        print(f"{len(over)} function(s) over {args.budget} lines")
-        return 1
-    return 0
+    for length, where, name in over:
+        print(f"over {args.budget} lines: {name} ({where}, {length} lines)")
+    long_files = []
+    if args.file_budget:
+        for path in sorted((root / "engine").rglob("*.cpp")):
+            lines = len(path.read_text(encoding="utf-8", errors="replace").splitlines())
+            if lines > args.file_budget:
+                long_files.append(path)
+                print(f"over {args.file_budget} lines: {path.relative_to(root)} ({lines} lines)")
+    return 1 if over or long_files else 0
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 #pragma once
 
 // Runs the `distill` command line from a test and collects what it printed.
+#include <sys/resource.h>
+#include <unistd.h>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <csignal>
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace cli_runner {
 

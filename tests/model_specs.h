@@ -15,11 +15,11 @@ inline void addModelSpecRows() {
 
 inline distill::ModelSpec smallSpec(const QString& arch) {
   distill::ModelSpec spec;
-  spec.arch = arch.toStdString();
+  spec.arch = *distill::enumFromName<distill::Arch>(arch.toStdString());
   spec.layers = 2;
   spec.heads = 2;
   spec.embd = 16;
   spec.hidden = 24;
-  if (spec.arch == "llama") spec.kv_heads = 1;  // two query heads share one key/value head
+  if (spec.arch == distill::Arch::Llama) spec.kv_heads = 1;  // two query heads share one key/value head
   return spec;
 }

@@ -4,11 +4,11 @@
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
-#include "io/checkpoint.h"
 #include "distill/errors.h"
 #include "distill/model_info.h"
-#include "models/model_factory.h"
+#include "io/checkpoint.h"
 #include "model_specs.h"
+#include "models/model_factory.h"
 
 using namespace distill;
 
@@ -70,7 +70,8 @@ private slots:
     QTest::newRow("llama default MLP width") << "llama" << 2 << 0 << 0 << false << false;
     for (const char* arch : {"lstm", "gru"}) {
       QTest::newRow(qPrintable(QString("%1 one layer").arg(arch))) << arch << 1 << 0 << 0 << true << false;
-      QTest::newRow(qPrintable(QString("%1 three layers, own width").arg(arch))) << arch << 3 << 40 << 0 << true << false;
+      QTest::newRow(qPrintable(QString("%1 three layers, own width").arg(arch)))
+          << arch << 3 << 40 << 0 << true << false;
     }
   }
   void closedFormParameterCountMatchesTheModules() {

@@ -1,13 +1,13 @@
 // The `distill` command line: bad input gets one clear line and a non-zero exit, never a crash.
 #include <torch/torch.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
 #include <csignal>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "cli_runner.h"
 
@@ -15,7 +15,8 @@ namespace {
 
 using namespace cli_runner;
 
-const QStringList kFast = {"--set", "train.steps=3", "--set", "train.eval_batches=1", "--set", "generate.max_new_tokens=4"};
+const QStringList kFast = {
+    "--set", "train.steps=3", "--set", "train.eval_batches=1", "--set", "generate.max_new_tokens=4"};
 
 }  // namespace
 
@@ -27,15 +28,19 @@ private slots:
     QTest::addColumn<int>("exitCode");
     QTest::addColumn<QString>("message");
     QTest::newRow("missing experiment file") << "missing" << 2 << "no such file";
-    QTest::newRow("yaml syntax error") << "syntax" << 2 << "bad.yaml:3:1: (syntax): end of sequence flow not found";
+    QTest::newRow("yaml syntax error")
+        << "syntax" << 2 << "bad.yaml:3:1: (syntax): end of sequence flow not found";
     QTest::newRow("unknown key") << "unknown" << 2 << "bad.yaml:2:3: train.stepz: unknown key";
-    QTest::newRow("wrong type") << "type" << 2 << "bad.yaml:2:15: train.batch_size: expected an integer, got 'ten'";
+    QTest::newRow("wrong type") << "type" << 2
+                                << "bad.yaml:2:15: train.batch_size: expected an integer, got 'ten'";
     QTest::newRow("missing corpus") << "nocorpus" << 1 << "corpus not found";
     QTest::newRow("empty corpus") << "empty" << 1 << "corpus is empty";
     QTest::newRow("binary corpus") << "binary" << 1 << "looks binary";
     QTest::newRow("block size larger than corpus") << "block" << 1 << "is too large for the corpus";
-    QTest::newRow("teacher checkpoint that is not one") << "badteacher" << 1 << "not a readable LibTorch archive";
-    QTest::newRow("invalid UTF-8 corpus") << "utf8" << 1 << "not valid UTF-8 text (first bad byte at offset 3)";
+    QTest::newRow("teacher checkpoint that is not one")
+        << "badteacher" << 1 << "not a readable LibTorch archive";
+    QTest::newRow("invalid UTF-8 corpus")
+        << "utf8" << 1 << "not valid UTF-8 text (first bad byte at offset 3)";
     QTest::newRow("value out of range") << "range" << 2 << "bad.yaml:2:17: train.warmup_steps: must be >= 0";
     QTest::newRow("corrupt safetensors") << "safetensors" << 1 << "model.safetensors";
     QTest::newRow("corrupt tokenizer") << "tokenizer" << 1 << "tokenizer.json";
@@ -56,7 +61,10 @@ private slots:
     if (kind == "type") writeFile(dir, "bad.yaml", "train:\n  batch_size: ten\n");
     if (kind == "nocorpus") writeFile(dir, "bad.yaml", "data: {corpus: nowhere.txt}\n");
     if (kind == "empty" || kind == "binary" || kind == "block") {
-      writeFile(dir, "c.txt", kind == "empty" ? QByteArray() : kind == "binary" ? QByteArray("ab\0\1\2", 5) : QByteArray("short text"));
+      writeFile(dir, "c.txt",
+                kind == "empty"    ? QByteArray()
+                : kind == "binary" ? QByteArray("ab\0\1\2", 5)
+                                   : QByteArray("short text"));
       writeFile(dir, "bad.yaml", "data: {corpus: c.txt}\n");
     }
     if (kind == "badteacher") {
@@ -83,9 +91,11 @@ private slots:
     QString out = dir.filePath("run");
     if (kind == "unreadable" || kind == "readonly" || kind == "readonlyrun") {
       limits = Limits::Unprivileged;
-      QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther |
-                                            QFile::ReadGroup | QFile::ExeGroup);
-      const auto readOnly = QFile::ReadOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther | QFile::ReadGroup | QFile::ExeGroup;
+      QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner |
+                                            QFile::ReadOther | QFile::ExeOther | QFile::ReadGroup |
+                                            QFile::ExeGroup);
+      const auto readOnly = QFile::ReadOwner | QFile::ExeOwner | QFile::ReadOther | QFile::ExeOther |
+                            QFile::ReadGroup | QFile::ExeGroup;
       if (kind == "unreadable") {
         writeFile(dir, "c.txt", "some text that nobody may read");
         QFile::setPermissions(dir.filePath("c.txt"), QFile::WriteOwner);
@@ -132,7 +142,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     for (int i = 0; i < 6000 && !inStudentPhase && process.state() == QProcess::Running; ++i) {
       QTest::qSleep(5);
       for (const auto& name : QDir(killed + "/resume").entryList(QDir::Dirs | QDir::NoDotAndDotDot))
-        if (name.startsWith("2-students-") && !name.endsWith(".tmp") && name.mid(11).toInt() >= 8) inStudentPhase = true;
+        if (name.startsWith("2-students-") && !name.endsWith(".tmp") && name.mid(11).toInt() >= 8)
+          inStudentPhase = true;
     }
     QVERIFY2(inStudentPhase, "the run ended before it could be killed in its students' phase");
     process.kill();  // SIGKILL: no handler runs, nothing is saved on the way out
@@ -161,7 +172,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     for (const auto& line : metrics.readAll().split('\n')) {
       if (line.isEmpty()) continue;
       const auto o = QJsonDocument::fromJson(line).object();
-      const QString key = o["model"].toString() + "|" + o["name"].toString() + "|" + QString::number(o["step"].toInt());
+      const QString key =
+          o["model"].toString() + "|" + o["name"].toString() + "|" + QString::number(o["step"].toInt());
       QVERIFY2(!seen.contains(key), qPrintable("duplicated point " + key));
       seen.insert(key);
       ++lines;
@@ -190,7 +202,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     const auto file = writeFile(dir, "bad.yaml", "train:\n  steps: x\n  lr: -1\nextra: 1\n");
     const auto r = runCli({"validate", file});
     QCOMPARE(r.exitCode, 2);
-    QCOMPARE(r.err.trimmed().split('\n').size(), 2);  // steps (type) and extra (unknown); range checks wait for types
+    QCOMPARE(r.err.trimmed().split('\n').size(),
+             2);  // steps (type) and extra (unknown); range checks wait for types
     const auto ok = runCli({"validate", DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml"});
     QCOMPARE(ok.exitCode, 0);
   }
@@ -198,13 +211,14 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
   void runThenGenerate() {
     QTemporaryDir dir;
     const QString runDir = dir.filePath("run");
-    const auto r = runCli(QStringList{"run", DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml", "--out", runDir,
-                                      "--set", "students=[{name: s, embd: 16}]"} +
+    const auto r = runCli(QStringList{"run", DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml",
+                                      "--out", runDir, "--set", "students=[{name: s, embd: 16}]"} +
                           kFast);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY(r.out.contains("[teacher] step 3/3"));
     QVERIFY(r.out.contains("s-kd"));
-    const auto g = runCli({"generate", runDir, "--model", "s-kd", "--prompt", "ROMEO:", "--max-new-tokens", "12", "--greedy"});
+    const auto g = runCli(
+        {"generate", runDir, "--model", "s-kd", "--prompt", "ROMEO:", "--max-new-tokens", "12", "--greedy"});
     QVERIFY2(g.exitCode == 0, qPrintable(g.err));
     QVERIFY(g.out.startsWith("ROMEO:"));
     QCOMPARE(g.out.trimmed().size() >= 6, true);
@@ -216,9 +230,11 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     const QString hf = dir.filePath("hf");
     const auto exported = runCli({"export-hf", runDir + "/checkpoints/teacher.pt", "--out", hf});
     QVERIFY2(exported.exitCode == 0, qPrintable(exported.err));
-    QVERIFY2(exported.out.contains("as gpt2") && exported.out.contains("char tokenizer has no Hugging Face format"),
+    QVERIFY2(exported.out.contains("as gpt2") &&
+                 exported.out.contains("char tokenizer has no Hugging Face format"),
              qPrintable(exported.out));
-    QCOMPARE(runCli({"logits", hf, "--ids", "1,2,3"}).out, runCli({"logits", runDir + "/checkpoints/teacher.pt", "--ids", "1,2,3"}).out);
+    QCOMPARE(runCli({"logits", hf, "--ids", "1,2,3"}).out,
+             runCli({"logits", runDir + "/checkpoints/teacher.pt", "--ids", "1,2,3"}).out);
   }
 
   void pretrainedModelCommandsMatchTheReference() {
@@ -235,7 +251,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
 
     const auto inspect = runCli({"inspect", llama});
     QCOMPARE(inspect.exitCode, 0);
-    QVERIFY2(inspect.out.contains("llama") && inspect.out.contains("151872") && inspect.out.contains("F32"), qPrintable(inspect.out));
+    QVERIFY2(inspect.out.contains("llama") && inspect.out.contains("151872") && inspect.out.contains("F32"),
+             qPrintable(inspect.out));
 
     // --all: one line per position, every value within 1e-4 of transformers' logits.
     const auto logits = runCli({"logits", llama, "--ids", prompt.join(','), "--all"});
@@ -253,15 +270,18 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
     QCOMPARE(runCli({"logits", llama, "--ids", prompt.join(',')}).out.trimmed(), lines.last());
 
-    const auto generated = runCli({"generate", "--model", llama, "--ids", prompt.join(','), "--greedy", "--max-new-tokens", "16", "--print-ids"});
+    const auto generated = runCli({"generate", "--model", llama, "--ids", prompt.join(','), "--greedy",
+                                   "--max-new-tokens", "16", "--print-ids"});
     QCOMPARE(generated.exitCode, 0);
     QCOMPARE(generated.out.trimmed(), idsText(ref["greedy_new_ids"].toArray()).join(' '));
 
-    const auto tokenized = runCli({"tokenize", "--tokenizer", DISTILL_FIXTURES_DIR "/bpe512", "--text", "don't we'll I'm they've she'd it's"});
+    const auto tokenized = runCli({"tokenize", "--tokenizer", DISTILL_FIXTURES_DIR "/bpe512", "--text",
+                                   "don't we'll I'm they've she'd it's"});
     QCOMPARE(tokenized.out.trimmed(), QString("68 276 7 84 332 456 292 7 77 268 89 7 294 481 345 339 321"));
 
     // Text prompts need tokenizer files, which the fixture folder does not have.
-    const auto noTokenizer = runCli({"generate", "--model", llama, "--prompt", "hi", "--max-new-tokens", "2"});
+    const auto noTokenizer =
+        runCli({"generate", "--model", llama, "--prompt", "hi", "--max-new-tokens", "2"});
     QCOMPARE(noTokenizer.exitCode, 1);
     QVERIFY2(noTokenizer.err.contains("no tokenizer files"), qPrintable(noTokenizer.err));
     const auto outOfVocabulary = runCli({"logits", llama, "--ids", "3,999"});

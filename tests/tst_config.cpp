@@ -34,7 +34,7 @@ private slots:
     QVERIFY2(r.ok(), qPrintable(problems(r)));
     QCOMPARE(r.config.train.steps, 2000);
     QCOMPARE(r.config.data.block_size, 64);
-    QCOMPARE(r.config.distill.loss, std::string("kl"));
+    QCOMPARE(r.config.distill.loss, DistillLoss::Kl);
     QVERIFY(QString::fromStdString(r.config.data.corpus).endsWith("tinyshakespeare.txt"));
   }
 
@@ -52,7 +52,7 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     QVERIFY2(r.ok(), qPrintable(problems(r)));
     QCOMPARE(r.config.data.corpus, std::string("/experiments/c.txt"));
     QCOMPARE(r.config.students.size(), size_t(1));
-    QCOMPARE(r.config.students[0].model.arch, std::string("gru"));
+    QCOMPARE(r.config.students[0].model.arch, Arch::Gru);
     QCOMPARE(r.config.students[0].model.hidden, 24);
     QCOMPARE(r.config.distill.temperature, 3.0);
     QCOMPARE(r.config.generate.prompts.size(), size_t(2));
@@ -61,25 +61,42 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   void problemsNameKeyLineAndColumn_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("unknown key") << "train:\n  stepz: 5\n" << "x.yaml:2:3: train.stepz: unknown key";
-    QTest::newRow("wrong type") << "train:\n  steps: many\n" << "x.yaml:2:10: train.steps: expected an integer";
-    QTest::newRow("out of range") << "distill:\n  alpha: 1.5\n" << "x.yaml:2:10: distill.alpha: must be in [0, 1]";
-    QTest::newRow("bad choice") << "students:\n  - name: s\n    arch: cnn\n" << "x.yaml:3:11: students.0.arch: must be one of";
-    QTest::newRow("syntax error") << "train:\n  steps: [1, 2\n" << "x.yaml:3:1: (syntax)";
-    QTest::newRow("section not a map") << "train: 5\n" << "x.yaml:1:8: train: expected a mapping";
-    QTest::newRow("bad regime") << "distill:\n  regime: online\n" << "x.yaml:2:11: distill.regime: must be one of word, sequence, on_policy";
-    QTest::newRow("layer map not a list") << "distill:\n  layer_map: 2\n" << "x.yaml:2:14: distill.layer_map: expected a list of integers";
-    QTest::newRow("layer map entry") << "distill:\n  layer_map: [1, x]\n" << "x.yaml:2:18: distill.layer_map.1: expected an integer";
-    QTest::newRow("heads divide embd") << "teacher:\n  heads: 3\n" << "x.yaml:2:10: teacher.heads: must divide embd";
+    QTest::newRow("unknown key") << "train:\n  stepz: 5\n"
+                                 << "x.yaml:2:3: train.stepz: unknown key";
+    QTest::newRow("wrong type") << "train:\n  steps: many\n"
+                                << "x.yaml:2:10: train.steps: expected an integer";
+    QTest::newRow("out of range") << "distill:\n  alpha: 1.5\n"
+                                  << "x.yaml:2:10: distill.alpha: must be in [0, 1]";
+    QTest::newRow("bad choice") << "students:\n  - name: s\n    arch: cnn\n"
+                                << "x.yaml:3:11: students.0.arch: must be one of";
+    QTest::newRow("syntax error") << "train:\n  steps: [1, 2\n"
+                                  << "x.yaml:3:1: (syntax)";
+    QTest::newRow("section not a map") << "train: 5\n"
+                                       << "x.yaml:1:8: train: expected a mapping";
+    QTest::newRow("bad regime") << "distill:\n  regime: online\n"
+                                << "x.yaml:2:11: distill.regime: must be one of word, sequence, on_policy";
+    QTest::newRow("layer map not a list") << "distill:\n  layer_map: 2\n"
+                                          << "x.yaml:2:14: distill.layer_map: expected a list of integers";
+    QTest::newRow("layer map entry") << "distill:\n  layer_map: [1, x]\n"
+                                     << "x.yaml:2:18: distill.layer_map.1: expected an integer";
+    QTest::newRow("heads divide embd") << "teacher:\n  heads: 3\n"
+                                       << "x.yaml:2:10: teacher.heads: must divide embd";
     // A shared experiment must not choose where files land: names become folder and file names.
     const QString rule = "may use only letters A-Z a-z, digits 0-9, '_', '-' and '.'";
-    QTest::newRow("name with parent folders") << "name: ../../escaped\n" << "x.yaml:1:7: name: " + rule;
-    QTest::newRow("absolute name") << "name: /tmp/escaped\n" << "x.yaml:1:7: name: " + rule;
-    QTest::newRow("name ..") << "name: ..\n" << "x.yaml:1:7: name: " + rule;
-    QTest::newRow("hidden name") << "name: .hidden\n" << "x.yaml:1:7: name: " + rule;
-    QTest::newRow("name with a control character") << "name: \"a\\tb\"\n" << "x.yaml:1:7: name: " + rule;
-    QTest::newRow("student name with a slash") << "students:\n  - name: a/../../b\n" << "x.yaml:2:11: students.0.name: " + rule;
-    QTest::newRow("student name ..") << "students:\n  - name: ..\n" << "x.yaml:2:11: students.0.name: " + rule;
+    QTest::newRow("name with parent folders") << "name: ../../escaped\n"
+                                              << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("absolute name") << "name: /tmp/escaped\n"
+                                   << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("name ..") << "name: ..\n"
+                             << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("hidden name") << "name: .hidden\n"
+                                 << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("name with a control character") << "name: \"a\\tb\"\n"
+                                                   << "x.yaml:1:7: name: " + rule;
+    QTest::newRow("student name with a slash") << "students:\n  - name: a/../../b\n"
+                                               << "x.yaml:2:11: students.0.name: " + rule;
+    QTest::newRow("student name ..") << "students:\n  - name: ..\n"
+                                     << "x.yaml:2:11: students.0.name: " + rule;
   }
   void problemsNameKeyLineAndColumn() {
     QFETCH(QString, yaml);
@@ -99,8 +116,9 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
 
   void overridesApplyOnTop() {
-    const auto r = parse("train: {steps: 100}\nstudents: [{name: a, embd: 32}]\n",
-                         {"train.steps=30", "students.0.embd=16", "data.corpus=other.txt", "distill.alpha=0.9"});
+    const auto r =
+        parse("train: {steps: 100}\nstudents: [{name: a, embd: 32}]\n",
+              {"train.steps=30", "students.0.embd=16", "data.corpus=other.txt", "distill.alpha=0.9"});
     QVERIFY2(r.ok(), qPrintable(problems(r)));
     QCOMPARE(r.config.train.steps, 30);
     QCOMPARE(r.config.students[0].model.embd, 16);
@@ -117,7 +135,8 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
 
   void resolvedYamlRoundTrips() {
-    auto first = parse("students: [{name: a, arch: lstm, embd: 8, hidden: 12}]\ngenerate: {prompts: [\"x:\\n\"]}\n");
+    auto first =
+        parse("students: [{name: a, arch: lstm, embd: 8, hidden: 12}]\ngenerate: {prompts: [\"x:\\n\"]}\n");
     QVERIFY(first.ok());
     const auto yaml = experimentToYaml(first.config);
     const auto second = parse(yaml);
@@ -127,15 +146,16 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
 
   void studentsCanOverrideDistillation() {
-    const auto r = parse("distill: {loss: kl, temperature: 3}\n"
-                         "students:\n"
-                         "  - {name: a}\n"
-                         "  - {name: b, scratch_twin: false, init_seed: 5, distill: {loss: jsd, beta: 0.2}}\n");
+    const auto r = parse(
+        "distill: {loss: kl, temperature: 3}\n"
+        "students:\n"
+        "  - {name: a}\n"
+        "  - {name: b, scratch_twin: false, init_seed: 5, distill: {loss: jsd, beta: 0.2}}\n");
     QVERIFY2(r.ok(), qPrintable(problems(r)));
     QVERIFY(!r.config.students[0].distill);
     QVERIFY(r.config.students[0].scratch_twin);
     const auto& own = *r.config.students[1].distill;
-    QCOMPARE(own.loss, std::string("jsd"));
+    QCOMPARE(own.loss, DistillLoss::Jsd);
     QCOMPARE(own.beta, 0.2);
     QCOMPARE(own.temperature, 3.0);  // inherited from the global section
     QVERIFY(!r.config.students[1].scratch_twin);
@@ -146,10 +166,11 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
 
   void methodKeysRoundTrip() {
-    const auto r = parse("students:\n"
-                         "  - {name: a, distill: {regime: on_policy, on_policy_fraction: 0.25, sample_temperature: 0.7}}\n"
-                         "  - {name: b, layers: 2, distill: {hidden_loss: mse, attention_weight: 0.3, layer_map: [2, 4]}}\n"
-                         "  - {name: c, distill: {regime: sequence, sequence_count: 100, sequence_path: s.bin}}\n");
+    const auto r = parse(
+        "students:\n"
+        "  - {name: a, distill: {regime: on_policy, on_policy_fraction: 0.25, sample_temperature: 0.7}}\n"
+        "  - {name: b, layers: 2, distill: {hidden_loss: mse, attention_weight: 0.3, layer_map: [2, 4]}}\n"
+        "  - {name: c, distill: {regime: sequence, sequence_count: 100, sequence_path: s.bin}}\n");
     QVERIFY2(r.ok(), qPrintable(problems(r)));
     QCOMPARE(r.config.students[0].distill->on_policy_fraction, 0.25);
     QCOMPARE(r.config.students[1].distill->layer_map, (std::vector<int>{2, 4}));
@@ -162,16 +183,24 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   void pretrainedTeacherRules_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("expected");  // empty: valid
-    QTest::newRow("hf with its tokenizer") << "teacher: {hf: m}\ndata: {tokenizer: teacher}" << "";
-    QTest::newRow("hf with a tokenizer path") << "teacher: {hf: m}\ndata: {tokenizer: tok}" << "";
-    QTest::newRow("hf with char ids") << "teacher: {hf: m}" << "data.tokenizer: an imported teacher";
-    QTest::newRow("teacher tokenizer without hf") << "data: {tokenizer: teacher}" << "teacher.hf is not set";
-    QTest::newRow("hf and checkpoint") << "teacher: {hf: m, checkpoint: t.pt}\ndata: {tokenizer: teacher}" << "not both";
-    QTest::newRow("init from an untrained teacher") << "students: [{name: s, init_from_teacher: true}]"
-                                                    << "students.0.init_from_teacher: needs a pretrained teacher";
-    QTest::newRow("llama student") << "students: [{name: s, arch: llama, heads: 4, kv_heads: 2, embd: 64}]" << "";
-    QTest::newRow("kv_heads not dividing") << "students: [{name: s, arch: llama, heads: 4, kv_heads: 3, embd: 64}]"
-                                           << "students.0.kv_heads: must divide heads";
+    QTest::newRow("hf with its tokenizer") << "teacher: {hf: m}\ndata: {tokenizer: teacher}"
+                                           << "";
+    QTest::newRow("hf with a tokenizer path") << "teacher: {hf: m}\ndata: {tokenizer: tok}"
+                                              << "";
+    QTest::newRow("hf with char ids") << "teacher: {hf: m}"
+                                      << "data.tokenizer: an imported teacher";
+    QTest::newRow("teacher tokenizer without hf") << "data: {tokenizer: teacher}"
+                                                  << "teacher.hf is not set";
+    QTest::newRow("hf and checkpoint") << "teacher: {hf: m, checkpoint: t.pt}\ndata: {tokenizer: teacher}"
+                                       << "not both";
+    QTest::newRow("init from an untrained teacher")
+        << "students: [{name: s, init_from_teacher: true}]"
+        << "students.0.init_from_teacher: needs a pretrained teacher";
+    QTest::newRow("llama student") << "students: [{name: s, arch: llama, heads: 4, kv_heads: 2, embd: 64}]"
+                                   << "";
+    QTest::newRow("kv_heads not dividing")
+        << "students: [{name: s, arch: llama, heads: 4, kv_heads: 3, embd: 64}]"
+        << "students.0.kv_heads: must divide heads";
     QTest::newRow("kv_heads on a transformer") << "students: [{name: s, heads: 4, kv_heads: 2, embd: 64}]"
                                                << "students.0.kv_heads: applies to arch llama only";
   }
@@ -196,13 +225,16 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   void featureLossesNeedTransformersAndAFittingLayerMap_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("recurrent student") << "students: [{name: r, arch: lstm, distill: {hidden_loss: mse}}]"
-                                       << "students.0.distill.hidden_loss: feature losses need a transformer student";
+    QTest::newRow("recurrent student")
+        << "students: [{name: r, arch: lstm, distill: {hidden_loss: mse}}]"
+        << "students.0.distill.hidden_loss: feature losses need a transformer student";
     QTest::newRow("global section") << "distill: {attention_weight: 1}\nstudents: [{name: r, arch: gru}]"
                                     << "distill.hidden_loss: feature losses need a transformer student";
-    QTest::newRow("map length") << "students: [{name: s, layers: 2, distill: {hidden_loss: mse, layer_map: [1]}}]"
-                                << "students.0.distill.layer_map: needs one teacher layer per student layer (2), got 1";
-    QTest::newRow("map range") << "teacher: {layers: 4}\nstudents: [{name: s, layers: 1, distill: {hidden_loss: mse, layer_map: [5]}}]"
+    QTest::newRow("map length")
+        << "students: [{name: s, layers: 2, distill: {hidden_loss: mse, layer_map: [1]}}]"
+        << "students.0.distill.layer_map: needs one teacher layer per student layer (2), got 1";
+    QTest::newRow("map range") << "teacher: {layers: 4}\nstudents: [{name: s, layers: 1, distill: "
+                                  "{hidden_loss: mse, layer_map: [5]}}]"
                                << "students.0.distill.layer_map.0: must be a teacher layer in [1, 4]";
     QTest::newRow("cache") << "distill: {cache_top_k: 8, hidden_loss: cosine}"
                            << "distill.cache_top_k: feature losses need the teacher online";
@@ -222,27 +254,37 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   void studentsReadingTheLogitCacheShareItsSettings_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("top-k") << "students:\n  - {name: a, distill: {cache_top_k: 8}}\n  - {name: b, distill: {cache_top_k: 16}}\n"
-                           << "x.yaml:3:38: students.1.distill.cache_top_k: students reading the teacher's logit cache share "
-                              "one, so they must agree on cache_top_k: 16 here, 8 for students.0 (a)";
-    QTest::newRow("temperature") << "distill: {cache_top_k: 8}\nstudents:\n  - {name: a}\n  - {name: b, distill: {temperature: 4}}\n"
-                                 << "x.yaml:4:38: students.1.distill.temperature: students reading the teacher's logit cache";
-    QTest::newRow("equal settings pass") << "distill: {cache_top_k: 8}\nstudents: [{name: a}, {name: b, distill: {alpha: 0.9}}]\n"
-                                         << "";
+    QTest::newRow("top-k")
+        << "students:\n  - {name: a, distill: {cache_top_k: 8}}\n  - {name: b, distill: {cache_top_k: 16}}\n"
+        << "x.yaml:3:38: students.1.distill.cache_top_k: students reading the teacher's logit cache share "
+           "one, so they must agree on cache_top_k: 16 here, 8 for students.0 (a)";
+    QTest::newRow("temperature")
+        << "distill: {cache_top_k: 8}\nstudents:\n  - {name: a}\n  - {name: b, distill: {temperature: 4}}\n"
+        << "x.yaml:4:38: students.1.distill.temperature: students reading the teacher's logit cache";
+    QTest::newRow("equal settings pass")
+        << "distill: {cache_top_k: 8}\nstudents: [{name: a}, {name: b, distill: {alpha: 0.9}}]\n"
+        << "";
   }
   void studentsReadingTheLogitCacheShareItsSettings() { expectProblem(); }
 
   void sequenceLevelStudentsShareOneSet_data() {
     QTest::addColumn<QString>("yaml");
     QTest::addColumn<QString>("expected");
-    const QString two = "students:\n  - {name: a, distill: {regime: sequence}}\n  - {name: b, distill: {regime: sequence, %1}}\n";
-    QTest::newRow("count") << two.arg("sequence_count: 10") << "x.yaml:3:59: students.1.distill.sequence_count: students trained "
-                                                                "on the teacher's sequences (regime: sequence) share one, so "
-                                                                "they must agree on sequence_count: 10 here, 2000 for students.0 (a)";
-    QTest::newRow("prefix") << two.arg("prefix_tokens: 4") << "students.1.distill.prefix_tokens: students trained";
-    QTest::newRow("sampling temperature") << two.arg("sample_temperature: 0.5") << "students.1.distill.sample_temperature";
+    const QString two =
+        "students:\n  - {name: a, distill: {regime: sequence}}\n  - {name: b, distill: {regime: sequence, "
+        "%1}}\n";
+    QTest::newRow("count") << two.arg("sequence_count: 10")
+                           << "x.yaml:3:59: students.1.distill.sequence_count: students trained "
+                              "on the teacher's sequences (regime: sequence) share one, so "
+                              "they must agree on sequence_count: 10 here, 2000 for students.0 (a)";
+    QTest::newRow("prefix") << two.arg("prefix_tokens: 4")
+                            << "students.1.distill.prefix_tokens: students trained";
+    QTest::newRow("sampling temperature")
+        << two.arg("sample_temperature: 0.5") << "students.1.distill.sample_temperature";
     QTest::newRow("sampling top-k") << two.arg("sample_top_k: 5") << "students.1.distill.sample_top_k";
-    QTest::newRow("word-level neighbours are free") << two.arg("alpha: 0.3") + "  - {name: c, distill: {prefix_tokens: 2}}\n" << "";
+    QTest::newRow("word-level neighbours are free")
+        << two.arg("alpha: 0.3") + "  - {name: c, distill: {prefix_tokens: 2}}\n"
+        << "";
   }
   void sequenceLevelStudentsShareOneSet() { expectProblem(); }
 
@@ -255,7 +297,8 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     const std::string begin = "<!-- keys:begin (generated by scripts/update_key_table.sh) -->\n";
     const auto from = readme.find(begin);
     const auto to = readme.find("<!-- keys:end -->");
-    QVERIFY2(from != std::string::npos && to != std::string::npos, "experiments/README.md lost its key-table markers");
+    QVERIFY2(from != std::string::npos && to != std::string::npos,
+             "experiments/README.md lost its key-table markers");
     QVERIFY2(readme.substr(from + begin.size(), to - from - begin.size()) == schemaMarkdownTable(),
              "experiments/README.md's key table is stale: run scripts/update_key_table.sh");
   }
@@ -277,7 +320,8 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   void studentDistillProblemsNameTheirKey() {
     const auto r = parse("students:\n  - {name: b, distill: {loss: jsd, beta: 2}}\n");
     QVERIFY(!r.ok());
-    QVERIFY2(problems(r).contains("x.yaml:2:42: students.0.distill.beta: must be in [0, 1]"), qPrintable(problems(r)));
+    QVERIFY2(problems(r).contains("x.yaml:2:42: students.0.distill.beta: must be in [0, 1]"),
+             qPrintable(problems(r)));
   }
 
   void missingFileIsAProblem() {
@@ -356,6 +400,7 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     // Nothing changed: the text comes back as it is.
     QCOMPARE(*patchExperimentYaml(text, "/experiments", before.config, before.config), text);
   }
+
 private:
   /// The row's yaml gives exactly the expected problem (a prefix of it), or none when it is empty.
   void expectProblem() {

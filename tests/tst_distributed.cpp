@@ -9,12 +9,12 @@
 #include <future>
 #include <thread>
 
-#include "parallel/collective.h"
 #include "distill/distributed.h"
 #include "distill/experiment.h"
-#include "train/evaluation.h"
-#include "models/model_factory.h"
 #include "model_specs.h"
+#include "models/model_factory.h"
+#include "parallel/collective.h"
+#include "train/evaluation.h"
 #include "train/trainer.h"
 
 using namespace distill;
@@ -50,7 +50,8 @@ void withTwoRanks(const std::function<void(int, Collective&)>& job, double timeo
 double largestDifference(const LanguageModel& a, const LanguageModel& b) {
   const auto pa = a->parameters(), pb = b->parameters();
   double largest = 0.0;
-  for (size_t i = 0; i < pa.size(); ++i) largest = std::max(largest, (pa[i] - pb[i]).abs().max().item<double>());
+  for (size_t i = 0; i < pa.size(); ++i)
+    largest = std::max(largest, (pa[i] - pb[i]).abs().max().item<double>());
   return largest;
 }
 
@@ -85,7 +86,8 @@ private slots:
     std::vector<Batch> batches;
     std::vector<torch::Tensor> teacherLogits;
     for (int s = 0; s < steps; ++s) {
-      batches.push_back({torch::randint(0, vocab, {2 * B, T}, torch::kInt64), torch::randint(0, vocab, {2 * B, T}, torch::kInt64)});
+      batches.push_back({torch::randint(0, vocab, {2 * B, T}, torch::kInt64),
+                         torch::randint(0, vocab, {2 * B, T}, torch::kInt64)});
       teacherLogits.push_back(torch::randn({2 * B, T, vocab}));
     }
     auto fresh = [&] {
@@ -107,7 +109,8 @@ private slots:
       ModelTrainer trainer("rank" + std::to_string(rank), ranks[rank], train, steps);
       for (int s = 0; s < steps; ++s) {
         const int64_t begin = rank * B;
-        auto pending = stepOn(trainer, rowsOf(batches[s], begin, begin + B), teacherLogits[s].slice(0, begin, begin + B));
+        auto pending = stepOn(trainer, rowsOf(batches[s], begin, begin + B),
+                              teacherLogits[s].slice(0, begin, begin + B));
         averageAcrossRanks(group, {&trainer}, {&pending});
         trainer.applyGradients(pending);
       }
@@ -115,7 +118,10 @@ private slots:
     const double apart = largestDifference(ranks[0], ranks[1]);
     const double fromWhole = largestDifference(ranks[0], whole);
     QVERIFY2(apart == 0.0, qPrintable(QString("the ranks drifted apart by %1").arg(apart)));
-    QVERIFY2(fromWhole < 1e-5, qPrintable(QString("2 ranks x %1 rows differ from 1 x %2 rows by %3").arg(B).arg(2 * B).arg(fromWhole)));
+    QVERIFY2(
+        fromWhole < 1e-5,
+        qPrintable(
+            QString("2 ranks x %1 rows differ from 1 x %2 rows by %3").arg(B).arg(2 * B).arg(fromWhole)));
     QVERIFY(largestDifference(whole, fresh()) > 1e-3);  // it did train
   }
 
@@ -123,7 +129,8 @@ private slots:
     if (!distributedSupported()) QSKIP("this build has no c10d (install libgloo-dev)");
     torch::manual_seed(5);
     const int64_t vocab = 9, T = 6, B = 3;
-    Batch batch{torch::randint(0, vocab, {2 * B, T}, torch::kInt64), torch::randint(0, vocab, {2 * B, T}, torch::kInt64)};
+    Batch batch{torch::randint(0, vocab, {2 * B, T}, torch::kInt64),
+                torch::randint(0, vocab, {2 * B, T}, torch::kInt64)};
     auto fresh = [&] {
       torch::manual_seed(1);
       return makeModel(smallSpec("transformer"), vocab, T);
@@ -140,7 +147,8 @@ private slots:
       losses[rank] = pending.loss;
     });
     QCOMPARE(losses[0], losses[1]);
-    QVERIFY2(std::abs(losses[0] - wholeLoss) < 1e-5, qPrintable(QString("%1 vs %2").arg(losses[0]).arg(wholeLoss)));
+    QVERIFY2(std::abs(losses[0] - wholeLoss) < 1e-5,
+             qPrintable(QString("%1 vs %2").arg(losses[0]).arg(wholeLoss)));
   }
 
   void evaluationSplitOverRanksEqualsOneProcess() {
@@ -149,7 +157,8 @@ private slots:
     const int64_t vocab = 9, T = 6;
     std::vector<Batch> batches;
     for (int i = 0; i < 5; ++i)  // odd: the ranks get 3 and 2 batches
-      batches.push_back({torch::randint(0, vocab, {2, T}, torch::kInt64), torch::randint(0, vocab, {2, T}, torch::kInt64)});
+      batches.push_back(
+          {torch::randint(0, vocab, {2, T}, torch::kInt64), torch::randint(0, vocab, {2, T}, torch::kInt64)});
     auto teacher = makeModel(smallSpec("transformer"), vocab, T);
     auto student = makeModel(smallSpec("gru"), vocab, T);
     const auto allLogits = teacherLogitsFor(*teacher, batches);
@@ -218,14 +227,15 @@ private slots:
     RunControl control;
     const auto result = runExperiment(loaded.config, options, quiet, control);
     QVERIFY(result.status == RunResult::Status::Failed);
-    QVERIFY2(QString::fromStdString(result.error).startsWith("cannot start local workers: /nonexistent/distill is not an executable"),
+    QVERIFY2(QString::fromStdString(result.error)
+                 .startsWith("cannot start local workers: /nonexistent/distill is not an executable"),
              result.error.c_str());
   }
 
   void torchrunEnvironmentIsReadAndCheckedByName() {
     auto clear = [] {
-      for (const char* name : {"RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "LOCAL_WORLD_SIZE", "DISTILL_DIST_TIMEOUT",
-                               "TORCHELASTIC_USE_AGENT_STORE"})
+      for (const char* name : {"RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "LOCAL_WORLD_SIZE",
+                               "DISTILL_DIST_TIMEOUT", "TORCHELASTIC_USE_AGENT_STORE"})
         ::unsetenv(name);
     };
     clear();

@@ -9,9 +9,9 @@
 #include <QtTest>
 #include <csignal>
 
-#include "io/checkpoint.h"
 #include "cli_runner.h"
 #include "distill/distributed.h"
+#include "io/checkpoint.h"
 
 using namespace cli_runner;
 
@@ -36,7 +36,8 @@ double largestDifference(const QString& a, const QString& b) {
   const auto ma = distill::loadCheckpoint(a.toStdString()).model->parameters();
   const auto mb = distill::loadCheckpoint(b.toStdString()).model->parameters();
   double largest = 0.0;
-  for (size_t i = 0; i < ma.size(); ++i) largest = std::max(largest, (ma[i] - mb[i]).abs().max().item<double>());
+  for (size_t i = 0; i < ma.size(); ++i)
+    largest = std::max(largest, (ma[i] - mb[i]).abs().max().item<double>());
   return largest;
 }
 
@@ -45,7 +46,8 @@ QList<qint64> childrenOf(qint64 pid) {
   QFile f(QString("/proc/%1/task/%1/children").arg(pid));
   if (!f.open(QIODevice::ReadOnly)) return {};
   QList<qint64> out;
-  for (const auto& word : QString::fromUtf8(f.readAll()).split(' ', Qt::SkipEmptyParts)) out << word.toLongLong();
+  for (const auto& word : QString::fromUtf8(f.readAll()).split(' ', Qt::SkipEmptyParts))
+    out << word.toLongLong();
   return out;
 }
 
@@ -62,7 +64,8 @@ bool waitForPoint(QProcess& process, const QString& runDir, const QString& prefi
   for (int i = 0; i < 12000 && process.state() == QProcess::Running; ++i) {
     QTest::qSleep(5);
     for (const auto& name : QDir(runDir + "/resume").entryList(QDir::Dirs | QDir::NoDotAndDotDot))
-      if (name.startsWith(prefix) && !name.endsWith(".tmp") && name.mid(prefix.size()).toInt() >= step) return true;
+      if (name.startsWith(prefix) && !name.endsWith(".tmp") && name.mid(prefix.size()).toInt() >= step)
+        return true;
   }
   return false;
 }
@@ -87,7 +90,8 @@ private slots:
     for (const QString model : {"teacher", "t-kd", "t-scratch"}) {
       const double apart = largestDifference(dir.filePath("two/checkpoints/" + model + ".pt"),
                                              dir.filePath("one/checkpoints/" + model + ".pt"));
-      QVERIFY2(apart < 1e-5, qPrintable(QString("%1: 2 x 4 rows vs 1 x 8 rows differ by %2").arg(model).arg(apart)));
+      QVERIFY2(apart < 1e-5,
+               qPrintable(QString("%1: 2 x 4 rows vs 1 x 8 rows differ by %2").arg(model).arg(apart)));
     }
     QCOMPARE(jsonFile(dir.filePath("two/summary.json"))["world_size"].toInt(), 2);
     QCOMPARE(jsonFile(dir.filePath("two/distributed.json"))["world_size"].toInt(), 2);
@@ -104,21 +108,25 @@ private slots:
   void studentsThatDrawTheirOwnDataAreRefusedByName() {
     QTemporaryDir dir;
     const QString file = writeFile(dir, "small.yaml", kSmall);
-    const auto r = runCli({"run", file, "--nproc", "2", "--set", "distill.regime=on_policy", "--out", dir.filePath("r")});
+    const auto r = runCli(
+        {"run", file, "--nproc", "2", "--set", "distill.regime=on_policy", "--out", dir.filePath("r")});
     QCOMPARE(r.exitCode, 1);
-    QVERIFY2(r.err.contains("distill.regime: data-parallel runs train word-level students only"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("distill.regime: data-parallel runs train word-level students only"),
+             qPrintable(r.err));
   }
 
   void aKilledWorkerFailsTheRunWithinTheTimeoutAndTheRunResumesToTheSameNumbers() {
     QTemporaryDir dir;
     const QString file = writeFile(dir, "small.yaml", kSmall);
     const QStringList longer = {"--set", "train.steps=150", "--set", "train.eval_interval=50"};
-    const auto whole = runCli(QStringList{"run", file, "--nproc", "2", "--out", dir.filePath("whole")} + longer);
+    const auto whole =
+        runCli(QStringList{"run", file, "--nproc", "2", "--out", dir.filePath("whole")} + longer);
     QVERIFY2(whole.exitCode == 0, qPrintable(whole.err));
 
     const QString runDir = dir.filePath("run");
     QProcess rank0;
-    rank0.start(DISTILL_CLI_PATH, QStringList{"run", file, "--nproc", "2", "--dist-timeout", "5", "--out", runDir} + longer);
+    rank0.start(DISTILL_CLI_PATH,
+                QStringList{"run", file, "--nproc", "2", "--dist-timeout", "5", "--out", runDir} + longer);
     QVERIFY(rank0.waitForStarted());
     QVERIFY2(waitForPoint(rank0, runDir, "1-teacher-", 8), "no checkpoint appeared");
     const auto workers = childrenOf(rank0.processId());
@@ -127,11 +135,13 @@ private slots:
     QElapsedTimer clock;
     clock.start();
     QVERIFY(rank0.waitForFinished(60000));
-    QVERIFY2(clock.elapsed() < 15000, qPrintable(QString("rank 0 took %1 ms to notice").arg(clock.elapsed())));
+    QVERIFY2(clock.elapsed() < 15000,
+             qPrintable(QString("rank 0 took %1 ms to notice").arg(clock.elapsed())));
     const QString err = QString::fromUtf8(rank0.readAllStandardError());
     QCOMPARE(rank0.exitCode(), 1);
     QVERIFY2(err.contains("another rank died, hangs or lost its connection"), qPrintable(err));
-    QVERIFY2(err.contains(QString("rank 1 (pid %1) was killed by signal 9").arg(workers.front())), qPrintable(err));
+    QVERIFY2(err.contains(QString("rank 1 (pid %1) was killed by signal 9").arg(workers.front())),
+             qPrintable(err));
     QVERIFY2(err.contains("distill run --resume " + runDir + " --nproc 2"), qPrintable(err));
     QCOMPARE(jsonFile(runDir + "/summary.json")["status"].toString(), QString("failed"));
 
@@ -170,7 +180,11 @@ private slots:
     QVERIFY2(rank1.exitCode() == 0, rank1.readAllStandardError().constData());
     QVERIFY(rank1.readAllStandardOutput().isEmpty());  // rank 0 alone reports
     QCOMPARE(jsonFile(dir.filePath("run/summary.json"))["world_size"].toInt(), 2);
-    QCOMPARE(jsonFile(dir.filePath("run/summary.json"))["models"].toObject()["teacher"].toObject()["steps"].toInt(), 8);
+    QCOMPARE(jsonFile(dir.filePath("run/summary.json"))["models"]
+                 .toObject()["teacher"]
+                 .toObject()["steps"]
+                 .toInt(),
+             8);
   }
 
   void aKilledRankZeroEndsItsWorkersWithinTheTimeout() {
@@ -178,8 +192,8 @@ private slots:
     const QString file = writeFile(dir, "small.yaml", kSmall);
     const QString runDir = dir.filePath("run");
     QProcess rank0;
-    rank0.start(DISTILL_CLI_PATH, {"run", file, "--nproc", "2", "--dist-timeout", "5", "--out", runDir, "--set",
-                                   "train.steps=2000"});
+    rank0.start(DISTILL_CLI_PATH, {"run", file, "--nproc", "2", "--dist-timeout", "5", "--out", runDir,
+                                   "--set", "train.steps=2000"});
     QVERIFY(rank0.waitForStarted());
     QVERIFY2(waitForPoint(rank0, runDir, "1-teacher-", 4), "no checkpoint appeared");
     const auto workers = childrenOf(rank0.processId());

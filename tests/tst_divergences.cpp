@@ -93,15 +93,17 @@ private slots:
     QFETCH(double, beta);
     QFETCH(double, skew);
     DivergenceOptions o;
-    QVERIFY(parseDivergence(loss.toStdString(), &o.kind));
+    QVERIFY(enumFromName<DistillLoss>(loss.toStdString()));
+    o.kind = *enumFromName<DistillLoss>(loss.toStdString());
     o.temperature = temperature;
     o.beta = beta;
     o.skew = skew;
     const auto got = perTokenDivergence(rows(kStudent), rows(kTeacher), o);
     double maxDiff = 0.0;
     for (size_t i = 0; i < kStudent.size(); ++i)
-      maxDiff = std::max(maxDiff, std::abs(got[static_cast<long>(i)].item<double>() -
-                                           reference(loss, kStudent[i], kTeacher[i], temperature, beta, skew)));
+      maxDiff =
+          std::max(maxDiff, std::abs(got[static_cast<long>(i)].item<double>() -
+                                     reference(loss, kStudent[i], kTeacher[i], temperature, beta, skew)));
     QVERIFY2(maxDiff < 1e-12, qPrintable(QString("max abs diff %1").arg(maxDiff)));
   }
 
@@ -116,7 +118,7 @@ private slots:
     QFETCH(QString, loss);
     QFETCH(double, beta);
     DivergenceOptions o;
-    parseDivergence(loss.toStdString(), &o.kind);
+    o.kind = *enumFromName<DistillLoss>(loss.toStdString());
     o.temperature = 2.0;
     o.beta = beta;
     auto student = rows(kStudent).requires_grad_();
@@ -131,8 +133,11 @@ private slots:
         up[v] += h;
         down[v] -= h;
         const double numeric = (reference(loss, up, kTeacher[r], 2.0, beta, 0.1) -
-                                reference(loss, down, kTeacher[r], 2.0, beta, 0.1)) / (2 * h);
-        maxDiff = std::max(maxDiff, std::abs(numeric - student.grad()[static_cast<long>(r)][static_cast<long>(v)].item<double>()));
+                                reference(loss, down, kTeacher[r], 2.0, beta, 0.1)) /
+                               (2 * h);
+        maxDiff = std::max(
+            maxDiff,
+            std::abs(numeric - student.grad()[static_cast<long>(r)][static_cast<long>(v)].item<double>()));
       }
     }
     QVERIFY2(maxDiff < 1e-7, qPrintable(QString("max abs diff %1").arg(maxDiff)));
@@ -147,12 +152,13 @@ private slots:
 
   void oneHotTeachersAndVeryNegativeLogitsStayFinite_data() {
     QTest::addColumn<QString>("loss");
-    for (const char* loss : {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"}) QTest::newRow(loss) << QString(loss);
+    for (const char* loss : {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"})
+      QTest::newRow(loss) << QString(loss);
   }
   void oneHotTeachersAndVeryNegativeLogitsStayFinite() {
     QFETCH(QString, loss);
     DivergenceOptions o;
-    parseDivergence(loss.toStdString(), &o.kind);
+    o.kind = *enumFromName<DistillLoss>(loss.toStdString());
     o.temperature = 2.0;
     // A one-hot teacher (the others at -1e9) and a student whose logits span 1e4.
     auto teacher = torch::tensor({0.0f, -1e9f, -1e9f, -1e9f}).reshape({1, 4});
@@ -163,10 +169,7 @@ private slots:
     QVERIFY(torch::isfinite(student.grad()).all().item<bool>());
   }
 
-  void unknownNameIsRejected() {
-    Divergence d;
-    QVERIFY(!parseDivergence("kld", &d));
-  }
+  void unknownNameIsRejected() { QVERIFY(!enumFromName<DistillLoss>("kld")); }
 };
 
 QTEST_APPLESS_MAIN(TestDivergences)

@@ -4,16 +4,16 @@
 #include <QtTest>
 #include <atomic>
 #include <filesystem>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "distill/experiment.h"
 #include "distill/generation.h"
-#include "io/safetensors.h"
 #include "distill/run_reader.h"
+#include "io/safetensors.h"
 
 using namespace distill;
 
@@ -29,7 +29,8 @@ students:
   - {name: rnn, arch: gru, embd: 16, hidden: 16}
 train: {steps: 60, batch_size: 8, lr: 0.01, warmup_steps: 5, eval_interval: 30, eval_batches: 2, threads: 1}
 generate: {prompts: ["ROMEO:"], max_new_tokens: 8}
-)", ".");
+)",
+                                ".");
   if (!loaded.ok()) qFatal("tiny experiment invalid: %s", loaded.problems.front().message.c_str());
   return loaded.config;
 }
@@ -85,7 +86,8 @@ private slots:
     for (const char* model : {"teacher", "tf-kd", "tf-scratch", "rnn-kd", "rnn-scratch"}) {
       const auto val = recorder.values(model, "val/loss");
       QVERIFY2(val.size() >= 2, model);
-      QVERIFY2(val.back() < val.front() - 0.3, qPrintable(QString("%1: val loss %2 -> %3").arg(model).arg(val.front()).arg(val.back())));
+      QVERIFY2(val.back() < val.front() - 0.3,
+               qPrintable(QString("%1: val loss %2 -> %3").arg(model).arg(val.front()).arg(val.back())));
       QVERIFY(QFile::exists(dir.filePath(QString("run/checkpoints/%1.pt").arg(model))));
     }
     QVERIFY(!recorder.values("tf-kd", "train/kd_loss").empty());
@@ -96,14 +98,15 @@ private slots:
     QCOMPARE(summary["status"].get<std::string>(), std::string("completed"));
     QCOMPARE(summary["models"].size(), size_t(5));
     const auto& kd = summary["models"]["tf-kd"];
-    for (const char* key : {"params", "val_loss", "val_perplexity", "agreement", "kl_from_teacher", "gen_tokens_per_s",
-                            "gen_recompute_tokens_per_s", "gen_speedup_vs_teacher"})
+    for (const char* key : {"params", "val_loss", "val_perplexity", "agreement", "kl_from_teacher",
+                            "gen_tokens_per_s", "gen_recompute_tokens_per_s", "gen_speedup_vs_teacher"})
       QVERIFY2(kd.contains(key), key);
     QCOMPARE(summary["models"]["tf-kd"]["params"], summary["models"]["tf-scratch"]["params"]);
     QCOMPARE(summary["models"]["teacher"]["gen_speedup_vs_teacher"].get<double>(), 1.0);
     const double speedup = kd["gen_speedup_vs_teacher"].get<double>();
     QVERIFY(std::abs(speedup - kd["gen_tokens_per_s"].get<double>() /
-                                   summary["models"]["teacher"]["gen_tokens_per_s"].get<double>()) < 1e-6 * speedup);
+                                   summary["models"]["teacher"]["gen_tokens_per_s"].get<double>()) <
+            1e-6 * speedup);
     QVERIFY(kd["gen_recompute_tokens_per_s"].get<double>() > 0.0);
 
     // Every metrics line is a whole JSON object with the documented fields.
@@ -111,7 +114,8 @@ private slots:
     int lines = 0;
     for (std::string line; std::getline(metrics, line); ++lines) {
       const auto j = nlohmann::json::parse(line);
-      QVERIFY(j.contains("model") && j.contains("step") && j.contains("wall_s") && j.contains("name") && j.contains("value"));
+      QVERIFY(j.contains("model") && j.contains("step") && j.contains("wall_s") && j.contains("name") &&
+              j.contains("value"));
     }
     QVERIFY(lines > 100);
 
@@ -146,8 +150,9 @@ private slots:
     options.outDir = dir.filePath("mismatch").toStdString();
     const auto mismatch = runExperiment(reuse, options, second, control);
     QVERIFY(mismatch.status == RunResult::Status::Failed);
-    QVERIFY2(QString::fromStdString(mismatch.error).contains("context of 16 tokens but data.block_size is 32"),
-             mismatch.error.c_str());
+    QVERIFY2(
+        QString::fromStdString(mismatch.error).contains("context of 16 tokens but data.block_size is 32"),
+        mismatch.error.c_str());
   }
 
   void importedTeacherDistillsWithItsTokenizer() {
@@ -162,7 +167,8 @@ students:
   - {name: tf, arch: transformer, layers: 1, heads: 2, embd: 16}
 train: {steps: 20, batch_size: 4, warmup_steps: 2, eval_interval: 10, eval_batches: 2, threads: 1}
 generate: {prompts: ["ROMEO:"], max_new_tokens: 8}
-)", DISTILL_FIXTURES_DIR);
+)",
+                                  DISTILL_FIXTURES_DIR);
     QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.problems.front().message.c_str());
     QTemporaryDir dir;
     Recorder recorder;
@@ -177,7 +183,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 8}
     // The student took the teacher's architecture and its first layer: it starts close to it.
     const auto kl = recorder.values("half-kd", "val/kl_from_teacher");
     const auto tfKl = recorder.values("tf-kd", "val/kl_from_teacher");
-    QVERIFY2(kl.front() < tfKl.front(), qPrintable(QString("initial KL %1 vs %2").arg(kl.front()).arg(tfKl.front())));
+    QVERIFY2(kl.front() < tfKl.front(),
+             qPrintable(QString("initial KL %1 vs %2").arg(kl.front()).arg(tfKl.front())));
     const auto summary = readJson(dir.filePath("run/summary.json"));
     QCOMPARE(summary["models"]["half-kd"]["arch"].get<std::string>(), std::string("llama"));
     QCOMPARE(summary["models"]["teacher"]["params"].get<long long>(), 151872LL);
@@ -209,7 +216,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 8}
 data: {tokenizer: )" DISTILL_FIXTURES_DIR R"(/bpe512, block_size: 16}
 students: [{name: s, arch: transformer, layers: 1, heads: 2, embd: 16}]
 train: {steps: 5, batch_size: 4, eval_batches: 1, threads: 1}
-)", ".", {"teacher.hf=" + teacher});
+)",
+                                  ".", {"teacher.hf=" + teacher});
     QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.problems.front().message.c_str());
     Recorder recorder;
     RunControl control;
@@ -217,7 +225,8 @@ train: {steps: 5, batch_size: 4, eval_batches: 1, threads: 1}
     options.outDir = dir.filePath("run").toStdString();
     const auto result = runExperiment(loaded.config, options, recorder, control);
     QVERIFY(result.status == RunResult::Status::Failed);
-    QVERIFY2(QString::fromStdString(result.error).contains("model 'teacher': its logits on the validation batches contain NaN"),
+    QVERIFY2(QString::fromStdString(result.error)
+                 .contains("model 'teacher': its logits on the validation batches contain NaN"),
              result.error.c_str());
   }
 
@@ -231,7 +240,8 @@ students:
   - {name: rkl, layers: 1, heads: 2, embd: 8, init_seed: 3, scratch_twin: false, distill: {loss: reverse_kl}}
 train: {steps: 10, batch_size: 4, eval_interval: 10, eval_batches: 1, threads: 1}
 generate: {prompts: ["A"], max_new_tokens: 2}
-)", ".");
+)",
+                                  ".");
     QVERIFY(loaded.ok());
     Recorder recorder;
     RunControl control;
@@ -242,7 +252,8 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     QCOMPARE(result.models.size(), size_t(4));  // teacher, fkl-kd, fkl-scratch, rkl-kd
     // Same init seed, same data, different loss: same start, different end.
     QCOMPARE(recorder.values("fkl-kd", "val/loss").front(), recorder.values("rkl-kd", "val/loss").front());
-    QVERIFY(recorder.values("fkl-kd", "train/kd_loss").back() != recorder.values("rkl-kd", "train/kd_loss").back());
+    QVERIFY(recorder.values("fkl-kd", "train/kd_loss").back() !=
+            recorder.values("rkl-kd", "train/kd_loss").back());
     QFile csv(dir.filePath("run/methods.csv"));
     QVERIFY(csv.open(QIODevice::ReadOnly));
     const QStringList lines = QString(csv.readAll()).trimmed().split('\n');
@@ -292,10 +303,14 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     QVERIFY(recorder.values("seq-kd", "train/hidden_loss").empty());
 
     // A second run reuses the sequence set when its settings match.
-    auto again = parseExperiment(yaml, ".", {"students=[" "{name: seq, layers: 1, heads: 2, embd: 8, scratch_twin: false, "
-                                             "distill: {regime: sequence, sequence_count: 30, prefix_tokens: 4, alpha: 0.0, "
-                                             "sequence_path: " + dir.filePath("run/teacher_sequences.bin").toStdString() + "}}]",
-                                             "train.steps=2"});
+    auto again =
+        parseExperiment(yaml, ".",
+                        {"students=["
+                         "{name: seq, layers: 1, heads: 2, embd: 8, scratch_twin: false, "
+                         "distill: {regime: sequence, sequence_count: 30, prefix_tokens: 4, alpha: 0.0, "
+                         "sequence_path: " +
+                             dir.filePath("run/teacher_sequences.bin").toStdString() + "}}]",
+                         "train.steps=2"});
     QVERIFY2(again.ok(), again.ok() ? "" : again.problems.front().message.c_str());
     class Messages : public RunObserver {
     public:
@@ -332,7 +347,8 @@ generate: {prompts: ["A"], max_new_tokens: 2}
 
     QVERIFY(result.status == RunResult::Status::Cancelled);
     QVERIFY(QFile::exists(dir.filePath("run/checkpoints/teacher.pt")));
-    QCOMPARE(readJson(dir.filePath("run/summary.json"))["status"].get<std::string>(), std::string("cancelled"));
+    QCOMPARE(readJson(dir.filePath("run/summary.json"))["status"].get<std::string>(),
+             std::string("cancelled"));
 
     // The 0.8 s paused are no training time: the phase clock (rates, ETA) and the metrics' time
     // axis go on from where they stood, without a jump across the pause.

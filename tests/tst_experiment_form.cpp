@@ -1,6 +1,6 @@
 // The experiment form: YAML sync both ways, inline problems, Start blocked while invalid.
-#include <QtTest>
 #include <QLabel>
+#include <QtTest>
 #include <QtWidgets>
 
 #include "experiment_form.h"
@@ -15,17 +15,23 @@ private slots:
   void formRoundTripsAConfig() {
     ExperimentForm form;
     auto config = parseExperiment(
-        "students: [{name: a, arch: lstm, embd: 12, hidden: 20}, {name: b, layers: 3, heads: 2, embd: 10}]\n"
-        "distill: {temperature: 3.5, alpha: 0.2}\ntrain: {steps: 77, lr: 0.002}\ngenerate: {prompts: [\"X:\\n\", \"Y\"]}\n",
-        ".").config;
+                      "students: [{name: a, arch: lstm, embd: 12, hidden: 20}, {name: b, layers: 3, heads: "
+                      "2, embd: 10}]\n"
+                      "distill: {temperature: 3.5, alpha: 0.2}\ntrain: {steps: 77, lr: 0.002}\ngenerate: "
+                      "{prompts: [\"X:\\n\", \"Y\"]}\n",
+                      ".")
+                      .config;
     form.setConfig(config);
-    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())), QString::fromStdString(experimentToYaml(config)));
+    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())),
+             QString::fromStdString(experimentToYaml(config)));
   }
 
   void keysWithoutWidgetsSurviveTheForm() {
     ExperimentForm form;
-    const auto config = parseExperiment(
-        "students: [{name: a, init_seed: 4, scratch_twin: false, distill: {loss: tvd}}]\n", ".").config;
+    const auto config =
+        parseExperiment("students: [{name: a, init_seed: 4, scratch_twin: false, distill: {loss: tvd}}]\n",
+                        ".")
+            .config;
     form.setConfig(config);
     form.duplicateCurrentStudent();
     QCOMPARE(QString::fromStdString(experimentToYaml(form.config())).count("loss: tvd"), 2);
@@ -36,23 +42,30 @@ private slots:
   void pretrainedTeacherAndTokenizerRoundTrip() {
     ExperimentForm form;
     const auto config = parseExperiment(
-        "data: {tokenizer: bpe512}\nteacher: {hf: llama-tiny}\n"
-        "students: [{name: half, layers: 1, init_from_teacher: true}, {name: l, arch: llama, heads: 4, kv_heads: 2, embd: 32}]\n",
-        DISTILL_FIXTURES_DIR).config;
+                            "data: {tokenizer: bpe512}\nteacher: {hf: llama-tiny}\n"
+                            "students: [{name: half, layers: 1, init_from_teacher: true}, {name: l, arch: "
+                            "llama, heads: 4, kv_heads: 2, embd: 32}]\n",
+                            DISTILL_FIXTURES_DIR)
+                            .config;
     form.setConfig(config);
-    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())), QString::fromStdString(experimentToYaml(config)));
+    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())),
+             QString::fromStdString(experimentToYaml(config)));
     QCOMPARE(form.findChild<QLineEdit*>("teacher.hf")->text(), QString(DISTILL_FIXTURES_DIR "/llama-tiny"));
     QVERIFY2(form.problems().isEmpty(), qPrintable(form.problems().join(" | ")));
     // The sizes shown are the imported teacher's (config.json) and the student cut from it.
     QStringList infos;
     for (auto* label : form.findChildren<QLabel*>()) infos << label->text();
-    QVERIFY2(infos.join('\n').contains("imported llama: 2 layers × 4 heads × 64 wide"), qPrintable(infos.join('\n')));
-    QVERIFY2(infos.join('\n').contains("the teacher's llama, 64 wide, 1 of its 2 layers"), qPrintable(infos.join('\n')));
+    QVERIFY2(infos.join('\n').contains("imported llama: 2 layers × 4 heads × 64 wide"),
+             qPrintable(infos.join('\n')));
+    QVERIFY2(infos.join('\n').contains("the teacher's llama, 64 wide, 1 of its 2 layers"),
+             qPrintable(infos.join('\n')));
     form.findChild<QLineEdit*>("teacher.hf")->setText("/no/such/model");
-    QVERIFY2(form.problems().join(' ').contains("teacher.hf: /no/such/model: not a folder"), qPrintable(form.problems().join(" | ")));
+    QVERIFY2(form.problems().join(' ').contains("teacher.hf: /no/such/model: not a folder"),
+             qPrintable(form.problems().join(" | ")));
     form.findChild<QLineEdit*>("teacher.hf")->setText(DISTILL_FIXTURES_DIR "/llama-tiny");
     form.findChild<QComboBox*>("data.tokenizer")->setCurrentText("char");
-    QVERIFY(form.problems().join(' ').contains("data.tokenizer: an imported teacher"));  // it needs its own ids
+    QVERIFY(
+        form.problems().join(' ').contains("data.tokenizer: an imported teacher"));  // it needs its own ids
   }
 
   // The corpus is read and tokenized on a background thread: the form says so at once and fills
@@ -69,14 +82,16 @@ private slots:
     form.findChild<QLineEdit*>("data.corpus")->setText(corpus.fileName());
     QCOMPARE(info->text(), QString("inspecting the corpus…"));
     QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("vocabulary 11"), 10000);  // 10 letters and the newline
-    QVERIFY2(info->text().startsWith("2,200 bytes") || info->text().startsWith("2200 bytes"), qPrintable(info->text()));
+    QVERIFY2(info->text().startsWith("2,200 bytes") || info->text().startsWith("2200 bytes"),
+             qPrintable(info->text()));
   }
 
   void tokenizerTrainingDialogTrainsInTheBackground() {
     QTemporaryDir dir;
     QFile corpus(dir.filePath("corpus.txt"));
     QVERIFY(corpus.open(QIODevice::WriteOnly));
-    for (int i = 0; i < 300; ++i) corpus.write("First Citizen: before we proceed any further, hear me speak.\n");
+    for (int i = 0; i < 300; ++i)
+      corpus.write("First Citizen: before we proceed any further, hear me speak.\n");
     corpus.close();
     ExperimentForm form;
     form.findChild<QLineEdit*>("data.corpus")->setText(corpus.fileName());
@@ -96,7 +111,9 @@ private slots:
   void methodFieldsEditTheGlobalSectionAndKeepTheRest() {
     ExperimentForm form;
     form.setConfig(parseExperiment("distill: {hidden_loss: mse, layer_map: [1, 4], sample_top_k: 5}\n"
-                                   "students: [{name: a, layers: 2}]\n", ".").config);
+                                   "students: [{name: a, layers: 2}]\n",
+                                   ".")
+                       .config);
     QCOMPARE(form.findChild<QComboBox*>("distill.hidden_loss")->currentText(), QString("mse"));
     QVERIFY(!form.findChild<QSpinBox*>("distill.sequence_count")->isEnabled());  // regime word
     form.findChild<QComboBox*>("distill.regime")->setCurrentText("on_policy");
@@ -104,7 +121,7 @@ private slots:
     form.findChild<QDoubleSpinBox*>("distill.attention_weight")->setValue(0.5);
     QVERIFY(form.findChild<QDoubleSpinBox*>("distill.on_policy_fraction")->isEnabled());
     const auto d = form.config().distill;
-    QCOMPARE(d.regime, std::string("on_policy"));
+    QCOMPARE(d.regime, Regime::OnPolicy);
     QCOMPARE(d.on_policy_fraction, 0.25);
     QCOMPARE(d.attention_weight, 0.5);
     QCOMPARE(d.layer_map, (std::vector<int>{1, 4}));  // not on the form, still there

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "kd/feature_distillation.h"
-#include "models/model_factory.h"
 #include "model_specs.h"
+#include "models/model_factory.h"
 
 using namespace distill;
 
@@ -85,7 +85,8 @@ private slots:
   void attentionKlHasFiniteGradientsOnCausalZeros() {
     // Float32 like training, with a one-hot teacher row and masked (exactly 0) student weights.
     auto scores = torch::randn({1, 2, 4, 4}).requires_grad_();
-    auto student = torch::softmax(scores.masked_fill(torch::ones({4, 4}, torch::kBool).triu(1), -INFINITY), -1);
+    auto student =
+        torch::softmax(scores.masked_fill(torch::ones({4, 4}, torch::kBool).triu(1), -INFINITY), -1);
     auto teacher = torch::zeros({1, 1, 4, 4});
     for (int q = 0; q < 4; ++q) teacher[0][0][q][0] = 1.0;
     auto loss = attentionMapKl(student, teacher);
@@ -136,12 +137,15 @@ private slots:
     auto terms = featureLosses(student, teacher, *projector, map, HiddenLoss::Mse, true);
     QVERIFY(terms.hidden.defined() && terms.attention.defined());
     // The hidden term is the mean over pairs (2→2, 4→4) of MSE(projected student, teacher).
-    const double expected = (hiddenStateLoss(projector->forward(1, student.hidden[1]), teacher.hidden[2], HiddenLoss::Mse) +
-                             hiddenStateLoss(projector->forward(2, student.hidden[2]), teacher.hidden[4], HiddenLoss::Mse))
-                                .item<double>() / 2.0;
+    const double expected =
+        (hiddenStateLoss(projector->forward(1, student.hidden[1]), teacher.hidden[2], HiddenLoss::Mse) +
+         hiddenStateLoss(projector->forward(2, student.hidden[2]), teacher.hidden[4], HiddenLoss::Mse))
+            .item<double>() /
+        2.0;
     QVERIFY(std::abs(terms.hidden.item<double>() - expected) < 1e-6);
     (terms.hidden + terms.attention).backward();
-    for (const auto& p : projector->parameters()) QVERIFY(p.grad().defined() && p.grad().abs().sum().item<double>() > 0.0);
+    for (const auto& p : projector->parameters())
+      QVERIFY(p.grad().defined() && p.grad().abs().sum().item<double>() > 0.0);
     for (const auto& p : studentModel->parameters())
       if (p.grad().defined()) QVERIFY(torch::isfinite(p.grad()).all().item<bool>());
   }

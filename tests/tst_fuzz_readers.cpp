@@ -1,34 +1,34 @@
 // Mutation fuzzing of the readers that take files from outside: safetensors, BPE vocab / merges /
-// tokenizer.json, SentencePiece models, embedded tokenizers, experiment YAML and checkpoints. Every mutated input must either
-// load (and then encode / decode without trouble) or fail with an EngineError; a crash, a hang or
-// any other exception fails the test. Deterministic: fixed seeds, the same inputs every run.
+// tokenizer.json, SentencePiece models, embedded tokenizers, experiment YAML and checkpoints. Every mutated
+// input must either load (and then encode / decode without trouble) or fail with an EngineError; a crash, a
+// hang or any other exception fails the test. Deterministic: fixed seeds, the same inputs every run.
 // scripts/fuzz.sh runs the same targets for a bounded time with fresh seeds instead
 // (DISTILL_FUZZ_SECONDS per target, DISTILL_FUZZ_SEED to replay a failure).
 #include <torch/torch.h>
 
 #include <QtTest>
 
-#include "sentencepiece_guard.h"
-#include <fstream>
-#include <functional>
-#include <nlohmann/json.hpp>
-#include <random>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+#include "sentencepiece_guard.h"
 
-#include "io/checkpoint.h"
 #include "distill/config.h"
 #include "distill/errors.h"
 #include "distill/experiment.h"
 #include "distill/model_info.h"
-#include "models/model_factory.h"
 #include "distill/tokenizers.h"
+#include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "models/model_factory.h"
 #include "tokenizers/tokenizer.h"
 
 using namespace distill;
@@ -50,11 +50,18 @@ std::string mutate(std::string bytes, std::mt19937& rng, size_t focus) {
   if (bytes.empty()) return std::string(1, static_cast<char>(rng()));
   const size_t limit = std::min(bytes.size(), focus);
   std::uniform_int_distribution<size_t> at(0, limit - 1);
-  static const char interesting[] = {'\0', '\xff', '"', '{', '}', '[', ']', ',', ':', ' ', '\n', '9', '-', '\x80', '\\'};
+  static const char interesting[] = {'\0', '\xff', '"',  '{', '}', '[',    ']', ',',
+                                     ':',  ' ',    '\n', '9', '-', '\x80', '\\'};
   switch (rng() % 6) {
-    case 0: bytes[at(rng)] ^= static_cast<char>(1 << (rng() % 8)); break;
-    case 1: bytes[at(rng)] = interesting[rng() % sizeof interesting]; break;
-    case 2: bytes.resize(at(rng)); break;
+    case 0:
+      bytes[at(rng)] ^= static_cast<char>(1 << (rng() % 8));
+      break;
+    case 1:
+      bytes[at(rng)] = interesting[rng() % sizeof interesting];
+      break;
+    case 2:
+      bytes.resize(at(rng));
+      break;
     case 3: {
       const size_t from = at(rng), length = std::min<size_t>(rng() % 16 + 1, bytes.size() - from);
       bytes.insert(at(rng), bytes.substr(from, length));
@@ -119,8 +126,9 @@ public:
     std::lock_guard<std::mutex> lock(m_mutex);
     m_index = index;
     m_input = input;
-    m_deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                        std::chrono::duration<double>(inputSeconds()));
+    m_deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                               std::chrono::duration<double>(inputSeconds()));
     m_busy = true;
   }
   void end() {
@@ -135,8 +143,10 @@ private:
       m_wake.wait_for(lock, std::chrono::milliseconds(100));
       if (m_busy && std::chrono::steady_clock::now() > m_deadline) {
         writeAll(m_savedAs, m_input);
-        std::fprintf(stderr, "FAIL! hang: mutant %d of seed %u took over %.0f s (input kept as %s; replay with "
-                     "DISTILL_FUZZ_SEED=%u)\n", m_index, m_seed, inputSeconds(), m_savedAs.c_str(), m_seed);
+        std::fprintf(stderr,
+                     "FAIL! hang: mutant %d of seed %u took over %.0f s (input kept as %s; replay with "
+                     "DISTILL_FUZZ_SEED=%u)\n",
+                     m_index, m_seed, inputSeconds(), m_savedAs.c_str(), m_seed);
         std::fflush(stderr);
         std::_Exit(3);
       }
@@ -165,9 +175,10 @@ Outcome fuzz(const std::string& original, const std::string& path, int count, si
                  : static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   }
   // Said before the first input, and flushed: a hang or a crash must not lose it.
-  std::fprintf(stdout, "QINFO  : seed %u, %s (replay with DISTILL_FUZZ_SEED=%u)\n", seed,
-               seconds > 0.0 ? qPrintable(QString("%1 s").arg(seconds)) : qPrintable(QString("%1 mutants").arg(count)),
-               seed);
+  std::fprintf(
+      stdout, "QINFO  : seed %u, %s (replay with DISTILL_FUZZ_SEED=%u)\n", seed,
+      seconds > 0.0 ? qPrintable(QString("%1 s").arg(seconds)) : qPrintable(QString("%1 mutants").arg(count)),
+      seed);
   std::fflush(stdout);
   InputWatchdog watchdog(path + ".hang", seed);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -189,7 +200,9 @@ Outcome fuzz(const std::string& original, const std::string& path, int count, si
     } catch (const std::exception& e) {
       writeAll(path + ".failing", mutant);
       QTest::qFail(qPrintable(QString("mutant %1 (seed %2) escaped as %3: %4 (kept as %5.failing)")
-                                  .arg(i).arg(seed).arg(typeid(e).name(), e.what(), QString::fromStdString(path))),
+                                  .arg(i)
+                                  .arg(seed)
+                                  .arg(typeid(e).name(), e.what(), QString::fromStdString(path))),
                    __FILE__, __LINE__);
       return outcome;
     }
@@ -205,18 +218,23 @@ public:
     namespace fs = std::filesystem;
     const std::string corpus = m_dir.filePath("corpus.txt").toStdString();
     writeAll(corpus, readAll(bundledCorpusPath()).substr(0, 20000));
-    auto loaded = parseExperiment("data: {corpus: " + corpus + ", block_size: 8}\n"
-                                  "teacher: {layers: 1, heads: 2, embd: 8}\n"
-                                  "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
-                                  "train: {steps: 3, batch_size: 2, eval_batches: 1, threads: 1, checkpoint_interval: 1}\n"
-                                  "generate: {prompts: [A], max_new_tokens: 2}\n", ".");
+    auto loaded = parseExperiment(
+        "data: {corpus: " + corpus +
+            ", block_size: 8}\n"
+            "teacher: {layers: 1, heads: 2, embd: 8}\n"
+            "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
+            "train: {steps: 3, batch_size: 2, eval_batches: 1, threads: 1, checkpoint_interval: 1}\n"
+            "generate: {prompts: [A], max_new_tokens: 2}\n",
+        ".");
     m_pristine = m_dir.filePath("pristine").toStdString();
     m_run = m_dir.filePath("run").toStdString();
     RunControl control;
     StopAfterTwo stop(control);
     RunOptions options;
     options.outDir = m_pristine;
-    if (!loaded.ok() || runExperiment(loaded.config, options, stop, control).status != RunResult::Status::Cancelled) return;
+    if (!loaded.ok() ||
+        runExperiment(loaded.config, options, stop, control).status != RunResult::Status::Cancelled)
+      return;
     m_point = "/resume/1-teacher-000000002/" + file;
     if (!fs::exists(m_pristine + m_point)) return;
     fs::remove_all(m_pristine + "/resume/1-teacher-000000001");  // no older point to fall back on
@@ -266,10 +284,11 @@ private slots:
   void safetensorsHeaders() {
     QTemporaryDir dir;
     const auto original = readAll(DISTILL_FIXTURES_DIR "/gpt2-tiny/model.safetensors");
-    const auto outcome = fuzz(original, dir.filePath("m.safetensors").toStdString(), 3000, 3000, 11, [](const std::string& path) {
-      SafetensorsFile file(path);
-      for (const auto& [name, entry] : file.entries()) file.tensor(name);
-    });
+    const auto outcome = fuzz(original, dir.filePath("m.safetensors").toStdString(), 3000, 3000, 11,
+                              [](const std::string& path) {
+                                SafetensorsFile file(path);
+                                for (const auto& [name, entry] : file.entries()) file.tensor(name);
+                              });
     qInfo("safetensors: %d loaded, %d rejected", outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 1000);
   }
@@ -284,11 +303,12 @@ private slots:
     QFETCH(QString, file);
     QTemporaryDir dir;
     for (const char* name : {"vocab.json", "merges.txt"})
-      writeAll(dir.filePath(name).toStdString(), readAll(std::string(DISTILL_FIXTURES_DIR "/bpe512/") + name));
+      writeAll(dir.filePath(name).toStdString(),
+               readAll(std::string(DISTILL_FIXTURES_DIR "/bpe512/") + name));
     const std::string target = dir.filePath(file).toStdString();
     const std::string load = file == "tokenizer.json" ? target : dir.path().toStdString();
-    const auto outcome = fuzz(readAll(DISTILL_FIXTURES_DIR "/bpe512/" + file.toStdString()), target, 1500, SIZE_MAX, 23,
-                              [&](const std::string&) { useTokenizer(Tokenizer::load(load)); });
+    const auto outcome = fuzz(readAll(DISTILL_FIXTURES_DIR "/bpe512/" + file.toStdString()), target, 1500,
+                              SIZE_MAX, 23, [&](const std::string&) { useTokenizer(Tokenizer::load(load)); });
     qInfo("%s: %d loaded, %d rejected", qPrintable(file), outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 0);
   }
@@ -297,7 +317,8 @@ private slots:
     SKIP_IN_SANITIZER_BUILDS();
     QTemporaryDir dir;
     std::string corpus;
-    for (int i = 0; i < 200; ++i) corpus += "First Citizen: before we proceed any further, hear me speak " + std::to_string(i) + "\n";
+    for (int i = 0; i < 200; ++i)
+      corpus += "First Citizen: before we proceed any further, hear me speak " + std::to_string(i) + "\n";
     writeAll(dir.filePath("corpus.txt").toStdString(), corpus);
     TokenizerTrainingOptions options;
     options.kind = "sentencepiece";
@@ -317,11 +338,12 @@ private slots:
     QTemporaryDir dir;
     const auto original = readAll(DISTILL_PROJECT_DIR "/experiments/methods_compare.yaml");
     int problems = 0;
-    const auto outcome = fuzz(original, dir.filePath("x.yaml").toStdString(), 3000, SIZE_MAX, 53, [&](const std::string& path) {
-      const auto loaded = loadExperimentFile(path);
-      if (!loaded.ok()) ++problems;
-      experimentToYaml(loaded.config);
-    });
+    const auto outcome = fuzz(original, dir.filePath("x.yaml").toStdString(), 3000, SIZE_MAX, 53,
+                              [&](const std::string& path) {
+                                const auto loaded = loadExperimentFile(path);
+                                if (!loaded.ok()) ++problems;
+                                experimentToYaml(loaded.config);
+                              });
     qInfo("yaml: %d with problems reported of %d", problems, outcome.loaded + outcome.rejected);
     QCOMPARE(outcome.rejected, 0);
     QVERIFY(problems > 500);
@@ -342,12 +364,13 @@ private slots:
     saveCheckpoint(path, *makeModel(info.spec, info.vocabSize, info.blockSize), info);
     const auto original = readAll(path);
     // The zip's local headers and the metadata record sit at the start and end: mutate everywhere.
-    const auto outcome = fuzz(original, dir.filePath("m.pt").toStdString(), 600, SIZE_MAX, 61, [](const std::string& p) {
-      const auto loaded = loadCheckpoint(p);
-      useTokenizer(loaded.info.tokenizer);
-      torch::NoGradGuard noGrad;
-      loaded.model->forward(torch::zeros({1, 4}, torch::kInt64));
-    });
+    const auto outcome =
+        fuzz(original, dir.filePath("m.pt").toStdString(), 600, SIZE_MAX, 61, [](const std::string& p) {
+          const auto loaded = loadCheckpoint(p);
+          useTokenizer(loaded.info.tokenizer);
+          torch::NoGradGuard noGrad;
+          loaded.model->forward(torch::zeros({1, 4}, torch::kInt64));
+        });
     qInfo("checkpoints: %d loaded, %d rejected", outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 0);
   }
@@ -362,8 +385,8 @@ private slots:
     QFETCH(QString, file);
     ResumableRun run(file.toStdString());
     QVERIFY(run.ready());
-    const auto outcome = fuzz(run.original(), run.target(), 120, SIZE_MAX, 71,
-                              [&](const std::string&) { run.resume(); });
+    const auto outcome =
+        fuzz(run.original(), run.target(), 120, SIZE_MAX, 71, [&](const std::string&) { run.resume(); });
     qInfo("%s: %d resumed, %d rejected", qPrintable(file), outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 0);
   }
@@ -393,15 +416,16 @@ private slots:
   void embeddedTokenizers() {
     QTemporaryDir dir;
     const std::string embedded = Tokenizer::load(DISTILL_FIXTURES_DIR "/bpe512").toJson().dump();
-    const auto outcome = fuzz(embedded, dir.filePath("t.json").toStdString(), 1500, SIZE_MAX, 47, [](const std::string& path) {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(readAll(path));
-      } catch (const nlohmann::json::exception&) {
-        throw EngineError("not JSON");  // the checkpoint reader reports this itself
-      }
-      useTokenizer(Tokenizer::fromJson(j));
-    });
+    const auto outcome =
+        fuzz(embedded, dir.filePath("t.json").toStdString(), 1500, SIZE_MAX, 47, [](const std::string& path) {
+          nlohmann::json j;
+          try {
+            j = nlohmann::json::parse(readAll(path));
+          } catch (const nlohmann::json::exception&) {
+            throw EngineError("not JSON");  // the checkpoint reader reports this itself
+          }
+          useTokenizer(Tokenizer::fromJson(j));
+        });
     qInfo("embedded: %d loaded, %d rejected", outcome.loaded, outcome.rejected);
     QVERIFY(outcome.rejected > 0);
   }

@@ -3,8 +3,8 @@
 
 #include <QtTest>
 
-#include "models/model_factory.h"
 #include "model_specs.h"
+#include "models/model_factory.h"
 #include "models/sampling.h"
 
 using namespace distill;

@@ -10,8 +10,8 @@
 #include "distill/errors.h"
 #include "io/hf_export.h"
 #include "io/hf_import.h"
-#include "models/model_factory.h"
 #include "io/safetensors.h"
+#include "models/model_factory.h"
 #include "models/sampling.h"
 
 using namespace distill;
@@ -36,10 +36,14 @@ std::string writeRawSafetensors(const QString& path, const std::string& header, 
 /// Max |logits − reference| over both reference sequences.
 double maxLogitDifference(LanguageModelImpl& model, const nlohmann::json& ref) {
   std::vector<int64_t> flat;
-  for (const auto& row : ref["input_ids"]) for (int64_t v : row) flat.push_back(v);
-  const auto batch = torch::tensor(flat, torch::kInt64).reshape({static_cast<int64_t>(ref["input_ids"].size()), -1});
+  for (const auto& row : ref["input_ids"])
+    for (int64_t v : row) flat.push_back(v);
+  const auto batch =
+      torch::tensor(flat, torch::kInt64).reshape({static_cast<int64_t>(ref["input_ids"].size()), -1});
   std::vector<float> expected;
-  for (const auto& row : ref["logits"]) for (const auto& pos : row) for (float v : pos) expected.push_back(v);
+  for (const auto& row : ref["logits"])
+    for (const auto& pos : row)
+      for (float v : pos) expected.push_back(v);
   torch::NoGradGuard noGrad;
   const auto logits = model.forward(batch);
   return (logits - torch::tensor(expected).reshape(logits.sizes())).abs().max().item<double>();
@@ -72,8 +76,11 @@ private slots:
     const auto expected = ref["greedy_new_ids"].get<std::vector<int64_t>>();
     SamplingOptions greedy{static_cast<int>(expected.size()), 1.0, 0, 1.0, 0, true};
     // With the KV cache, as generation runs, and recomputing everything, as transformers did.
-    QCOMPARE(generateIds(*imported.model, ref["greedy_prompt"].get<std::vector<int64_t>>(), greedy), expected);
-    QCOMPARE(generateIdsByRecompute(*imported.model, ref["greedy_prompt"].get<std::vector<int64_t>>(), greedy), expected);
+    QCOMPARE(generateIds(*imported.model, ref["greedy_prompt"].get<std::vector<int64_t>>(), greedy),
+             expected);
+    QCOMPARE(
+        generateIdsByRecompute(*imported.model, ref["greedy_prompt"].get<std::vector<int64_t>>(), greedy),
+        expected);
   }
 
   void shardedHalfPrecisionCheckpointLoads_data() {
@@ -81,9 +88,12 @@ private slots:
     QTest::addColumn<QString>("dtype");
     QTest::addColumn<double>("tolerance");
     // Rounding the weights to 16 bits moves the logits; float32 shards must stay exact.
-    QTest::newRow("llama F32 shards") << "llama-tiny" << "F32" << 1e-4;
-    QTest::newRow("llama BF16 shards") << "llama-tiny" << "BF16" << 0.25;
-    QTest::newRow("gpt2 F16 shards") << "gpt2-tiny" << "F16" << 0.05;
+    QTest::newRow("llama F32 shards") << "llama-tiny"
+                                      << "F32" << 1e-4;
+    QTest::newRow("llama BF16 shards") << "llama-tiny"
+                                       << "BF16" << 0.25;
+    QTest::newRow("gpt2 F16 shards") << "gpt2-tiny"
+                                     << "F16" << 0.05;
   }
   void shardedHalfPrecisionCheckpointLoads() {
     QFETCH(QString, model);
@@ -125,7 +135,7 @@ private slots:
     QFETCH(bool, tied);
     torch::manual_seed(5);
     ModelSpec spec;
-    spec.arch = arch.toStdString();
+    spec.arch = *enumFromName<Arch>(arch.toStdString());
     spec.layers = 2;
     spec.heads = 4;
     spec.kv_heads = arch == "llama" ? 2 : 0;
@@ -149,9 +159,10 @@ private slots:
 
   void recurrentModelsHaveNoExportFormat() {
     ModelSpec gru;
-    gru.arch = "gru";
+    gru.arch = Arch::Gru;
     QTemporaryDir dir;
-    QVERIFY_THROWS_EXCEPTION(EngineError, exportHuggingFaceModel(*makeModel(gru, 10, 8), 8, Tokenizer(), dir.path().toStdString()));
+    QVERIFY_THROWS_EXCEPTION(EngineError, exportHuggingFaceModel(*makeModel(gru, 10, 8), 8, Tokenizer(),
+                                                                 dir.path().toStdString()));
   }
 
   void indexNamingAMissingTensorIsAClearError() {
@@ -159,7 +170,8 @@ private slots:
     const std::string out = dir.path().toStdString();
     std::filesystem::copy_file(DISTILL_FIXTURES_DIR "/gpt2-tiny/config.json", out + "/config.json");
     std::filesystem::copy_file(DISTILL_FIXTURES_DIR "/gpt2-tiny/model.safetensors", out + "/a.safetensors");
-    std::ofstream(out + "/model.safetensors.index.json") << R"({"weight_map": {"h.0.nope": "a.safetensors"}})";
+    std::ofstream(out + "/model.safetensors.index.json")
+        << R"({"weight_map": {"h.0.nope": "a.safetensors"}})";
     try {
       importHuggingFaceModel(out);
       QFAIL("no error");
@@ -173,10 +185,22 @@ private slots:
     QTest::addColumn<QString>("key");
     QTest::addColumn<QString>("value");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("model type") << "gpt2-tiny" << "model_type" << R"("bert")" << "model_type 'bert'";
-    QTest::newRow("rope scaling") << "llama-tiny" << "rope_parameters" << R"({"rope_type": "yarn", "rope_theta": 1e4})" << "yarn";
-    QTest::newRow("activation") << "llama-tiny" << "hidden_act" << R"("gelu")" << "hidden_act";
-    QTest::newRow("wrong type") << "llama-tiny" << "num_hidden_layers" << R"("two")" << "num_hidden_layers";
+    QTest::newRow("model type") << "gpt2-tiny"
+                                << "model_type"
+                                << R"("bert")"
+                                << "model_type 'bert'";
+    QTest::newRow("rope scaling") << "llama-tiny"
+                                  << "rope_parameters"
+                                  << R"({"rope_type": "yarn", "rope_theta": 1e4})"
+                                  << "yarn";
+    QTest::newRow("activation") << "llama-tiny"
+                                << "hidden_act"
+                                << R"("gelu")"
+                                << "hidden_act";
+    QTest::newRow("wrong type") << "llama-tiny"
+                                << "num_hidden_layers"
+                                << R"("two")"
+                                << "num_hidden_layers";
   }
   void unsupportedConfigsAreNamed() {
     QFETCH(QString, model);
@@ -211,28 +235,31 @@ private slots:
     QVERIFY(torch::equal(s["norm"], t["norm"]));
     ModelSpec wider = half;
     wider.embd = 128;
-    QVERIFY_EXCEPTION_THROWN(initFromTeacherLayers(teacher, makeModel(wider, teacher->vocabSize(), 32)), EngineError);
+    QVERIFY_EXCEPTION_THROWN(initFromTeacherLayers(teacher, makeModel(wider, teacher->vocabSize(), 32)),
+                             EngineError);
   }
 
   void malformedSafetensorsGetAClearError_data() {
     QTest::addColumn<QByteArray>("header");
     QTest::addColumn<int>("dataBytes");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("offsets out of range") << QByteArray(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}})") << 8
-                                          << "out of range";
-    QTest::newRow("shape mismatch") << QByteArray(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})") << 8
-                                    << "needs 12 bytes";
-    QTest::newRow("unknown dtype") << QByteArray(R"({"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})") << 8
-                                   << "unknown dtype";
+    QTest::newRow("offsets out of range")
+        << QByteArray(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}})") << 8 << "out of range";
+    QTest::newRow("shape mismatch") << QByteArray(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})")
+                                    << 8 << "needs 12 bytes";
+    QTest::newRow("unknown dtype") << QByteArray(R"({"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})")
+                                   << 8 << "unknown dtype";
     QTest::newRow("not json") << QByteArray("{oops") << 0 << "not valid JSON";
-    QTest::newRow("missing field") << QByteArray(R"({"w":{"dtype":"F32","shape":[2]}})") << 8 << "malformed entry";
+    QTest::newRow("missing field") << QByteArray(R"({"w":{"dtype":"F32","shape":[2]}})") << 8
+                                   << "malformed entry";
   }
   void malformedSafetensorsGetAClearError() {
     QFETCH(QByteArray, header);
     QFETCH(int, dataBytes);
     QFETCH(QString, expected);
     QTemporaryDir dir;
-    const auto path = writeRawSafetensors(dir.filePath("m.safetensors"), header.toStdString(), std::string(dataBytes, '\0'));
+    const auto path = writeRawSafetensors(dir.filePath("m.safetensors"), header.toStdString(),
+                                          std::string(dataBytes, '\0'));
     try {
       SafetensorsFile file(path);
       QFAIL("no error");
@@ -257,9 +284,9 @@ private slots:
     // 1.5 in IEEE half is 0x3E00; in bfloat16 0x3FC0.
     const std::string data = std::string("\x00\x3E", 2) + std::string("\xC0\x3F", 2);
     const auto path = writeRawSafetensors(dir.filePath("m.safetensors"),
-                                       R"({"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},)"
-                                       R"("b":{"dtype":"BF16","shape":[1],"data_offsets":[2,4]}})",
-                                       data);
+                                          R"({"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},)"
+                                          R"("b":{"dtype":"BF16","shape":[1],"data_offsets":[2,4]}})",
+                                          data);
     SafetensorsFile file(path);
     QCOMPARE(file.tensor("h").item<float>(), 1.5f);
     QCOMPARE(file.tensor("b").item<float>(), 1.5f);

@@ -49,7 +49,8 @@ private slots:
     const double expected = (klByHand(s[0], t[0], temperature) + klByHand(s[1], t[1], temperature)) / 2.0 *
                             temperature * temperature;
     const double got = forwardKl(logits(s), logits(t), temperature).item<double>();
-    QVERIFY2(std::abs(got - expected) < 1e-12, qPrintable(QString("got %1 expected %2").arg(got).arg(expected)));
+    QVERIFY2(std::abs(got - expected) < 1e-12,
+             qPrintable(QString("got %1 expected %2").arg(got).arg(expected)));
   }
 
   void forwardKlIsZeroForIdenticalDistributions() {

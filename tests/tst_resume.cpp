@@ -2,19 +2,19 @@
 // ends, its metrics stay one curve, and damaged or mismatched state is refused with a clear error.
 #include <torch/torch.h>
 
-#include <QtTest>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <QtTest>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "io/checkpoint.h"
 #include "distill/experiment.h"
 #include "distill/model_info.h"
 #include "distill/run_reader.h"
+#include "io/checkpoint.h"
 #include "store/resume_point.h"
 #include "store/run_folder_lock.h"
 
@@ -38,7 +38,8 @@ students:
 train: {steps: 24, batch_size: 4, lr: 0.01, warmup_steps: 3, eval_interval: 8, eval_batches: 2, threads: 1,
         checkpoint_interval: 5}
 generate: {prompts: ["ROMEO:"], max_new_tokens: 6}
-)", ".");
+)",
+                                ".");
   if (!loaded.ok()) qFatal("experiment invalid: %s", loaded.problems.front().message.c_str());
   return loaded.config;
 }
@@ -46,7 +47,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 6}
 /// Cancels the run once `phase` reports step `step` (the run then stops before the next step).
 class StopAt : public RunObserver {
 public:
-  StopAt(RunControl& control, std::string phase, int step) : m_control(control), m_phase(std::move(phase)), m_step(step) {}
+  StopAt(RunControl& control, std::string phase, int step)
+      : m_control(control), m_phase(std::move(phase)), m_step(step) {}
   void onProgress(const ProgressInfo& p) override {
     if (phaseName(p.phase) == m_phase && p.step == m_step) m_control.cancel();
   }
@@ -65,7 +67,8 @@ public:
   std::string messages;
 };
 
-RunResult runStoppingAt(const ExperimentConfig& config, const std::string& dir, const std::string& phase, int step) {
+RunResult runStoppingAt(const ExperimentConfig& config, const std::string& dir, const std::string& phase,
+                        int step) {
   RunControl control;
   StopAt observer(control, phase, step);
   RunOptions options;
@@ -88,7 +91,8 @@ RunResult resumeToTheEnd(const std::string& dir, std::string* messages = nullptr
 }
 
 /// (model, name) → the (step, value) points of every curve whose values do not depend on timing.
-std::map<std::pair<std::string, std::string>, std::vector<std::pair<int, double>>> curves(const std::string& dir) {
+std::map<std::pair<std::string, std::string>, std::vector<std::pair<int, double>>> curves(
+    const std::string& dir) {
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<int, double>>> out;
   for (const auto& p : readMetrics(dir))
     if (p.name != "tokens_per_s") out[{p.model, p.name}].push_back({p.step, p.value});
@@ -113,7 +117,8 @@ private slots:
   void stoppedTwiceAndResumedEqualsAnUninterruptedRun() {
     QTemporaryDir tmp;
     const auto config = everyStateExperiment();
-    const std::string whole = tmp.filePath("whole").toStdString(), pieces = tmp.filePath("pieces").toStdString();
+    const std::string whole = tmp.filePath("whole").toStdString(),
+                      pieces = tmp.filePath("pieces").toStdString();
     RunControl control;
     Quiet quiet;
     RunOptions options;
@@ -141,8 +146,10 @@ private slots:
       QCOMPARE(resumed.models[i].name, reference.models[i].name);
       QCOMPARE(resumed.models[i].steps, reference.models[i].steps);
       QVERIFY2(resumed.models[i].valLoss == reference.models[i].valLoss,
-               qPrintable(QString("%1: %2 vs %3").arg(reference.models[i].name.c_str())
-                              .arg(resumed.models[i].valLoss, 0, 'g', 17).arg(reference.models[i].valLoss, 0, 'g', 17)));
+               qPrintable(QString("%1: %2 vs %3")
+                              .arg(reference.models[i].name.c_str())
+                              .arg(resumed.models[i].valLoss, 0, 'g', 17)
+                              .arg(reference.models[i].valLoss, 0, 'g', 17)));
       QCOMPARE(resumed.models[i].agreement, reference.models[i].agreement);
     }
     // Every curve is one curve: the same steps once each, the same values.
@@ -183,7 +190,9 @@ private slots:
     options.outDir = dir;
     const auto result = runExperiment(config, options, observer, control);
     QVERIFY(result.status == RunResult::Status::Failed);
-    QVERIFY2(QString::fromStdString(result.error).contains(QRegularExpression("model 'teacher': (loss|gradient) became (NaN|Inf) at step (8|9|10)")),
+    QVERIFY2(QString::fromStdString(result.error)
+                 .contains(QRegularExpression(
+                     "model 'teacher': (loss|gradient) became (NaN|Inf) at step (8|9|10)")),
              result.error.c_str());
     const auto point = findResumePoint(dir);
     QVERIFY(point.has_value());
@@ -244,7 +253,8 @@ private slots:
     QTemporaryDir tmp;
     const auto missing = resumeToTheEnd(tmp.filePath("nope").toStdString());
     QVERIFY(missing.status == RunResult::Status::Failed);
-    QVERIFY2(QString::fromStdString(missing.error).contains("run directory not found"), missing.error.c_str());
+    QVERIFY2(QString::fromStdString(missing.error).contains("run directory not found"),
+             missing.error.c_str());
 
     auto config = everyStateExperiment();
     config.students.resize(1);

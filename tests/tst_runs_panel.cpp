@@ -64,7 +64,8 @@ private slots:
     auto* row = panel.tree()->topLevelItem(0);
     QVERIFY(row);
     QCOMPARE(row->toolTip(RunsPanel::kName), root.filePath(name));
-    const QString shown = panel.tree()->fontMetrics().elidedText(row->text(RunsPanel::kName), panel.tree()->textElideMode(), 150);
+    const QString shown = panel.tree()->fontMetrics().elidedText(row->text(RunsPanel::kName),
+                                                                 panel.tree()->textElideMode(), 150);
     QVERIFY2(shown.endsWith("024949"), qPrintable(shown));
   }
 

@@ -29,12 +29,14 @@ private slots:
     QFETCH(QString, kind);
     QFETCH(int, step);
     QFETCH(double, expected);
-    const double got = scheduledValue(kind.toStdString(), 4.0, 1.0, step, 100);
+    const double got = scheduledValue(*enumFromName<Schedule>(kind.toStdString()), 4.0, 1.0, step, 100);
     QVERIFY2(std::abs(got - expected) < 1e-12, qPrintable(QString("got %1").arg(got)));
   }
-  void kindsAreValidated() {
-    QVERIFY(isScheduleKind("cosine"));
-    QVERIFY(!isScheduleKind("exponential"));
+  void kindsHaveOneNameEach() {
+    QCOMPARE(enumFromName<Schedule>("cosine"), std::optional<Schedule>(Schedule::Cosine));
+    QVERIFY(!enumFromName<Schedule>("exponential"));
+    for (const auto& name : enumNames<Schedule>())
+      QCOMPARE(nameOf(*enumFromName<Schedule>(name)), name.c_str());
   }
 };
 

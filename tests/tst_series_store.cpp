@@ -15,7 +15,9 @@ private slots:
     QCOMPARE(out[0], 2.0);
     QVERIFY(std::abs(out[1] - 10.0 / 3.0) < 1e-12);
   }
-  void zeroWeightLeavesValues() { QCOMPARE(debiasedEma({1.0, 5.0, 2.0}, 0.0), (QVector<double>{1.0, 5.0, 2.0})); }
+  void zeroWeightLeavesValues() {
+    QCOMPARE(debiasedEma({1.0, 5.0, 2.0}, 0.0), (QVector<double>{1.0, 5.0, 2.0}));
+  }
   void constantStaysConstant() {
     for (double v : debiasedEma(QVector<double>(50, 3.0), 0.9)) QVERIFY(std::abs(v - 3.0) < 1e-12);
   }
@@ -26,7 +28,8 @@ private slots:
   }
   void appendGroupsByRunModelMetricAndExportsCsv() {
     SeriesStore store;
-    const auto changed = store.append("", {{"teacher", 1, 0.1, "train/loss", 4.0}, {"teacher", 2, 0.2, "train/loss", 3.5},
+    const auto changed = store.append("", {{"teacher", 1, 0.1, "train/loss", 4.0},
+                                           {"teacher", 2, 0.2, "train/loss", 3.5},
                                            {"s-kd", 2, 0.2, "train/loss", 4.1}});
     QCOMPARE(changed.size(), 2);
     QCOMPARE(store.find({"", "teacher", "train/loss"})->values, (QVector<double>{4.0, 3.5}));

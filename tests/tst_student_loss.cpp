@@ -14,7 +14,9 @@ namespace {
 /// A "model" whose logits are a parameter: the loss terms can be checked on chosen numbers.
 class FixedLogitsImpl : public LanguageModelImpl {
 public:
-  explicit FixedLogitsImpl(const torch::Tensor& logits) { m_logits = register_parameter("logits", logits.clone()); }
+  explicit FixedLogitsImpl(const torch::Tensor& logits) {
+    m_logits = register_parameter("logits", logits.clone());
+  }
   torch::Tensor forward(const torch::Tensor&) override { return m_logits; }
   std::unique_ptr<DecodeState> startDecoding() const override { return std::make_unique<DecodeState>(); }
   torch::Tensor decode(const torch::Tensor& ids, DecodeState&) override { return forward(ids); }
@@ -72,7 +74,8 @@ private slots:
     SoftTargets targets;
     targets.teacherLogits = logits(kTeacher);
     const auto loss = studentLoss(student, batch(), targets, klAt(2.0, 0.3), nullptr);
-    const double soft = (klByHand(kStudent[0], kTeacher[0], 2.0) + klByHand(kStudent[1], kTeacher[1], 2.0)) / 2.0;
+    const double soft =
+        (klByHand(kStudent[0], kTeacher[0], 2.0) + klByHand(kStudent[1], kTeacher[1], 2.0)) / 2.0;
     const double hard = (ceByHand(kStudent[0], 1) + ceByHand(kStudent[1], 2)) / 2.0;
     QVERIFY(std::abs(loss.terms.soft.item<double>() - soft) < 1e-12);
     QVERIFY(std::abs(loss.terms.hard.item<double>() - hard) < 1e-12);

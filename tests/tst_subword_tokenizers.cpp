@@ -4,14 +4,14 @@
 
 #include <QtTest>
 
-#include "sentencepiece_guard.h"
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include "sentencepiece_guard.h"
 
-#include "tokenizers/byte_level_bpe.h"
 #include "distill/errors.h"
 #include "distill/tokenizers.h"
+#include "tokenizers/byte_level_bpe.h"
 #include "tokenizers/tokenizer.h"
 #include "tokenizers/tokenizer_training.h"
 #include "util/utf8.h"
@@ -30,8 +30,9 @@ nlohmann::json fixtureEncodings() {
 /// Deterministic random valid UTF-8: ASCII, whitespace runs, accented and CJK letters, digits of
 /// other scripts, emoji, apostrophes.
 std::string randomText(std::mt19937& rng, int length) {
-  static const std::vector<char32_t> pool = {'a', 'Z', ' ', ' ', '\n', '\t', '\'', 's', '0', '9', '!', '.', 0xE9, 0xDF,
-                                             0x65E5, 0x8A9E, 0x0663, 0x1F600, 0x2014, 0xA0, 0x3000, 0x10FFFF, 0x7F, 0x1};
+  static const std::vector<char32_t> pool = {'a',    'Z',     ' ',    ' ',  '\n',   '\t',     '\'',   's',
+                                             '0',    '9',     '!',    '.',  0xE9,   0xDF,     0x65E5, 0x8A9E,
+                                             0x0663, 0x1F600, 0x2014, 0xA0, 0x3000, 0x10FFFF, 0x7F,   0x1};
   std::string out;
   std::uniform_int_distribution<size_t> pick(0, pool.size() - 1);
   for (int i = 0; i < length; ++i) appendUtf8(out, pool[pick(rng)]);
@@ -89,8 +90,9 @@ private slots:
     // piece, GPT-2's pattern runs on the stretches between.
     std::ifstream in(kBpe512 + "/tokenizer.json");
     auto j = nlohmann::json::parse(in);
-    j["pre_tokenizer"] = {{"type", "Sequence"},
-                          {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, j["pre_tokenizer"]}}};
+    j["pre_tokenizer"] = {
+        {"type", "Sequence"},
+        {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, j["pre_tokenizer"]}}};
     QTemporaryDir dir;
     std::ofstream(dir.filePath("tokenizer.json").toStdString()) << j.dump();
     const auto digits = Tokenizer::load(dir.path().toStdString());
@@ -153,7 +155,8 @@ private slots:
     QTest::addColumn<QString>("expected");
     QTest::newRow("vocab not json") << "vocab.json" << QByteArray("{oops") << "not valid JSON";
     QTest::newRow("vocab id not a number") << "vocab.json" << QByteArray(R"({"a": "x"})") << "'a'";
-    QTest::newRow("merge of unknown tokens") << "merges.txt" << QByteArray("#version: 0.2\nqq zz\n") << "merge 1";
+    QTest::newRow("merge of unknown tokens")
+        << "merges.txt" << QByteArray("#version: 0.2\nqq zz\n") << "merge 1";
     QTest::newRow("merge without space") << "merges.txt" << QByteArray("abc\n") << "two tokens";
   }
   void malformedTokenizerFilesAreNamed() {
@@ -184,7 +187,8 @@ private slots:
     // The first merge is the most frequent pair: in English prose, a space before a letter.
     QVERIFY2(bpe.merges().front().rfind("\xC4\xA0", 0) == 0, bpe.merges().front().c_str());  // "Ġ"
     const auto ids = bpe.encode(text);
-    QVERIFY2(ids.size() * 3 < text.size() * 2, qPrintable(QString("%1 ids for %2 bytes").arg(ids.size()).arg(text.size())));  // merges compress
+    QVERIFY2(ids.size() * 3 < text.size() * 2,
+             qPrintable(QString("%1 ids for %2 bytes").arg(ids.size()).arg(text.size())));  // merges compress
     QCOMPARE(bpe.decode(ids), text);
   }
 

@@ -6,10 +6,10 @@
 #include <fstream>
 
 #include "distill/errors.h"
-#include "models/model_factory.h"
-#include "model_specs.h"
-#include "models/sampling.h"
 #include "kd/teacher_sequences.h"
+#include "model_specs.h"
+#include "models/model_factory.h"
+#include "models/sampling.h"
 
 using namespace distill;
 
@@ -30,7 +30,8 @@ private slots:
     for (int64_t r = 0; r < 3; ++r) {
       std::vector<int64_t> p(prefix[r].data_ptr<int64_t>(), prefix[r].data_ptr<int64_t>() + 4);
       const auto expected = generateIds(*model, p, greedy);
-      for (size_t i = 0; i < expected.size(); ++i) QCOMPARE(rows[r][4 + static_cast<int64_t>(i)].item<int64_t>(), expected[i]);
+      for (size_t i = 0; i < expected.size(); ++i)
+        QCOMPARE(rows[r][4 + static_cast<int64_t>(i)].item<int64_t>(), expected[i]);
     }
   }
 
@@ -39,9 +40,11 @@ private slots:
     auto model = makeModel(smallSpec("transformer"), 13, 16);
     auto prefix = torch::randint(0, 13, {4, 2}, torch::kInt64);
     auto g1 = makeSamplingGenerator(9), g2 = makeSamplingGenerator(9), g3 = makeSamplingGenerator(9);
-    QVERIFY(torch::equal(sampleSequences(*model, prefix, 12, 1.0, 0, g1), sampleSequences(*model, prefix, 12, 1.0, 0, g2)));
+    QVERIFY(torch::equal(sampleSequences(*model, prefix, 12, 1.0, 0, g1),
+                         sampleSequences(*model, prefix, 12, 1.0, 0, g2)));
     auto greedy = makeSamplingGenerator(0);
-    QVERIFY(torch::equal(sampleSequences(*model, prefix, 12, 1.0, 1, g3), sampleSequences(*model, prefix, 12, 0.0, 0, greedy)));
+    QVERIFY(torch::equal(sampleSequences(*model, prefix, 12, 1.0, 1, g3),
+                         sampleSequences(*model, prefix, 12, 0.0, 0, greedy)));
     QVERIFY(model->is_training());  // mode restored
   }
 
@@ -63,11 +66,13 @@ private slots:
     QCOMPARE(set.sizes(), torch::IntArrayRef({70, 17}));
     QCOMPARE(lastDone, int64_t(70));
     // Every prefix is a window of the corpus.
-    const auto corpusList = std::vector<int64_t>(corpus.data_ptr<int64_t>(), corpus.data_ptr<int64_t>() + 500);
+    const auto corpusList =
+        std::vector<int64_t>(corpus.data_ptr<int64_t>(), corpus.data_ptr<int64_t>() + 500);
     for (int64_t r = 0; r < 70; r += 23) {
       const auto row = set[r];
       const std::vector<int64_t> prefix(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + 3);
-      QVERIFY(std::search(corpusList.begin(), corpusList.end(), prefix.begin(), prefix.end()) != corpusList.end());
+      QVERIFY(std::search(corpusList.begin(), corpusList.end(), prefix.begin(), prefix.end()) !=
+              corpusList.end());
     }
     QTemporaryDir dir;
     const auto path = dir.filePath("set.bin").toStdString();

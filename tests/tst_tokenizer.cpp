@@ -53,7 +53,8 @@ private slots:
     QTest::addColumn<QString>("character");
     QTest::addColumn<QString>("codePoint");
     QTest::newRow("CJK") << QString::fromUtf8("日") << "(U+65E5)";
-    QTest::newRow("ASCII") << "z" << "(U+007A)";
+    QTest::newRow("ASCII") << "z"
+                           << "(U+007A)";
     QTest::newRow("astral") << QString::fromUtf8("😀") << "(U+1F600)";
   }
   void unknownCharacterCodePointIsHex() {

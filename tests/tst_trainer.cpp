@@ -3,8 +3,8 @@
 
 #include <QtTest>
 
-#include "models/model_factory.h"
 #include "model_specs.h"
+#include "models/model_factory.h"
 #include "train/trainer.h"
 
 using namespace distill;
@@ -19,7 +19,7 @@ private slots:
     t.warmup_steps = 10;
     QCOMPARE(learningRateAt(0, 100, t), 1e-4);  // (0 + 1) / 10 of the peak
     QCOMPARE(learningRateAt(9, 100, t), 1e-3);
-    QVERIFY(std::abs(learningRateAt(10, 100, t) - 1e-3) < 1e-12);  // cosine starts at the peak
+    QVERIFY(std::abs(learningRateAt(10, 100, t) - 1e-3) < 1e-12);    // cosine starts at the peak
     QVERIFY(std::abs(learningRateAt(55, 100, t) - 5.5e-4) < 1e-12);  // halfway: mean of peak and floor
     QVERIFY(std::abs(learningRateAt(100, 100, t) - 1e-4) < 1e-12);
     QVERIFY(std::abs(learningRateAt(500, 100, t) - 1e-4) < 1e-12);  // stays at the floor
@@ -96,11 +96,12 @@ private slots:
     targets.teacherLogits = torch::randn({4, 8, 7});
     targets.teacherLogits[3][2][1] = std::numeric_limits<float>::quiet_NaN();  // second chunk only
     DistillConfig kd;
-    kd.loss = "mse";  // on raw logits, so the NaN reaches the loss
+    kd.loss = DistillLoss::Mse;  // on raw logits, so the NaN reaches the loss
     const auto before = model->named_parameters()["head.weight"].clone();
     QVERIFY_EXCEPTION_THROWN(trainer.step(batch, &targets, &kd), NonFiniteLossError);
     QVERIFY(torch::equal(before, model->named_parameters()["head.weight"]));
-    for (const auto& p : model->parameters()) QVERIFY(!p.grad().defined() || p.grad().abs().sum().item<double>() == 0.0);
+    for (const auto& p : model->parameters())
+      QVERIFY(!p.grad().defined() || p.grad().abs().sum().item<double>() == 0.0);
   }
 
   void rowChunksSideBySideMatchOneBatch_data() {
@@ -117,7 +118,8 @@ private slots:
       trainer.setParallelism(workers);
       std::vector<double> losses;
       for (int step = 0; step < 3; ++step) {
-        Batch batch{torch::randint(0, 11, {5, 8}, torch::kInt64), torch::randint(0, 11, {5, 8}, torch::kInt64)};
+        Batch batch{torch::randint(0, 11, {5, 8}, torch::kInt64),
+                    torch::randint(0, 11, {5, 8}, torch::kInt64)};
         SoftTargets targets;
         targets.teacherLogits = torch::randn({5, 8, 11});
         DistillConfig kd;

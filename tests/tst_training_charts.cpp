@@ -197,7 +197,8 @@ private slots:
     charts.flushReplots();
     auto* plot = charts.plot(TrainingCharts::KdSplit);
     QCOMPARE(plot->legend->itemCount(), 9);  // the live run's three lines per student
-    QVERIFY2(plot->legend->outerRect().bottom() <= plot->height(), qPrintable(QString::number(plot->legend->outerRect().bottom())));
+    QVERIFY2(plot->legend->outerRect().bottom() <= plot->height(),
+             qPrintable(QString::number(plot->legend->outerRect().bottom())));
     QVERIFY(plot->legend->outerRect().width() >= plot->legend->minimumOuterSizeHint().width());
   }
 };

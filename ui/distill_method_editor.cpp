@@ -16,22 +16,25 @@ DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QFormLayout* 
   }
   QWidget* owner = rows && rows->parentWidget() ? rows->parentWidget() : this;
   m_regime = new QComboBox(owner);
-  m_regime->addItems({"word", "sequence", "on_policy"});
-  m_regime->setToolTip(tr("Where the student's training sequences come from:\n"
-                          "word: corpus windows with the teacher's distributions (Hinton)\n"
-                          "sequence: continuations the teacher writes once from corpus prefixes (Kim & Rush);\n"
-                          "  cross-entropy on them, plus word-level KD when alpha > 0\n"
-                          "on_policy: a fraction of steps on the student's own continuations, scored by the teacher (GKD)"));
+  fillChoices<Regime>(m_regime);
+  m_regime->setToolTip(
+      tr("Where the student's training sequences come from:\n"
+         "word: corpus windows with the teacher's distributions (Hinton)\n"
+         "sequence: continuations the teacher writes once from corpus prefixes (Kim & Rush);\n"
+         "  cross-entropy on them, plus word-level KD when alpha > 0\n"
+         "on_policy: a fraction of steps on the student's own continuations, scored by the teacher (GKD)"));
   m_prefixTokens = makeIntBox(1, 65535, tr("Corpus tokens that prompt each generated sequence"), owner);
   m_sampleTemperature = makeDoubleBox("distill.sample_temperature", 2, 0.1, owner);
   m_sequenceCount = makeIntBox("distill.sequence_count", owner);
   m_onPolicyFraction = makeDoubleBox("distill.on_policy_fraction", 2, 0.05, owner);
   m_hiddenLoss = new QComboBox(owner);
-  m_hiddenLoss->addItems({"none", "mse", "cosine"});
-  m_hiddenLoss->setToolTip(tr("Transformer students: each layer's hidden states, through a learned projection to the "
-                              "teacher's width, against the paired teacher layer (uniform pairing unless layer_map is set)"));
+  fillChoices<HiddenLoss>(m_hiddenLoss);
+  m_hiddenLoss->setToolTip(
+      tr("Transformer students: each layer's hidden states, through a learned projection to the "
+         "teacher's width, against the paired teacher layer (uniform pairing unless layer_map is set)"));
   m_hiddenWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the hidden-state term"), owner);
-  m_attentionWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the attention-map KL of the paired layers; 0: off"), owner);
+  m_attentionWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1,
+                                    tr("Weight of the attention-map KL of the paired layers; 0: off"), owner);
   form->addRow(tr("Regime"), m_regime);
   form->addRow(tr("Prefix tokens"), m_prefixTokens);
   form->addRow(tr("Sample temperature"), m_sampleTemperature);
@@ -41,15 +44,14 @@ DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QFormLayout* 
   form->addRow(tr("Hidden weight"), m_hiddenWeight);
   form->addRow(tr("Attention weight"), m_attentionWeight);
 
-  const QList<QPair<QString, QWidget*>> named = {
-      {"regime", m_regime},
-      {"prefix_tokens", m_prefixTokens},
-      {"sample_temperature", m_sampleTemperature},
-      {"sequence_count", m_sequenceCount},
-      {"on_policy_fraction", m_onPolicyFraction},
-      {"hidden_loss", m_hiddenLoss},
-      {"hidden_weight", m_hiddenWeight},
-      {"attention_weight", m_attentionWeight}};
+  const QList<QPair<QString, QWidget*>> named = {{"regime", m_regime},
+                                                 {"prefix_tokens", m_prefixTokens},
+                                                 {"sample_temperature", m_sampleTemperature},
+                                                 {"sequence_count", m_sequenceCount},
+                                                 {"on_policy_fraction", m_onPolicyFraction},
+                                                 {"hidden_loss", m_hiddenLoss},
+                                                 {"hidden_weight", m_hiddenWeight},
+                                                 {"attention_weight", m_attentionWeight}};
   for (const auto& [key, widget] : named) widget->setObjectName(keyPrefix + "." + key);
 
   auto edited = [this] {
@@ -65,12 +67,12 @@ DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QFormLayout* 
 
 void DistillMethodEditor::setSettings(const DistillConfig& d) {
   m_loading = true;
-  m_regime->setCurrentText(QString::fromStdString(d.regime));
+  showChoice(m_regime, d.regime);
   m_prefixTokens->setValue(d.prefix_tokens);
   m_sampleTemperature->setValue(d.sample_temperature);
   m_sequenceCount->setValue(d.sequence_count);
   m_onPolicyFraction->setValue(d.on_policy_fraction);
-  m_hiddenLoss->setCurrentText(QString::fromStdString(d.hidden_loss));
+  showChoice(m_hiddenLoss, d.hidden_loss);
   m_hiddenWeight->setValue(d.hidden_weight);
   m_attentionWeight->setValue(d.attention_weight);
   m_loading = false;
@@ -78,25 +80,25 @@ void DistillMethodEditor::setSettings(const DistillConfig& d) {
 }
 
 void DistillMethodEditor::applyTo(DistillConfig& d) const {
-  d.regime = m_regime->currentText().toStdString();
+  d.regime = choiceOf<Regime>(m_regime);
   d.prefix_tokens = m_prefixTokens->value();
   d.sample_temperature = m_sampleTemperature->value();
   d.sequence_count = m_sequenceCount->value();
   d.on_policy_fraction = m_onPolicyFraction->value();
-  d.hidden_loss = m_hiddenLoss->currentText().toStdString();
+  d.hidden_loss = choiceOf<HiddenLoss>(m_hiddenLoss);
   d.hidden_weight = m_hiddenWeight->value();
   d.attention_weight = m_attentionWeight->value();
 }
 
 void DistillMethodEditor::updateEnabled() {
   // Fields that do nothing for the chosen regime or loss are greyed out, not hidden.
-  const QString regime = m_regime->currentText();
-  const bool generates = regime != "word";
+  const Regime regime = choiceOf<Regime>(m_regime);
+  const bool generates = regime != Regime::Word;
   m_prefixTokens->setEnabled(generates);
   m_sampleTemperature->setEnabled(generates);
-  m_sequenceCount->setEnabled(regime == "sequence");
-  m_onPolicyFraction->setEnabled(regime == "on_policy");
-  m_hiddenWeight->setEnabled(m_hiddenLoss->currentText() != "none");
+  m_sequenceCount->setEnabled(regime == Regime::Sequence);
+  m_onPolicyFraction->setEnabled(regime == Regime::OnPolicy);
+  m_hiddenWeight->setEnabled(choiceOf<HiddenLoss>(m_hiddenLoss) != HiddenLoss::None);
 }
 
 }  // namespace distill

@@ -21,8 +21,8 @@
 
 #include "background_task.h"
 #include "distill/errors.h"
-#include "distill_method_editor.h"
 #include "distill/tokenizers.h"
+#include "distill_method_editor.h"
 #include "form_widgets.h"
 #include "tokenizer_training_dialog.h"
 
@@ -34,6 +34,12 @@ QString human(long long n) {
   if (n >= 1000000) return QString::number(n / 1e6, 'f', 2) + "M";
   if (n >= 1000) return QString::number(n / 1e3, 'f', 1) + "k";
   return QString::number(n);
+}
+
+/// JSD's beta and the skew losses' alpha mean something for their own losses only.
+void enableLossParameters(QDoubleSpinBox* beta, QDoubleSpinBox* skew, DistillLoss loss, bool editable) {
+  beta->setEnabled(editable && loss == DistillLoss::Jsd);
+  skew->setEnabled(editable && (loss == DistillLoss::SkewKl || loss == DistillLoss::SkewReverseKl));
 }
 
 QLabel* hint(const QString& text, QWidget* parent) {
@@ -49,12 +55,15 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
   auto* form = new QFormLayout(this);
   form->setContentsMargins(0, 0, 0, 0);
   m_arch = new QComboBox(this);
-  m_arch->addItems({"transformer", "llama", "lstm", "gru"});
-  m_arch->setToolTip(tr("transformer: GPT-style decoder; llama: RMSNorm, rotary positions, grouped-query attention, "
-                        "SiLU-gated MLP; lstm / gru: recurrent network with an embedding and a linear head"));
+  fillChoices<Arch>(m_arch);
+  m_arch->setToolTip(
+      tr("transformer: GPT-style decoder; llama: RMSNorm, rotary positions, grouped-query attention, "
+         "SiLU-gated MLP; lstm / gru: recurrent network with an embedding and a linear head"));
   m_layers = makeIntBox("teacher.layers", this);
   m_heads = makeIntBox("teacher.heads", this);
-  m_kvHeads = makeIntBox(0, 256, tr("Key/value heads, each shared by a group of query heads (llama only); 0 means one per head"), this);
+  m_kvHeads = makeIntBox(
+      0, 256, tr("Key/value heads, each shared by a group of query heads (llama only); 0 means one per head"),
+      this);
   m_kvHeads->setSpecialValueText(tr("= heads"));
   m_embd = makeIntBox("teacher.embd", this);
   m_hidden = makeIntBox("teacher.hidden", this);
@@ -92,26 +101,27 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
 }
 
 void ModelSpecEditor::updateEnabled() {
-  const QString arch = m_arch->currentText();
-  const bool attention = arch == "transformer" || arch == "llama";
+  const Arch arch = choiceOf<Arch>(m_arch);
+  const bool attention = arch == Arch::Transformer || arch == Arch::Llama;
   const bool shape = m_source == ShapeSource::Free;
   m_arch->setEnabled(shape);
   m_embd->setEnabled(shape);
   m_heads->setEnabled(shape && attention);
-  m_kvHeads->setEnabled(shape && arch == "llama");
+  m_kvHeads->setEnabled(shape && arch == Arch::Llama);
   m_bias->setEnabled(shape && attention);
   m_tie->setEnabled(shape && attention);
-  m_hidden->setEnabled(shape && arch != "transformer");
+  m_hidden->setEnabled(shape && arch != Arch::Transformer);
   m_layers->setEnabled(m_source != ShapeSource::Pretrained);
   m_dropout->setEnabled(m_source != ShapeSource::Pretrained);
 }
 
 void ModelSpecEditor::setSpec(const ModelSpec& s) {
-  const QSignalBlocker blockers[] = {QSignalBlocker(m_arch), QSignalBlocker(m_layers), QSignalBlocker(m_heads),
-                                     QSignalBlocker(m_embd), QSignalBlocker(m_hidden), QSignalBlocker(m_dropout),
-                                     QSignalBlocker(m_bias), QSignalBlocker(m_tie), QSignalBlocker(m_kvHeads)};
+  const QSignalBlocker blockers[] = {
+      QSignalBlocker(m_arch), QSignalBlocker(m_layers), QSignalBlocker(m_heads),
+      QSignalBlocker(m_embd), QSignalBlocker(m_hidden), QSignalBlocker(m_dropout),
+      QSignalBlocker(m_bias), QSignalBlocker(m_tie),    QSignalBlocker(m_kvHeads)};
   m_shown = s;
-  m_arch->setCurrentText(QString::fromStdString(s.arch));
+  showChoice(m_arch, s.arch);
   m_layers->setValue(s.layers);
   m_heads->setValue(s.heads);
   m_kvHeads->setValue(s.kv_heads);
@@ -125,10 +135,10 @@ void ModelSpecEditor::setSpec(const ModelSpec& s) {
 
 ModelSpec ModelSpecEditor::spec() const {
   ModelSpec s = m_shown;
-  s.arch = m_arch->currentText().toStdString();
+  s.arch = choiceOf<Arch>(m_arch);
   s.layers = m_layers->value();
   s.heads = m_heads->value();
-  s.kv_heads = s.arch == "llama" ? m_kvHeads->value() : 0;
+  s.kv_heads = s.arch == Arch::Llama ? m_kvHeads->value() : 0;
   s.embd = m_embd->value();
   s.hidden = m_hidden->value();
   s.dropout = m_dropout->value();
@@ -146,9 +156,10 @@ void ModelSpecEditor::setShapeSource(ShapeSource source) {
 }
 
 QWidget* ModelSpecEditor::field(const QString& key) const {
-  const QHash<QString, QWidget*> fields = {{"arch", m_arch},     {"layers", m_layers}, {"heads", m_heads}, {"kv_heads", m_kvHeads},
-                                           {"embd", m_embd},     {"hidden", m_hidden}, {"dropout", m_dropout},
-                                           {"bias", m_bias},     {"tie_weights", m_tie}};
+  const QHash<QString, QWidget*> fields = {
+      {"arch", m_arch},        {"layers", m_layers}, {"heads", m_heads},
+      {"kv_heads", m_kvHeads}, {"embd", m_embd},     {"hidden", m_hidden},
+      {"dropout", m_dropout},  {"bias", m_bias},     {"tie_weights", m_tie}};
   return fields.value(key);
 }
 
@@ -158,7 +169,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   m_problemLabel = new QLabel(this);
   m_problemLabel->setObjectName("formProblems");
   m_problemLabel->setWordWrap(true);
-  m_problemLabel->setStyleSheet("QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #e0a0a0; padding: 6px; }");
+  m_problemLabel->setStyleSheet(
+      "QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #e0a0a0; padding: 6px; }");
   m_problemLabel->hide();
   outer->addWidget(m_problemLabel);
 
@@ -221,7 +233,8 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   browse->setText("…");
   browse->setToolTip(tr("Choose a corpus file"));
   connect(browse, &QToolButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Corpus"), m_corpus->text(), tr("Text (*.txt);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Corpus"), m_corpus->text(), tr("Text (*.txt);;All files (*)"));
     if (!path.isEmpty()) m_corpus->setText(path);
   });
   auto* corpusRow = new QHBoxLayout;
@@ -230,14 +243,16 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   m_tokenizer = new QComboBox(dataBox);
   m_tokenizer->setEditable(true);
   m_tokenizer->addItems({"char", "teacher"});
-  m_tokenizer->setToolTip(tr("char: one token per Unicode character seen in the corpus; teacher: the tokenizer in the "
-                             "imported teacher's folder; or a tokenizer folder / file (vocab.json + merges.txt, "
-                             "tokenizer.json, SentencePiece .model)"));
+  m_tokenizer->setToolTip(
+      tr("char: one token per Unicode character seen in the corpus; teacher: the tokenizer in the "
+         "imported teacher's folder; or a tokenizer folder / file (vocab.json + merges.txt, "
+         "tokenizer.json, SentencePiece .model)"));
   auto* pickTokenizer = new QToolButton(dataBox);
   pickTokenizer->setText("…");
   pickTokenizer->setToolTip(tr("Choose a tokenizer folder"));
   connect(pickTokenizer, &QToolButton::clicked, this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Tokenizer folder"), m_tokenizer->currentText());
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Tokenizer folder"), m_tokenizer->currentText());
     if (!dir.isEmpty()) m_tokenizer->setCurrentText(dir);
   });
   auto* trainTokenizer = new QToolButton(dataBox);
@@ -245,18 +260,21 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   trainTokenizer->setObjectName("trainTokenizer");
   trainTokenizer->setToolTip(tr("Train a byte-level BPE or SentencePiece tokenizer on the corpus"));
   connect(trainTokenizer, &QToolButton::clicked, this, [this] {
-    const QString corpus = m_corpus->text().trimmed().isEmpty() ? QString::fromStdString(distill::bundledCorpusPath())
-                                                                 : m_corpus->text().trimmed();
+    const QString corpus = m_corpus->text().trimmed().isEmpty()
+                               ? QString::fromStdString(distill::bundledCorpusPath())
+                               : m_corpus->text().trimmed();
     auto* dialog = new TokenizerTrainingDialog(corpus, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &TokenizerTrainingDialog::trained, this, [this](const QString& folder) { m_tokenizer->setCurrentText(folder); });
+    connect(dialog, &TokenizerTrainingDialog::trained, this,
+            [this](const QString& folder) { m_tokenizer->setCurrentText(folder); });
     dialog->open();
   });
   auto* tokenizerRow = new QHBoxLayout;
   tokenizerRow->addWidget(m_tokenizer, 1);
   tokenizerRow->addWidget(pickTokenizer);
   tokenizerRow->addWidget(trainTokenizer);
-  m_valFraction = makeDoubleBox(0.01, 0.5, 3, 0.01, tr("Share of the corpus (its tail) held out for validation"), dataBox);
+  m_valFraction = makeDoubleBox(0.01, 0.5, 3, 0.01,
+                                tr("Share of the corpus (its tail) held out for validation"), dataBox);
   m_blockSize = makeIntBox("data.block_size", dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   m_corpusInfo->setObjectName("corpusInfo");
@@ -275,12 +293,14 @@ QGroupBox* ExperimentForm::buildTeacherBox(QWidget* content) {
   m_teacher = new ModelSpecEditor(teacherBox);
   m_teacherCheckpoint = new QLineEdit(teacherBox);
   m_teacherCheckpoint->setPlaceholderText(tr("train a new teacher"));
-  m_teacherCheckpoint->setToolTip(tr("A teacher.pt from an earlier run: reuse it and skip teacher training (its shape wins)"));
+  m_teacherCheckpoint->setToolTip(
+      tr("A teacher.pt from an earlier run: reuse it and skip teacher training (its shape wins)"));
   auto* pickCheckpoint = new QToolButton(teacherBox);
   pickCheckpoint->setText("…");
   pickCheckpoint->setToolTip(tr("Choose a teacher checkpoint"));
   connect(pickCheckpoint, &QToolButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Teacher checkpoint"), QString(), tr("Checkpoints (*.pt)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Teacher checkpoint"), QString(), tr("Checkpoints (*.pt)"));
     if (!path.isEmpty()) m_teacherCheckpoint->setText(path);
   });
   auto* checkpointRow = new QHBoxLayout;
@@ -289,17 +309,20 @@ QGroupBox* ExperimentForm::buildTeacherBox(QWidget* content) {
   checkpointRow->addWidget(pickCheckpoint);
   m_teacherHf = new QLineEdit(teacherBox);
   m_teacherHf->setPlaceholderText(tr("or a Hugging Face model folder"));
-  m_teacherHf->setToolTip(tr("A local Hugging Face folder (config.json + model.safetensors) of a GPT-2 or Llama-family "
-                             "model: a pretrained teacher, not trained here (its shape wins)"));
+  m_teacherHf->setToolTip(
+      tr("A local Hugging Face folder (config.json + model.safetensors) of a GPT-2 or Llama-family "
+         "model: a pretrained teacher, not trained here (its shape wins)"));
   auto* pickHf = new QToolButton(teacherBox);
   pickHf->setText("…");
   pickHf->setToolTip(tr("Choose a Hugging Face model folder"));
   connect(pickHf, &QToolButton::clicked, this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Hugging Face model folder"), m_teacherHf->text());
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Hugging Face model folder"), m_teacherHf->text());
     if (dir.isEmpty()) return;
     m_teacherHf->setText(dir);
     // Its own tokenizer, when the folder has one, is what its ids mean.
-    if (m_tokenizer->currentText() == "char" && distill::folderHasTokenizer(dir.toStdString())) m_tokenizer->setCurrentText("teacher");
+    if (m_tokenizer->currentText() == "char" && distill::folderHasTokenizer(dir.toStdString()))
+      m_tokenizer->setCurrentText("teacher");
   });
   auto* hfRow = new QHBoxLayout;
   hfRow->addWidget(new QLabel(tr("Pretrained"), teacherBox));
@@ -341,7 +364,7 @@ QGroupBox* ExperimentForm::buildDistillBox(QWidget* content) {
   auto* distillBox = new QGroupBox(tr("Distillation"), content);
   auto* distill = new QFormLayout(distillBox);
   m_loss = new QComboBox(distillBox);
-  m_loss->addItems({"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"});
+  fillChoices<DistillLoss>(m_loss);
   m_loss->setToolTip(
       tr("How the student's next-token distribution is pulled towards the teacher's:\n"
          "kl: forward KL(teacher‖student) × T² (Hinton)\n"
@@ -355,11 +378,12 @@ QGroupBox* ExperimentForm::buildDistillBox(QWidget* content) {
   distill->addRow(tr("Loss"), m_loss);
   auto scheduleBox = [distillBox](const QString& tip) {
     auto* box = new QComboBox(distillBox);
-    box->addItems({"constant", "linear", "cosine"});
+    fillChoices<Schedule>(box);
     box->setToolTip(tip);
     return box;
   };
-  m_temperatureSchedule = scheduleBox(tr("How the temperature moves over the student steps, towards its end value"));
+  m_temperatureSchedule =
+      scheduleBox(tr("How the temperature moves over the student steps, towards its end value"));
   m_temperatureEnd = makeDoubleBox("distill.temperature_end", 2, 0.5, distillBox);
   m_alphaSchedule = scheduleBox(tr("How alpha moves over the student steps, towards its end value"));
   m_alphaEnd = makeDoubleBox("distill.alpha_end", 2, 0.05, distillBox);
@@ -375,13 +399,16 @@ QGroupBox* ExperimentForm::buildDistillBox(QWidget* content) {
   distill->addRow(tr("Alpha schedule"), alphaRow);
   for (auto* combo : {m_temperatureSchedule, m_alphaSchedule})
     connect(combo, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
-  m_cacheTopK = makeIntBox(0, 65536, tr("Compute the teacher's top-k distribution for every student step once, into a "
-                                          "memory-mapped file, and distill from it (loss kl, constant temperature); 0: off"),
-                           distillBox);
+  m_cacheTopK =
+      makeIntBox(0, 65536,
+                 tr("Compute the teacher's top-k distribution for every student step once, into a "
+                    "memory-mapped file, and distill from it (loss kl, constant temperature); 0: off"),
+                 distillBox);
   m_cacheTopK->setSpecialValueText(tr("off (teacher online)"));
   m_cachePath = new QLineEdit(distillBox);
   m_cachePath->setPlaceholderText(tr("build in the run directory"));
-  m_cachePath->setToolTip(tr("Reuse a teacher_logits.cache of an earlier run (when it matches these settings)"));
+  m_cachePath->setToolTip(
+      tr("Reuse a teacher_logits.cache of an earlier run (when it matches these settings)"));
   distill->addRow(tr("Logit cache top-k"), m_cacheTopK);
   distill->addRow(tr("Cache file"), m_cachePath);
   connect(m_cacheTopK, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
@@ -391,9 +418,8 @@ QGroupBox* ExperimentForm::buildDistillBox(QWidget* content) {
   connect(m_method, &DistillMethodEditor::changed, this, &ExperimentForm::emitChanged);
   distill->insertRow(1, tr("JSD beta"), m_beta);
   distill->insertRow(2, tr("Skew alpha"), m_skew);
-  connect(m_loss, &QComboBox::currentTextChanged, this, [this](const QString& loss) {
-    m_beta->setEnabled(!m_running && loss == "jsd");
-    m_skew->setEnabled(!m_running && loss.startsWith("skew"));
+  connect(m_loss, &QComboBox::currentTextChanged, this, [this] {
+    enableLossParameters(m_beta, m_skew, choiceOf<DistillLoss>(m_loss), !m_running);
     emitChanged();
   });
   return distillBox;
@@ -462,34 +488,63 @@ QGroupBox* ExperimentForm::buildGenerateBox(QWidget* content) {
 }
 
 void ExperimentForm::connectAndNameFields() {
-  for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf}) connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
+  for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf})
+    connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed, m_logInterval, m_checkpointInterval,
-                    m_threads, m_processes, m_maxTokens, m_topK, m_genSeed})
+  for (auto* box :
+       {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed,
+        m_logInterval, m_checkpointInterval, m_threads, m_processes, m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_temperatureEnd, m_alphaEnd, m_lr, m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2,
-                    m_genTemperature, m_topP})
+  for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_temperatureEnd, m_alphaEnd, m_lr,
+                    m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2, m_genTemperature, m_topP})
     connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
   connect(m_prompts, &QPlainTextEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_teacher, &ModelSpecEditor::changed, this, &ExperimentForm::emitChanged);
 
   // Object names are the config keys: tests and problem marks find fields by key.
-  const QList<QPair<QString, QWidget*>> named = {
-      {"data.corpus", m_corpus},           {"data.val_fraction", m_valFraction}, {"data.block_size", m_blockSize},
-      {"teacher.checkpoint", m_teacherCheckpoint}, {"teacher.hf", m_teacherHf}, {"data.tokenizer", m_tokenizer}, {"distill.loss", m_loss},   {"distill.temperature", m_temperature},
-      {"distill.alpha", m_alpha}, {"distill.beta", m_beta}, {"distill.skew", m_skew},
-      {"distill.temperature_schedule", m_temperatureSchedule}, {"distill.temperature_end", m_temperatureEnd},
-      {"distill.alpha_schedule", m_alphaSchedule}, {"distill.alpha_end", m_alphaEnd},
-      {"distill.cache_top_k", m_cacheTopK}, {"distill.cache_path", m_cachePath},          {"train.steps", m_steps},             {"train.student_steps", m_studentSteps},
-      {"train.batch_size", m_batch},       {"train.lr", m_lr},                   {"train.min_lr", m_minLr},
-      {"train.warmup_steps", m_warmup},    {"train.weight_decay", m_weightDecay}, {"train.grad_clip", m_gradClip},
-      {"train.beta1", m_beta1},            {"train.beta2", m_beta2},             {"train.log_interval", m_logInterval}, {"train.checkpoint_interval", m_checkpointInterval},
-      {"train.eval_interval", m_evalInterval}, {"train.eval_batches", m_evalBatches}, {"train.seed", m_seed},
-      {"train.threads", m_threads},        {"train.processes", m_processes},     {"generate.prompts", m_prompts},      {"generate.max_new_tokens", m_maxTokens},
-      {"generate.temperature", m_genTemperature}, {"generate.top_k", m_topK},    {"generate.top_p", m_topP},
-      {"generate.seed", m_genSeed}};
+  const QList<QPair<QString, QWidget*>> named = {{"data.corpus", m_corpus},
+                                                 {"data.val_fraction", m_valFraction},
+                                                 {"data.block_size", m_blockSize},
+                                                 {"teacher.checkpoint", m_teacherCheckpoint},
+                                                 {"teacher.hf", m_teacherHf},
+                                                 {"data.tokenizer", m_tokenizer},
+                                                 {"distill.loss", m_loss},
+                                                 {"distill.temperature", m_temperature},
+                                                 {"distill.alpha", m_alpha},
+                                                 {"distill.beta", m_beta},
+                                                 {"distill.skew", m_skew},
+                                                 {"distill.temperature_schedule", m_temperatureSchedule},
+                                                 {"distill.temperature_end", m_temperatureEnd},
+                                                 {"distill.alpha_schedule", m_alphaSchedule},
+                                                 {"distill.alpha_end", m_alphaEnd},
+                                                 {"distill.cache_top_k", m_cacheTopK},
+                                                 {"distill.cache_path", m_cachePath},
+                                                 {"train.steps", m_steps},
+                                                 {"train.student_steps", m_studentSteps},
+                                                 {"train.batch_size", m_batch},
+                                                 {"train.lr", m_lr},
+                                                 {"train.min_lr", m_minLr},
+                                                 {"train.warmup_steps", m_warmup},
+                                                 {"train.weight_decay", m_weightDecay},
+                                                 {"train.grad_clip", m_gradClip},
+                                                 {"train.beta1", m_beta1},
+                                                 {"train.beta2", m_beta2},
+                                                 {"train.log_interval", m_logInterval},
+                                                 {"train.checkpoint_interval", m_checkpointInterval},
+                                                 {"train.eval_interval", m_evalInterval},
+                                                 {"train.eval_batches", m_evalBatches},
+                                                 {"train.seed", m_seed},
+                                                 {"train.threads", m_threads},
+                                                 {"train.processes", m_processes},
+                                                 {"generate.prompts", m_prompts},
+                                                 {"generate.max_new_tokens", m_maxTokens},
+                                                 {"generate.temperature", m_genTemperature},
+                                                 {"generate.top_k", m_topK},
+                                                 {"generate.top_p", m_topP},
+                                                 {"generate.seed", m_genSeed}};
   for (const auto& [key, widget] : named) widget->setObjectName(key);
-  for (const QString key : {"arch", "layers", "heads", "kv_heads", "embd", "hidden", "dropout", "bias", "tie_weights"})
+  for (const QString key :
+       {"arch", "layers", "heads", "kv_heads", "embd", "hidden", "dropout", "bias", "tie_weights"})
     m_teacher->field(key)->setObjectName("teacher." + key);
 }
 
@@ -507,7 +562,8 @@ void ExperimentForm::buildStudentPage(const StudentConfig& student) {
   // Keys the form does not edit (own distillation settings, twin, init seed) travel with the page.
   m_studentExtras.insert(page, student);
   QStringList extras;
-  if (student.distill) extras << tr("own distillation: loss %1").arg(QString::fromStdString(student.distill->loss));
+  if (student.distill)
+    extras << tr("own distillation: loss %1").arg(QString::fromUtf8(nameOf(student.distill->loss)));
   if (!student.scratch_twin) extras << tr("no scratch twin");
   if (student.init_seed >= 0) extras << tr("init seed %1").arg(student.init_seed);
   if (!extras.isEmpty()) {
@@ -574,21 +630,20 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   }
   for (const auto& s : c.students) buildStudentPage(s);
   if (m_students->count() > 0) m_students->setCurrentIndex(0);
-  m_loss->setCurrentText(QString::fromStdString(c.distill.loss));
+  showChoice(m_loss, c.distill.loss);
   m_temperature->setValue(c.distill.temperature);
   m_alpha->setValue(c.distill.alpha);
   m_beta->setValue(c.distill.beta);
   m_skew->setValue(c.distill.skew);
-  m_temperatureSchedule->setCurrentText(QString::fromStdString(c.distill.temperature_schedule));
+  showChoice(m_temperatureSchedule, c.distill.temperature_schedule);
   m_temperatureEnd->setValue(c.distill.temperature_end);
-  m_alphaSchedule->setCurrentText(QString::fromStdString(c.distill.alpha_schedule));
+  showChoice(m_alphaSchedule, c.distill.alpha_schedule);
   m_alphaEnd->setValue(c.distill.alpha_end);
   m_cacheTopK->setValue(c.distill.cache_top_k);
   m_cachePath->setText(QString::fromStdString(c.distill.cache_path));
   m_method->setSettings(c.distill);
   m_distillExtras = c.distill;
-  m_beta->setEnabled(c.distill.loss == "jsd");
-  m_skew->setEnabled(c.distill.loss.rfind("skew", 0) == 0);
+  enableLossParameters(m_beta, m_skew, c.distill.loss, true);
   const auto& t = c.train;
   m_steps->setValue(t.steps);
   m_studentSteps->setValue(t.student_steps);
@@ -638,14 +693,14 @@ ExperimentConfig ExperimentForm::config() const {
   }
   c.distill = m_distillExtras;
   m_method->applyTo(c.distill);
-  c.distill.loss = m_loss->currentText().toStdString();
+  c.distill.loss = choiceOf<DistillLoss>(m_loss);
   c.distill.temperature = m_temperature->value();
   c.distill.alpha = m_alpha->value();
   c.distill.beta = m_beta->value();
   c.distill.skew = m_skew->value();
-  c.distill.temperature_schedule = m_temperatureSchedule->currentText().toStdString();
+  c.distill.temperature_schedule = choiceOf<Schedule>(m_temperatureSchedule);
   c.distill.temperature_end = m_temperatureEnd->value();
-  c.distill.alpha_schedule = m_alphaSchedule->currentText().toStdString();
+  c.distill.alpha_schedule = choiceOf<Schedule>(m_alphaSchedule);
   c.distill.alpha_end = m_alphaEnd->value();
   c.distill.cache_top_k = m_cacheTopK->value();
   c.distill.cache_path = m_cachePath->text().trimmed().toStdString();
@@ -693,11 +748,12 @@ void ExperimentForm::refreshInfo() {
 }
 
 void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
-  const QString key = QString("%1|%2|%3|%4|%5")
-                          .arg(QString::fromStdString(c.data.corpus))
-                          .arg(c.data.val_fraction)
-                          .arg(c.data.block_size)
-                          .arg(QString::fromStdString(c.data.tokenizer), QString::fromStdString(c.teacher.hf));
+  const QString key =
+      QString("%1|%2|%3|%4|%5")
+          .arg(QString::fromStdString(c.data.corpus))
+          .arg(c.data.val_fraction)
+          .arg(c.data.block_size)
+          .arg(QString::fromStdString(c.data.tokenizer), QString::fromStdString(c.teacher.hf));
   if (key != m_corpusKey) {
     // Reading and tokenizing a corpus takes seconds for a big one: never on the GUI thread.
     m_corpusKey = key;
@@ -732,13 +788,13 @@ void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
     return;
   }
   const QLocale locale;
-  m_corpusInfo->setText(m_corpusError.isEmpty()
-                            ? tr("%1 bytes · %2 tokens · vocabulary %3\n%4 train / %5 validation tokens")
-                                  .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
-                                  .arg(m_corpusFacts.vocabSize)
-                                  .arg(locale.toString(m_corpusFacts.trainTokens),
-                                       locale.toString(m_corpusFacts.valTokens))
-                            : QString());
+  m_corpusInfo->setText(
+      m_corpusError.isEmpty()
+          ? tr("%1 bytes · %2 tokens · vocabulary %3\n%4 train / %5 validation tokens")
+                .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
+                .arg(m_corpusFacts.vocabSize)
+                .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens))
+          : QString());
 }
 
 void ExperimentForm::refreshPretrainedShape(const ExperimentConfig& c) {
@@ -803,7 +859,7 @@ void ExperimentForm::showStudentSize(int page, const StudentConfig& student, lon
   const double smaller = double(teacherParams) / double(std::max(1LL, params));
   if (student.init_from_teacher) {
     editor->setInfo(tr("the teacher's %1, %2 wide, %3 of its %4 layers: %5 parameters · %6× smaller")
-                        .arg(QString::fromStdString(shape.arch))
+                        .arg(QString::fromUtf8(nameOf(shape.arch)))
                         .arg(shape.embd)
                         .arg(shape.layers)
                         .arg(m_pretrained.spec.layers)
@@ -811,7 +867,8 @@ void ExperimentForm::showStudentSize(int page, const StudentConfig& student, lon
                         .arg(smaller, 0, 'f', 1));
     return;
   }
-  editor->setInfo(tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(smaller, 0, 'f', 1));
+  editor->setInfo(
+      tr("%1 parameters · %2× smaller than the teacher").arg(human(params)).arg(smaller, 0, 'f', 1));
 }
 
 void ExperimentForm::refreshProblems(const ExperimentConfig& c) {
@@ -888,8 +945,7 @@ void ExperimentForm::setRunning(bool running) {
       if (!live.contains(w)) w->setEnabled(!running);
     }
   }
-  m_beta->setEnabled(!running && m_loss->currentText() == "jsd");
-  m_skew->setEnabled(!running && m_loss->currentText().startsWith("skew"));
+  enableLossParameters(m_beta, m_skew, choiceOf<DistillLoss>(m_loss), !running);
   if (!running) {
     // Restore the per-architecture enabling the loop above overrode.
     m_teacher->setSpec(m_teacher->spec());

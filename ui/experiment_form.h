@@ -105,7 +105,8 @@ private:
   void refreshPretrainedShape(const ExperimentConfig& c);
   void refreshModelSizes(const ExperimentConfig& c);
   void refreshProblems(const ExperimentConfig& c);
-  void showStudentSize(int page, const StudentConfig& student, long long vocab, int blockSize, long long teacherParams);
+  void showStudentSize(int page, const StudentConfig& student, long long vocab, int blockSize,
+                       long long teacherParams);
   void markProblems(const std::vector<ConfigProblem>& problems);
   void showProblems();
   QWidget* widgetForKey(const QString& key) const;
@@ -123,7 +124,7 @@ private:
   ModelSpecEditor* m_teacher;
   QLineEdit* m_teacherCheckpoint;
   QLineEdit* m_teacherHf;
-  QString m_pretrainedKey;       // the teacher.hf folder m_pretrained describes
+  QString m_pretrainedKey;                // the teacher.hf folder m_pretrained describes
   distill::PretrainedShape m_pretrained;  // parameters == 0: none, or unreadable (m_pretrainedError)
   QString m_pretrainedError;
   QTabWidget* m_students;

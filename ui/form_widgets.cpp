@@ -34,7 +34,8 @@ QSpinBox* makeIntBox(int min, int max, const QString& tip, QWidget* parent) {
   return box;
 }
 
-QDoubleSpinBox* makeDoubleBox(double min, double max, int decimals, double step, const QString& tip, QWidget* parent) {
+QDoubleSpinBox* makeDoubleBox(double min, double max, int decimals, double step, const QString& tip,
+                              QWidget* parent) {
   auto* box = new QDoubleSpinBox(parent);
   box->setRange(min, max);
   box->setDecimals(decimals);

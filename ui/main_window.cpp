@@ -168,8 +168,10 @@ void MainWindow::connectRun() {
                               .arg(p.tokensPerSecond, 0, 'f', 0)
                               .arg(processes, formatSeconds(p.etaSeconds), formatSeconds(p.phaseSeconds)));
   });
-  connect(m_controller, &RunController::sample, this, [this](const SampleRecord& s) { m_samples->addTrainingSample(s); });
-  connect(m_controller, &RunController::message, this, [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+  connect(m_controller, &RunController::sample, this,
+          [this](const SampleRecord& s) { m_samples->addTrainingSample(s); });
+  connect(m_controller, &RunController::message, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 8000); });
   connect(m_controller, &RunController::fault, this, [this](const QString& text) { showBanner(text, true); });
   connect(m_controller, &RunController::pausedChanged, this, &MainWindow::updateActions);
   connect(m_controller, &RunController::finished, this, &MainWindow::onFinished);
@@ -189,62 +191,39 @@ void MainWindow::buildActions() {
     updateActions();
   });
   newAction->setShortcut(QKeySequence::New);
-  auto* open = file->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
-    if (!maybeSave()) return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open experiment"), QFileInfo(m_path).path(),
-                                                      tr("Experiments (*.yaml *.yml)"));
-    if (!path.isEmpty()) openExperiment(path);
-  });
+  auto* open =
+      file->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this, [this] {
+        if (!maybeSave()) return;
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open experiment"), QFileInfo(m_path).path(), tr("Experiments (*.yaml *.yml)"));
+        if (!path.isEmpty()) openExperiment(path);
+      });
   open->setShortcut(QKeySequence::Open);
   m_recentMenu = file->addMenu(tr("Open &recent"));
   rebuildRecentMenu();
   auto* save = file->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"), this, [this] {
     if (m_path.isEmpty()) {
-      const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment"), QString(), tr("Experiments (*.yaml)"));
+      const QString path =
+          QFileDialog::getSaveFileName(this, tr("Save experiment"), QString(), tr("Experiments (*.yaml)"));
       if (!path.isEmpty()) saveExperiment(path);
     } else {
       saveExperiment(m_path);
     }
   });
   save->setShortcut(QKeySequence::Save);
-  file->addAction(tr("Save &as…"), this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment as"), m_path, tr("Experiments (*.yaml)"));
-    if (!path.isEmpty()) saveExperiment(path);
-  })->setShortcut(QKeySequence::SaveAs);
+  file->addAction(tr("Save &as…"), this,
+                  [this] {
+                    const QString path = QFileDialog::getSaveFileName(this, tr("Save experiment as"), m_path,
+                                                                      tr("Experiments (*.yaml)"));
+                    if (!path.isEmpty()) saveExperiment(path);
+                  })
+      ->setShortcut(QKeySequence::SaveAs);
   file->addSeparator();
-  auto* exportMenu = file->addMenu(tr("&Export charts"));
-  exportMenu->addAction(tr("PNG image…"), this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export charts"), "curves.png", tr("PNG (*.png)"));
-    if (!path.isEmpty() && !m_charts->exportPng(path)) showBanner(tr("Could not write %1").arg(path), true);
-  });
-  exportMenu->addAction(tr("PDF document…"), this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export charts"), "curves.pdf", tr("PDF (*.pdf)"));
-    if (!path.isEmpty() && !m_charts->exportPdf(path)) showBanner(tr("Could not write %1").arg(path), true);
-  });
-  exportMenu->addAction(tr("CSV data…"), this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export curve data"), "curves.csv", tr("CSV (*.csv)"));
-    if (!path.isEmpty() && !m_charts->exportCsv(path)) showBanner(tr("Could not write %1").arg(path), true);
-  });
+  buildExportMenu(file);
   file->addSeparator();
   file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
-  auto* run = menuBar()->addMenu(tr("&Run"));
-  m_start = run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this, &MainWindow::start);
-  m_start->setShortcut(Qt::CTRL | Qt::Key_R);
-  m_start->setToolTip(tr("Train the teacher, then every student distilled and from scratch in lockstep"));
-  m_pause = run->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this, &MainWindow::togglePause);
-  m_pause->setShortcut(Qt::CTRL | Qt::Key_P);
-  m_pause->setToolTip(tr("Pause after the current step; press again to resume (Ctrl+P)"));
-  m_stop = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this, &MainWindow::stop);
-  m_stop->setShortcut(Qt::CTRL | Qt::Key_Period);
-  m_stop->setToolTip(tr("Stop after the current step; checkpoints are written (Ctrl+.)"));
-  m_runLength = new QComboBox(this);
-  m_runLength->setObjectName("runLength");
-  for (const auto& length : kRunLengths) {
-    m_runLength->addItem(tr(length.label), length.steps);
-    m_runLength->setItemData(m_runLength->count() - 1, tr(length.tip), Qt::ToolTipRole);
-  }
-  m_runLength->setToolTip(tr("How long Start trains: the experiment's own steps, or a quick try"));
+  buildRunMenu();
 
   auto* toolbar = addToolBar(tr("Main"));
   toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -257,6 +236,47 @@ void MainWindow::buildActions() {
   toolbar->addAction(m_pause);
   toolbar->addAction(m_stop);
   buildHelpMenu();
+}
+
+void MainWindow::buildExportMenu(QMenu* file) {
+  auto* exportMenu = file->addMenu(tr("&Export charts"));
+  exportMenu->addAction(tr("PNG image…"), this, [this] {
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export charts"), "curves.png", tr("PNG (*.png)"));
+    if (!path.isEmpty() && !m_charts->exportPng(path)) showBanner(tr("Could not write %1").arg(path), true);
+  });
+  exportMenu->addAction(tr("PDF document…"), this, [this] {
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export charts"), "curves.pdf", tr("PDF (*.pdf)"));
+    if (!path.isEmpty() && !m_charts->exportPdf(path)) showBanner(tr("Could not write %1").arg(path), true);
+  });
+  exportMenu->addAction(tr("CSV data…"), this, [this] {
+    const QString path =
+        QFileDialog::getSaveFileName(this, tr("Export curve data"), "curves.csv", tr("CSV (*.csv)"));
+    if (!path.isEmpty() && !m_charts->exportCsv(path)) showBanner(tr("Could not write %1").arg(path), true);
+  });
+}
+
+void MainWindow::buildRunMenu() {
+  auto* run = menuBar()->addMenu(tr("&Run"));
+  m_start =
+      run->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this, &MainWindow::start);
+  m_start->setShortcut(Qt::CTRL | Qt::Key_R);
+  m_start->setToolTip(tr("Train the teacher, then every student distilled and from scratch in lockstep"));
+  m_pause = run->addAction(style()->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this,
+                           &MainWindow::togglePause);
+  m_pause->setShortcut(Qt::CTRL | Qt::Key_P);
+  m_pause->setToolTip(tr("Pause after the current step; press again to resume (Ctrl+P)"));
+  m_stop = run->addAction(style()->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this, &MainWindow::stop);
+  m_stop->setShortcut(Qt::CTRL | Qt::Key_Period);
+  m_stop->setToolTip(tr("Stop after the current step; checkpoints are written (Ctrl+.)"));
+  m_runLength = new QComboBox(this);
+  m_runLength->setObjectName("runLength");
+  for (const auto& length : kRunLengths) {
+    m_runLength->addItem(tr(length.label), length.steps);
+    m_runLength->setItemData(m_runLength->count() - 1, tr(length.tip), Qt::ToolTipRole);
+  }
+  m_runLength->setToolTip(tr("How long Start trains: the experiment's own steps, or a quick try"));
 }
 
 void MainWindow::buildHelpMenu() {
@@ -377,9 +397,11 @@ void MainWindow::onFormChanged() {
   if (m_controller->isRunning()) {
     LiveSettings live;
     if (config.train.lr != m_runningConfig.train.lr) live.lr = config.train.lr;
-    if (config.distill.temperature != m_runningConfig.distill.temperature) live.temperature = config.distill.temperature;
+    if (config.distill.temperature != m_runningConfig.distill.temperature)
+      live.temperature = config.distill.temperature;
     if (config.distill.alpha != m_runningConfig.distill.alpha) live.alpha = config.distill.alpha;
-    if (config.train.eval_interval != m_runningConfig.train.eval_interval) live.evalInterval = config.train.eval_interval;
+    if (config.train.eval_interval != m_runningConfig.train.eval_interval)
+      live.evalInterval = config.train.eval_interval;
     if (!live.empty()) {
       m_controller->changeSettings(live);
       m_runningConfig = config;
@@ -445,7 +467,8 @@ bool MainWindow::saveExperiment(const QString& path) {
     m_rewriteConfirmedFor = absolute;
   }
   QFile file(path);
-  if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text) || file.write(m_yaml->text().toUtf8()) < 0) {
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text) ||
+      file.write(m_yaml->text().toUtf8()) < 0) {
     showBanner(tr("Could not save %1: %2").arg(path, file.errorString()), true);
     return false;
   }
@@ -468,16 +491,18 @@ void MainWindow::rebuildRecentMenu() {
   m_recentMenu->clear();
   const QStringList recent = QSettings().value("recentFiles").toStringList();
   for (const auto& path : recent)
-    m_recentMenu->addAction(QFileInfo(path).fileName() + "  —  " + QFileInfo(path).path(), this, [this, path] {
-      if (maybeSave()) openExperiment(path);
-    });
+    m_recentMenu->addAction(QFileInfo(path).fileName() + "  —  " + QFileInfo(path).path(), this,
+                            [this, path] {
+                              if (maybeSave()) openExperiment(path);
+                            });
   m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
 bool MainWindow::maybeSave() {
   if (!m_modified || !isVisible()) return true;
-  const auto answer = QMessageBox::question(this, tr("Unsaved changes"), tr("Save the changes to the experiment first?"),
-                                            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+  const auto answer =
+      QMessageBox::question(this, tr("Unsaved changes"), tr("Save the changes to the experiment first?"),
+                            QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
   if (answer == QMessageBox::Cancel) return false;
   if (answer == QMessageBox::Save && !m_path.isEmpty()) return saveExperiment(m_path);
   return true;
@@ -597,7 +622,8 @@ void MainWindow::resumeRun(const QString& dir) {
   }
   const auto point = findResumePoint(dir.toStdString());
   if (!point) {
-    showBanner(tr("%1 has no resumable checkpoint (it completed, or stopped before its first one).").arg(dir), true);
+    showBanner(tr("%1 has no resumable checkpoint (it completed, or stopped before its first one).").arg(dir),
+               true);
     return;
   }
   const auto settings = parseExperiment(point->configYaml, dir.toStdString());
@@ -657,7 +683,10 @@ void MainWindow::showWhereTheRunEnded(const QString& how) {
   }
   m_progress->setRange(0, p.totalSteps);
   m_progress->setValue(p.step);
-  m_progress->setFormat(tr("%1 at %2 step %3 / %4").arg(how, QString::fromUtf8(phaseName(p.phase))).arg(p.step).arg(p.totalSteps));
+  m_progress->setFormat(tr("%1 at %2 step %3 / %4")
+                            .arg(how, QString::fromUtf8(phaseName(p.phase)))
+                            .arg(p.step)
+                            .arg(p.totalSteps));
   m_throughput->setText(tr("last: %1 step %2/%3 · %4 tok/s · %5 in this phase")
                             .arg(QString::fromUtf8(phaseName(p.phase)))
                             .arg(p.step)
@@ -685,8 +714,9 @@ void MainWindow::showOnScreen() {
 
 void MainWindow::showBanner(const QString& text, bool error) {
   m_banner->setText(text);
-  m_banner->setStyleSheet(error ? "QLabel { background: #fdecea; color: #8a1c1c; padding: 8px; border: 1px solid #e0a0a0; }"
-                                : "QLabel { background: #e8f5e9; color: #1b5e20; padding: 8px; border: 1px solid #a5d6a7; }");
+  m_banner->setStyleSheet(
+      error ? "QLabel { background: #fdecea; color: #8a1c1c; padding: 8px; border: 1px solid #e0a0a0; }"
+            : "QLabel { background: #e8f5e9; color: #1b5e20; padding: 8px; border: 1px solid #a5d6a7; }");
   m_banner->show();
 }
 

@@ -74,6 +74,8 @@ private:
   /// Progress bar and status line once a run has ended: where it stopped, no ETA.
   void showWhereTheRunEnded(const QString& how);
   void buildActions();
+  void buildExportMenu(QMenu* file);  ///< the charts as PNG, PDF or CSV
+  void buildRunMenu();                ///< Start, Pause, Stop and the run length
   /// The window's widgets: setup tabs left, views right, the status bar.
   void buildLayout();
   /// The form and the YAML tab edit the same experiment.

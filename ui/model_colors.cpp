@@ -10,9 +10,9 @@ QString studentBaseName(const QString& model) {
 
 QColor ModelPalette::color(const QString& model) {
   if (model == "teacher") return QColor(40, 40, 48);
-  static const QColor kPalette[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44),
-                                    QColor(148, 103, 189), QColor(255, 127, 14), QColor(23, 190, 207),
-                                    QColor(227, 119, 194), QColor(140, 86, 75), QColor(188, 189, 34),
+  static const QColor kPalette[] = {QColor(31, 119, 180),  QColor(214, 39, 40),   QColor(44, 160, 44),
+                                    QColor(148, 103, 189), QColor(255, 127, 14),  QColor(23, 190, 207),
+                                    QColor(227, 119, 194), QColor(140, 86, 75),   QColor(188, 189, 34),
                                     QColor(0, 92, 92),     QColor(127, 127, 127), QColor(205, 150, 0)};
   const QString base = studentBaseName(model);
   auto it = m_studentIndex.find(base);

@@ -47,7 +47,9 @@ public:
     });
   }
   void onPhase(RunPhase phase, int totalSteps) override {
-    queue([phase, totalSteps](RunController* c) { emit c->phaseChanged(QString::fromUtf8(phaseName(phase)), totalSteps); });
+    queue([phase, totalSteps](RunController* c) {
+      emit c->phaseChanged(QString::fromUtf8(phaseName(phase)), totalSteps);
+    });
   }
   void onMetrics(const std::vector<MetricPoint>& points) override { m_owner->m_mailbox.post(points); }
   void onProgress(const ProgressInfo& progress) override { m_owner->m_mailbox.postProgress(progress); }
@@ -91,16 +93,16 @@ RunController::~RunController() { shutdown(); }
 bool RunController::start(const ExperimentConfig& config, const QString& runsRoot, QString* whyNot) {
   RunOptions options;
   options.runsRoot = runsRoot.toStdString();
-  return launch([config](const RunOptions& o, RunObserver& observer, RunControl& control) {
-    return runExperiment(config, o, observer, control);
-  }, options, whyNot);
+  return launch([config](const RunOptions& o, RunObserver& observer,
+                         RunControl& control) { return runExperiment(config, o, observer, control); },
+                options, whyNot);
 }
 
 bool RunController::resumeRun(const QString& runDir, QString* whyNot) {
   const std::string dir = runDir.toStdString();
-  return launch([dir](const RunOptions& o, RunObserver& observer, RunControl& control) {
-    return resumeExperiment(dir, o, observer, control);
-  }, RunOptions{}, whyNot);
+  return launch([dir](const RunOptions& o, RunObserver& observer,
+                      RunControl& control) { return resumeExperiment(dir, o, observer, control); },
+                RunOptions{}, whyNot);
 }
 
 bool RunController::launch(const Job& run, const RunOptions& runOptions, QString* whyNot) {

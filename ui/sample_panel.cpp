@@ -35,8 +35,8 @@ std::vector<std::string> comparisonOrder(std::vector<std::string> models) {
   return models;
 }
 
-std::vector<ComparedSample> generateAll(const QString& runDir, const QString& prompt, const SamplingOptions& options,
-                                        const std::atomic<bool>& cancel) {
+std::vector<ComparedSample> generateAll(const QString& runDir, const QString& prompt,
+                                        const SamplingOptions& options, const std::atomic<bool>& cancel) {
   std::vector<ComparedSample> out;
   const auto models = comparisonOrder(modelsInRun(runDir.toStdString()));
   std::unique_ptr<TextGenerator> teacher;
@@ -250,7 +250,9 @@ void SamplePanel::onResults(quint64 job, const std::vector<ComparedSample>& samp
   if (job != m_job) return;
   m_results = samples;
   m_status->setText(samples.empty() ? tr("No checkpoints found in %1").arg(m_runDir)
-                                    : tr("Prompt continued by %1 models. Shading: how likely the teacher finds each token (hover for its top-5).").arg(samples.size()));
+                                    : tr("Prompt continued by %1 models. Shading: how likely the teacher "
+                                         "finds each token (hover for its top-5).")
+                                          .arg(samples.size()));
   render();
   emit generationFinished();
 }
@@ -296,8 +298,10 @@ void SamplePanel::render() {
     if (s.model != "teacher" && teacherRate > 0.0 && s.tokensPerSecond > 0.0)
       title += QString("   ·   %1× the teacher").arg(s.tokensPerSecond / teacherRate, 0, 'f', 1);
     box->setTitle(title);
-    box->setStyleSheet(QString("QGroupBox { border: 2px solid %1; border-radius: 4px; margin-top: 10px; font-weight: bold; }"
-                               "QGroupBox::title { subcontrol-origin: margin; left: 8px; color: %1; }").arg(color.name()));
+    box->setStyleSheet(
+        QString("QGroupBox { border: 2px solid %1; border-radius: 4px; margin-top: 10px; font-weight: bold; }"
+                "QGroupBox::title { subcontrol-origin: margin; left: 8px; color: %1; }")
+            .arg(color.name()));
     auto* v = new QVBoxLayout(box);
     auto* view = new TokenView(box);
     view->setMinimumHeight(120);
@@ -309,12 +313,14 @@ void SamplePanel::render() {
       const QVector<bool> differs = teacherTokens && s.model != "teacher"
                                         ? tokensOutsideCommonSubsequence(s.teacherScores, *teacherTokens)
                                         : QVector<bool>(static_cast<int>(s.teacherScores.size()), false);
-      view->setTokens(m_prompt->text().replace("\\n", "\n"), s.teacherScores, differs, m_onlyDifferences->isChecked());
+      view->setTokens(m_prompt->text().replace("\\n", "\n"), s.teacherScores, differs,
+                      m_onlyDifferences->isChecked());
       if (s.teacherScores.empty()) view->setPlainText(s.text);
-      stats->setText(tr("perplexity under teacher %1   ·   distinct-2 %2   ·   ROUGE-L vs teacher %3")
-                         .arg(s.teacherPerplexity, 0, 'f', 2)
-                         .arg(s.distinct2, 0, 'f', 2)
-                         .arg(s.model == "teacher" ? QString("—") : QString::number(s.rougeLWithTeacher, 'f', 2)));
+      stats->setText(
+          tr("perplexity under teacher %1   ·   distinct-2 %2   ·   ROUGE-L vs teacher %3")
+              .arg(s.teacherPerplexity, 0, 'f', 2)
+              .arg(s.distinct2, 0, 'f', 2)
+              .arg(s.model == "teacher" ? QString("—") : QString::number(s.rougeLWithTeacher, 'f', 2)));
     }
     v->addWidget(view, 1);
     v->addWidget(stats);
@@ -338,7 +344,8 @@ void SamplePanel::addTrainingSample(const SampleRecord& sample) {
     m_trainingStep->setCurrentIndex(m_trainingStep->count() - 1);  // follow the newest evaluation
   }
   const QString prompt = QString::fromStdString(sample.prompt);
-  if (m_trainingPrompt->findData(prompt) < 0) m_trainingPrompt->addItem(QString(prompt).replace("\n", "\\n"), prompt);
+  if (m_trainingPrompt->findData(prompt) < 0)
+    m_trainingPrompt->addItem(QString(prompt).replace("\n", "\\n"), prompt);
   refreshTrainingView();
 }
 
@@ -356,7 +363,10 @@ void SamplePanel::refreshTrainingView() {
   QString text;
   for (const auto& s : m_trainingSamples) {
     if (s.step != step || QString::fromStdString(s.prompt) != prompt) continue;
-    text += QString("── %1 (step %2) ──\n%3%4\n\n").arg(QString::fromStdString(s.model)).arg(s.step).arg(prompt, QString::fromStdString(s.text));
+    text += QString("── %1 (step %2) ──\n%3%4\n\n")
+                .arg(QString::fromStdString(s.model))
+                .arg(s.step)
+                .arg(prompt, QString::fromStdString(s.text));
   }
   m_trainingText->setPlainText(text);
 }

@@ -80,7 +80,7 @@ private:
   SamplingOptions options() const;
   void joinWorker();
   QHBoxLayout* buildControls();  ///< prompt, sampling settings, Generate
-  QSplitter* buildPanes();      ///< the models' continuations above, training samples below
+  QSplitter* buildPanes();       ///< the models' continuations above, training samples below
   QGroupBox* buildTrainingSamples(QWidget* parent);
 
   ModelPalette* m_palette;

@@ -43,7 +43,8 @@ QVector<SeriesKey> SeriesStore::append(const QString& run, const std::vector<Met
 }
 
 void SeriesStore::clearRun(const QString& run) {
-  for (auto it = m_series.begin(); it != m_series.end();) it = it.key().run == run ? m_series.erase(it) : std::next(it);
+  for (auto it = m_series.begin(); it != m_series.end();)
+    it = it.key().run == run ? m_series.erase(it) : std::next(it);
 }
 
 const Series* SeriesStore::find(const SeriesKey& key) const {
@@ -69,7 +70,8 @@ QString SeriesStore::toCsv() const {
     const auto& s = m_series[key];
     for (int i = 0; i < s.values.size(); ++i)
       out << key.run << ',' << key.model << ',' << key.metric << ',' << s.steps[i] << ','
-          << QString::number(s.wallSeconds[i], 'g', 10) << ',' << QString::number(s.values[i], 'g', 10) << '\n';
+          << QString::number(s.wallSeconds[i], 'g', 10) << ',' << QString::number(s.values[i], 'g', 10)
+          << '\n';
   }
   return text;
 }

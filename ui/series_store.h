@@ -15,7 +15,9 @@ struct SeriesKey {
   QString metric;
   bool operator==(const SeriesKey& o) const { return run == o.run && model == o.model && metric == o.metric; }
 };
-inline size_t qHash(const SeriesKey& k, size_t seed = 0) { return ::qHash(k.run + '\x1f' + k.model + '\x1f' + k.metric, seed); }
+inline size_t qHash(const SeriesKey& k, size_t seed = 0) {
+  return ::qHash(k.run + '\x1f' + k.model + '\x1f' + k.metric, seed);
+}
 
 /// One curve's raw points in arrival order.
 struct Series {

@@ -28,12 +28,13 @@ QString visible(const QString& token) {
 TokenView::TokenView(QWidget* parent) : QTextBrowser(parent) {
   setOpenLinks(false);
   setMouseTracking(true);
-  document()->setDefaultStyleSheet("a { color: #111; text-decoration: none; } .prompt { color: #777; font-weight: bold; }");
+  document()->setDefaultStyleSheet(
+      "a { color: #111; text-decoration: none; } .prompt { color: #777; font-weight: bold; }");
   setFont(QFont("Monospace", 10));
 }
 
-void TokenView::setTokens(const QString& prompt, const std::vector<TokenScore>& tokens, const QVector<bool>& differs,
-                          bool onlyDifferences) {
+void TokenView::setTokens(const QString& prompt, const std::vector<TokenScore>& tokens,
+                          const QVector<bool>& differs, bool onlyDifferences) {
   m_tokens = tokens;
   QString html = "<span class='prompt'>" + prompt.toHtmlEscaped().replace("\n", "<br>") + "</span>";
   for (size_t i = 0; i < tokens.size(); ++i) {
@@ -43,7 +44,9 @@ void TokenView::setTokens(const QString& prompt, const std::vector<TokenScore>& 
       html += "<span style='color:#bbb'>" + text + "</span>";
       continue;
     }
-    html += QString("<a href='t:%1' style='background-color:%2'>%3</a>").arg(i).arg(shade(tokens[i].logProb), text);
+    html += QString("<a href='t:%1' style='background-color:%2'>%3</a>")
+                .arg(i)
+                .arg(shade(tokens[i].logProb), text);
   }
   setHtml("<div style='white-space: pre-wrap'>" + html + "</div>");
 }
@@ -55,7 +58,9 @@ QString TokenView::tooltipFor(int index) const {
     const QString q = QString::fromStdString(s);
     return q == "\n" ? QString("↵") : q == " " ? QString("␣") : q;
   };
-  QString text = tr("'%1': teacher p = %2\nteacher's top choices:").arg(show(t.text)).arg(std::exp(t.logProb), 0, 'f', 3);
+  QString text = tr("'%1': teacher p = %2\nteacher's top choices:")
+                     .arg(show(t.text))
+                     .arg(std::exp(t.logProb), 0, 'f', 3);
   for (const auto& [token, logProb] : t.alternatives)
     text += QString("\n  '%1'  %2").arg(show(token)).arg(std::exp(logProb), 0, 'f', 3);
   return text;
@@ -71,7 +76,8 @@ void TokenView::mouseMoveEvent(QMouseEvent* event) {
   QTextBrowser::mouseMoveEvent(event);
 }
 
-QVector<bool> tokensOutsideCommonSubsequence(const std::vector<TokenScore>& a, const std::vector<TokenScore>& b) {
+QVector<bool> tokensOutsideCommonSubsequence(const std::vector<TokenScore>& a,
+                                             const std::vector<TokenScore>& b) {
   const size_t n = a.size(), m = b.size();
   std::vector<std::vector<int>> lcs(n + 1, std::vector<int>(m + 1, 0));
   for (size_t i = n; i-- > 0;)

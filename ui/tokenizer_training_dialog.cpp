@@ -24,8 +24,9 @@ TokenizerTrainingDialog::TokenizerTrainingDialog(const QString& corpus, QWidget*
   m_corpus->setObjectName("tokenizer.corpus");
   m_kind = new QComboBox(this);
   m_kind->addItems({"bpe", "sentencepiece"});
-  m_kind->setToolTip(tr("bpe: byte-level BPE as GPT-2 (vocab.json + merges.txt); sentencepiece: a SentencePiece BPE "
-                        "model with byte fallback (tokenizer.model)"));
+  m_kind->setToolTip(
+      tr("bpe: byte-level BPE as GPT-2 (vocab.json + merges.txt); sentencepiece: a SentencePiece BPE "
+         "model with byte fallback (tokenizer.model)"));
   m_vocabSize = new QSpinBox(this);
   m_vocabSize->setRange(257, 1000000);
   m_vocabSize->setValue(1024);
@@ -77,7 +78,8 @@ void TokenizerTrainingDialog::start() {
   options.vocabSize = m_vocabSize->value();
   options.outDir = m_outDir->text().trimmed().toStdString();
   options.progress = [this](double fraction) {
-    QMetaObject::invokeMethod(m_progress, "setValue", Qt::QueuedConnection, Q_ARG(int, static_cast<int>(fraction * 100)));
+    QMetaObject::invokeMethod(m_progress, "setValue", Qt::QueuedConnection,
+                              Q_ARG(int, static_cast<int>(fraction * 100)));
     return !m_cancel.load();
   };
   m_cancel = false;
@@ -94,11 +96,12 @@ void TokenizerTrainingDialog::start() {
       [options] {
         try {
           const auto r = distill::trainTokenizer(options);
-          const QString message = tr("%1 tokens, saved in %2. The corpus becomes %3 tokens (%4 bytes per token).")
-                                      .arg(r.vocabSize)
-                                      .arg(QString::fromStdString(r.path))
-                                      .arg(r.corpusTokens)
-                                      .arg(double(r.corpusBytes) / double(std::max(1LL, r.corpusTokens)), 0, 'f', 2);
+          const QString message =
+              tr("%1 tokens, saved in %2. The corpus becomes %3 tokens (%4 bytes per token).")
+                  .arg(r.vocabSize)
+                  .arg(QString::fromStdString(r.path))
+                  .arg(r.corpusTokens)
+                  .arg(double(r.corpusBytes) / double(std::max(1LL, r.corpusTokens)), 0, 'f', 2);
           return Outcome{true, message, QString::fromStdString(r.path)};
         } catch (const std::exception& e) {
           return Outcome{false, QString::fromUtf8(e.what()), QString()};

@@ -80,7 +80,8 @@ void addToolCommands(CLI::App& app, Commands& commands) {
   commands.add(benchCmd, [bench] { return benchCommand(*bench); });
 
   auto markdown = std::make_shared<bool>(false);
-  auto* schemaCmd = app.add_subcommand("schema", "List every experiment key: type, default, allowed values, meaning");
+  auto* schemaCmd =
+      app.add_subcommand("schema", "List every experiment key: type, default, allowed values, meaning");
   schemaCmd->add_flag("--markdown", *markdown, "As the Markdown table of experiments/README.md");
   schemaCmd->footer(examples({"distill schema", "distill schema --markdown"}));
   commands.add(schemaCmd, [markdown] {
@@ -90,7 +91,8 @@ void addToolCommands(CLI::App& app, Commands& commands) {
     }
     for (const auto& key : experimentSchema()) {
       const auto allowed = key.allowed();
-      std::cout << key.path << " (" << key.type << ", default " << (key.defaultValue.empty() ? "empty" : key.defaultValue)
+      std::cout << key.path << " (" << key.type << ", default "
+                << (key.defaultValue.empty() ? "empty" : key.defaultValue)
                 << (allowed.empty() ? "" : ", " + allowed) << "): " << key.doc << "\n";
     }
     return kExitOk;

@@ -9,6 +9,30 @@
 
 namespace distill {
 
+// The choices of an experiment, as enumerations. Their names (the YAML and JSON spellings) live in
+// one table each (config/enum_names.cpp); nameOf and enumFromName convert at the boundary.
+enum class Arch { Transformer, Llama, Lstm, Gru };
+/// Transformer MLP activation: exact GELU (erf), GPT-2's tanh approximation ("gelu_new"); SiLU
+/// (llama's gated MLP).
+enum class Activation { Gelu, GeluTanh, Silu };
+/// The soft term (see experiments/README.md).
+enum class DistillLoss { Kl, ReverseKl, Jsd, SkewKl, SkewReverseKl, Tvd, Mse };
+/// How temperature and alpha move over the student steps.
+enum class Schedule { Constant, Linear, Cosine };
+/// Where a distilled student's training sequences come from.
+enum class Regime { Word, Sequence, OnPolicy };
+enum class HiddenLoss { None, Mse, Cosine };
+
+/// The YAML/JSON name of a value ("transformer", "reverse_kl", "on_policy", ...).
+template <class E>
+const char* nameOf(E value);
+/// The value with this name, if any.
+template <class E>
+std::optional<E> enumFromName(const std::string& name);
+/// Every name of E, in declaration order.
+template <class E>
+std::vector<std::string> enumNames();
+
 struct DataConfig {
   std::string corpus;  ///< empty: the bundled tinyshakespeare; relative: against the YAML folder
   /// char: one token per character of the corpus; teacher: the tokenizer in teacher.hf's folder;
@@ -22,7 +46,7 @@ struct DataConfig {
 /// layers/embd/hidden; llama (RMSNorm, rotary positions, grouped-query attention, SiLU-gated MLP)
 /// uses layers/heads/kv_heads/embd and hidden as its MLP width.
 struct ModelSpec {
-  std::string arch = "transformer";  ///< transformer | llama | lstm | gru
+  Arch arch = Arch::Transformer;
   int layers = 4;
   int heads = 4;
   int embd = 128;
@@ -31,13 +55,12 @@ struct ModelSpec {
   double dropout = 0.0;
   bool bias = true;          ///< biases in linear layers and layer norms (transformer)
   bool tie_weights = false;  ///< share token embedding and output head (transformer)
-  /// MLP activation of transformers: gelu (exact, erf) or gelu_tanh (GPT-2's "gelu_new"). Set by
-  /// imported models; experiments use the default.
-  std::string activation = "gelu";
+  /// Set by imported models; experiments use the default.
+  Activation activation = Activation::Gelu;
   double rope_theta = 10000.0;  ///< llama: rotary base; set by imported models
   double norm_eps = 1e-5;       ///< llama: RMSNorm epsilon; set by imported models
 
-  bool isTransformer() const { return arch == "transformer" || arch == "llama"; }
+  bool isTransformer() const { return arch == Arch::Transformer || arch == Arch::Llama; }
 };
 
 struct TeacherConfig {
@@ -49,17 +72,16 @@ struct TeacherConfig {
 };
 
 struct DistillConfig {
-  /// kl | reverse_kl | jsd | skew_kl | skew_reverse_kl | tvd | mse
-  std::string loss = "kl";
+  DistillLoss loss = DistillLoss::Kl;
   double temperature = 2.0;
   double alpha = 0.5;  ///< weight of the soft (KD) term; 1 - alpha weighs hard-label CE
   double beta = 0.5;   ///< jsd: teacher weight of the mixture (0: forward KL, 1: reverse KL)
   double skew = 0.1;   ///< skew_kl / skew_reverse_kl: α of the skewed mixture
   /// How temperature and alpha move over the student steps: constant | linear | cosine, from the
   /// values above at step 0 to the *_end values at the last step.
-  std::string temperature_schedule = "constant";
+  Schedule temperature_schedule = Schedule::Constant;
   double temperature_end = 1.0;
-  std::string alpha_schedule = "constant";
+  Schedule alpha_schedule = Schedule::Constant;
   double alpha_end = 0.0;
   /// > 0: compute the teacher's top-k distribution for every student step once, into a
   /// memory-mapped file (loss kl, constant temperature), and distill from it.
@@ -72,7 +94,7 @@ struct DistillConfig {
   ///             term is cross-entropy on the teacher's tokens, alpha > 0 adds word-level KD on them;
   ///  on_policy: a fraction `on_policy_fraction` of steps train on continuations the student samples
   ///             from corpus prefixes, scored by the teacher with the soft loss only (GKD).
-  std::string regime = "word";
+  Regime regime = Regime::Word;
   int prefix_tokens = 8;            ///< corpus tokens that prompt each generated sequence
   double sample_temperature = 1.0;  ///< generation of sequences (teacher or student); 0: greedy
   int sample_top_k = 0;             ///< 0: off
@@ -84,12 +106,12 @@ struct DistillConfig {
   /// layer i, through a learned linear map to the teacher's width, against the teacher's layer
   /// layer_map[i] (1-based; empty: uniform, round(i·L_t/L_s)); and the head-averaged attention
   /// maps of the same layer pairs (KL teacher‖student per query row).
-  std::string hidden_loss = "none";  ///< none | mse | cosine
+  HiddenLoss hidden_loss = HiddenLoss::None;
   double hidden_weight = 1.0;
   double attention_weight = 0.0;  ///< 0: no attention-map term
   std::vector<int> layer_map;
 
-  bool usesFeatures() const { return hidden_loss != "none" || attention_weight > 0.0; }
+  bool usesFeatures() const { return hidden_loss != HiddenLoss::None || attention_weight > 0.0; }
 };
 
 struct StudentConfig {

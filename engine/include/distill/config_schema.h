@@ -12,10 +12,10 @@
 namespace distill {
 
 struct SchemaKey {
-  std::string path;          ///< "train.lr"; a student's keys as "students.N.embd", "students.N.distill.alpha"
-  std::string type;          ///< integer, number, true/false, string, path, choice, list of integers, list of strings
-  std::string defaultValue;  ///< as the resolved config.yaml writes it ("" for an empty string)
-  std::string doc;           ///< one line
+  std::string path;  ///< "train.lr"; a student's keys as "students.N.embd", "students.N.distill.alpha"
+  std::string type;  ///< integer, number, true/false, string, path, choice, list of integers, list of strings
+  std::string defaultValue;        ///< as the resolved config.yaml writes it ("" for an empty string)
+  std::string doc;                 ///< one line
   std::optional<double> min, max;  ///< numeric bounds
   bool minOpen = false, maxOpen = false;
   std::vector<std::string> choices;  ///< for choice keys

@@ -16,7 +16,7 @@
 namespace distill {
 
 struct RunOptions {
-  std::string outDir;             ///< empty: <runsRoot>/<name>-<timestamp>
+  std::string outDir;  ///< empty: <runsRoot>/<name>-<timestamp>
   std::string runsRoot = "runs";
   /// On a NaN/Inf loss: pause (the GUI; the step is retried on resume, e.g. after lowering the
   /// learning rate) instead of failing the run (the CLI).

@@ -18,8 +18,8 @@ struct GenerationResult {
 
 /// How a model (usually the teacher) rates one token of someone else's text.
 struct TokenScore {
-  std::string text;      ///< the token as text
-  double logProb = 0.0;  ///< log p(token | everything before it)
+  std::string text;                                          ///< the token as text
+  double logProb = 0.0;                                      ///< log p(token | everything before it)
   std::vector<std::pair<std::string, double>> alternatives;  ///< the model's top choices, log-probs
 };
 

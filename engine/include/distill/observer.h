@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "distill/run_phase.h"
 #include <vector>
+#include "distill/run_phase.h"
 
 namespace distill {
 
@@ -25,7 +25,7 @@ struct ProgressInfo {
   int step = 0;
   int totalSteps = 0;
   double phaseSeconds = 0.0;
-  double etaSeconds = 0.0;  ///< for the current phase
+  double etaSeconds = 0.0;       ///< for the current phase
   double tokensPerSecond = 0.0;  ///< training tokens per wall second over the recent window (all processes)
   int processes = 1;             ///< data-parallel processes training the run
   std::vector<MetricPoint> latest;  ///< this step's losses of every model in the phase

@@ -17,9 +17,9 @@ struct PretrainedModelInfo {
   int layers = 0, heads = 0, kvHeads = 0, embd = 0, mlp = 0;
   long long vocabSize = 0, contextLength = 0;
   bool tiedHead = false;
-  double ropeTheta = 0.0;  ///< llama
+  double ropeTheta = 0.0;                            ///< llama
   std::map<std::string, long long> dtypeParameters;  ///< stored dtype (F32, BF16, F16) → parameters
-  std::string tokenizer;   ///< the folder's tokenizer kind (byte_level_bpe, sentencepiece), or "none"
+  std::string tokenizer;  ///< the folder's tokenizer kind (byte_level_bpe, sentencepiece), or "none"
 };
 
 /// What a folder's config.json describes, without loading weights (cheap: for the form).

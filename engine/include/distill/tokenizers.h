@@ -20,13 +20,13 @@ struct TokenizerTrainingOptions {
   std::string kind = "bpe";  ///< bpe (byte-level, GPT-2 files) | sentencepiece (BPE model, byte fallback)
   std::string corpus;        ///< UTF-8 text file
   int vocabSize = 512;
-  std::string outDir;        ///< created if missing; existing tokenizer files there are replaced
+  std::string outDir;  ///< created if missing; existing tokenizer files there are replaced
   /// Called now and then with the fraction done; return false to stop (throws EngineError "cancelled").
   std::function<bool(double)> progress;
 };
 
 struct TokenizerTrainingResult {
-  std::string path;          ///< what data.tokenizer should name (the folder)
+  std::string path;  ///< what data.tokenizer should name (the folder)
   long long vocabSize = 0;
   long long corpusBytes = 0;
   long long corpusTokens = 0;  ///< the corpus encoded with the new tokenizer

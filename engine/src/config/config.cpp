@@ -36,7 +36,7 @@ void validateModel(std::vector<ConfigProblem>& p, const ModelSpec& m, const std:
   if (m.isTransformer())
     require(p, m.heads >= 1 && m.embd % std::max(1, m.heads) == 0, prefix + ".heads",
             "must divide embd (" + std::to_string(m.embd) + ")");
-  if (m.arch == "llama") {
+  if (m.arch == Arch::Llama) {
     require(p, m.kv_heads >= 0 && m.kv_heads <= m.heads && (m.kv_heads == 0 || m.heads % m.kv_heads == 0),
             prefix + ".kv_heads", "must divide heads (" + std::to_string(m.heads) + "); 0 means heads");
     require(p, (m.embd / std::max(1, m.heads)) % 2 == 0, prefix + ".heads",
@@ -49,10 +49,10 @@ void validateModel(std::vector<ConfigProblem>& p, const ModelSpec& m, const std:
 void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, const std::string& prefix) {
   schema::checkFields(schema::distillFields(), d, prefix, p);
   if (d.cache_top_k > 0) {
-    require(p, d.loss == "kl", prefix + ".cache_top_k", "the logit cache supports loss kl only");
-    require(p, d.temperature_schedule == "constant", prefix + ".cache_top_k",
+    require(p, d.loss == DistillLoss::Kl, prefix + ".cache_top_k", "the logit cache supports loss kl only");
+    require(p, d.temperature_schedule == Schedule::Constant, prefix + ".cache_top_k",
             "the logit cache needs a constant temperature (it stores distributions at that temperature)");
-    require(p, d.regime == "word", prefix + ".cache_top_k",
+    require(p, d.regime == Regime::Word, prefix + ".cache_top_k",
             "the logit cache holds corpus windows: regime must be word");
     require(p, !d.usesFeatures(), prefix + ".cache_top_k",
             "feature losses need the teacher online (hidden_loss none and attention_weight 0 with a cache)");
@@ -63,11 +63,12 @@ void validateDistill(std::vector<ConfigProblem>& p, const DistillConfig& d, cons
 void validateFeatures(std::vector<ConfigProblem>& p, const DistillConfig& d, const std::string& prefix,
                       const ModelSpec& student, const ModelSpec* teacher) {
   if (!d.usesFeatures()) return;
-  require(p, student.isTransformer(), prefix + ".hidden_loss",
-          "feature losses need a transformer student (this one is " + student.arch + ")");
+  require(
+      p, student.isTransformer(), prefix + ".hidden_loss",
+      "feature losses need a transformer student (this one is " + std::string(nameOf(student.arch)) + ")");
   if (teacher)
     require(p, teacher->isTransformer(), prefix + ".hidden_loss",
-            "feature losses need a transformer teacher (it is " + teacher->arch + ")");
+            "feature losses need a transformer teacher (it is " + std::string(nameOf(teacher->arch)) + ")");
   if (d.layer_map.empty()) return;
   require(p, static_cast<int>(d.layer_map.size()) == student.layers, prefix + ".layer_map",
           "needs one teacher layer per student layer (" + std::to_string(student.layers) + "), got " +
@@ -95,21 +96,25 @@ void validateSharedTeacherData(std::vector<ConfigProblem>& p, const ExperimentCo
     const std::string index = "students." + std::to_string(i);
     Reader reader{s.distill ? &*s.distill : &c.distill, s.distill ? index + ".distill" : "distill",
                   index + " (" + s.name + ")"};
-    if (reader.settings->regime == "sequence") sequences.push_back(reader);
-    else if (reader.settings->cache_top_k > 0) cache.push_back(reader);
+    if (reader.settings->regime == Regime::Sequence)
+      sequences.push_back(reader);
+    else if (reader.settings->cache_top_k > 0)
+      cache.push_back(reader);
   }
   auto agree = [&](const std::vector<Reader>& readers, const char* what, const char* key, auto value) {
     for (size_t k = 1; k < readers.size(); ++k) {
       const auto mine = value(*readers[k].settings), first = value(*readers[0].settings);
       if (mine == first) continue;
       std::ostringstream message;
-      message << "students " << what << " share one, so they must agree on " << key << ": " << mine << " here, "
-              << first << " for " << readers[0].who;
+      message << "students " << what << " share one, so they must agree on " << key << ": " << mine
+              << " here, " << first << " for " << readers[0].who;
       p.push_back({readers[k].prefix + "." + key, 0, 0, message.str()});
     }
   };
-  agree(cache, "reading the teacher's logit cache", "cache_top_k", [](const DistillConfig& d) { return d.cache_top_k; });
-  agree(cache, "reading the teacher's logit cache", "temperature", [](const DistillConfig& d) { return d.temperature; });
+  agree(cache, "reading the teacher's logit cache", "cache_top_k",
+        [](const DistillConfig& d) { return d.cache_top_k; });
+  agree(cache, "reading the teacher's logit cache", "temperature",
+        [](const DistillConfig& d) { return d.temperature; });
   const char* set = "trained on the teacher's sequences (regime: sequence)";
   agree(sequences, set, "sequence_count", [](const DistillConfig& d) { return d.sequence_count; });
   agree(sequences, set, "prefix_tokens", [](const DistillConfig& d) { return d.prefix_tokens; });
@@ -129,10 +134,10 @@ std::optional<ConfigProblem> dataParallelProblem(const ExperimentConfig& c) {
   auto check = [](const DistillConfig& d, const std::string& prefix) -> std::optional<ConfigProblem> {
     // These students draw their own data (cache file order, teacher sequences, own samples), which
     // is not sharded across processes.
-    if (d.regime != "word")
+    if (d.regime != Regime::Word)
       return ConfigProblem{prefix + ".regime", 0, 0,
-                           "data-parallel runs train word-level students only (got '" + d.regime +
-                               "'; set train.processes: 1)"};
+                           "data-parallel runs train word-level students only (got '" +
+                               std::string(nameOf(d.regime)) + "'; set train.processes: 1)"};
     if (d.cache_top_k > 0)
       return ConfigProblem{
           prefix + ".cache_top_k", 0, 0,
@@ -169,7 +174,8 @@ namespace {
 void validateSources(std::vector<ConfigProblem>& p, const ExperimentConfig& c) {
   require(p, !c.name.empty(), "name", "must not be empty");
   require(p, c.name.empty() || isSafeName(c.name), "name", kNameRule);
-  require(p, !c.data.tokenizer.empty(), "data.tokenizer", "must be char, teacher or a tokenizer folder / file");
+  require(p, !c.data.tokenizer.empty(), "data.tokenizer",
+          "must be char, teacher or a tokenizer folder / file");
   require(p, c.data.tokenizer != "teacher" || !c.teacher.hf.empty(), "data.tokenizer",
           "'teacher' means the tokenizer in teacher.hf's folder, and teacher.hf is not set");
   require(p, c.teacher.hf.empty() || c.data.tokenizer != "char", "data.tokenizer",
@@ -195,9 +201,10 @@ void validateStudent(std::vector<ConfigProblem>& p, const ExperimentConfig& c, s
   require(p, !s.init_from_teacher || c.teacher.pretrained(), prefix + ".init_from_teacher",
           "needs a pretrained teacher (teacher.hf or teacher.checkpoint): one trained in this run does not "
           "exist yet");
-  validateFeatures(p, s.distill.value_or(c.distill), s.distill ? prefix + ".distill" : "distill", s.model, teacher);
+  validateFeatures(p, s.distill.value_or(c.distill), s.distill ? prefix + ".distill" : "distill", s.model,
+                   teacher);
   // Generated sequences keep at least one new token after their corpus prefix.
-  if (s.distill && s.distill->regime != "word")
+  if (s.distill && s.distill->regime != Regime::Word)
     require(p, s.distill->prefix_tokens < c.data.block_size, prefix + ".distill.prefix_tokens",
             "must be below data.block_size (" + std::to_string(c.data.block_size) + ")");
 }
@@ -212,7 +219,7 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   std::set<std::string> names;
   for (size_t i = 0; i < c.students.size(); ++i) validateStudent(p, c, i, names);
   validateDistill(p, c.distill, "distill");
-  if (c.distill.regime != "word")
+  if (c.distill.regime != Regime::Word)
     require(p, c.distill.prefix_tokens < c.data.block_size, "distill.prefix_tokens",
             "must be below data.block_size (" + std::to_string(c.data.block_size) + ")");
   validateSharedTeacherData(p, c);
@@ -244,6 +251,8 @@ void emitFields(YAML::Emitter& out, const std::vector<schema::Field<S>>& fields,
             out << YAML::EndSeq;
           } else if constexpr (std::is_same_v<T, std::vector<int>>) {
             out << YAML::Flow << value;
+          } else if constexpr (std::is_enum_v<T>) {
+            out << nameOf(value);
           } else {
             out << value;
           }
@@ -253,7 +262,8 @@ void emitFields(YAML::Emitter& out, const std::vector<schema::Field<S>>& fields,
 }
 
 template <class S>
-void emitSection(YAML::Emitter& out, const char* name, const std::vector<schema::Field<S>>& fields, const S& object) {
+void emitSection(YAML::Emitter& out, const char* name, const std::vector<schema::Field<S>>& fields,
+                 const S& object) {
   out << YAML::Key << name << YAML::Value << YAML::BeginMap;
   emitFields(out, fields, object, S());
   out << YAML::EndMap;

@@ -37,8 +37,16 @@ std::string text(const std::vector<std::string>& v) {
   return "[" + s + "]";
 }
 
+template <class E, std::enable_if_t<std::is_enum_v<E>, int> = 0>
+std::string text(E v) {
+  return nameOf(v);
+}
+
 template <class T>
-const char* typeName(const T&, bool path, bool choice);
+const char* typeName(const T&, bool path, bool choice) {
+  static_assert(std::is_enum_v<T>, "a member type without a schema type name");
+  return "choice";
+}
 template <>
 const char* typeName(const int&, bool, bool) {
   return "integer";
@@ -65,8 +73,8 @@ const char* typeName(const std::vector<std::string>&, bool, bool) {
 }
 
 template <class S>
-void describe(std::vector<SchemaKey>& out, const std::string& prefix, const std::vector<schema::Field<S>>& fields,
-              const S& defaults) {
+void describe(std::vector<SchemaKey>& out, const std::string& prefix,
+              const std::vector<schema::Field<S>>& fields, const S& defaults) {
   for (const auto& f : fields) {
     SchemaKey key;
     key.path = prefix.empty() ? f.key : prefix + "." + f.key;
@@ -79,8 +87,10 @@ void describe(std::vector<SchemaKey>& out, const std::string& prefix, const std:
     key.live = f.live;
     std::visit(
         [&](auto member) {
+          using T = std::decay_t<decltype(defaults.*member)>;
           key.type = typeName(defaults.*member, f.path, !f.choices.empty());
           key.defaultValue = text(defaults.*member);
+          if constexpr (std::is_enum_v<T>) key.choices = enumNames<T>();
         },
         f.member);
     out.push_back(key);
@@ -110,8 +120,8 @@ std::string SchemaKey::allowed() const {
   std::string list;
   for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
   if (!list.empty()) return list;
-  const std::string rule = schema::rangeRule(min.value_or(0), max.value_or(0), min.has_value(), max.has_value(),
-                                             minOpen, maxOpen, nullptr);
+  const std::string rule = schema::rangeRule(min.value_or(0), max.value_or(0), min.has_value(),
+                                             max.has_value(), minOpen, maxOpen, nullptr);
   if (rule.rfind("must be in ", 0) == 0) return rule.substr(11);  // "[0, 1]"
   return rule.empty() ? rule : rule.substr(8);                    // ">= 1"
 }
@@ -144,8 +154,9 @@ std::string schemaMarkdownTable() {
       out << "| **" << section << "** | | | | |\n";
     }
     const std::string allowed = key.allowed();
-    out << "| `" << key.path << "` | " << key.type << " | " << (key.defaultValue.empty() ? "empty" : "`" + key.defaultValue + "`")
-        << " | " << (allowed.empty() ? "" : allowed) << " | " << key.doc << (key.live ? " (live)" : "") << " |\n";
+    out << "| `" << key.path << "` | " << key.type << " | "
+        << (key.defaultValue.empty() ? "empty" : "`" + key.defaultValue + "`") << " | "
+        << (allowed.empty() ? "" : allowed) << " | " << key.doc << (key.live ? " (live)" : "") << " |\n";
   }
   return out.str();
 }

@@ -8,10 +8,10 @@
 #include <set>
 #include <sstream>
 
+#include "config/run_names.h"
 #include "config/schema_fields.h"
 #include "distill/config.h"
 #include "util/paths.h"
-#include "config/run_names.h"
 
 namespace distill {
 namespace {
@@ -163,9 +163,22 @@ std::string resolvePath(const std::string& value, const std::string& base) {
 
 /// Reads one key of a section into its member, as the schema declares it.
 template <class S, class T>
-void readField(SchemaReader& r, const YAML::Node& node, const std::string& prefix, const std::string& sourceDir,
-               const schema::Field<S>& f, T& value) {
-  if constexpr (std::is_same_v<T, std::vector<int>>) {
+void readField(SchemaReader& r, const YAML::Node& node, const std::string& prefix,
+               const std::string& sourceDir, const schema::Field<S>& f, T& value) {
+  if constexpr (std::is_enum_v<T>) {
+    // A choice: its name, checked against the enumeration's name table where the file says it.
+    if (!node.IsMap() || !node[f.key].IsDefined()) return;
+    std::string name;
+    r.read(node, f.key, prefix, name);
+    if (auto parsed = enumFromName<T>(name)) {
+      value = *parsed;
+    } else if (node[f.key].IsScalar()) {
+      std::string list;
+      for (const auto& n : enumNames<T>()) list += (list.empty() ? "" : ", ") + n;
+      r.report(node[f.key], SchemaReader::join(prefix, f.key),
+               "must be one of " + list + " (got '" + name + "')");
+    }
+  } else if constexpr (std::is_same_v<T, std::vector<int>>) {
     r.readInts(node, f.key, prefix, value);
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
     r.readStrings(node, f.key, prefix, value);
@@ -180,8 +193,8 @@ void readField(SchemaReader& r, const YAML::Node& node, const std::string& prefi
 }
 
 template <class S>
-void readFields(SchemaReader& r, const YAML::Node& node, const std::string& prefix, const std::string& sourceDir,
-                const std::vector<schema::Field<S>>& fields, S& object) {
+void readFields(SchemaReader& r, const YAML::Node& node, const std::string& prefix,
+                const std::string& sourceDir, const std::vector<schema::Field<S>>& fields, S& object) {
   for (const auto& f : fields)
     std::visit([&](auto member) { readField(r, node, prefix, sourceDir, f, object.*member); }, f.member);
 }
@@ -192,18 +205,32 @@ std::set<std::string> keySet(std::initializer_list<std::vector<std::string>> lis
   for (const auto& list : lists) keys.insert(list.begin(), list.end());
   return keys;
 }
-const std::set<std::string> kSections = {"name", "data", "teacher", "students", "distill", "train", "generate"};
-std::set<std::string> teacherKeys() { return keySet({schema::keysOf(schema::modelFields()), schema::keysOf(schema::teacherFields())}); }
-std::set<std::string> studentKeys() {
-  auto keys = keySet({schema::keysOf(schema::modelFields()), schema::keysOf(schema::studentFields())});
-  keys.insert("distill");
+const std::set<std::string> kSections = {"name",    "data",  "teacher", "students",
+                                         "distill", "train", "generate"};
+/// The keys a section accepts, computed once per table (parsing is on the fuzzers' hot path).
+template <class S>
+const std::set<std::string>& keysOfTable(const std::vector<schema::Field<S>>& fields) {
+  static const std::set<std::string> keys = keySet({schema::keysOf(fields)});
+  return keys;
+}
+const std::set<std::string>& teacherKeys() {
+  static const auto keys =
+      keySet({schema::keysOf(schema::modelFields()), schema::keysOf(schema::teacherFields())});
+  return keys;
+}
+const std::set<std::string>& studentKeys() {
+  static const auto keys = [] {
+    auto all = keySet({schema::keysOf(schema::modelFields()), schema::keysOf(schema::studentFields())});
+    all.insert("distill");
+    return all;
+  }();
   return keys;
 }
 
-void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& prefix, const std::string& sourceDir,
-                 DistillConfig& d) {
+void readDistill(SchemaReader& r, const YAML::Node& node, const std::string& prefix,
+                 const std::string& sourceDir, DistillConfig& d) {
   if (!r.isMap(node, prefix)) return;
-  r.rejectUnknownKeys(node, prefix, keySet({schema::keysOf(schema::distillFields())}));
+  r.rejectUnknownKeys(node, prefix, keysOfTable(schema::distillFields()));
   readFields(r, node, prefix, sourceDir, schema::distillFields(), d);
 }
 
@@ -213,7 +240,7 @@ void readSection(SchemaReader& r, YAML::Node root, const char* name, const std::
                  const std::vector<schema::Field<S>>& fields, S& object) {
   const YAML::Node node = root[name];
   if (!r.isMap(node, name)) return;
-  r.rejectUnknownKeys(node, name, keySet({schema::keysOf(fields)}));
+  r.rejectUnknownKeys(node, name, keysOfTable(fields));
   readFields(r, node, name, sourceDir, fields, object);
 }
 
@@ -267,7 +294,8 @@ std::string applyOverride(YAML::Node root, const std::string& assignment, std::s
   return "";
 }
 
-void readStudents(SchemaReader& r, const YAML::Node& students, const std::string& sourceDir, ExperimentConfig& c) {
+void readStudents(SchemaReader& r, const YAML::Node& students, const std::string& sourceDir,
+                  ExperimentConfig& c) {
   if (!students.IsDefined() || students.IsNull()) return;
   if (!students.IsSequence()) {
     r.report(students, "students", "expected a list of students");

@@ -11,18 +11,17 @@ namespace distill::schema {
 namespace {
 
 bool isTransformer(const ModelSpec& m) { return m.isTransformer(); }
-bool isLlama(const ModelSpec& m) { return m.arch == "llama"; }
-bool hasHiddenWidth(const ModelSpec& m) { return m.arch != "transformer"; }
-
-const std::vector<std::string> kSchedules = {"constant", "linear", "cosine"};
+bool isLlama(const ModelSpec& m) { return m.arch == Arch::Llama; }
+bool hasHiddenWidth(const ModelSpec& m) { return m.arch != Arch::Transformer; }
 
 }  // namespace
 
 const std::vector<Field<ExperimentConfig>>& topFields() {
   static const std::vector<Field<ExperimentConfig>> fields = {
-      Field<ExperimentConfig>("name", &ExperimentConfig::name,
-                              "names the run directory `runs/<name>-<timestamp>` (default: the file name without "
-                              "`.yaml`)"),
+      Field<ExperimentConfig>(
+          "name", &ExperimentConfig::name,
+          "names the run directory `runs/<name>-<timestamp>` (default: the file name without "
+          "`.yaml`)"),
   };
   return fields;
 }
@@ -35,11 +34,15 @@ const std::vector<Field<DataConfig>>& dataFields() {
           .isPath(),
       F("tokenizer", &DataConfig::tokenizer,
         "`char`: one token per Unicode code point seen in the corpus; `teacher`: the tokenizer files in "
-        "`teacher.hf`'s folder; otherwise a tokenizer folder or file: `tokenizer.json` (BPE with the ByteLevel "
+        "`teacher.hf`'s folder; otherwise a tokenizer folder or file: `tokenizer.json` (BPE with the "
+        "ByteLevel "
         "pre-tokenizer, optionally after Digits), `vocab.json` + `merges.txt` (GPT-2 byte-level BPE) or a "
-        "SentencePiece `.model` (a folder is searched in that order; train one with `distill train-tokenizer` "
+        "SentencePiece `.model` (a folder is searched in that order; train one with `distill "
+        "train-tokenizer` "
         "or the form's Train… button)"),
-      F("val_fraction", &DataConfig::val_fraction, "tail of the corpus held out for validation").above(0).below(1),
+      F("val_fraction", &DataConfig::val_fraction, "tail of the corpus held out for validation")
+          .above(0)
+          .below(1),
       F("block_size", &DataConfig::block_size, "context length in tokens (training window)").in(2, 65536),
   };
   return fields;
@@ -49,9 +52,9 @@ const std::vector<Field<ModelSpec>>& modelFields() {
   using F = Field<ModelSpec>;
   static const std::vector<F> fields = {
       F("arch", &ModelSpec::arch,
-        "`transformer` (GPT-2 layout), `llama` (RMSNorm, rotary positions, grouped-query attention, SiLU-gated "
-        "MLP), `lstm` or `gru`")
-          .oneOf({"transformer", "llama", "lstm", "gru"}),
+        "`transformer` (GPT-2 layout), `llama` (RMSNorm, rotary positions, grouped-query attention, "
+        "SiLU-gated "
+        "MLP), `lstm` or `gru`"),
       F("layers", &ModelSpec::layers, "blocks (transformer) or stacked recurrent layers").in(1, 64),
       F("heads", &ModelSpec::heads, "attention heads; must divide `embd` (transformer, llama)")
           .in(1, 256)
@@ -61,13 +64,16 @@ const std::vector<Field<ModelSpec>>& modelFields() {
           .in(0, 256)
           .when(isLlama),
       F("embd", &ModelSpec::embd, "embedding / model width").in(1, 8192),
-      F("hidden", &ModelSpec::hidden, "recurrent hidden size (`0`: `embd`); llama MLP width (`0`: 4 × `embd`)")
+      F("hidden", &ModelSpec::hidden,
+        "recurrent hidden size (`0`: `embd`); llama MLP width (`0`: 4 × `embd`)")
           .in(0, 16384)
           .meaning("0 means same as embd")
           .when(hasHiddenWidth),
       F("dropout", &ModelSpec::dropout, "dropout probability").atLeast(0).below(1),
-      F("bias", &ModelSpec::bias, "biases in linear layers and layer norms (transformer)").when(isTransformer),
-      F("tie_weights", &ModelSpec::tie_weights, "share the token embedding with the output head (transformer)")
+      F("bias", &ModelSpec::bias, "biases in linear layers and layer norms (transformer)")
+          .when(isTransformer),
+      F("tie_weights", &ModelSpec::tie_weights,
+        "share the token embedding with the output head (transformer)")
           .when(isTransformer),
   };
   return fields;
@@ -77,14 +83,18 @@ const std::vector<Field<TeacherConfig>>& teacherFields() {
   using F = Field<TeacherConfig>;
   static const std::vector<F> fields = {
       F("checkpoint", &TeacherConfig::checkpoint,
-        "a `checkpoints/teacher.pt` of an earlier run: reuse it, skip teacher training; its shape wins over the "
-        "keys above, its vocabulary must cover the corpus and its block size must be at least `data.block_size`")
+        "a `checkpoints/teacher.pt` of an earlier run: reuse it, skip teacher training; its shape wins over "
+        "the "
+        "keys above, its vocabulary must cover the corpus and its block size must be at least "
+        "`data.block_size`")
           .isPath()
           .optional(),
       F("hf", &TeacherConfig::hf,
         "a local Hugging Face model folder (`config.json` + `model.safetensors`, or shards with "
-        "`model.safetensors.index.json`) of the GPT-2 or Llama family (SmolLM2, TinyLlama): a pretrained teacher, "
-        "not trained here; float32, bfloat16 and float16 weights load (computed in float32); its shape wins over "
+        "`model.safetensors.index.json`) of the GPT-2 or Llama family (SmolLM2, TinyLlama): a pretrained "
+        "teacher, "
+        "not trained here; float32, bfloat16 and float16 weights load (computed in float32); its shape wins "
+        "over "
         "the keys above; needs `data.tokenizer` `teacher` or a tokenizer path; not together with "
         "`teacher.checkpoint`")
           .isPath()
@@ -97,66 +107,92 @@ const std::vector<Field<StudentConfig>>& studentFields() {
   using F = Field<StudentConfig>;
   static const std::vector<F> fields = {
       F("name", &StudentConfig::name,
-        "unique (default `student<i>`); the run trains `<name>-kd` (distilled) and `<name>-scratch` (its twin)"),
+        "unique (default `student<i>`); the run trains `<name>-kd` (distilled) and `<name>-scratch` (its "
+        "twin)"),
       F("scratch_twin", &StudentConfig::scratch_twin,
         "also train `<name>-scratch`, the same student without distillation")
           .optional(),
       F("init_seed", &StudentConfig::init_seed,
-        "seed of the initial weights; `-1` = `train.seed + 1 + index`. Equal seeds and shapes give equal initial "
+        "seed of the initial weights; `-1` = `train.seed + 1 + index`. Equal seeds and shapes give equal "
+        "initial "
         "weights")
           .atLeast(-1)
           .meaning("-1: from train.seed")
           .optional(),
       F("init_from_teacher", &StudentConfig::init_from_teacher,
         "needs a pretrained teacher (`hf` or `checkpoint`): the student takes the teacher's architecture and "
-        "widths with its own `layers`, its embeddings, final norm and head, and teacher block `i · L_t / L_s` for "
+        "widths with its own `layers`, its embeddings, final norm and head, and teacher block `i · L_t / "
+        "L_s` for "
         "its block `i` (DistilGPT2's initialisation); its scratch twin starts from the same weights")
           .optional(),
   };
   return fields;
 }
 
-const std::vector<Field<DistillConfig>>& distillFields() {
+namespace {
+
+/// The soft term and its schedules.
+std::vector<Field<DistillConfig>> softTermFields() {
   using F = Field<DistillConfig>;
-  static const std::vector<F> fields = {
+  return {
       F("loss", &DistillConfig::loss,
-        "the soft term, per token on the next-token distributions, averaged over tokens: `kl` Hinton's forward "
-        "KL(p_t ‖ p_s) × T²; `reverse_kl` KL(p_s ‖ p_t) × T²; `jsd` generalised Jensen–Shannon JSD(β) × T² as in "
-        "GKD; `skew_kl` KL(p_t ‖ α·p_t + (1−α)·p_s) × T² and `skew_reverse_kl` KL(p_s ‖ α·p_s + (1−α)·p_t) × T² as "
-        "in DistiLLM; `tvd` ½·Σ\\|p_t − p_s\\| on the softened distributions; `mse` mean squared difference of "
-        "the raw logits")
-          .oneOf({"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"}),
-      F("temperature", &DistillConfig::temperature, "softening temperature T").above(0).atMost(100).changesLive(),
+        "the soft term, per token on the next-token distributions, averaged over tokens: `kl` Hinton's "
+        "forward "
+        "KL(p_t ‖ p_s) × T²; `reverse_kl` KL(p_s ‖ p_t) × T²; `jsd` generalised Jensen–Shannon JSD(β) × T² "
+        "as in "
+        "GKD; `skew_kl` KL(p_t ‖ α·p_t + (1−α)·p_s) × T² and `skew_reverse_kl` KL(p_s ‖ α·p_s + (1−α)·p_t) × "
+        "T² as "
+        "in DistiLLM; `tvd` ½·Σ\\|p_t − p_s\\| on the softened distributions; `mse` mean squared difference "
+        "of "
+        "the raw logits"),
+      F("temperature", &DistillConfig::temperature, "softening temperature T")
+          .above(0)
+          .atMost(100)
+          .changesLive(),
       F("alpha", &DistillConfig::alpha,
         "loss = alpha · KD + (1 − alpha) · cross-entropy with the true next token")
           .in(0, 1)
           .changesLive(),
       F("beta", &DistillConfig::beta, "`jsd` only: β (0: forward KL, 1: reverse KL)").in(0, 1),
-      F("skew", &DistillConfig::skew, "`skew_kl`, `skew_reverse_kl` only: α of the skewed mixture").atLeast(0).below(1),
+      F("skew", &DistillConfig::skew, "`skew_kl`, `skew_reverse_kl` only: α of the skewed mixture")
+          .atLeast(0)
+          .below(1),
       F("temperature_schedule", &DistillConfig::temperature_schedule,
-        "from `temperature` at the first student step to `temperature_end` at the last")
-          .oneOf(kSchedules),
-      F("temperature_end", &DistillConfig::temperature_end, "where the temperature schedule ends").above(0).atMost(100),
-      F("alpha_schedule", &DistillConfig::alpha_schedule, "from `alpha` to `alpha_end`").oneOf(kSchedules),
+        "from `temperature` at the first student step to `temperature_end` at the last"),
+      F("temperature_end", &DistillConfig::temperature_end, "where the temperature schedule ends")
+          .above(0)
+          .atMost(100),
+      F("alpha_schedule", &DistillConfig::alpha_schedule, "from `alpha` to `alpha_end`"),
       F("alpha_end", &DistillConfig::alpha_end, "where the alpha schedule ends").in(0, 1),
+  };
+}
+
+/// Where targets come from (cache, regimes) and the feature terms.
+std::vector<Field<DistillConfig>> sourceAndFeatureFields() {
+  using F = Field<DistillConfig>;
+  return {
       F("cache_top_k", &DistillConfig::cache_top_k,
         "> 0: the teacher's top-k distribution for every student step is computed once into "
-        "`<run>/teacher_logits.cache` ([docs/logit-cache.md](../docs/logit-cache.md)) and the students distill "
+        "`<run>/teacher_logits.cache` ([docs/logit-cache.md](../docs/logit-cache.md)) and the students "
+        "distill "
         "from it (sparse KL over the top-k plus a tail bucket); needs `loss: kl` and a constant temperature")
           .in(0, 65536)
           .meaning("0: no cache"),
       F("cache_path", &DistillConfig::cache_path,
-        "reuse this cache file (e.g. another run's) when its header matches the run (vocabulary, k, block, batch, "
+        "reuse this cache file (e.g. another run's) when its header matches the run (vocabulary, k, block, "
+        "batch, "
         "steps, temperature, data seed); otherwise a new one is built")
           .isPath()
           .optional(),
       F("regime", &DistillConfig::regime,
-        "where the student's training sequences come from: `word` corpus windows with the teacher's distributions "
+        "where the student's training sequences come from: `word` corpus windows with the teacher's "
+        "distributions "
         "(Hinton); `sequence` sequences the teacher writes once (Kim & Rush, "
-        "[docs/teacher-sequences.md](../docs/teacher-sequences.md)), cross-entropy on its tokens plus KD weighted "
-        "by `alpha`; `on_policy` (GKD) a fraction `on_policy_fraction` of the steps train on the student's own "
-        "continuations of corpus prefixes, scored by the teacher with the soft term only")
-          .oneOf({"word", "sequence", "on_policy"}),
+        "[docs/teacher-sequences.md](../docs/teacher-sequences.md)), cross-entropy on its tokens plus KD "
+        "weighted "
+        "by `alpha`; `on_policy` (GKD) a fraction `on_policy_fraction` of the steps train on the student's "
+        "own "
+        "continuations of corpus prefixes, scored by the teacher with the soft term only"),
       F("prefix_tokens", &DistillConfig::prefix_tokens,
         "`sequence`, `on_policy`: corpus tokens that prompt each generated sequence; below `data.block_size`")
           .atLeast(1),
@@ -176,20 +212,34 @@ const std::vector<Field<DistillConfig>>& distillFields() {
         "(vocabulary, length, count, prefix, temperature, top-k, seed)")
           .isPath()
           .optional(),
-      F("on_policy_fraction", &DistillConfig::on_policy_fraction, "`on_policy`: λ, the share of steps on student samples")
+      F("on_policy_fraction", &DistillConfig::on_policy_fraction,
+        "`on_policy`: λ, the share of steps on student samples")
           .in(0, 1),
       F("hidden_loss", &DistillConfig::hidden_loss,
-        "feature distillation (transformer teacher and student): `mse` or `cosine` between the residual stream "
-        "after each student layer, through a learned linear map, and the paired teacher layer, × `hidden_weight`")
-          .oneOf({"none", "mse", "cosine"}),
+        "feature distillation (transformer teacher and student): `mse` or `cosine` between the residual "
+        "stream "
+        "after each student layer, through a learned linear map, and the paired teacher layer, × "
+        "`hidden_weight`"),
       F("hidden_weight", &DistillConfig::hidden_weight, "weight of the hidden-state term").atLeast(0),
       F("attention_weight", &DistillConfig::attention_weight,
-        "> 0: adds KL(teacher ‖ student) between the head-averaged attention maps of the paired layers × this weight")
+        "> 0: adds KL(teacher ‖ student) between the head-averaged attention maps of the paired layers × "
+        "this weight")
           .atLeast(0),
       F("layer_map", &DistillConfig::layer_map,
-        "teacher layer (1-based) for each student layer, e.g. `[2, 4]`; empty: round(i · L_teacher / L_student)")
+        "teacher layer (1-based) for each student layer, e.g. `[2, 4]`; empty: round(i · L_teacher / "
+        "L_student)")
           .optional(),
   };
+}
+
+}  // namespace
+
+const std::vector<Field<DistillConfig>>& distillFields() {
+  static const std::vector<Field<DistillConfig>> fields = [] {
+    auto all = softTermFields();
+    for (auto& f : sourceAndFeatureFields()) all.push_back(f);
+    return all;
+  }();
   return fields;
 }
 
@@ -202,26 +252,36 @@ const std::vector<Field<TrainConfig>>& trainFields() {
           .meaning("0: same as steps"),
       F("batch_size", &TrainConfig::batch_size, "sequences per step (per process)").in(1, 65536),
       F("lr", &TrainConfig::lr, "peak learning rate (AdamW)").above(0).below(10).changesLive(),
-      F("min_lr", &TrainConfig::min_lr, "learning rate at the end of the cosine decay; at most `lr`").atLeast(0),
-      F("warmup_steps", &TrainConfig::warmup_steps, "linear warmup from `lr/warmup_steps` to `lr`").atLeast(0),
-      F("weight_decay", &TrainConfig::weight_decay, "AdamW decay, applied to matrices only (not biases, norms)")
+      F("min_lr", &TrainConfig::min_lr, "learning rate at the end of the cosine decay; at most `lr`")
+          .atLeast(0),
+      F("warmup_steps", &TrainConfig::warmup_steps, "linear warmup from `lr/warmup_steps` to `lr`")
+          .atLeast(0),
+      F("weight_decay", &TrainConfig::weight_decay,
+        "AdamW decay, applied to matrices only (not biases, norms)")
           .atLeast(0),
       F("beta1", &TrainConfig::beta1, "AdamW beta1: decay of the gradient average").atLeast(0).below(1),
-      F("beta2", &TrainConfig::beta2, "AdamW beta2: decay of the squared-gradient average").atLeast(0).below(1),
-      F("grad_clip", &TrainConfig::grad_clip, "global gradient-norm clip").atLeast(0).meaning("0 disables clipping"),
+      F("beta2", &TrainConfig::beta2, "AdamW beta2: decay of the squared-gradient average")
+          .atLeast(0)
+          .below(1),
+      F("grad_clip", &TrainConfig::grad_clip, "global gradient-norm clip")
+          .atLeast(0)
+          .meaning("0 disables clipping"),
       F("eval_interval", &TrainConfig::eval_interval, "steps between validation passes (and samples)")
           .atLeast(1)
           .changesLive(),
       F("eval_batches", &TrainConfig::eval_batches,
         "validation batches averaged per evaluation (the same batches every time)")
           .atLeast(1),
-      F("log_interval", &TrainConfig::log_interval, "steps between training-metric lines in `metrics.jsonl`").atLeast(1),
+      F("log_interval", &TrainConfig::log_interval, "steps between training-metric lines in `metrics.jsonl`")
+          .atLeast(1),
       F("checkpoint_interval", &TrainConfig::checkpoint_interval,
-        "steps between resumable checkpoints of every model (`distill run --resume`); a completed run removes them")
+        "steps between resumable checkpoints of every model (`distill run --resume`); a completed run "
+        "removes them")
           .atLeast(0)
           .meaning("0: only when the run stops"),
       F("keep_checkpoints", &TrainConfig::keep_checkpoints,
-        "resumable checkpoints kept per run, the newest; each holds every model of its phase with its optimizer "
+        "resumable checkpoints kept per run, the newest; each holds every model of its phase with its "
+        "optimizer "
         "state")
           .in(1, 1000),
       F("seed", &TrainConfig::seed, "seeds weights, data order and validation batches"),
@@ -229,7 +289,8 @@ const std::vector<Field<TrainConfig>>& trainFields() {
         "compute threads per process; `0`: its share of the cores (see the thread rule in the README)")
           .in(0, 1024),
       F("processes", &TrainConfig::processes,
-        "data-parallel processes on this machine (`distill run --nproc N` overrides it); word-level students only "
+        "data-parallel processes on this machine (`distill run --nproc N` overrides it); word-level students "
+        "only "
         "([docs/distributed.md](../docs/distributed.md))")
           .in(1, 256),
   };
@@ -239,7 +300,8 @@ const std::vector<Field<TrainConfig>>& trainFields() {
 const std::vector<Field<GenerateConfig>>& generateFields() {
   using F = Field<GenerateConfig>;
   static const std::vector<F> fields = {
-      F("prompts", &GenerateConfig::prompts, "prompts sampled at every evaluation (a single string is one prompt)"),
+      F("prompts", &GenerateConfig::prompts,
+        "prompts sampled at every evaluation (a single string is one prompt)"),
       F("max_new_tokens", &GenerateConfig::max_new_tokens, "tokens per sample").in(0, 100000),
       F("temperature", &GenerateConfig::temperature, "softmax temperature").atLeast(0).meaning("0: greedy"),
       F("top_k", &GenerateConfig::top_k, "keep the k most likely tokens").atLeast(0).meaning("0: off"),
@@ -263,10 +325,12 @@ std::string number(double v) {
 
 }  // namespace
 
-std::string rangeRule(double min, double max, bool hasMin, bool hasMax, bool minOpen, bool maxOpen, const char* note) {
+std::string rangeRule(double min, double max, bool hasMin, bool hasMax, bool minOpen, bool maxOpen,
+                      const char* note) {
   std::string rule;
   if (hasMin && hasMax) {
-    rule = std::string("must be in ") + (minOpen ? "(" : "[") + number(min) + ", " + number(max) + (maxOpen ? ")" : "]");
+    rule = std::string("must be in ") + (minOpen ? "(" : "[") + number(min) + ", " + number(max) +
+           (maxOpen ? ")" : "]");
   } else if (hasMin) {
     rule = std::string("must be ") + (minOpen ? "> " : ">= ") + number(min);
   } else if (hasMax) {
@@ -281,8 +345,8 @@ std::string rangeRule(double min, double max, bool hasMin, bool hasMax, bool min
 namespace {
 
 template <class T>
-bool inBounds(const T& value, const std::optional<double>& min, const std::optional<double>& max, bool minOpen,
-              bool maxOpen) {
+bool inBounds(const T& value, const std::optional<double>& min, const std::optional<double>& max,
+              bool minOpen, bool maxOpen) {
   const double v = static_cast<double>(value);
   if (min && (minOpen ? !(v > *min) : !(v >= *min))) return false;
   if (max && (maxOpen ? !(v < *max) : !(v <= *max))) return false;
@@ -304,8 +368,8 @@ void checkFields(const std::vector<Field<S>>& fields, const S& object, const std
           if constexpr (std::is_same_v<T, int> || std::is_same_v<T, double>) {
             if (!inBounds(value, f.min, f.max, f.minOpen, f.maxOpen))
               problems.push_back({key, 0, 0,
-                                  rangeRule(f.min.value_or(0), f.max.value_or(0), f.min.has_value(), f.max.has_value(),
-                                            f.minOpen, f.maxOpen, f.note)});
+                                  rangeRule(f.min.value_or(0), f.max.value_or(0), f.min.has_value(),
+                                            f.max.has_value(), f.minOpen, f.maxOpen, f.note)});
           } else if constexpr (std::is_same_v<T, std::string>) {
             if (f.choices.empty()) return;
             for (const auto& c : f.choices)
@@ -319,8 +383,8 @@ void checkFields(const std::vector<Field<S>>& fields, const S& object, const std
   }
 }
 
-template void checkFields(const std::vector<Field<ExperimentConfig>>&, const ExperimentConfig&, const std::string&,
-                          std::vector<ConfigProblem>&);
+template void checkFields(const std::vector<Field<ExperimentConfig>>&, const ExperimentConfig&,
+                          const std::string&, std::vector<ConfigProblem>&);
 template void checkFields(const std::vector<Field<DataConfig>>&, const DataConfig&, const std::string&,
                           std::vector<ConfigProblem>&);
 template void checkFields(const std::vector<Field<ModelSpec>>&, const ModelSpec&, const std::string&,
@@ -333,7 +397,7 @@ template void checkFields(const std::vector<Field<DistillConfig>>&, const Distil
                           std::vector<ConfigProblem>&);
 template void checkFields(const std::vector<Field<TrainConfig>>&, const TrainConfig&, const std::string&,
                           std::vector<ConfigProblem>&);
-template void checkFields(const std::vector<Field<GenerateConfig>>&, const GenerateConfig&, const std::string&,
-                          std::vector<ConfigProblem>&);
+template void checkFields(const std::vector<Field<GenerateConfig>>&, const GenerateConfig&,
+                          const std::string&, std::vector<ConfigProblem>&);
 
 }  // namespace distill::schema

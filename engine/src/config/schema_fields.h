@@ -16,7 +16,8 @@ namespace distill::schema {
 
 template <class S>
 using Member = std::variant<int S::*, double S::*, bool S::*, std::string S::*, std::vector<int> S::*,
-                            std::vector<std::string> S::*>;
+                            std::vector<std::string> S::*, Arch S::*, Activation S::*, DistillLoss S::*,
+                            Schedule S::*, Regime S::*, HiddenLoss S::*>;
 
 template <class S>
 struct Field {
@@ -25,9 +26,9 @@ struct Field {
   const char* doc;
   std::optional<double> min, max;
   bool minOpen = false, maxOpen = false;
-  const char* note = nullptr;  ///< what a special value means, appended to range messages ("0: off")
-  std::vector<std::string> choices;
-  bool path = false;  ///< a file or folder, resolved against the experiment file's folder
+  const char* note = nullptr;        ///< what a special value means, appended to range messages ("0: off")
+  std::vector<std::string> choices;  ///< allowed strings (an enumeration member has its names)
+  bool path = false;                 ///< a file or folder, resolved against the experiment file's folder
   /// Whether the key applies to this object (heads to transformers): config.yaml writes only keys
   /// that apply, and range checks skip the others. Null: always.
   bool (*applies)(const S&) = nullptr;
@@ -66,7 +67,8 @@ std::vector<std::string> keysOf(const std::vector<Field<S>>& fields) {
 }
 
 /// "must be in [0, 1]", "must be > 0 (0: off)", ...; "" when the field has no bounds.
-std::string rangeRule(double min, double max, bool hasMin, bool hasMax, bool minOpen, bool maxOpen, const char* note);
+std::string rangeRule(double min, double max, bool hasMin, bool hasMax, bool minOpen, bool maxOpen,
+                      const char* note);
 
 /// Range and choice problems of the fields that apply to `object`, keyed "<prefix>.<key>".
 template <class S>

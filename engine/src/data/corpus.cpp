@@ -33,8 +33,8 @@ Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
   std::vector<char32_t> cps;
   size_t bad = 0;
   if (!decodeUtf8(text, cps, bad))
-    throw EngineError("corpus is not valid UTF-8 text (first bad byte at offset " +
-                      std::to_string(bad) + "): " + corpus.path);
+    throw EngineError("corpus is not valid UTF-8 text (first bad byte at offset " + std::to_string(bad) +
+                      "): " + corpus.path);
 
   if (tokenizer) {
     corpus.tokenizer = *tokenizer;
@@ -57,9 +57,9 @@ Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
   // Each split must hold at least one window of block_size inputs plus its shifted target.
   const int64_t need = data.block_size + 1;
   if (nTrain < need || nVal < need) {
-    throw EngineError("data.block_size " + std::to_string(data.block_size) +
-                      " is too large for the corpus " + corpus.path + " (" + std::to_string(n) +
-                      " tokens: " + std::to_string(nTrain) + " train, " + std::to_string(nVal) +
+    throw EngineError("data.block_size " + std::to_string(data.block_size) + " is too large for the corpus " +
+                      corpus.path + " (" + std::to_string(n) + " tokens: " + std::to_string(nTrain) +
+                      " train, " + std::to_string(nVal) +
                       " validation; each split needs at least block_size + 1)");
   }
   auto all = torch::tensor(ids, torch::kInt64);
@@ -94,15 +94,14 @@ Batch BatchSampler::next() {
   std::uniform_int_distribution<int64_t> pick(0, maxStart);
   std::vector<int64_t> starts(static_cast<size_t>(m_batchSize));
   for (auto& s : starts) s = pick(m_rng);
-  auto offsets = torch::tensor(starts, torch::kInt64).unsqueeze(1);           // (B, 1)
-  auto index = offsets + torch::arange(m_blockSize + 1, torch::kInt64);      // (B, T+1)
-  auto windows = m_tokens.index({index});                                   // (B, T+1)
-  return {windows.slice(1, 0, m_blockSize).contiguous(),
-          windows.slice(1, 1, m_blockSize + 1).contiguous()};
+  auto offsets = torch::tensor(starts, torch::kInt64).unsqueeze(1);      // (B, 1)
+  auto index = offsets + torch::arange(m_blockSize + 1, torch::kInt64);  // (B, T+1)
+  auto windows = m_tokens.index({index});                                // (B, T+1)
+  return {windows.slice(1, 0, m_blockSize).contiguous(), windows.slice(1, 1, m_blockSize + 1).contiguous()};
 }
 
-std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize,
-                                int count, uint64_t seed) {
+std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize, int count,
+                                uint64_t seed) {
   BatchSampler sampler(tokens, blockSize, batchSize, seed);
   std::vector<Batch> batches;
   batches.reserve(static_cast<size_t>(count));

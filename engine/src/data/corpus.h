@@ -60,7 +60,7 @@ private:
 };
 
 /// A fixed list of batches (evaluation averages over the same windows every time).
-std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize,
-                                int count, uint64_t seed);
+std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize, int count,
+                                uint64_t seed);
 
 }  // namespace distill

@@ -17,16 +17,24 @@ namespace {
 constexpr int kFormatVersion = 1;
 constexpr const char* kMetaKey = "distill_meta";
 
+/// A choice stored by name; an unknown name is damage (or a newer writer) and is reported.
+template <class E>
+E choiceFrom(const nlohmann::json& j, const char* key, const char* absentMeans) {
+  const auto name = absentMeans ? j.value(key, std::string(absentMeans)) : j.at(key).get<std::string>();
+  if (auto value = enumFromName<E>(name)) return *value;
+  throw EngineError(std::string("unknown ") + key + " '" + name + "' in the model's description");
+}
+
 nlohmann::json specToJson(const ModelSpec& s) {
-  return {{"arch", s.arch},       {"layers", s.layers},   {"heads", s.heads},
-          {"embd", s.embd},       {"hidden", s.hidden},   {"dropout", s.dropout},
-          {"bias", s.bias},       {"tie_weights", s.tie_weights}, {"activation", s.activation},
-          {"kv_heads", s.kv_heads},   {"rope_theta", s.rope_theta}, {"norm_eps", s.norm_eps}};
+  return {{"arch", nameOf(s.arch)}, {"layers", s.layers},           {"heads", s.heads},
+          {"embd", s.embd},         {"hidden", s.hidden},           {"dropout", s.dropout},
+          {"bias", s.bias},         {"tie_weights", s.tie_weights}, {"activation", nameOf(s.activation)},
+          {"kv_heads", s.kv_heads}, {"rope_theta", s.rope_theta},   {"norm_eps", s.norm_eps}};
 }
 
 ModelSpec specFromJson(const nlohmann::json& j) {
   ModelSpec s;
-  s.arch = j.at("arch").get<std::string>();
+  s.arch = choiceFrom<Arch>(j, "arch", nullptr);
   s.layers = j.at("layers").get<int>();
   s.heads = j.at("heads").get<int>();
   s.embd = j.at("embd").get<int>();
@@ -35,7 +43,7 @@ ModelSpec specFromJson(const nlohmann::json& j) {
   s.bias = j.at("bias").get<bool>();
   s.tie_weights = j.at("tie_weights").get<bool>();
   // Absent in checkpoints written before these existed: the defaults are what those models used.
-  s.activation = j.value("activation", std::string("gelu"));
+  s.activation = choiceFrom<Activation>(j, "activation", "gelu");
   s.kv_heads = j.value("kv_heads", 0);
   s.rope_theta = j.value("rope_theta", 10000.0);
   s.norm_eps = j.value("norm_eps", 1e-5);
@@ -103,18 +111,21 @@ LoadedModel loadCheckpoint(const std::string& path) {
   // zero heads (a division by zero) or terabytes.
   const auto problems = validateModelSpec(info.spec, "spec");
   if (!problems.empty())
-    throw EngineError("checkpoint " + path + " describes an invalid model: " + problems.front().key + ": " + problems.front().message);
+    throw EngineError("checkpoint " + path + " describes an invalid model: " + problems.front().key + ": " +
+                      problems.front().message);
   if (info.vocabSize < 1 || info.blockSize < 1 || info.blockSize > 1 << 20)
     throw EngineError("checkpoint " + path + " has an invalid vocabulary size or block size");
-  if (parameterCount(info.spec, info.vocabSize, static_cast<int>(info.blockSize)) > static_cast<long long>(bytes.size()) / 4 + 1024)
-    throw EngineError("checkpoint " + path + " describes a model larger than the file itself (damaged metadata?)");
+  if (parameterCount(info.spec, info.vocabSize, static_cast<int>(info.blockSize)) >
+      static_cast<long long>(bytes.size()) / 4 + 1024)
+    throw EngineError("checkpoint " + path +
+                      " describes a model larger than the file itself (damaged metadata?)");
   loaded.model = makeModel(info.spec, info.vocabSize, info.blockSize);
   try {
     loaded.model->load(archive);
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
-    throw EngineError("checkpoint " + path + " does not match its own model description: " +
-                      what.substr(0, what.find('\n')));
+    throw EngineError("checkpoint " + path +
+                      " does not match its own model description: " + what.substr(0, what.find('\n')));
   } catch (const std::exception& e) {
     std::string what = e.what();
     throw EngineError("checkpoint " + path + " has damaged weights: " + what.substr(0, what.find('\n')));

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "io/checkpoint.h"
 #include "distill/errors.h"
+#include "io/checkpoint.h"
 #include "io/hf_import.h"
 #include "models/sampling.h"
 
@@ -20,7 +20,8 @@ struct TextGenerator::Impl {
   bool hasTokenizer = true;
 
   const Tokenizer& tokenizer() const {
-    if (!hasTokenizer) throw EngineError(loaded.info.modelName + " has no tokenizer files: give token ids instead of text");
+    if (!hasTokenizer)
+      throw EngineError(loaded.info.modelName + " has no tokenizer files: give token ids instead of text");
     return loaded.info.tokenizer;
   }
 };
@@ -59,7 +60,8 @@ GenerationResult TextGenerator::generate(const std::string& prompt, const Sampli
   return result;
 }
 
-std::vector<TokenScore> TextGenerator::score(const std::string& prompt, const std::string& continuation, int topK) {
+std::vector<TokenScore> TextGenerator::score(const std::string& prompt, const std::string& continuation,
+                                             int topK) {
   const auto& tokenizer = m_impl->tokenizer();
   auto& model = *m_impl->loaded.model;
   const auto ids = tokenizer.encode(continuation);
@@ -83,11 +85,13 @@ std::vector<TokenScore> TextGenerator::score(const std::string& prompt, const st
   return scores;
 }
 
-std::vector<long long> TextGenerator::generateIds(const std::vector<long long>& prompt, const SamplingOptions& options) {
+std::vector<long long> TextGenerator::generateIds(const std::vector<long long>& prompt,
+                                                  const SamplingOptions& options) {
   auto& model = *m_impl->loaded.model;
   for (const auto id : prompt)
     if (id < 0 || id >= model.vocabSize())
-      throw EngineError("token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(model.vocabSize()));
+      throw EngineError("token id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                        std::to_string(model.vocabSize()));
   const auto ids = distill::generateIds(model, std::vector<int64_t>(prompt.begin(), prompt.end()), options);
   return std::vector<long long>(ids.begin(), ids.end());
 }
@@ -97,12 +101,17 @@ std::vector<std::vector<float>> TextGenerator::logits(const std::vector<long lon
   if (ids.empty()) throw EngineError("no token ids");
   for (const auto id : ids)
     if (id < 0 || id >= model.vocabSize())
-      throw EngineError("token id " + std::to_string(id) + " is outside the model's vocabulary of " + std::to_string(model.vocabSize()));
+      throw EngineError("token id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                        std::to_string(model.vocabSize()));
   if (model.contextLimit() > 0 && static_cast<int64_t>(ids.size()) > model.contextLimit())
-    throw EngineError(std::to_string(ids.size()) + " ids exceed the model's context of " + std::to_string(model.contextLimit()));
+    throw EngineError(std::to_string(ids.size()) + " ids exceed the model's context of " +
+                      std::to_string(model.contextLimit()));
   torch::NoGradGuard noGrad;
   model.eval();
-  const auto out = model.forward(torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).unsqueeze(0))[0].contiguous();
+  const auto out =
+      model
+          .forward(torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).unsqueeze(0))[0]
+          .contiguous();
   std::vector<std::vector<float>> rows(static_cast<size_t>(out.size(0)));
   for (int64_t t = 0; t < out.size(0); ++t) {
     const float* row = out[t].data_ptr<float>();

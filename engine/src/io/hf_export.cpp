@@ -6,8 +6,8 @@
 
 #include "distill/errors.h"
 #include "io/hf_names.h"
-#include "util/paths.h"
 #include "io/safetensors.h"
+#include "util/paths.h"
 
 namespace distill {
 
@@ -15,11 +15,20 @@ namespace {
 
 nlohmann::ordered_json gpt2Config(const ModelSpec& s, int64_t vocab, int64_t context) {
   if (!s.bias) throw EngineError("the GPT-2 format needs biases: this transformer has bias: false");
-  return {{"architectures", {"GPT2LMHeadModel"}}, {"model_type", "gpt2"},     {"vocab_size", vocab},
-          {"n_positions", context},              {"n_embd", s.embd},         {"n_layer", s.layers},
-          {"n_head", s.heads},                   {"n_inner", nullptr},       {"activation_function", s.activation == "gelu_tanh" ? "gelu_new" : "gelu"},
-          {"layer_norm_epsilon", 1e-5},           {"tie_word_embeddings", s.tie_weights},
-          {"resid_pdrop", 0.0},                  {"embd_pdrop", 0.0},        {"attn_pdrop", 0.0},
+  return {{"architectures", {"GPT2LMHeadModel"}},
+          {"model_type", "gpt2"},
+          {"vocab_size", vocab},
+          {"n_positions", context},
+          {"n_embd", s.embd},
+          {"n_layer", s.layers},
+          {"n_head", s.heads},
+          {"n_inner", nullptr},
+          {"activation_function", s.activation == Activation::GeluTanh ? "gelu_new" : "gelu"},
+          {"layer_norm_epsilon", 1e-5},
+          {"tie_word_embeddings", s.tie_weights},
+          {"resid_pdrop", 0.0},
+          {"embd_pdrop", 0.0},
+          {"attn_pdrop", 0.0},
           {"dtype", "float32"}};
 }
 
@@ -47,22 +56,23 @@ nlohmann::ordered_json llamaConfig(const ModelSpec& s, int64_t vocab, int64_t co
 
 }  // namespace
 
-HfExportResult exportHuggingFaceModel(LanguageModelImpl& model, int64_t contextLength, const Tokenizer& tokenizer,
-                                      const std::string& dir) {
+HfExportResult exportHuggingFaceModel(LanguageModelImpl& model, int64_t contextLength,
+                                      const Tokenizer& tokenizer, const std::string& dir) {
   const auto& spec = model.spec();
   HfExportResult result;
   nlohmann::ordered_json config;
   std::vector<HfTensorName> names;
-  if (spec.arch == "transformer") {
+  if (spec.arch == Arch::Transformer) {
     config = gpt2Config(spec, model.vocabSize(), contextLength);
     names = gpt2TensorNames(spec, "transformer.");
     result.modelType = "gpt2";
-  } else if (spec.arch == "llama") {
+  } else if (spec.arch == Arch::Llama) {
     config = llamaConfig(spec, model.vocabSize(), contextLength);
     names = llamaTensorNames(spec);
     result.modelType = "llama";
   } else {
-    throw EngineError("a " + spec.arch + " model has no Hugging Face format here (transformer and llama do)");
+    throw EngineError(std::string("a ") + nameOf(spec.arch) +
+                      " model has no Hugging Face format here (transformer and llama do)");
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -12,13 +12,13 @@
 namespace distill {
 
 struct HfExportResult {
-  std::string modelType;        ///< gpt2 | llama
+  std::string modelType;          ///< gpt2 | llama
   bool tokenizerWritten = false;  ///< false for char tokenizers (no Hugging Face format)
 };
 
 /// Throws EngineError for models the formats cannot hold (recurrent nets, a transformer without
 /// biases) and for write failures.
-HfExportResult exportHuggingFaceModel(LanguageModelImpl& model, int64_t contextLength, const Tokenizer& tokenizer,
-                                      const std::string& dir);
+HfExportResult exportHuggingFaceModel(LanguageModelImpl& model, int64_t contextLength,
+                                      const Tokenizer& tokenizer, const std::string& dir);
 
 }  // namespace distill

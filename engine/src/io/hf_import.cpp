@@ -6,9 +6,9 @@
 
 #include "distill/errors.h"
 #include "io/hf_names.h"
+#include "io/safetensors.h"
 #include "models/model_factory.h"
 #include "util/paths.h"
-#include "io/safetensors.h"
 
 namespace distill {
 
@@ -44,7 +44,8 @@ T configValueOr(const nlohmann::json& config, const std::string& key, const std:
 class WeightFiles {
 public:
   explicit WeightFiles(const std::string& dir) {
-    const fs::path single = fs::path(dir) / "model.safetensors", index = fs::path(dir) / "model.safetensors.index.json";
+    const fs::path single = fs::path(dir) / "model.safetensors",
+                   index = fs::path(dir) / "model.safetensors.index.json";
     if (fs::exists(single)) {
       add(single.string());
     } else if (fs::exists(index)) {
@@ -53,12 +54,15 @@ public:
         throw EngineError(index.string() + ": no weight_map object");
       std::map<std::string, size_t> shardOf;
       for (const auto& item : j["weight_map"].items()) {
-        if (!item.value().is_string()) throw EngineError(index.string() + ": weight_map entry '" + item.key() + "' is not a file name");
+        if (!item.value().is_string())
+          throw EngineError(index.string() + ": weight_map entry '" + item.key() + "' is not a file name");
         const std::string shard = item.value().get<std::string>();
-        if (shard.find('/') != std::string::npos) throw EngineError(index.string() + ": shard name '" + shard + "' leaves the folder");
+        if (shard.find('/') != std::string::npos)
+          throw EngineError(index.string() + ": shard name '" + shard + "' leaves the folder");
         if (!shardOf.count(shard)) shardOf[shard] = add((fs::path(dir) / shard).string());
         if (!m_files[shardOf[shard]]->contains(item.key()))
-          throw EngineError(index.string() + ": lists '" + item.key() + "' in " + shard + ", which does not hold it");
+          throw EngineError(index.string() + ": lists '" + item.key() + "' in " + shard +
+                            ", which does not hold it");
       }
     } else {
       throw EngineError(dir + ": no model.safetensors or model.safetensors.index.json");
@@ -98,7 +102,8 @@ private:
 /// Copies checkpoint tensors into the model's parameters by name, checking shapes.
 class ParameterLoader {
 public:
-  ParameterLoader(LanguageModelImpl& model, const WeightFiles& weights) : m_params(model.named_parameters()), m_weights(weights) {}
+  ParameterLoader(LanguageModelImpl& model, const WeightFiles& weights)
+      : m_params(model.named_parameters()), m_weights(weights) {}
 
   void load(const std::string& ours, const std::string& theirs, bool transpose = false) {
     auto* destination = m_params.find(ours);
@@ -117,28 +122,32 @@ private:
 
 HfModelShape gpt2Shape(const nlohmann::json& config, const std::string& configPath) {
   ModelSpec spec;
-  spec.arch = "transformer";
+  spec.arch = Arch::Transformer;
   spec.layers = configValue<int>(config, "n_layer", configPath);
   spec.heads = configValue<int>(config, "n_head", configPath);
   spec.embd = configValue<int>(config, "n_embd", configPath);
   spec.bias = true;
   spec.tie_weights = configValueOr<bool>(config, "tie_word_embeddings", configPath, true);
-  const std::string activation = configValueOr<std::string>(config, "activation_function", configPath, "gelu_new");
+  const std::string activation =
+      configValueOr<std::string>(config, "activation_function", configPath, "gelu_new");
   if (activation == "gelu_new" || activation == "gelu_pytorch_tanh") {
-    spec.activation = "gelu_tanh";
+    spec.activation = Activation::GeluTanh;
   } else if (activation == "gelu") {
-    spec.activation = "gelu";
+    spec.activation = Activation::Gelu;
   } else {
-    throw EngineError(configPath + ": activation_function '" + activation + "' is not supported (gelu_new, gelu)");
+    throw EngineError(configPath + ": activation_function '" + activation +
+                      "' is not supported (gelu_new, gelu)");
   }
   if (configValueOr<int>(config, "n_inner", configPath, 4 * spec.embd) != 4 * spec.embd)
     throw EngineError(configPath + ": n_inner other than 4 × n_embd is not supported");
   const double eps = configValueOr<double>(config, "layer_norm_epsilon", configPath, 1e-5);
   if (std::abs(eps - 1e-5) > 1e-12)
-    throw EngineError(configPath + ": layer_norm_epsilon " + std::to_string(eps) + " is not supported (1e-5)");
+    throw EngineError(configPath + ": layer_norm_epsilon " + std::to_string(eps) +
+                      " is not supported (1e-5)");
   if (spec.layers < 1 || spec.heads < 1 || spec.embd % spec.heads != 0)
     throw EngineError(configPath + ": n_embd must be a multiple of n_head and n_layer at least 1");
-  return {"gpt2", spec, configValue<int64_t>(config, "vocab_size", configPath), configValue<int64_t>(config, "n_positions", configPath)};
+  return {"gpt2", spec, configValue<int64_t>(config, "vocab_size", configPath),
+          configValue<int64_t>(config, "n_positions", configPath)};
 }
 
 LanguageModel loadGpt2(const HfModelShape& shape, const WeightFiles& weights) {
@@ -168,7 +177,7 @@ double llamaRopeTheta(const nlohmann::json& config, const std::string& configPat
 
 HfModelShape llamaShape(const nlohmann::json& config, const std::string& configPath) {
   ModelSpec spec;
-  spec.arch = "llama";
+  spec.arch = Arch::Llama;
   spec.layers = configValue<int>(config, "num_hidden_layers", configPath);
   spec.heads = configValue<int>(config, "num_attention_heads", configPath);
   spec.kv_heads = configValueOr<int>(config, "num_key_value_heads", configPath, spec.heads);
@@ -178,15 +187,20 @@ HfModelShape llamaShape(const nlohmann::json& config, const std::string& configP
   spec.tie_weights = configValueOr<bool>(config, "tie_word_embeddings", configPath, false);
   spec.norm_eps = configValueOr<double>(config, "rms_norm_eps", configPath, 1e-6);
   spec.rope_theta = llamaRopeTheta(config, configPath);
-  spec.activation = "silu";
+  spec.activation = Activation::Silu;
   const std::string act = configValueOr<std::string>(config, "hidden_act", configPath, "silu");
   if (act != "silu") throw EngineError(configPath + ": hidden_act '" + act + "' is not supported (silu)");
-  if (configValueOr<bool>(config, "mlp_bias", configPath, false)) throw EngineError(configPath + ": mlp_bias is not supported");
-  if (spec.layers < 1 || spec.heads < 1 || spec.kv_heads < 1 || spec.embd % spec.heads != 0 || spec.heads % spec.kv_heads != 0)
-    throw EngineError(configPath + ": hidden_size must be a multiple of num_attention_heads, which num_key_value_heads must divide");
+  if (configValueOr<bool>(config, "mlp_bias", configPath, false))
+    throw EngineError(configPath + ": mlp_bias is not supported");
+  if (spec.layers < 1 || spec.heads < 1 || spec.kv_heads < 1 || spec.embd % spec.heads != 0 ||
+      spec.heads % spec.kv_heads != 0)
+    throw EngineError(
+        configPath +
+        ": hidden_size must be a multiple of num_attention_heads, which num_key_value_heads must divide");
   const int headDim = configValueOr<int>(config, "head_dim", configPath, spec.embd / spec.heads);
   if (headDim != spec.embd / spec.heads)
-    throw EngineError(configPath + ": head_dim " + std::to_string(headDim) + " other than hidden_size / num_attention_heads is not supported");
+    throw EngineError(configPath + ": head_dim " + std::to_string(headDim) +
+                      " other than hidden_size / num_attention_heads is not supported");
   if (headDim % 2) throw EngineError(configPath + ": rotary positions need an even head_dim");
   return {"llama", spec, configValue<int64_t>(config, "vocab_size", configPath),
           configValue<int64_t>(config, "max_position_embeddings", configPath)};
@@ -208,7 +222,9 @@ bool isHuggingFaceFolder(const std::string& dir) {
 
 HfModelShape readHuggingFaceShape(const std::string& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw EngineError(dir + ": not a folder (a Hugging Face model folder holds config.json and model.safetensors)");
+  if (!fs::is_directory(dir, ec))
+    throw EngineError(dir +
+                      ": not a folder (a Hugging Face model folder holds config.json and model.safetensors)");
   const std::string configPath = (fs::path(dir) / "config.json").string();
   const auto config = readJson(configPath, "model config");
   if (!config.is_object()) throw EngineError(configPath + ": not a JSON object");

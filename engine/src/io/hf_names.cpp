@@ -6,7 +6,8 @@ std::vector<HfTensorName> gpt2TensorNames(const ModelSpec& spec, const std::stri
   std::vector<HfTensorName> names = {{"tokens.weight", prefix + "wte.weight", false},
                                      {"positions.weight", prefix + "wpe.weight", false}};
   for (int i = 0; i < spec.layers; ++i) {
-    const std::string ours = "block" + std::to_string(i) + ".", theirs = prefix + "h." + std::to_string(i) + ".";
+    const std::string ours = "block" + std::to_string(i) + ".",
+                      theirs = prefix + "h." + std::to_string(i) + ".";
     for (const auto& [o, t, conv1d] : std::vector<HfTensorName>{{"ln1.weight", "ln_1.weight", false},
                                                                 {"ln1.bias", "ln_1.bias", false},
                                                                 {"qkv.weight", "attn.c_attn.weight", true},
@@ -30,11 +31,13 @@ std::vector<HfTensorName> gpt2TensorNames(const ModelSpec& spec, const std::stri
 std::vector<HfTensorName> llamaTensorNames(const ModelSpec& spec) {
   std::vector<HfTensorName> names = {{"tokens.weight", "model.embed_tokens.weight", false}};
   for (int i = 0; i < spec.layers; ++i) {
-    const std::string ours = "block" + std::to_string(i) + ".", theirs = "model.layers." + std::to_string(i) + ".";
+    const std::string ours = "block" + std::to_string(i) + ".",
+                      theirs = "model.layers." + std::to_string(i) + ".";
     names.push_back({ours + "attn_norm", theirs + "input_layernorm.weight", false});
     for (const std::string proj : {"q", "k", "v", "o"}) {
       names.push_back({ours + proj + ".weight", theirs + "self_attn." + proj + "_proj.weight", false});
-      if (spec.bias) names.push_back({ours + proj + ".bias", theirs + "self_attn." + proj + "_proj.bias", false});
+      if (spec.bias)
+        names.push_back({ours + proj + ".bias", theirs + "self_attn." + proj + "_proj.bias", false});
     }
     names.push_back({ours + "mlp_norm", theirs + "post_attention_layernorm.weight", false});
     for (const std::string proj : {"gate", "up", "down"})

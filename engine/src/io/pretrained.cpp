@@ -1,7 +1,7 @@
 #include "distill/pretrained.h"
 
-#include "io/checkpoint.h"
 #include "distill/model_info.h"
+#include "io/checkpoint.h"
 #include "io/hf_export.h"
 #include "io/hf_import.h"
 #include "tokenizers/tokenizer.h"
@@ -20,17 +20,17 @@ PretrainedModelInfo inspectPretrainedModel(const std::string& dir) {
   PretrainedModelInfo info;
   info.dir = dir;
   info.modelType = imported.modelType;
-  info.arch = spec.arch;
+  info.arch = nameOf(spec.arch);
   info.parameters = imported.model->parameterCount();
   info.layers = spec.layers;
   info.heads = spec.heads;
   info.kvHeads = spec.kv_heads > 0 ? spec.kv_heads : spec.heads;
   info.embd = spec.embd;
-  info.mlp = spec.arch == "llama" ? spec.hidden : 4 * spec.embd;
+  info.mlp = spec.arch == Arch::Llama ? spec.hidden : 4 * spec.embd;
   info.vocabSize = imported.model->vocabSize();
   info.contextLength = imported.contextLength;
   info.tiedHead = spec.tie_weights;
-  info.ropeTheta = spec.arch == "llama" ? spec.rope_theta : 0.0;
+  info.ropeTheta = spec.arch == Arch::Llama ? spec.rope_theta : 0.0;
   info.dtypeParameters.insert(imported.dtypeParameters.begin(), imported.dtypeParameters.end());
   info.tokenizer = Tokenizer::folderHasTokenizer(dir) ? Tokenizer::load(dir).kind() : "none";
   return info;
@@ -39,8 +39,8 @@ PretrainedModelInfo inspectPretrainedModel(const std::string& dir) {
 std::string exportCheckpointToHuggingFace(const std::string& checkpointPath, const std::string& outDir) {
   const auto loaded = loadCheckpoint(checkpointPath);
   const auto r = exportHuggingFaceModel(*loaded.model, loaded.info.blockSize, loaded.info.tokenizer, outDir);
-  return loaded.info.modelName + " (" + std::to_string(loaded.model->parameterCount()) + " parameters) written to " +
-         outDir + " as " + r.modelType +
+  return loaded.info.modelName + " (" + std::to_string(loaded.model->parameterCount()) +
+         " parameters) written to " + outDir + " as " + r.modelType +
          (r.tokenizerWritten ? " with its " + loaded.info.tokenizer.kind() + " tokenizer"
                              : "; its char tokenizer has no Hugging Face format, so the folder has none");
 }

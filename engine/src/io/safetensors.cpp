@@ -42,15 +42,16 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_path(path) {
   m_size = static_cast<size_t>(info.st_size);
   void* mapped = ::mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  if (mapped == MAP_FAILED) throw EngineError(path + ": cannot map safetensors file: " + std::strerror(errno));
+  if (mapped == MAP_FAILED)
+    throw EngineError(path + ": cannot map safetensors file: " + std::strerror(errno));
   m_data = static_cast<const uint8_t*>(mapped);
 
   try {
     uint64_t headerLength = 0;
     std::memcpy(&headerLength, m_data, 8);  // little-endian on every platform we build for
     if (headerLength > m_size - 8)
-      throw EngineError(path + ": safetensors header length " + std::to_string(headerLength) + " is beyond the file (" +
-                        std::to_string(m_size) + " bytes)");
+      throw EngineError(path + ": safetensors header length " + std::to_string(headerLength) +
+                        " is beyond the file (" + std::to_string(m_size) + " bytes)");
     m_dataStart = 8 + headerLength;
     const uint64_t dataSize = m_size - m_dataStart;
     nlohmann::json header;
@@ -72,8 +73,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : m_path(path) {
         e.begin = offsets[0];
         e.end = offsets[1];
         if (e.begin > e.end || e.end > dataSize)
-          throw EngineError(where + "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                            "] out of range (data section is " + std::to_string(dataSize) + " bytes)");
+          throw EngineError(where + "data_offsets [" + std::to_string(e.begin) + ", " +
+                            std::to_string(e.end) + "] out of range (data section is " +
+                            std::to_string(dataSize) + " bytes)");
         const int64_t width = bytesPerElement(e.dtype);
         if (width == 0) throw EngineError(where + "unknown dtype '" + e.dtype + "'");
         uint64_t elements = 1;
@@ -103,7 +105,8 @@ SafetensorsFile::~SafetensorsFile() {
   if (m_data) ::munmap(const_cast<uint8_t*>(m_data), m_size);
 }
 
-torch::Tensor SafetensorsFile::tensor(const std::string& name, const std::vector<int64_t>& expectedShape) const {
+torch::Tensor SafetensorsFile::tensor(const std::string& name,
+                                      const std::vector<int64_t>& expectedShape) const {
   const auto it = m_entries.find(name);
   if (it == m_entries.end()) throw EngineError(m_path + ": no tensor '" + name + "'");
   const auto& e = it->second;
@@ -118,7 +121,8 @@ torch::Tensor SafetensorsFile::tensor(const std::string& name, const std::vector
   } else if (e.dtype == "BF16") {
     type = torch::kBFloat16;
   } else {
-    throw EngineError(m_path + ": tensor '" + name + "' has dtype " + e.dtype + " (loadable: F32, F16, BF16)");
+    throw EngineError(m_path + ": tensor '" + name + "' has dtype " + e.dtype +
+                      " (loadable: F32, F16, BF16)");
   }
   // from_blob over the mapping (possibly unaligned), then an owning float32 copy.
   auto raw = torch::from_blob(const_cast<uint8_t*>(m_data + m_dataStart + e.begin),
@@ -127,7 +131,8 @@ torch::Tensor SafetensorsFile::tensor(const std::string& name, const std::vector
   return raw.view(type).reshape(e.shape).to(torch::kFloat32).contiguous();
 }
 
-void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors, const std::string& dtype) {
+void writeSafetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                      const std::string& dtype) {
   torch::ScalarType type;
   if (dtype == "F32") {
     type = torch::kFloat32;
@@ -143,7 +148,9 @@ void writeSafetensors(const std::string& path, const std::map<std::string, torch
   for (const auto& [name, tensor] : tensors) {
     const auto stored = tensor.detach().to(torch::kCPU).to(type).contiguous();
     const auto bytes = static_cast<size_t>(stored.numel()) * static_cast<size_t>(stored.element_size());
-    header[name] = {{"dtype", dtype}, {"shape", stored.sizes().vec()}, {"data_offsets", {data.size(), data.size() + bytes}}};
+    header[name] = {{"dtype", dtype},
+                    {"shape", stored.sizes().vec()},
+                    {"data_offsets", {data.size(), data.size() + bytes}}};
     data.append(static_cast<const char*>(stored.data_ptr()), bytes);
   }
   header["__metadata__"] = {{"format", "pt"}};

@@ -15,9 +15,9 @@
 namespace distill {
 
 struct SafetensorsEntry {
-  std::string dtype;           ///< F32, F16, BF16 (others are listed but not loadable)
+  std::string dtype;  ///< F32, F16, BF16 (others are listed but not loadable)
   std::vector<int64_t> shape;
-  uint64_t begin = 0;          ///< byte offsets from the start of the data section
+  uint64_t begin = 0;  ///< byte offsets from the start of the data section
   uint64_t end = 0;
 };
 

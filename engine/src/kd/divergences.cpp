@@ -24,27 +24,15 @@ torch::Tensor logMix(const torch::Tensor& logA, const torch::Tensor& logB, doubl
 
 }  // namespace
 
-bool parseDivergence(const std::string& name, Divergence* out) {
-  static const std::map<std::string, Divergence> kNames = {
-      {"kl", Divergence::ForwardKl},          {"reverse_kl", Divergence::ReverseKl},
-      {"jsd", Divergence::Jsd},               {"skew_kl", Divergence::SkewForwardKl},
-      {"skew_reverse_kl", Divergence::SkewReverseKl}, {"tvd", Divergence::Tvd},
-      {"mse", Divergence::LogitMse}};
-  const auto it = kNames.find(name);
-  if (it == kNames.end()) return false;
-  *out = it->second;
-  return true;
-}
-
 torch::Tensor perTokenDivergence(const torch::Tensor& student, const torch::Tensor& teacher,
                                  const DivergenceOptions& o) {
-  if (o.kind == Divergence::LogitMse) return (student - teacher).pow(2).mean(-1);  // (N,)
+  if (o.kind == Divergence::Mse) return (student - teacher).pow(2).mean(-1);  // (N,)
   const double T = o.temperature;
   auto logPs = torch::log_softmax(student / T, -1);  // (N, V)
   auto logPt = torch::log_softmax(teacher / T, -1);  // (N, V)
   const double scale = T * T;  // keeps gradient magnitudes comparable across temperatures
   switch (o.kind) {
-    case Divergence::ForwardKl:
+    case Divergence::Kl:
       return klFromLogs(logPt, logPs) * scale;
     case Divergence::ReverseKl:
       return klFromLogs(logPs, logPt) * scale;
@@ -54,13 +42,13 @@ torch::Tensor perTokenDivergence(const torch::Tensor& student, const torch::Tens
       auto logM = logMix(logPt, logPs, o.beta);  // M = β p_t + (1 − β) p_s
       return (o.beta * klFromLogs(logPt, logM) + (1.0 - o.beta) * klFromLogs(logPs, logM)) * scale;
     }
-    case Divergence::SkewForwardKl:
+    case Divergence::SkewKl:
       return klFromLogs(logPt, logMix(logPt, logPs, o.skew)) * scale;
     case Divergence::SkewReverseKl:
       return klFromLogs(logPs, logMix(logPs, logPt, o.skew)) * scale;
     case Divergence::Tvd:
       return 0.5 * (logPt.exp() - logPs.exp()).abs().sum(-1);
-    case Divergence::LogitMse:
+    case Divergence::Mse:
       break;
   }
   return (student - teacher).pow(2).mean(-1);

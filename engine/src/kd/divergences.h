@@ -7,24 +7,22 @@
 
 #include <string>
 
+#include "distill/config.h"
+
 namespace distill {
 
-enum class Divergence {
-  ForwardKl,      ///< KL(p_t || p_s) × T²  (Hinton)
-  ReverseKl,      ///< KL(p_s || p_t) × T²
-  Jsd,            ///< generalised JSD(β) × T², as GKD: β=0 forward KL, β=1 reverse KL
-  SkewForwardKl,  ///< KL(p_t || α p_t + (1-α) p_s) × T²  (DistiLLM)
-  SkewReverseKl,  ///< KL(p_s || α p_s + (1-α) p_t) × T²  (DistiLLM)
-  Tvd,            ///< ½ Σ |p_t − p_s| on the softened distributions (no T² factor)
-  LogitMse,       ///< mean over the vocabulary of (z_s − z_t)² on raw logits (no temperature)
-};
-
-/// Parses a `distill.loss` name (kl, reverse_kl, jsd, skew_kl, skew_reverse_kl, tvd, mse).
-/// Returns false for an unknown name.
-bool parseDivergence(const std::string& name, Divergence* out);
+/// The soft term's kind is the experiment's `distill.loss` (distill/config.h):
+///   Kl             KL(p_t || p_s) × T²  (Hinton)
+///   ReverseKl      KL(p_s || p_t) × T²
+///   Jsd            generalised JSD(β) × T², as GKD: β=0 forward KL, β=1 reverse KL
+///   SkewKl         KL(p_t || α p_t + (1-α) p_s) × T²  (DistiLLM)
+///   SkewReverseKl  KL(p_s || α p_s + (1-α) p_t) × T²  (DistiLLM)
+///   Tvd            ½ Σ |p_t − p_s| on the softened distributions (no T² factor)
+///   Mse            mean over the vocabulary of (z_s − z_t)² on raw logits (no temperature)
+using Divergence = DistillLoss;
 
 struct DivergenceOptions {
-  Divergence kind = Divergence::ForwardKl;
+  Divergence kind = Divergence::Kl;
   double temperature = 1.0;
   double beta = 0.5;  ///< JSD mixture weight of the teacher
   double skew = 0.1;  ///< α of the skew KLs

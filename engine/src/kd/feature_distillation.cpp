@@ -14,12 +14,6 @@ std::vector<int> resolveLayerMap(const std::vector<int>& configured, int student
   return map;
 }
 
-HiddenLoss parseHiddenLoss(const std::string& name) {
-  if (name == "mse") return HiddenLoss::Mse;
-  if (name == "cosine") return HiddenLoss::Cosine;
-  return HiddenLoss::None;
-}
-
 torch::Tensor hiddenStateLoss(const torch::Tensor& student, const torch::Tensor& teacher, HiddenLoss kind) {
   if (kind == HiddenLoss::Cosine) {
     const auto options = torch::nn::functional::CosineSimilarityFuncOptions().dim(-1).eps(1e-8);
@@ -32,14 +26,16 @@ torch::Tensor attentionMapKl(const torch::Tensor& studentAttention, const torch:
   const auto student = studentAttention.mean(1);  // (B, T, T): rows still sum to 1
   const auto teacher = teacherAttention.mean(1);
   // Σ p (log p − log q) with 0·log 0 = 0; q is clamped where p > 0 could meet a q that underflowed.
-  const auto perRow = (torch::xlogy(teacher, teacher) - teacher * torch::log(student.clamp_min(1e-30))).sum(-1);
+  const auto perRow =
+      (torch::xlogy(teacher, teacher) - teacher * torch::log(student.clamp_min(1e-30))).sum(-1);
   return perRow.mean();
 }
 
 FeatureProjectorImpl::FeatureProjectorImpl(int studentLayers, int64_t studentWidth, int64_t teacherWidth) {
   for (int i = 1; i <= studentLayers; ++i) {
-    m_maps.push_back(register_module(
-        "map" + std::to_string(i), torch::nn::Linear(torch::nn::LinearOptions(studentWidth, teacherWidth).bias(false))));
+    m_maps.push_back(
+        register_module("map" + std::to_string(i),
+                        torch::nn::Linear(torch::nn::LinearOptions(studentWidth, teacherWidth).bias(false))));
   }
 }
 
@@ -47,8 +43,9 @@ torch::Tensor FeatureProjectorImpl::forward(int layer, const torch::Tensor& hidd
   return m_maps.at(static_cast<size_t>(layer - 1))(hidden);
 }
 
-LossTerms<torch::Tensor> featureLosses(const ForwardTrace& student, const ForwardTrace& teacher, FeatureProjectorImpl& projector,
-                            const std::vector<int>& layerMap, HiddenLoss hiddenKind, bool withAttention) {
+LossTerms<torch::Tensor> featureLosses(const ForwardTrace& student, const ForwardTrace& teacher,
+                                       FeatureProjectorImpl& projector, const std::vector<int>& layerMap,
+                                       HiddenLoss hiddenKind, bool withAttention) {
   LossTerms<torch::Tensor> out;
   const double layers = static_cast<double>(layerMap.size());
   for (size_t i = 0; i < layerMap.size(); ++i) {
@@ -56,11 +53,14 @@ LossTerms<torch::Tensor> featureLosses(const ForwardTrace& student, const Forwar
     const int teacherLayer = layerMap[i];
     if (hiddenKind != HiddenLoss::None) {
       auto term = hiddenStateLoss(projector.forward(studentLayer, student.hidden.at(studentLayer)),
-                                  teacher.hidden.at(static_cast<size_t>(teacherLayer)), hiddenKind) / layers;
+                                  teacher.hidden.at(static_cast<size_t>(teacherLayer)), hiddenKind) /
+                  layers;
       out.hidden = out.hidden.defined() ? out.hidden + term : term;
     }
     if (withAttention) {
-      auto term = attentionMapKl(student.attention.at(i), teacher.attention.at(static_cast<size_t>(teacherLayer - 1))) / layers;
+      auto term = attentionMapKl(student.attention.at(i),
+                                 teacher.attention.at(static_cast<size_t>(teacherLayer - 1))) /
+                  layers;
       out.attention = out.attention.defined() ? out.attention + term : term;
     }
   }

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "distill/config.h"
 #include "kd/loss_terms.h"
 
 #include <vector>
@@ -16,9 +17,6 @@ namespace distill {
 /// Teacher layer (1-based) for each student layer 1..studentLayers: `configured` when given,
 /// else uniform, round(i · teacherLayers / studentLayers), so the last layers always pair up.
 std::vector<int> resolveLayerMap(const std::vector<int>& configured, int studentLayers, int teacherLayers);
-
-enum class HiddenLoss { None, Mse, Cosine };
-HiddenLoss parseHiddenLoss(const std::string& name);  ///< none | mse | cosine (validated with the config)
 
 /// Mean squared error over every element, or mean (1 − cosine similarity) over positions, of
 /// (B, T, C) hidden states of equal width.
@@ -43,7 +41,8 @@ TORCH_MODULE(FeatureProjector);
 
 /// Both feature terms for one step, each averaged over the mapped layers (undefined when off); the
 /// soft and hard terms are left undefined.
-LossTerms<torch::Tensor> featureLosses(const ForwardTrace& student, const ForwardTrace& teacher, FeatureProjectorImpl& projector,
-                            const std::vector<int>& layerMap, HiddenLoss hiddenKind, bool withAttention);
+LossTerms<torch::Tensor> featureLosses(const ForwardTrace& student, const ForwardTrace& teacher,
+                                       FeatureProjectorImpl& projector, const std::vector<int>& layerMap,
+                                       HiddenLoss hiddenKind, bool withAttention);
 
 }  // namespace distill

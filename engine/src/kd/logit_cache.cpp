@@ -18,7 +18,9 @@ constexpr char kMagic[8] = {'D', 'L', 'C', 'A', 'C', 'H', 'E', '1'};
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderBytes = 64;
 
-size_t recordBytes(const LogitCacheHeader& h) { return static_cast<size_t>(h.topK) * (sizeof(int32_t) + sizeof(float)); }
+size_t recordBytes(const LogitCacheHeader& h) {
+  return static_cast<size_t>(h.topK) * (sizeof(int32_t) + sizeof(float));
+}
 
 size_t stepBytes(const LogitCacheHeader& h) {
   return static_cast<size_t>(h.batchSize) * h.blockSize * recordBytes(h);
@@ -54,16 +56,19 @@ LogitCacheWriter::~LogitCacheWriter() {
 
 void LogitCacheWriter::append(const torch::Tensor& teacherLogits) {
   const auto k = static_cast<int64_t>(m_header.topK);
-  auto logProbs = torch::log_softmax(teacherLogits.to(torch::kFloat32) / m_header.temperature, -1);  // (B, T, V)
-  auto [values, indices] = logProbs.topk(k, -1);                                                     // (B, T, k)
+  auto logProbs =
+      torch::log_softmax(teacherLogits.to(torch::kFloat32) / m_header.temperature, -1);  // (B, T, V)
+  auto [values, indices] = logProbs.topk(k, -1);                                         // (B, T, k)
   auto ids = indices.to(torch::kInt32).contiguous();
   values = values.contiguous();
   const int64_t positions = ids.numel() / k;
   const int32_t* idData = ids.data_ptr<int32_t>();
   const float* valueData = values.data_ptr<float>();
   for (int64_t p = 0; p < positions; ++p) {
-    if (std::fwrite(idData + p * k, sizeof(int32_t), static_cast<size_t>(k), m_file) != static_cast<size_t>(k) ||
-        std::fwrite(valueData + p * k, sizeof(float), static_cast<size_t>(k), m_file) != static_cast<size_t>(k))
+    if (std::fwrite(idData + p * k, sizeof(int32_t), static_cast<size_t>(k), m_file) !=
+            static_cast<size_t>(k) ||
+        std::fwrite(valueData + p * k, sizeof(float), static_cast<size_t>(k), m_file) !=
+            static_cast<size_t>(k))
       throw EngineError("cannot write logit cache " + m_tmpPath + " (disk full?)");
   }
   ++m_written;
@@ -110,8 +115,8 @@ LogitCache::LogitCache(const std::string& path) {
   const size_t expected = kHeaderBytes + stepBytes(m_header) * m_header.steps;
   if (m_header.topK == 0 || m_size != expected) {
     ::munmap(const_cast<uint8_t*>(m_data), m_size);
-    throw EngineError("logit cache " + path + " has " + std::to_string(m_size) + " bytes, its header promises " +
-                      std::to_string(expected) + " (truncated?)");
+    throw EngineError("logit cache " + path + " has " + std::to_string(m_size) +
+                      " bytes, its header promises " + std::to_string(expected) + " (truncated?)");
   }
 }
 
@@ -137,9 +142,9 @@ void LogitCache::read(uint32_t step, torch::Tensor* ids, torch::Tensor* logProbs
 torch::Tensor sparseForwardKl(const torch::Tensor& studentLogits, const torch::Tensor& ids,
                               const torch::Tensor& teacherLogProbs, double temperature) {
   auto logQ = torch::log_softmax(studentLogits / temperature, -1).gather(-1, ids);  // (B, T, k)
-  auto logP = teacherLogProbs.to(logQ.scalar_type());                              // (B, T, k)
+  auto logP = teacherLogProbs.to(logQ.scalar_type());                               // (B, T, k)
   auto p = logP.exp();
-  auto headKl = (p * (logP - logQ)).sum(-1);                                        // (B, T)
+  auto headKl = (p * (logP - logQ)).sum(-1);  // (B, T)
   // The tail bucket: everything outside the teacher's top-k, on both sides.
   const double eps = 1e-12;
   auto pTail = (1.0 - p.sum(-1)).clamp_min(eps);

@@ -25,8 +25,8 @@ struct LogitCacheHeader {
   uint64_t seed = 0;
 
   bool operator==(const LogitCacheHeader& o) const {
-    return vocabSize == o.vocabSize && topK == o.topK && blockSize == o.blockSize && batchSize == o.batchSize &&
-           steps == o.steps && temperature == o.temperature && seed == o.seed;
+    return vocabSize == o.vocabSize && topK == o.topK && blockSize == o.blockSize &&
+           batchSize == o.batchSize && steps == o.steps && temperature == o.temperature && seed == o.seed;
   }
 };
 

@@ -11,7 +11,8 @@ StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const So
   StudentLoss out;
   ForwardTrace trace;
   const bool traced = features && targets.teacherTrace;
-  const auto logits = traced ? student.forwardWithTrace(batch.x, trace) : student.forward(batch.x);  // (B, T, V)
+  const auto logits =
+      traced ? student.forwardWithTrace(batch.x, trace) : student.forward(batch.x);  // (B, T, V)
   const auto V = logits.size(-1);
   const auto mask = targets.positionMask.defined() ? targets.positionMask.reshape({-1}) : torch::Tensor();
 
@@ -19,25 +20,27 @@ StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const So
     out.terms.soft = sparseForwardKl(logits, targets.cachedIds, targets.cachedLogProbs, distill.temperature);
   } else if (targets.teacherLogits.defined()) {
     DivergenceOptions divergence;
-    parseDivergence(distill.loss, &divergence.kind);  // validated with the config
+    divergence.kind = distill.loss;
     divergence.temperature = distill.temperature;
     divergence.beta = distill.beta;
     divergence.skew = distill.skew;
-    out.terms.soft = maskedMean(perTokenDivergence(logits.reshape({-1, V}), targets.teacherLogits.reshape({-1, V}), divergence),
-                          mask);
+    out.terms.soft = maskedMean(
+        perTokenDivergence(logits.reshape({-1, V}), targets.teacherLogits.reshape({-1, V}), divergence),
+        mask);
   }
   if (targets.hardLabels) out.terms.hard = crossEntropy(logits, batch.y);
 
   if (out.terms.soft.defined() && out.terms.hard.defined()) {
     out.total = distill.alpha * out.terms.soft + (1.0 - distill.alpha) * out.terms.hard;
   } else {
-    TORCH_CHECK(out.terms.soft.defined() || out.terms.hard.defined(), "a student step needs teacher targets or labels");
+    TORCH_CHECK(out.terms.soft.defined() || out.terms.hard.defined(),
+                "a student step needs teacher targets or labels");
     out.total = out.terms.soft.defined() ? out.terms.soft : out.terms.hard;
   }
 
   if (traced) {
     const auto feature = featureLosses(trace, *targets.teacherTrace, *features->projector, features->layerMap,
-                                       parseHiddenLoss(distill.hidden_loss), distill.attention_weight > 0.0);
+                                       distill.hidden_loss, distill.attention_weight > 0.0);
     out.terms.hidden = feature.hidden;
     out.terms.attention = feature.attention;
     if (out.terms.hidden.defined()) out.total = out.total + distill.hidden_weight * out.terms.hidden;

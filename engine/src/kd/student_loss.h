@@ -21,8 +21,8 @@ struct SoftTargets {
   torch::Tensor cachedIds;       ///< (B, T, k) int64 from the logit cache, or undefined
   torch::Tensor cachedLogProbs;  ///< (B, T, k)
   const ForwardTrace* teacherTrace = nullptr;  ///< feature losses: the teacher's trace on the same batch
-  torch::Tensor positionMask;    ///< (B, T) bool: where the soft term counts; undefined: everywhere
-  bool hardLabels = true;        ///< false for on-policy batches: their tokens are the student's own samples
+  torch::Tensor positionMask;  ///< (B, T) bool: where the soft term counts; undefined: everywhere
+  bool hardLabels = true;      ///< false for on-policy batches: their tokens are the student's own samples
 };
 
 /// The learned projections and layer pairs of a student with feature losses.

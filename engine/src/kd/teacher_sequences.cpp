@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "distill/errors.h"
-#include "util/paths.h"
 #include "models/sampling.h"
+#include "util/paths.h"
 
 namespace distill {
 
@@ -30,7 +30,8 @@ T get(const std::string& in, size_t offset) {
 }  // namespace
 
 torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const torch::Tensor& corpus,
-                                  const SequenceSetHeader& header, const std::function<bool(int64_t)>& keepGoing) {
+                                  const SequenceSetHeader& header,
+                                  const std::function<bool(int64_t)>& keepGoing) {
   BatchSampler prefixes(corpus, static_cast<int>(header.prefix), static_cast<int>(kChunk), header.seed);
   auto generator = makeSamplingGenerator(header.seed + 1);
   std::vector<torch::Tensor> chunks;
@@ -47,7 +48,8 @@ torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const torch::Tenso
   return torch::cat(chunks, 0);
 }
 
-void saveSequenceSet(const std::string& path, const SequenceSetHeader& header, const torch::Tensor& sequences) {
+void saveSequenceSet(const std::string& path, const SequenceSetHeader& header,
+                     const torch::Tensor& sequences) {
   const auto ids = sequences.to(torch::kInt32).contiguous();
   std::string bytes(kHeaderBytes, '\0');
   std::memcpy(&bytes[0], kMagic, sizeof kMagic);
@@ -68,7 +70,8 @@ torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw EngineError(path + ": not a teacher sequence set (bad magic)");
   if (get<uint32_t>(bytes, 8) != kVersion)
-    throw EngineError(path + ": sequence set version " + std::to_string(get<uint32_t>(bytes, 8)) + " (expected 1)");
+    throw EngineError(path + ": sequence set version " + std::to_string(get<uint32_t>(bytes, 8)) +
+                      " (expected 1)");
   SequenceSetHeader h;
   h.vocabSize = get<uint32_t>(bytes, 12);
   h.length = get<uint32_t>(bytes, 16);
@@ -79,12 +82,14 @@ torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header
   h.seed = get<uint64_t>(bytes, 36);
   const uint64_t expected = kHeaderBytes + uint64_t{h.count} * h.length * sizeof(int32_t);
   if (bytes.size() != expected)
-    throw EngineError(path + ": sequence set is " + std::to_string(bytes.size()) + " bytes, its header says " +
-                      std::to_string(expected) + " (truncated or corrupt)");
+    throw EngineError(path + ": sequence set is " + std::to_string(bytes.size()) +
+                      " bytes, its header says " + std::to_string(expected) + " (truncated or corrupt)");
   auto ids = torch::empty({h.count, h.length}, torch::kInt32);
   std::memcpy(ids.data_ptr(), bytes.data() + kHeaderBytes, bytes.size() - kHeaderBytes);
-  if (h.count > 0 && (ids.min().item<int32_t>() < 0 || ids.max().item<int32_t>() >= static_cast<int32_t>(h.vocabSize)))
-    throw EngineError(path + ": sequence set holds token ids outside its vocabulary of " + std::to_string(h.vocabSize));
+  if (h.count > 0 &&
+      (ids.min().item<int32_t>() < 0 || ids.max().item<int32_t>() >= static_cast<int32_t>(h.vocabSize)))
+    throw EngineError(path + ": sequence set holds token ids outside its vocabulary of " +
+                      std::to_string(h.vocabSize));
   if (header) *header = h;
   return ids.to(torch::kInt64);
 }
@@ -94,7 +99,9 @@ SequenceSampler::SequenceSampler(torch::Tensor sequences, int batchSize, uint64_
 
 std::string SequenceSampler::state() const { return engineState(m_rng); }
 
-void SequenceSampler::restore(const std::string& state) { restoreEngineState(m_rng, state, "sequence sampler"); }
+void SequenceSampler::restore(const std::string& state) {
+  restoreEngineState(m_rng, state, "sequence sampler");
+}
 
 Batch SequenceSampler::next() {
   std::uniform_int_distribution<int64_t> pick(0, m_sequences.size(0) - 1);

@@ -43,7 +43,8 @@ torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const torch::Tenso
                                   const std::function<bool(int64_t done)>& keepGoing = {});
 
 /// Writes (count, length) ids atomically.
-void saveSequenceSet(const std::string& path, const SequenceSetHeader& header, const torch::Tensor& sequences);
+void saveSequenceSet(const std::string& path, const SequenceSetHeader& header,
+                     const torch::Tensor& sequences);
 
 /// Reads a set; throws EngineError naming the file when it is not one or is truncated.
 torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header);

@@ -17,7 +17,8 @@ struct DecodeState {
 
 /// What feature distillation reads from inside a forward pass.
 struct ForwardTrace {
-  std::vector<torch::Tensor> hidden;     ///< residual stream: [0] after the embeddings, [i] after layer i; (B, T, C)
+  std::vector<torch::Tensor>
+      hidden;  ///< residual stream: [0] after the embeddings, [i] after layer i; (B, T, C)
   std::vector<torch::Tensor> attention;  ///< [i - 1]: layer i's attention probabilities (B, H, T, T)
 };
 
@@ -50,7 +51,7 @@ public:
 };
 
 inline torch::Tensor LanguageModelImpl::forwardWithTrace(const torch::Tensor&, ForwardTrace&) {
-  TORCH_CHECK(false, spec().arch, " models record no hidden states or attention maps");
+  TORCH_CHECK(false, nameOf(spec().arch), " models record no hidden states or attention maps");
   return {};
 }
 

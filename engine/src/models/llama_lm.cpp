@@ -42,8 +42,9 @@ LlamaBlockImpl::LlamaBlockImpl(const ModelSpec& spec, int64_t blockSize)
       "causal_mask", torch::full({blockSize, blockSize}, -std::numeric_limits<float>::infinity()).triu(1));
 }
 
-torch::Tensor LlamaBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                      torch::Tensor* cacheK, torch::Tensor* cacheV, torch::Tensor* attention) {
+torch::Tensor LlamaBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
+                                      const torch::Tensor& sin, torch::Tensor* cacheK, torch::Tensor* cacheV,
+                                      torch::Tensor* attention) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), hs = C / m_heads;
   const auto h = rmsNorm(x, m_attentionNorm, m_eps);
   auto q = rotate(m_q(h).view({B, T, m_heads, hs}).transpose(1, 2), cos, sin);    // (B, H, T, hs)
@@ -77,7 +78,8 @@ LlamaLMImpl::LlamaLMImpl(const ModelSpec& spec, int64_t vocabSize, int64_t block
   const int64_t hs = spec.embd / spec.heads;
   m_inverseFrequencies = register_buffer(
       "rope_inverse_frequencies",
-      1.0 / torch::pow(spec.rope_theta, torch::arange(0, hs, 2, torch::kFloat64) / static_cast<double>(hs)).to(torch::kFloat32));
+      1.0 / torch::pow(spec.rope_theta, torch::arange(0, hs, 2, torch::kFloat64) / static_cast<double>(hs))
+                .to(torch::kFloat32));
 
   torch::NoGradGuard noGrad;
   for (auto& item : named_parameters()) {
@@ -94,8 +96,8 @@ LlamaLMImpl::LlamaLMImpl(const ModelSpec& spec, int64_t vocabSize, int64_t block
 torch::Tensor LlamaLMImpl::run(const torch::Tensor& ids, int64_t position, std::vector<torch::Tensor>* k,
                                std::vector<torch::Tensor>* v, ForwardTrace* trace) {
   const int64_t T = ids.size(1);
-  TORCH_CHECK(position + T <= m_blockSize, "sequence of ", position + T, " tokens exceeds the model's context of ",
-              m_blockSize);
+  TORCH_CHECK(position + T <= m_blockSize, "sequence of ", position + T,
+              " tokens exceeds the model's context of ", m_blockSize);
   const auto positions = torch::arange(position, position + T, m_inverseFrequencies.options());
   const auto angles = torch::outer(positions, m_inverseFrequencies);  // (T, hs / 2)
   const auto both = torch::cat({angles, angles}, -1);                 // (T, hs)
@@ -106,7 +108,8 @@ torch::Tensor LlamaLMImpl::run(const torch::Tensor& ids, int64_t position, std::
     trace->attention.assign(m_blocks.size(), torch::Tensor());
   }
   for (size_t i = 0; i < m_blocks.size(); ++i) {
-    x = m_blocks[i](x, cos, sin, k ? &(*k)[i] : nullptr, k ? &(*v)[i] : nullptr, trace ? &trace->attention[i] : nullptr);
+    x = m_blocks[i](x, cos, sin, k ? &(*k)[i] : nullptr, k ? &(*v)[i] : nullptr,
+                    trace ? &trace->attention[i] : nullptr);
     if (trace) trace->hidden.push_back(x);
   }
   x = rmsNorm(x, m_finalNorm, m_spec.norm_eps);

@@ -8,10 +8,16 @@
 namespace distill {
 
 LanguageModel makeModel(const ModelSpec& spec, int64_t vocabSize, int64_t blockSize) {
-  if (spec.arch == "transformer") return std::make_shared<TransformerLMImpl>(spec, vocabSize, blockSize);
-  if (spec.arch == "llama") return std::make_shared<LlamaLMImpl>(spec, vocabSize, blockSize);
-  if (spec.arch == "lstm" || spec.arch == "gru") return std::make_shared<RecurrentLMImpl>(spec, vocabSize);
-  throw EngineError("unknown model architecture '" + spec.arch + "' (expected transformer, llama, lstm or gru)");
+  switch (spec.arch) {
+    case Arch::Transformer:
+      return std::make_shared<TransformerLMImpl>(spec, vocabSize, blockSize);
+    case Arch::Llama:
+      return std::make_shared<LlamaLMImpl>(spec, vocabSize, blockSize);
+    case Arch::Lstm:
+    case Arch::Gru:
+      return std::make_shared<RecurrentLMImpl>(spec, vocabSize);
+  }
+  throw EngineError("unknown model architecture");
 }
 
 void copyWeights(const LanguageModel& from, const LanguageModel& to) {
@@ -26,8 +32,9 @@ void initFromTeacherLayers(const LanguageModel& teacher, const LanguageModel& st
   const int teacherLayers = teacher->spec().layers, studentLayers = student->spec().layers;
   if (teacher->spec().arch != student->spec().arch || teacher->spec().embd != student->spec().embd ||
       studentLayers > teacherLayers)
-    throw EngineError("init_from_teacher needs a student of the teacher's architecture and width with at most its " +
-                      std::to_string(teacherLayers) + " layers");
+    throw EngineError(
+        "init_from_teacher needs a student of the teacher's architecture and width with at most its " +
+        std::to_string(teacherLayers) + " layers");
   torch::NoGradGuard noGrad;
   auto source = teacher->named_parameters();
   for (auto& item : student->named_parameters()) {

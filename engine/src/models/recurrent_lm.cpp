@@ -16,7 +16,7 @@ RecurrentLMImpl::RecurrentLMImpl(const ModelSpec& spec, int64_t vocabSize)
   const int64_t hidden = hiddenSize();
   m_tokens = register_module("tokens", torch::nn::Embedding(vocabSize, spec.embd));
   const double between = spec.layers > 1 ? spec.dropout : 0.0;
-  if (spec.arch == "lstm") {
+  if (spec.arch == Arch::Lstm) {
     m_lstm = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(spec.embd, hidden)
                                                          .num_layers(spec.layers)
                                                          .dropout(between)

@@ -73,7 +73,8 @@ IncrementalDecoder::IncrementalDecoder(LanguageModelImpl& model, const std::vect
 torch::Tensor IncrementalDecoder::prime(size_t keepLast) {
   m_state = m_model.startDecoding();
   const size_t from = m_sequence.size() - std::min(m_sequence.size(), keepLast);
-  auto logits = m_model.decode(asBatch({m_sequence.begin() + static_cast<long>(from), m_sequence.end()}), *m_state);
+  auto logits =
+      m_model.decode(asBatch({m_sequence.begin() + static_cast<long>(from), m_sequence.end()}), *m_state);
   return logits.index({0, -1}).to(torch::kFloat32).contiguous();
 }
 
@@ -128,12 +129,13 @@ std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std:
 
 at::Generator makeSamplingGenerator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
-torch::Tensor sampleSequences(LanguageModelImpl& model, const torch::Tensor& prefix, int64_t length, double temperature,
-                              int topK, at::Generator& generator) {
+torch::Tensor sampleSequences(LanguageModelImpl& model, const torch::Tensor& prefix, int64_t length,
+                              double temperature, int topK, at::Generator& generator) {
   TORCH_CHECK(prefix.dim() == 2 && prefix.size(1) >= 1 && prefix.size(1) <= length,
               "sampleSequences needs a (B, P) prefix with 1 <= P <= length");
   const int64_t limit = model.contextLimit();
-  TORCH_CHECK(limit == 0 || length <= limit + 1, "cannot sample ", length, " tokens with a context of ", limit);
+  TORCH_CHECK(limit == 0 || length <= limit + 1, "cannot sample ", length, " tokens with a context of ",
+              limit);
   torch::NoGradGuard noGrad;
   const bool wasTraining = model.is_training();
   model.eval();

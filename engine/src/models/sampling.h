@@ -36,8 +36,7 @@ private:
 /// for transformers (re-primed with the last half block when the cache fills up), carried state
 /// for recurrent nets. Returns only the new ids. `keepGoing` can stop early.
 std::vector<int64_t> generateIds(LanguageModelImpl& model, const std::vector<int64_t>& prompt,
-                                 const SamplingOptions& options,
-                                 const std::function<bool()>& keepGoing = {});
+                                 const SamplingOptions& options, const std::function<bool()>& keepGoing = {});
 
 /// The same continuation computed the slow way: a full forward pass over the whole (cropped)
 /// sequence for every new token. Used to check generateIds and as the speed baseline.
@@ -49,8 +48,8 @@ std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std:
 /// `topK` best (0: all), or argmax when temperature is 0. `length` may exceed the model's context
 /// by one (the last token needs no decoding step). Returns (B, length); no gradient; the model's
 /// train/eval mode is restored.
-torch::Tensor sampleSequences(LanguageModelImpl& model, const torch::Tensor& prefix, int64_t length, double temperature,
-                              int topK, at::Generator& generator);
+torch::Tensor sampleSequences(LanguageModelImpl& model, const torch::Tensor& prefix, int64_t length,
+                              double temperature, int topK, at::Generator& generator);
 
 /// A CPU random generator for sampleSequences.
 at::Generator makeSamplingGenerator(uint64_t seed);

@@ -14,7 +14,7 @@ torch::nn::LayerNormOptions layerNorm(const ModelSpec& spec) {
 }  // namespace
 
 TransformerBlockImpl::TransformerBlockImpl(const ModelSpec& spec, int64_t blockSize)
-    : m_heads(spec.heads), m_dropout(spec.dropout), m_tanhGelu(spec.activation == "gelu_tanh") {
+    : m_heads(spec.heads), m_dropout(spec.dropout), m_tanhGelu(spec.activation == Activation::GeluTanh) {
   const int64_t c = spec.embd;
   m_ln1 = register_module("ln1", torch::nn::LayerNorm(layerNorm(spec)));
   m_qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(c, 3 * c).bias(spec.bias)));
@@ -27,8 +27,7 @@ TransformerBlockImpl::TransformerBlockImpl(const ModelSpec& spec, int64_t blockS
     for (auto* ln : {&m_ln1, &m_ln2}) (*ln)->bias.set_requires_grad(false);
   }
   m_causalMask = register_buffer(
-      "causal_mask",
-      torch::full({blockSize, blockSize}, -std::numeric_limits<float>::infinity()).triu(1));
+      "causal_mask", torch::full({blockSize, blockSize}, -std::numeric_limits<float>::infinity()).triu(1));
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, torch::Tensor* cacheK,
@@ -62,8 +61,8 @@ TransformerLMImpl::TransformerLMImpl(const ModelSpec& spec, int64_t vocabSize, i
     m_blocks.push_back(register_module("block" + std::to_string(i), TransformerBlock(spec, blockSize)));
   m_lnFinal = register_module("ln_f", torch::nn::LayerNorm(layerNorm(spec)));
   if (!spec.tie_weights) {
-    m_head = register_module(
-        "head", torch::nn::Linear(torch::nn::LinearOptions(spec.embd, vocabSize).bias(false)));
+    m_head = register_module("head",
+                             torch::nn::Linear(torch::nn::LinearOptions(spec.embd, vocabSize).bias(false)));
   }
   if (!spec.bias) m_lnFinal->bias.set_requires_grad(false);
 
@@ -75,7 +74,8 @@ TransformerLMImpl::TransformerLMImpl(const ModelSpec& spec, int64_t vocabSize, i
     if (name.find("ln") != std::string::npos) continue;
     if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
       p.zero_();
-    } else if (name.find("proj.weight") != std::string::npos || name.find("fc2.weight") != std::string::npos) {
+    } else if (name.find("proj.weight") != std::string::npos ||
+               name.find("fc2.weight") != std::string::npos) {
       p.normal_(0.0, 0.02 / std::sqrt(2.0 * spec.layers));
     } else {
       p.normal_(0.0, 0.02);
@@ -89,14 +89,16 @@ torch::Tensor TransformerLMImpl::run(const torch::Tensor& ids, int64_t position,
   const int64_t T = ids.size(1);
   TORCH_CHECK(position + T <= m_blockSize, "sequence of ", position + T,
               " tokens exceeds the model's block size ", m_blockSize);
-  auto pos = torch::arange(position, position + T, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
+  auto pos =
+      torch::arange(position, position + T, torch::TensorOptions().dtype(torch::kInt64).device(ids.device()));
   auto x = m_dropout(m_tokens(ids) + m_positions(pos));  // (B, T, C)
   if (trace) {
     trace->hidden.assign(1, x);
     trace->attention.assign(m_blocks.size(), torch::Tensor());
   }
   for (size_t i = 0; i < m_blocks.size(); ++i) {
-    x = m_blocks[i](x, k ? &(*k)[i] : nullptr, k ? &(*v)[i] : nullptr, trace ? &trace->attention[i] : nullptr);
+    x = m_blocks[i](x, k ? &(*k)[i] : nullptr, k ? &(*v)[i] : nullptr,
+                    trace ? &trace->attention[i] : nullptr);
     if (trace) trace->hidden.push_back(x);
   }
   x = m_lnFinal(x);

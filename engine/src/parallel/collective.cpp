@@ -80,7 +80,8 @@ public:
       throw;  // ours already says what went wrong (e.g. a worker that could not be started)
     } catch (const std::exception& e) {
       throw RankLostError("rank " + std::to_string(m_rank) + " of " + std::to_string(m_world) +
-                          ": could not meet the other ranks at " + where + " within " + seconds() + ": " + firstLine(e));
+                          ": could not meet the other ranks at " + where + " within " + seconds() + ": " +
+                          firstLine(e));
     }
   }
 
@@ -100,7 +101,8 @@ public:
   }
 
   void publish(const std::string& key, const std::string& value) override {
-    guarded("publishing " + key, [&] { m_store->set(key, std::vector<uint8_t>(value.begin(), value.end())); });
+    guarded("publishing " + key,
+            [&] { m_store->set(key, std::vector<uint8_t>(value.begin(), value.end())); });
   }
 
   std::string fetch(const std::string& key) override {
@@ -128,8 +130,8 @@ private:
       operation();
     } catch (const std::exception& e) {
       throw RankLostError("rank " + std::to_string(m_rank) + " of " + std::to_string(m_world) + ": " + what +
-                          " failed: another rank died, hangs or lost its connection (waited up to " + seconds() +
-                          "): " + firstLine(e));
+                          " failed: another rank died, hangs or lost its connection (waited up to " +
+                          seconds() + "): " + firstLine(e));
     }
   }
 
@@ -142,14 +144,17 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Collective> joinGroup(const DistributedOptions& options, const std::function<void(int)>& onListening) {
+std::unique_ptr<Collective> joinGroup(const DistributedOptions& options,
+                                      const std::function<void(int)>& onListening) {
   return std::make_unique<GlooCollective>(options, onListening);
 }
 
 #else
 
 std::unique_ptr<Collective> joinGroup(const DistributedOptions&, const std::function<void(int)>&) {
-  throw EngineError("this build has no torch.distributed (c10d with Gloo): install libgloo-dev and rebuild, or set train.processes: 1");
+  throw EngineError(
+      "this build has no torch.distributed (c10d with Gloo): install libgloo-dev and rebuild, or set "
+      "train.processes: 1");
 }
 
 #endif

@@ -27,8 +27,8 @@ int integerVariable(const char* name, const char* value, long low, long high) {
   char* end = nullptr;
   const long parsed = std::strtol(value, &end, 10);
   if (end == value || *end != '\0' || parsed < low || parsed > high)
-    throw EngineError(std::string("environment variable ") + name + "='" + value + "' must be an integer in [" +
-                      std::to_string(low) + ", " + std::to_string(high) + "]");
+    throw EngineError(std::string("environment variable ") + name + "='" + value +
+                      "' must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
   return static_cast<int>(parsed);
 }
 
@@ -40,7 +40,8 @@ std::optional<DistributedOptions> distributedFromEnvironment() {
   if (!rank && !world) return std::nullopt;
   if (!rank || !world)
     throw EngineError(std::string("environment variable ") + (rank ? "WORLD_SIZE" : "RANK") +
-                      " is not set but " + (rank ? "RANK" : "WORLD_SIZE") + " is (launch with torchrun or set both)");
+                      " is not set but " + (rank ? "RANK" : "WORLD_SIZE") +
+                      " is (launch with torchrun or set both)");
   DistributedOptions options;
   options.worldSize = integerVariable("WORLD_SIZE", world, 1, 1 << 20);
   options.rank = integerVariable("RANK", rank, 0, options.worldSize - 1);

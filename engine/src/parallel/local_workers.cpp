@@ -19,12 +19,14 @@ namespace {
 
 /// This process's environment without the variables that place a process in a group.
 std::vector<std::string> environmentFor(int rank, const DistributedOptions& options, int port) {
-  static const char* const placement[] = {"RANK=", "WORLD_SIZE=", "LOCAL_RANK=", "LOCAL_WORLD_SIZE=", "MASTER_ADDR=",
-                                          "MASTER_PORT=", "DISTILL_DIST_TIMEOUT=", "TORCHELASTIC_USE_AGENT_STORE="};
+  static const char* const placement[] = {
+      "RANK=",        "WORLD_SIZE=",  "LOCAL_RANK=",           "LOCAL_WORLD_SIZE=",
+      "MASTER_ADDR=", "MASTER_PORT=", "DISTILL_DIST_TIMEOUT=", "TORCHELASTIC_USE_AGENT_STORE="};
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     bool replaced = false;
-    for (const char* prefix : placement) replaced = replaced || std::strncmp(*e, prefix, std::strlen(prefix)) == 0;
+    for (const char* prefix : placement)
+      replaced = replaced || std::strncmp(*e, prefix, std::strlen(prefix)) == 0;
     if (!replaced) env.emplace_back(*e);
   }
   env.push_back("RANK=" + std::to_string(rank));
@@ -33,7 +35,8 @@ std::vector<std::string> environmentFor(int rank, const DistributedOptions& opti
   env.push_back("LOCAL_WORLD_SIZE=" + std::to_string(options.worldSize));
   env.push_back("MASTER_ADDR=127.0.0.1");
   env.push_back("MASTER_PORT=" + std::to_string(port));
-  env.push_back("DISTILL_DIST_TIMEOUT=" + std::to_string(std::max(1, static_cast<int>(options.timeoutSeconds))));
+  env.push_back("DISTILL_DIST_TIMEOUT=" +
+                std::to_string(std::max(1, static_cast<int>(options.timeoutSeconds))));
   return env;
 }
 
@@ -46,7 +49,8 @@ std::string describeEnd(int rank, pid_t pid, int status) {
 }  // namespace
 
 void LocalWorkers::start(const DistributedOptions& options, int port) {
-  if (options.workerExecutable.empty()) throw EngineError("cannot start local workers: no worker executable given");
+  if (options.workerExecutable.empty())
+    throw EngineError("cannot start local workers: no worker executable given");
   if (access(options.workerExecutable.c_str(), X_OK) != 0)
     throw EngineError("cannot start local workers: " + options.workerExecutable + " is not an executable");
   for (int rank = 1; rank < options.worldSize; ++rank) {
@@ -59,7 +63,8 @@ void LocalWorkers::start(const DistributedOptions& options, int port) {
     pid_t pid = 0;
     const int error = posix_spawn(&pid, executable.c_str(), nullptr, nullptr, argv, envp.data());
     if (error != 0)
-      throw EngineError("cannot start worker rank " + std::to_string(rank) + " (" + executable + "): " + std::strerror(error));
+      throw EngineError("cannot start worker rank " + std::to_string(rank) + " (" + executable +
+                        "): " + std::strerror(error));
     m_pids.push_back(pid);
     m_ends.emplace_back();
   }
@@ -71,7 +76,9 @@ std::string LocalWorkers::failures() {
     if (m_ends[i].empty()) {
       int status = 0;
       if (waitpid(m_pids[i], &status, WNOHANG) == m_pids[i])
-        m_ends[i] = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : describeEnd(static_cast<int>(i) + 1, m_pids[i], status);
+        m_ends[i] = WIFEXITED(status) && WEXITSTATUS(status) == 0
+                        ? "ok"
+                        : describeEnd(static_cast<int>(i) + 1, m_pids[i], status);
     }
     if (!m_ends[i].empty() && m_ends[i] != "ok") out += (out.empty() ? "" : "; ") + m_ends[i];
   }

@@ -3,8 +3,8 @@
 // Rank 0 of a local data-parallel run starts the other ranks as child processes of its own
 // (`distill worker`), watches them and cleans up after them.
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 #include <vector>
 
 #include "distill/distributed.h"
@@ -30,7 +30,7 @@ public:
   std::vector<pid_t> pids() const { return m_pids; }
 
 private:
-  std::vector<pid_t> m_pids;       ///< index: rank - 1
+  std::vector<pid_t> m_pids;        ///< index: rank - 1
   std::vector<std::string> m_ends;  ///< how each ended; empty while running
 };
 

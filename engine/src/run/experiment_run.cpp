@@ -12,8 +12,13 @@ namespace distill {
 
 ExperimentRun::ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer,
                              RunControl& control, int threads, const ResumePoint* resume, Collective* group)
-    : m_config(std::move(config)), m_options(options), m_observer(observer), m_control(control), m_threads(threads),
-      m_resume(resume), m_group(group) {}
+    : m_config(std::move(config)),
+      m_options(options),
+      m_observer(observer),
+      m_control(control),
+      m_threads(threads),
+      m_resume(resume),
+      m_group(group) {}
 
 RunResult ExperimentRun::run() {
   RunResult result;
@@ -23,7 +28,8 @@ RunResult ExperimentRun::run() {
     bool completed = true;
     if (m_teacher.trainer && !(m_resume && m_resume->phase == RunPhase::Students)) {
       completed = trainTeacher();
-      if (!completed && lead()) saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+      if (!completed && lead())
+        saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
     } else {
       useTrainedTeacher();
     }
@@ -149,7 +155,8 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   emit(points);
   if (!withSamples || !lead()) return;
   const auto& g = m_config.generate;
-  SamplingOptions options{g.max_new_tokens, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
+  SamplingOptions options{
+      g.max_new_tokens, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
   for (const auto& prompt : g.prompts) {
     const auto ids = generateIds(*m.model, m_corpus.tokenizer.encode(prompt), options,
                                  [this] { return !m_control.isCancelled(); });
@@ -162,7 +169,8 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
 void requireFiniteTeacherLogits(const torch::Tensor& logits, const std::string& where) {
   const float largest = logits.max().item<float>();  // max propagates NaN
   if (std::isnan(largest) || (std::isinf(largest) && largest > 0))
-    throw EngineError("model 'teacher': its logits on " + where + " contain " + (std::isnan(largest) ? "NaN" : "+Inf") +
+    throw EngineError("model 'teacher': its logits on " + where + " contain " +
+                      (std::isnan(largest) ? "NaN" : "+Inf") +
                       " (a pretrained teacher whose weights overflow or are damaged?)");
 }
 

@@ -34,8 +34,9 @@ public:
 
   /// `resume`: continue from this checkpoint in its run directory (null: a new run).
   /// `group`: this process's data-parallel group (null: one process).
-  ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control,
-                int threads, const ResumePoint* resume = nullptr, Collective* group = nullptr);
+  ExperimentRun(ExperimentConfig config, const RunOptions& options, RunObserver& observer,
+                RunControl& control, int threads, const ResumePoint* resume = nullptr,
+                Collective* group = nullptr);
 
   RunResult run();
 
@@ -77,8 +78,8 @@ public:
   void evaluateModel(TrainedModel& m, int step, bool withSamples);
   /// `stepsBefore`: steps of the phase done before this process took it up (a resumed run); the
   /// rate and ETA are measured over this process's own steps only.
-  void reportProgress(RunPhase phase, int step, int total, int stepsBefore, double phaseStart, int64_t tokensSoFar,
-                      std::vector<MetricPoint> latest);
+  void reportProgress(RunPhase phase, int step, int total, int stepsBefore, double phaseStart,
+                      int64_t tokensSoFar, std::vector<MetricPoint> latest);
   CheckpointInfo infoFor(const TrainedModel& m) const;
 
   /// Between steps: waits while paused, takes live setting changes; false when the run must stop.
@@ -101,7 +102,8 @@ public:
   /// The teacher's top-k logits for every student step, from distill.cache_path when it matches,
   /// else computed now into the run directory. Null when the run was cancelled meanwhile.
   /// (teacher_data.cpp)
-  std::unique_ptr<LogitCache> openOrBuildCache(const DistillConfig& settings, int steps, uint64_t samplerSeed);
+  std::unique_ptr<LogitCache> openOrBuildCache(const DistillConfig& settings, int steps,
+                                               uint64_t samplerSeed);
   /// Sequence-level KD's training set: from distill.sequence_path when it matches, else generated
   /// by the teacher now into the run directory. Undefined when the run was cancelled meanwhile.
   torch::Tensor openOrBuildSequences(const DistillConfig& settings);

@@ -33,16 +33,17 @@ std::string firstProblem(const std::vector<ConfigProblem>& problems) {
 
 /// Runs `config` as one process or as rank 0 of a group: local workers it starts itself
 /// (train.processes) or ranks a launcher started (options.distributed). Throws EngineError.
-RunResult launch(ExperimentConfig config, const RunOptions& options, RunObserver& observer, RunControl& control,
-                 const ResumePoint* resume) {
+RunResult launch(ExperimentConfig config, const RunOptions& options, RunObserver& observer,
+                 RunControl& control, const ResumePoint* resume) {
   if (options.processes > 0) config.train.processes = options.processes;
   DistributedOptions group = options.distributed;
   const int local = config.train.processes;
   if (local > 1) {
     if (group.active())
-      throw EngineError("train.processes: " + std::to_string(local) +
-                        " local processes do not combine with a launch that set RANK and WORLD_SIZE (torchrun, Slurm): "
-                        "set train.processes: 1 and let the launcher start the processes");
+      throw EngineError(
+          "train.processes: " + std::to_string(local) +
+          " local processes do not combine with a launch that set RANK and WORLD_SIZE (torchrun, Slurm): "
+          "set train.processes: 1 and let the launcher start the processes");
     group.rank = 0;
     group.worldSize = local;
     group.localProcesses = local;
@@ -96,7 +97,8 @@ RunResult failed(const std::string& runDir, const std::string& error) {
 /// The newest intact resumable checkpoint of a stopped, failed or killed run (an existing folder).
 /// Throws EngineError.
 ResumePoint resumePointOf(const std::string& runDir, RunObserver& observer) {
-  if (readRunSummary(runDir).status == "completed") throw EngineError("run " + runDir + " has completed: nothing to resume");
+  if (readRunSummary(runDir).status == "completed")
+    throw EngineError("run " + runDir + " has completed: nothing to resume");
   // The newest checkpoint whose files are intact; a damaged one (a disk fault) falls back to the one before.
   std::string damage;
   auto usable = newestIntactResumePoint(runDir, [&](const std::string& what) {
@@ -104,7 +106,9 @@ ResumePoint resumePointOf(const std::string& runDir, RunObserver& observer) {
     observer.onMessage("skipping a damaged checkpoint: " + damage);
   });
   if (!usable && damage.empty())
-    throw EngineError("run " + runDir + " has no resumable checkpoint (it stopped before its first; see train.checkpoint_interval)");
+    throw EngineError(
+        "run " + runDir +
+        " has no resumable checkpoint (it stopped before its first; see train.checkpoint_interval)");
   if (!usable) throw EngineError("every resumable checkpoint of " + runDir + " is damaged: " + damage);
   return std::move(*usable);
 }
@@ -113,12 +117,14 @@ ResumePoint resumePointOf(const std::string& runDir, RunObserver& observer) {
 ExperimentConfig settingsOf(const ResumePoint& point, const std::string& runDir) {
   auto loaded = parseExperiment(point.state.at("config").get<std::string>(), runDir);
   const auto problems = loaded.ok() ? validateExperiment(loaded.config) : loaded.problems;
-  if (!problems.empty()) throw EngineError("the settings saved in " + point.dir + " are invalid: " + firstProblem(problems));
+  if (!problems.empty())
+    throw EngineError("the settings saved in " + point.dir + " are invalid: " + firstProblem(problems));
   // A step beyond its phase's length is damage: resuming from it would train for ever or not at all.
-  const int phaseSteps = point.phase == RunPhase::Teacher ? loaded.config.train.steps : loaded.config.studentSteps();
+  const int phaseSteps =
+      point.phase == RunPhase::Teacher ? loaded.config.train.steps : loaded.config.studentSteps();
   if (point.step < 0 || point.step > phaseSteps)
-    throw EngineError(point.dir + "/state.json: step " + std::to_string(point.step) + " is outside the " + phaseName(point.phase) +
-                      " phase's " + std::to_string(phaseSteps) + " steps");
+    throw EngineError(point.dir + "/state.json: step " + std::to_string(point.step) + " is outside the " +
+                      phaseName(point.phase) + " phase's " + std::to_string(phaseSteps) + " steps");
   return loaded.config;
 }
 
@@ -158,20 +164,25 @@ RunResult runWorker(const DistributedOptions& distributed, RunObserver& observer
     auto collective = joinGroup(distributed);
     const std::string yaml = collective->fetch("config");
     auto loaded = parseExperiment(yaml, ".");
-    if (!loaded.ok()) throw EngineError("rank 0's settings do not parse here: " + firstProblem(loaded.problems));
+    if (!loaded.ok())
+      throw EngineError("rank 0's settings do not parse here: " + firstProblem(loaded.problems));
     std::optional<ResumePoint> resume;
     if (const std::string dir = collective->fetch("resume"); !dir.empty()) {
       // Every rank reads the checkpoint rank 0 chose (across machines: a shared filesystem).
       for (auto& point : listResumePoints(std::filesystem::path(dir).parent_path().parent_path().string()))
         if (point.dir == dir) resume = std::move(point);
-      if (!resume) throw EngineError("rank " + std::to_string(distributed.rank) + " cannot read rank 0's checkpoint " + dir);
+      if (!resume)
+        throw EngineError("rank " + std::to_string(distributed.rank) + " cannot read rank 0's checkpoint " +
+                          dir);
     }
     RunOptions options;
     options.distributed = distributed;
     options.pauseOnNonFinite = collective->fetch("pause_on_non_finite") == "1";
     RunControl control;  // never used: rank 0's decisions arrive by broadcast
-    const int threads = configureThreads(threadsPerProcess(loaded.config.train.threads, distributed.localProcesses));
-    ExperimentRun run(loaded.config, options, observer, control, threads, resume ? &*resume : nullptr, collective.get());
+    const int threads =
+        configureThreads(threadsPerProcess(loaded.config.train.threads, distributed.localProcesses));
+    ExperimentRun run(loaded.config, options, observer, control, threads, resume ? &*resume : nullptr,
+                      collective.get());
     return run.run();
   } catch (const std::exception& e) {
     return failed("", e.what());

@@ -15,8 +15,8 @@ bool ExperimentRun::proceed(int step) {
     return true;
   }
   // While paused rank 0 repeats "paused" well within the timeout, so that the others keep waiting.
-  const auto heartbeat = std::chrono::milliseconds(
-      static_cast<int64_t>(std::max(0.05, std::min(5.0, m_options.distributed.timeoutSeconds / 4.0)) * 1000.0));
+  const auto heartbeat = std::chrono::milliseconds(static_cast<int64_t>(
+      std::max(0.05, std::min(5.0, m_options.distributed.timeoutSeconds / 4.0)) * 1000.0));
   for (;;) {
     // Time spent paused stays out of elapsed(): whole "paused" rounds, and the lead's wait in the
     // round that resumes.
@@ -26,7 +26,8 @@ bool ExperimentRun::proceed(int step) {
     if (lead()) {
       const auto going = m_control.checkpointFor(heartbeat);
       waited = std::chrono::duration<double>(Clock::now() - roundStart).count();
-      decision.state = !going ? StepDecision::State::Paused : (*going ? StepDecision::State::Go : StepDecision::State::Stop);
+      decision.state = !going ? StepDecision::State::Paused
+                              : (*going ? StepDecision::State::Go : StepDecision::State::Stop);
       if (decision.state == StepDecision::State::Go) decision.changes = m_control.takeSettings();
     }
     auto message = decision.pack();
@@ -68,14 +69,14 @@ void ExperimentRun::applyLiveSettings(int step, const LiveSettings& changes) {
   if (changes.temperature) {
     for (auto* d : allDistillSettings()) {
       d->temperature = *changes.temperature;
-      d->temperature_schedule = "constant";
+      d->temperature_schedule = Schedule::Constant;
     }
     record("temperature", *changes.temperature);
   }
   if (changes.alpha) {
     for (auto* d : allDistillSettings()) {
       d->alpha = *changes.alpha;
-      d->alpha_schedule = "constant";
+      d->alpha_schedule = Schedule::Constant;
     }
     record("alpha", *changes.alpha);
   }

@@ -8,7 +8,8 @@
 
 namespace distill {
 
-std::vector<std::exception_ptr> ExperimentRun::stepModels(const std::vector<TrainedModel*>& models, int workers,
+std::vector<std::exception_ptr> ExperimentRun::stepModels(const std::vector<TrainedModel*>& models,
+                                                          int workers,
                                                           const std::function<PendingStep(size_t)>& compute,
                                                           std::vector<StepLosses>& results) {
   const size_t n = models.size();
@@ -48,7 +49,8 @@ std::vector<std::exception_ptr> ExperimentRun::stepModels(const std::vector<Trai
 }
 
 bool ExperimentRun::stepAll(int step, const std::vector<TrainedModel*>& models, int workers,
-                            const std::function<PendingStep(size_t)>& compute, std::vector<StepLosses>& results) {
+                            const std::function<PendingStep(size_t)>& compute,
+                            std::vector<StepLosses>& results) {
   std::vector<size_t> todo(models.size());
   for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   results.resize(models.size());
@@ -56,7 +58,8 @@ bool ExperimentRun::stepAll(int step, const std::vector<TrainedModel*>& models, 
     std::vector<TrainedModel*> some;
     for (size_t i : todo) some.push_back(models[i]);
     std::vector<StepLosses> someResults;
-    const auto faults = stepModels(some, workers, [&](size_t k) { return compute(todo[k]); }, someResults);
+    const auto faults = stepModels(
+        some, workers, [&](size_t k) { return compute(todo[k]); }, someResults);
     std::vector<size_t> again;
     std::exception_ptr fault;
     for (size_t k = 0; k < todo.size(); ++k) {
@@ -73,7 +76,8 @@ bool ExperimentRun::stepAll(int step, const std::vector<TrainedModel*>& models, 
       std::rethrow_exception(fault);
     } catch (const NonFiniteLossError& e) {
       if (lead()) {
-        m_observer.onFault(std::string(e.what()) + " - the run is paused; lower the learning rate and resume");
+        m_observer.onFault(std::string(e.what()) +
+                           " - the run is paused; lower the learning rate and resume");
         m_control.pause();
       }
     }

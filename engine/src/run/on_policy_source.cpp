@@ -49,7 +49,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<TargetSource> makeOnPolicySource(const TeacherOracle& teacher, TargetSource& offPolicy, int blockSize) {
+std::unique_ptr<TargetSource> makeOnPolicySource(const TeacherOracle& teacher, TargetSource& offPolicy,
+                                                 int blockSize) {
   return std::make_unique<OnPolicySource>(teacher, offPolicy, blockSize);
 }
 

@@ -9,7 +9,8 @@ namespace {
 
 class OnlineTeacherSource : public TargetSource {
 public:
-  OnlineTeacherSource(const TeacherOracle& teacher, bool withTrace) : m_teacher(teacher), m_withTrace(withTrace) {}
+  OnlineTeacherSource(const TeacherOracle& teacher, bool withTrace)
+      : m_teacher(teacher), m_withTrace(withTrace) {}
 
   void beginStep(int, const Batch& corpusBatch) override {
     m_batch = corpusBatch;
@@ -17,7 +18,8 @@ public:
   }
 
   StudentInput inputFor(TrainedModel&, const DistillConfig&, int step) override {
-    if (!m_targets.teacherLogits.defined()) m_targets = m_teacher.on(m_batch.x, m_withTrace ? &m_trace : nullptr, step);
+    if (!m_targets.teacherLogits.defined())
+      m_targets = m_teacher.on(m_batch.x, m_withTrace ? &m_trace : nullptr, step);
     return {m_batch, &m_targets};
   }
 

@@ -34,8 +34,10 @@ void ExperimentRun::saveResumePoint(RunPhase phase, int step, int totalSteps, co
     writer.archive().write("trainer_" + std::to_string(i), trainer);
     if (m.onPolicyGenerator.defined())
       writer.archive().write("sampling_rng_" + std::to_string(i), m.onPolicyGenerator.get_state());
-    state["models"].push_back(
-        {{"name", m.name}, {"steps", m.steps}, {"train_tokens", m.trainTokens}, {"train_seconds", m.trainSeconds}});
+    state["models"].push_back({{"name", m.name},
+                               {"steps", m.steps},
+                               {"train_tokens", m.trainTokens},
+                               {"train_seconds", m.trainSeconds}});
   }
   {
     // Dropout masks come from LibTorch's default generator.
@@ -92,8 +94,9 @@ void ExperimentRun::restoreResumePoint() {
   m_elapsedBefore = state.at("elapsed_s").get<double>();
   const int savedWorld = state.value("world_size", 1);
   if (savedWorld != worldSize())
-    m_observer.onMessage("the checkpoint was written by " + std::to_string(savedWorld) + " process(es), this run has " +
-                         std::to_string(worldSize()) + ": the global batch changes from here on");
+    m_observer.onMessage("the checkpoint was written by " + std::to_string(savedWorld) +
+                         " process(es), this run has " + std::to_string(worldSize()) +
+                         ": the global batch changes from here on");
   m_observer.onMessage("resuming " + (m_store ? m_store->dir() : m_resume->dir) + " from " +
                        phaseName(m_resume->phase) + " step " + std::to_string(m_resume->step) + " of " +
                        std::to_string(state.value("total_steps", 0)));

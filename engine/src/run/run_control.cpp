@@ -46,7 +46,8 @@ bool RunControl::checkpoint() {
 std::optional<bool> RunControl::checkpointFor(std::chrono::milliseconds maxWait) {
   if (m_paused.load() && !m_cancelled.load()) {
     std::unique_lock<std::mutex> lock(m_mutex);
-    if (!m_wake.wait_for(lock, maxWait, [this] { return !m_paused.load() || m_cancelled.load(); })) return std::nullopt;
+    if (!m_wake.wait_for(lock, maxWait, [this] { return !m_paused.load() || m_cancelled.load(); }))
+      return std::nullopt;
   }
   return !m_cancelled.load();
 }

@@ -1,24 +1,10 @@
 #include "distill/run_phase.h"
 
-#include <utility>
+#include "util/name_table.h"
 
 namespace distill {
 
 namespace {
-
-template <class Enum, size_t N>
-std::optional<Enum> lookUp(const std::pair<Enum, const char*> (&table)[N], const std::string& name) {
-  for (const auto& [value, text] : table)
-    if (name == text) return value;
-  return std::nullopt;
-}
-
-template <class Enum, size_t N>
-const char* nameIn(const std::pair<Enum, const char*> (&table)[N], Enum value) {
-  for (const auto& [v, text] : table)
-    if (v == value) return text;
-  return "?";
-}
 
 constexpr std::pair<RunPhase, const char*> kPhaseNames[] = {
     {RunPhase::Teacher, "teacher"},
@@ -37,8 +23,8 @@ constexpr std::pair<ModelRole, const char*> kRoleNames[] = {
 }  // namespace
 
 const char* phaseName(RunPhase phase) { return nameIn(kPhaseNames, phase); }
-std::optional<RunPhase> parseRunPhase(const std::string& name) { return lookUp(kPhaseNames, name); }
+std::optional<RunPhase> parseRunPhase(const std::string& name) { return valueIn(kPhaseNames, name); }
 const char* roleName(ModelRole role) { return nameIn(kRoleNames, role); }
-std::optional<ModelRole> parseModelRole(const std::string& name) { return lookUp(kRoleNames, name); }
+std::optional<ModelRole> parseModelRole(const std::string& name) { return valueIn(kRoleNames, name); }
 
 }  // namespace distill

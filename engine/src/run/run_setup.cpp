@@ -42,9 +42,9 @@ void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, s
     source = "imported teacher " + m_config.teacher.hf;
     m_corpus = loadCorpus(withTokenizerResolved(m_config.data, m_config.teacher));
     if (m_corpus.tokenizer.vocabSize() > imported.model->vocabSize())
-      throw EngineError("the tokenizer has " + std::to_string(m_corpus.tokenizer.vocabSize()) + " tokens but " + source +
-                        " knows only " + std::to_string(imported.model->vocabSize()) +
-                        " (is it the teacher's tokenizer?)");
+      throw EngineError("the tokenizer has " + std::to_string(m_corpus.tokenizer.vocabSize()) +
+                        " tokens but " + source + " knows only " +
+                        std::to_string(imported.model->vocabSize()) + " (is it the teacher's tokenizer?)");
   } else {
     m_corpus = loadCorpus(m_config.data);
   }
@@ -53,8 +53,9 @@ void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, s
 void ExperimentRun::adoptPretrainedTeacher(const LoadedModel& loaded, const std::string& source) {
   const auto& info = loaded.info;
   if (info.spec.isTransformer() && info.blockSize < m_config.data.block_size) {
-    throw EngineError(source + " has a context of " + std::to_string(info.blockSize) + " tokens but data.block_size is " +
-                      std::to_string(m_config.data.block_size) + " (lower data.block_size)");
+    throw EngineError(source + " has a context of " + std::to_string(info.blockSize) +
+                      " tokens but data.block_size is " + std::to_string(m_config.data.block_size) +
+                      " (lower data.block_size)");
   }
   m_config.teacher.model = info.spec;  // the resolved config records what was really used
   // A DistilGPT2-style student takes the teacher's architecture and widths with its own depth.
@@ -70,8 +71,9 @@ void ExperimentRun::adoptPretrainedTeacher(const LoadedModel& loaded, const std:
 }
 
 void ExperimentRun::openRunStore() {
-  const std::string dir =
-      m_options.outDir.empty() ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name) : m_options.outDir;
+  const std::string dir = m_options.outDir.empty()
+                              ? RunStore::newRunDirectory(m_options.runsRoot, m_config.name)
+                              : m_options.outDir;
   if (m_resume) {
     const RunStore::Lengths resumeAt{m_resume->state.at("metrics_bytes").get<uint64_t>(),
                                      m_resume->state.at("samples_bytes").get<uint64_t>()};
@@ -84,7 +86,8 @@ void ExperimentRun::openRunStore() {
   m_observer.onRunDirectory(dir);
 }
 
-void ExperimentRun::buildTeacher(std::unique_ptr<LoadedModel> loaded, const std::string& source, int64_t vocab) {
+void ExperimentRun::buildTeacher(std::unique_ptr<LoadedModel> loaded, const std::string& source,
+                                 int64_t vocab) {
   m_teacher.name = "teacher";
   m_teacher.role = ModelRole::Teacher;
   if (loaded) {
@@ -120,8 +123,8 @@ void ExperimentRun::buildStudents(int64_t vocab) {
     auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
     if (s.init_from_teacher) {
       initFromTeacherLayers(m_teacher.model, distilled);
-      m_observer.onMessage(s.name + ": initialised from " + std::to_string(s.model.layers) + " of the teacher's " +
-                           std::to_string(m_teacher.model->spec().layers) + " layers");
+      m_observer.onMessage(s.name + ": initialised from " + std::to_string(s.model.layers) +
+                           " of the teacher's " + std::to_string(m_teacher.model->spec().layers) + " layers");
     }
     add(distilled, "-kd", ModelRole::Distilled);
     if (s.scratch_twin) {
@@ -132,17 +135,19 @@ void ExperimentRun::buildStudents(int64_t vocab) {
   }
 }
 
-std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig& student, const DistillConfig& d) const {
+std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig& student,
+                                                             const DistillConfig& d) const {
   if (!d.usesFeatures()) return nullptr;
   const auto& teacher = m_teacher.model->spec();
   // Validation checked a configured teacher; one from a checkpoint is checked here.
   if (!teacher.isTransformer())
-    throw EngineError("student '" + student.name + "': feature losses need a transformer teacher (the checkpoint holds " +
-                      teacher.arch + ")");
+    throw EngineError("student '" + student.name +
+                      "': feature losses need a transformer teacher (the checkpoint holds " +
+                      nameOf(teacher.arch) + ")");
   for (int layer : d.layer_map) {
     if (layer > teacher.layers)
-      throw EngineError("student '" + student.name + "': layer_map names teacher layer " + std::to_string(layer) +
-                        " but the teacher has " + std::to_string(teacher.layers));
+      throw EngineError("student '" + student.name + "': layer_map names teacher layer " +
+                        std::to_string(layer) + " but the teacher has " + std::to_string(teacher.layers));
   }
   auto setup = std::make_unique<FeatureSetup>();
   setup->layerMap = resolveLayerMap(d.layer_map, student.model.layers, teacher.layers);

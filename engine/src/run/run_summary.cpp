@@ -44,7 +44,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
     ModelSummary s;
     s.name = m->name;
     s.role = m->role;
-    s.arch = m->model->spec().arch;
+    s.arch = nameOf(m->model->spec().arch);
     s.params = m->model->parameterCount();
     s.steps = m->steps;
     s.trained = m == &m_teacher || m->steps > 0;
@@ -69,12 +69,14 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
   }
   const double teacherRate = out.front().genTokensPerSecond;  // the teacher comes first
   for (auto& s : out)
-    s.genSpeedupVsTeacher = teacherRate > 0.0 ? s.genTokensPerSecond / teacherRate : ModelSummary::kNotMeasured;
+    s.genSpeedupVsTeacher =
+        teacherRate > 0.0 ? s.genTokensPerSecond / teacherRate : ModelSummary::kNotMeasured;
   if (measureSpeed) measureTrainingSpeed(all, out);
   return out;
 }
 
-void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& models, std::vector<ModelSummary>& out) {
+void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& models,
+                                         std::vector<ModelSummary>& out) {
   // During the run the students step side by side, one thread each, so a student's own step time
   // there depends on what runs beside it (it grew with its position in the list). Here each model
   // steps alone on this process's threads: forward and backward of one training batch with

@@ -17,7 +17,8 @@ std::vector<DistillConfig> scheduledSettings(const std::vector<TrainedModel>& st
   for (const auto& m : students) {
     const auto& d = m.distill;
     DistillConfig current = d;
-    current.temperature = scheduledValue(d.temperature_schedule, d.temperature, d.temperature_end, step - 1, total);
+    current.temperature =
+        scheduledValue(d.temperature_schedule, d.temperature, d.temperature_end, step - 1, total);
     current.alpha = scheduledValue(d.alpha_schedule, d.alpha, d.alpha_end, step - 1, total);
     now.push_back(current);
   }
@@ -25,15 +26,16 @@ std::vector<DistillConfig> scheduledSettings(const std::vector<TrainedModel>& st
 }
 
 /// One model's logged numbers of a step: its loss terms, learning rate, rate and schedule values.
-void logStep(std::vector<MetricPoint>& out, TrainedModel& m, const StepLosses& losses, const DistillConfig& now,
-             int step, double at) {
+void logStep(std::vector<MetricPoint>& out, TrainedModel& m, const StepLosses& losses,
+             const DistillConfig& now, int step, double at) {
   out.push_back({m.name, step, at, metric::kTrainLoss, losses.loss});
   losses.terms.forEach([&](const char* name, const std::optional<double>& value) {
     if (value) out.push_back({m.name, step, at, name, *value});
   });
   out.push_back({m.name, step, at, metric::kLearningRate, losses.lr});
   out.push_back({m.name, step, at, metric::kTokensPerSecond, m.meter.take()});
-  if (m.distilled() && (m.distill.temperature_schedule != "constant" || m.distill.alpha_schedule != "constant")) {
+  if (m.distilled() && (m.distill.temperature_schedule != Schedule::Constant ||
+                        m.distill.alpha_schedule != Schedule::Constant)) {
     out.push_back({m.name, step, at, metric::kTemperature, now.temperature});
     out.push_back({m.name, step, at, metric::kAlpha, now.alpha});
   }
@@ -52,7 +54,8 @@ bool ExperimentRun::trainStudents() {
   const uint64_t samplerSeed = static_cast<uint64_t>(t.seed) + 1;
   auto sources = TargetSources::open(*this, total, samplerSeed);
   if (!sources) return false;
-  if (sources->teacherWroteData()) m_observer.onPhase(RunPhase::Students, total);  // back from the teacher's pass
+  if (sources->teacherWroteData())
+    m_observer.onPhase(RunPhase::Students, total);  // back from the teacher's pass
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(), samplerSeed);
   const double phaseStart = elapsed();
   auto savePoint = [&](int step) {

@@ -60,9 +60,11 @@ public:
 std::unique_ptr<TargetSource> makeOnlineTeacherSource(const TeacherOracle& teacher, bool withTrace);
 std::unique_ptr<TargetSource> makeLogitCacheSource(std::unique_ptr<LogitCache> cache);
 std::unique_ptr<TargetSource> makeTeacherSequenceSource(const TeacherOracle& teacher,
-                                                        std::unique_ptr<SequenceSampler> sampler, bool withTrace);
+                                                        std::unique_ptr<SequenceSampler> sampler,
+                                                        bool withTrace);
 /// Off on-policy steps the student reads `offPolicy` (the online teacher or the logit cache).
-std::unique_ptr<TargetSource> makeOnPolicySource(const TeacherOracle& teacher, TargetSource& offPolicy, int blockSize);
+std::unique_ptr<TargetSource> makeOnPolicySource(const TeacherOracle& teacher, TargetSource& offPolicy,
+                                                 int blockSize);
 
 /// The sources of one student phase and which distilled student reads which.
 class TargetSources {

@@ -12,7 +12,8 @@ namespace distill {
 SoftTargets TeacherOracle::on(const torch::Tensor& x, ForwardTrace* trace, int step) const {
   torch::NoGradGuard noGrad;
   SoftTargets targets;
-  targets.teacherLogits = trace ? m_teacher.forwardWithTrace(x, *trace) : forwardInChunks(m_teacher, x, m_threads);
+  targets.teacherLogits =
+      trace ? m_teacher.forwardWithTrace(x, *trace) : forwardInChunks(m_teacher, x, m_threads);
   requireFiniteTeacherLogits(targets.teacherLogits, "student step " + std::to_string(step));
   targets.teacherTrace = trace;
   return targets;
@@ -20,7 +21,7 @@ SoftTargets TeacherOracle::on(const torch::Tensor& x, ForwardTrace* trace, int s
 
 namespace {
 
-bool readsSequences(const DistillConfig& d) { return d.regime == "sequence"; }
+bool readsSequences(const DistillConfig& d) { return d.regime == Regime::Sequence; }
 bool readsCache(const DistillConfig& d) { return !readsSequences(d) && d.cache_top_k > 0; }
 bool readsOnlineTeacher(const DistillConfig& d) { return !readsSequences(d) && d.cache_top_k == 0; }
 
@@ -51,7 +52,8 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
   std::unique_ptr<TargetSources> out(new TargetSources);
   out->m_teacher = std::make_unique<TeacherOracle>(*run.teacher().model, run.threads());
   const TeacherOracle& teacher = *out->m_teacher;
-  TargetSource* online = out->add(makeOnlineTeacherSource(teacher, anyTracedReader(students, readsOnlineTeacher)));
+  TargetSource* online =
+      out->add(makeOnlineTeacherSource(teacher, anyTracedReader(students, readsOnlineTeacher)));
   TargetSource* cache = nullptr;
   if (const auto* settings = firstReader(students, readsCache)) {
     auto opened = run.openOrBuildCache(*settings, totalSteps, samplerSeed);
@@ -62,9 +64,10 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
   if (const auto* settings = firstReader(students, readsSequences)) {
     auto sequences = run.openOrBuildSequences(*settings);
     if (!sequences.defined()) return nullptr;
-    auto sampler = std::make_unique<SequenceSampler>(sequences, run.config().train.batch_size, samplerSeed + 5);
-    out->m_sequences =
-        out->add(makeTeacherSequenceSource(teacher, std::move(sampler), anyTracedReader(students, readsSequences)));
+    auto sampler =
+        std::make_unique<SequenceSampler>(sequences, run.config().train.batch_size, samplerSeed + 5);
+    out->m_sequences = out->add(
+        makeTeacherSequenceSource(teacher, std::move(sampler), anyTracedReader(students, readsSequences)));
     out->m_teacherWroteData = true;
   }
   for (const auto& m : students) {
@@ -73,7 +76,7 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
       TargetSource* wordLevel = readsCache(m.distill) ? cache : online;
       if (readsSequences(m.distill)) {
         source = out->m_sequences;
-      } else if (m.distill.regime == "on_policy") {
+      } else if (m.distill.regime == Regime::OnPolicy) {
         source = out->add(makeOnPolicySource(teacher, *wordLevel, run.config().data.block_size));
       } else {
         source = wordLevel;
@@ -88,11 +91,14 @@ void TargetSources::beginStep(int step, const Batch& corpusBatch) {
   for (auto& source : m_sources) source->beginStep(step, corpusBatch);
 }
 
-StudentInput TargetSources::inputFor(size_t index, TrainedModel& student, const DistillConfig& now, int step) {
+StudentInput TargetSources::inputFor(size_t index, TrainedModel& student, const DistillConfig& now,
+                                     int step) {
   return m_ofStudent[index]->inputFor(student, now, step);
 }
 
-std::string TargetSources::samplerState() const { return m_sequences ? m_sequences->samplerState() : std::string(); }
+std::string TargetSources::samplerState() const {
+  return m_sequences ? m_sequences->samplerState() : std::string();
+}
 
 void TargetSources::restoreSampler(const std::string& state) {
   if (m_sequences) m_sequences->restoreSampler(state);

@@ -25,7 +25,8 @@ SequenceSetHeader sequenceHeaderFor(const DistillConfig& d, const ExperimentConf
 
 }  // namespace
 
-std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig& d, int steps, uint64_t samplerSeed) {
+std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig& d, int steps,
+                                                            uint64_t samplerSeed) {
   LogitCacheHeader header;
   header.vocabSize = static_cast<uint32_t>(m_teacher.model->vocabSize());
   header.topK = static_cast<uint32_t>(std::min<int64_t>(d.cache_top_k, m_teacher.model->vocabSize()));
@@ -72,14 +73,16 @@ torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
       m_observer.onMessage("teacher sequences from " + d.sequence_path);
       return sequences;
     }
-    m_observer.onMessage("the sequence set " + d.sequence_path + " was made for other settings; generating a new one");
+    m_observer.onMessage("the sequence set " + d.sequence_path +
+                         " was made for other settings; generating a new one");
   }
   const int total = d.sequence_count;
   m_observer.onPhase(RunPhase::TeacherSequences, total);
   const double phaseStart = elapsed();
   const int64_t newTokens = static_cast<int64_t>(header.length - header.prefix);
   auto sequences = generateSequenceSet(*m_teacher.model, m_corpus.train, header, [&](int64_t done) {
-    reportProgress(RunPhase::TeacherSequences, static_cast<int>(done), total, 0, phaseStart, done * newTokens, {});
+    reportProgress(RunPhase::TeacherSequences, static_cast<int>(done), total, 0, phaseStart, done * newTokens,
+                   {});
     return waitWhilePaused();
   });
   if (!sequences.defined()) return {};

@@ -9,7 +9,8 @@ bool ExperimentRun::trainTeacher() {
   const auto& t = m_config.train;
   const int total = t.steps;
   m_observer.onPhase(RunPhase::Teacher, total);
-  BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(), static_cast<uint64_t>(t.seed));
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(),
+                       static_cast<uint64_t>(t.seed));
   const double phaseStart = elapsed();
   const int64_t tokensPerStep = static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size;
   const int resumed = resumedSteps(RunPhase::Teacher);
@@ -25,7 +26,9 @@ bool ExperimentRun::trainTeacher() {
     }
     const auto batch = shardOf(sampler.next());
     std::vector<StepLosses> results;
-    if (!stepAll(step, {&m_teacher}, 1, [&](size_t) { return m_teacher.trainer->computeGradients(batch); }, results))
+    if (!stepAll(
+            step, {&m_teacher}, 1, [&](size_t) { return m_teacher.trainer->computeGradients(batch); },
+            results))
       return false;
     const StepLosses& losses = results[0];
     m_teacher.steps = step;
@@ -40,7 +43,8 @@ bool ExperimentRun::trainTeacher() {
       emit(points);
     }
     if (step % t.eval_interval == 0 || step == total) evaluateModel(m_teacher, step, true);
-    reportProgress(RunPhase::Teacher, step, total, resumed, phaseStart, tokensPerStep * (step - resumed), latest);
+    reportProgress(RunPhase::Teacher, step, total, resumed, phaseStart, tokensPerStep * (step - resumed),
+                   latest);
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total)
       saveResumePoint(RunPhase::Teacher, step, total, sampler.state());
   }

@@ -11,7 +11,8 @@ namespace {
 
 class TeacherSequenceSource : public TargetSource {
 public:
-  TeacherSequenceSource(const TeacherOracle& teacher, std::unique_ptr<SequenceSampler> sampler, bool withTrace)
+  TeacherSequenceSource(const TeacherOracle& teacher, std::unique_ptr<SequenceSampler> sampler,
+                        bool withTrace)
       : m_teacher(teacher), m_sampler(std::move(sampler)), m_withTrace(withTrace) {}
 
   void beginStep(int, const Batch&) override {
@@ -40,7 +41,8 @@ private:
 }  // namespace
 
 std::unique_ptr<TargetSource> makeTeacherSequenceSource(const TeacherOracle& teacher,
-                                                        std::unique_ptr<SequenceSampler> sampler, bool withTrace) {
+                                                        std::unique_ptr<SequenceSampler> sampler,
+                                                        bool withTrace) {
   return std::make_unique<TeacherSequenceSource>(teacher, std::move(sampler), withTrace);
 }
 

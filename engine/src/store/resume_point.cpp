@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "distill/errors.h"
-#include "util/paths.h"
 #include "store/resume_state_check.h"
+#include "util/paths.h"
 #include "util/zip_integrity.h"
 
 namespace distill {
@@ -15,7 +15,6 @@ namespace distill {
 namespace fs = std::filesystem;
 
 namespace {
-
 
 /// Folder names sort in run order: the teacher's phase before the students', then by step.
 std::string pointName(RunPhase phase, int step) {
@@ -33,7 +32,8 @@ std::vector<fs::path> pointFolders(const std::string& runDir) {
   for (fs::directory_iterator it(resumeRoot(runDir), ec), end; !ec && it != end; it.increment(ec)) {
     if (it->is_directory() && it->path().extension() != ".tmp") out.push_back(it->path());
   }
-  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) { return a.filename() > b.filename(); });
+  std::sort(out.begin(), out.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() > b.filename(); });
   return out;
 }
 
@@ -48,7 +48,7 @@ ResumePoint readResumePoint(const fs::path& folder) {
   if (size > kMaxResumeStateBytes) throw EngineError(path + " is larger than a resume state can be");
   p.state = parseResumeState(readFile(path, "resume state"), path);
   p.phase = *parseRunPhase(p.state.at("phase").get<std::string>());  // checked by parseResumeState
-  p.step = static_cast<int>(p.state.at("step").get<int64_t>());  // range-checked above
+  p.step = static_cast<int>(p.state.at("step").get<int64_t>());      // range-checked above
   return p;
 }
 
@@ -84,7 +84,9 @@ void ResumePointWriter::commit(const nlohmann::json& state) {
   for (size_t i = static_cast<size_t>(m_keep); i < folders.size(); ++i) fs::remove_all(folders[i], ec);
 }
 
-std::string ResumePoint::modelPath(const std::string& model) const { return (fs::path(dir) / (model + ".pt")).string(); }
+std::string ResumePoint::modelPath(const std::string& model) const {
+  return (fs::path(dir) / (model + ".pt")).string();
+}
 
 torch::serialize::InputArchive ResumePoint::openArchive() const {
   const std::string path = (fs::path(dir) / "state.pt").string();

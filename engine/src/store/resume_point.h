@@ -48,7 +48,7 @@ private:
 struct ResumePoint {
   std::string dir;
   RunPhase phase = RunPhase::Teacher;  ///< Teacher or Students
-  int step = 0;       ///< steps done in that phase
+  int step = 0;                        ///< steps done in that phase
   nlohmann::json state;
   /// The run folder's writer lock, taken by the resume before it read anything (RunStore keeps it).
   std::shared_ptr<RunFolderLock> writerLock;

@@ -11,8 +11,8 @@
 
 #include "distill/build_info.h"
 #include "distill/errors.h"
-#include "util/paths.h"
 #include "store/run_folder_lock.h"
+#include "util/paths.h"
 
 namespace distill {
 
@@ -32,8 +32,8 @@ void cutBack(const std::string& path, uint64_t length) {
     throw EngineError("cannot resume: " + path + " is missing (" + ec.message() + ")");
   }
   if (size < length)
-    throw EngineError("cannot resume: " + path + " is shorter (" + std::to_string(size) + " bytes) than at its checkpoint (" +
-                      std::to_string(length) + " bytes)");
+    throw EngineError("cannot resume: " + path + " is shorter (" + std::to_string(size) +
+                      " bytes) than at its checkpoint (" + std::to_string(length) + " bytes)");
   fs::resize_file(path, length, ec);
   if (ec) throw EngineError("cannot resume: cannot cut back " + path + ": " + ec.message());
 }
@@ -112,8 +112,11 @@ void RunStore::appendMetrics(const std::vector<MetricPoint>& points) {
   // One write for the whole batch of lines: a crash cuts at most the end of the last one.
   std::string lines;
   for (const auto& p : points) {
-    const nlohmann::json j = {{"model", p.model}, {"step", p.step}, {"wall_s", number(p.wallSeconds)},
-                              {"name", p.name},   {"value", number(p.value)}};
+    const nlohmann::json j = {{"model", p.model},
+                              {"step", p.step},
+                              {"wall_s", number(p.wallSeconds)},
+                              {"name", p.name},
+                              {"value", number(p.value)}};
     lines += j.dump();
     lines += '\n';
   }
@@ -144,8 +147,8 @@ void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
   writeFileAtomically((fs::path(m_dir) / "methods.csv").string(), csv);
 }
 
-void RunStore::writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
-                            const std::vector<ModelSummary>& models) {
+void RunStore::writeSummary(const std::string& experiment, const std::string& status,
+                            const std::string& error, const std::vector<ModelSummary>& models) {
   // Ordered: models stay in the run's order (teacher, then each student's distilled model and its
   // scratch twin), as the experiment lists them.
   nlohmann::ordered_json j;

@@ -19,7 +19,8 @@ double distinctN(const std::string& text, int n) {
   if (n <= 0 || words.size() < static_cast<size_t>(n)) return 0.0;
   std::set<std::vector<std::string>> unique;
   const size_t total = words.size() - static_cast<size_t>(n) + 1;
-  for (size_t i = 0; i < total; ++i) unique.emplace(words.begin() + static_cast<long>(i), words.begin() + static_cast<long>(i) + n);
+  for (size_t i = 0; i < total; ++i)
+    unique.emplace(words.begin() + static_cast<long>(i), words.begin() + static_cast<long>(i) + n);
   return static_cast<double>(unique.size()) / static_cast<double>(total);
 }
 

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "distill/errors.h"
-#include "util/paths.h"
 #include "tokenizers/unicode_classes.h"
+#include "util/paths.h"
 #include "util/utf8.h"
 
 namespace distill {
@@ -49,7 +49,8 @@ nlohmann::json parseJsonFile(const std::string& path, const std::string& what) {
 
 /// vocab: token → id, made dense (ids must be 0..n-1 without gaps being required).
 std::vector<std::string> tokensById(const nlohmann::json& vocab, const std::string& source) {
-  if (!vocab.is_object() || vocab.empty()) throw EngineError(source + ": the vocabulary must be a non-empty JSON object");
+  if (!vocab.is_object() || vocab.empty())
+    throw EngineError(source + ": the vocabulary must be a non-empty JSON object");
   int64_t maxId = -1;
   for (const auto& item : vocab.items()) {
     if (!item.value().is_number_integer() || item.value().get<int64_t>() < 0)
@@ -57,9 +58,11 @@ std::vector<std::string> tokensById(const nlohmann::json& vocab, const std::stri
     maxId = std::max(maxId, item.value().get<int64_t>());
   }
   if (maxId > 10 * static_cast<int64_t>(vocab.size()) + 1000)
-    throw EngineError(source + ": vocabulary ids are implausibly sparse (largest " + std::to_string(maxId) + ")");
+    throw EngineError(source + ": vocabulary ids are implausibly sparse (largest " + std::to_string(maxId) +
+                      ")");
   std::vector<std::string> tokens(static_cast<size_t>(maxId + 1));
-  for (const auto& item : vocab.items()) tokens[static_cast<size_t>(item.value().get<int64_t>())] = item.key();
+  for (const auto& item : vocab.items())
+    tokens[static_cast<size_t>(item.value().get<int64_t>())] = item.key();
   return tokens;
 }
 
@@ -73,7 +76,9 @@ std::vector<std::string> splitGpt2Pieces(const std::vector<char32_t>& cps) {
   auto letter = [&](size_t i) { return i < n && isUnicodeLetter(cps[i]); };
   auto number = [&](size_t i) { return i < n && isUnicodeNumber(cps[i]); };
   auto space = [&](size_t i) { return i < n && isUnicodeWhitespace(cps[i]); };
-  auto other = [&](size_t i) { return i < n && !isUnicodeWhitespace(cps[i]) && !isUnicodeLetter(cps[i]) && !isUnicodeNumber(cps[i]); };
+  auto other = [&](size_t i) {
+    return i < n && !isUnicodeWhitespace(cps[i]) && !isUnicodeLetter(cps[i]) && !isUnicodeNumber(cps[i]);
+  };
   auto contraction = [&](size_t i) -> size_t {  // length of 's 't 're 've 'm 'll 'd at i, or 0
     if (cps[i] != '\'' || i + 1 >= n) return 0;
     const char32_t a = cps[i + 1], b = i + 2 < n ? cps[i + 2] : 0;
@@ -116,9 +121,11 @@ ByteLevelBpe::ByteLevelBpe(std::vector<std::string> tokens, const std::vector<st
                            std::vector<AddedToken> added, const std::string& source, bool splitDigits)
     : m_tokens(std::move(tokens)), m_merges(merges), m_added(std::move(added)), m_splitDigits(splitDigits) {
   for (const auto& a : m_added) {
-    if (a.id < 0 || a.content.empty()) throw EngineError(source + ": added token with id " + std::to_string(a.id) + " is invalid");
+    if (a.id < 0 || a.content.empty())
+      throw EngineError(source + ": added token with id " + std::to_string(a.id) + " is invalid");
     if (a.id > 10 * vocabSize() + 1000)
-      throw EngineError(source + ": added token id " + std::to_string(a.id) + " is implausibly far beyond the vocabulary");
+      throw EngineError(source + ": added token id " + std::to_string(a.id) +
+                        " is implausibly far beyond the vocabulary");
     if (a.id >= vocabSize()) m_tokens.resize(static_cast<size_t>(a.id + 1));
   }
   for (size_t id = 0; id < m_tokens.size(); ++id)
@@ -136,17 +143,20 @@ ByteLevelBpe::ByteLevelBpe(std::vector<std::string> tokens, const std::vector<st
     const auto& merge = m_merges[rank];
     const auto space = merge.find(' ');
     const std::string where = source + ": merge " + std::to_string(rank + 1) + " '" + merge + "'";
-    if (space == std::string::npos || space == 0 || space + 1 >= merge.size() || merge.find(' ', space + 1) != std::string::npos)
+    if (space == std::string::npos || space == 0 || space + 1 >= merge.size() ||
+        merge.find(' ', space + 1) != std::string::npos)
       throw EngineError(where + " is not two tokens separated by one space");
     const std::string left = merge.substr(0, space), right = merge.substr(space + 1);
     const auto l = m_ids.find(left), r = m_ids.find(right), joined = m_ids.find(left + right);
     if (l == m_ids.end() || r == m_ids.end() || joined == m_ids.end())
       throw EngineError(where + " names a token that is not in the vocabulary");
-    m_ranks.emplace(pairKey(l->second, r->second), std::make_pair(static_cast<int32_t>(rank), joined->second));
+    m_ranks.emplace(pairKey(l->second, r->second),
+                    std::make_pair(static_cast<int32_t>(rank), joined->second));
   }
 }
 
-ByteLevelBpe ByteLevelBpe::fromVocabAndMerges(const std::string& vocabJsonPath, const std::string& mergesPath) {
+ByteLevelBpe ByteLevelBpe::fromVocabAndMerges(const std::string& vocabJsonPath,
+                                              const std::string& mergesPath) {
   auto tokens = tokensById(parseJsonFile(vocabJsonPath, "tokenizer vocabulary"), vocabJsonPath);
   std::istringstream in(readFile(mergesPath, "tokenizer merges"));
   std::vector<std::string> merges;
@@ -167,26 +177,35 @@ ByteLevelBpe ByteLevelBpe::fromTokenizerJson(const std::string& path) {
   try {
     const auto& model = j.at("model");
     if (model.value("type", std::string()) != "BPE")
-      throw EngineError(path + ": model.type '" + model.value("type", std::string()) + "' is not supported here (BPE)");
+      throw EngineError(path + ": model.type '" + model.value("type", std::string()) +
+                        "' is not supported here (BPE)");
     if (j.contains("normalizer") && !j["normalizer"].is_null())
-      throw EngineError(path + ": a normalizer is not supported (a SentencePiece-style tokenizer.json: use its tokenizer.model)");
+      throw EngineError(
+          path +
+          ": a normalizer is not supported (a SentencePiece-style tokenizer.json: use its tokenizer.model)");
     // ByteLevel alone, or Sequence[Digits(individual_digits), ByteLevel].
     nlohmann::json pre = j.at("pre_tokenizer");
     bool splitDigits = false;
     if (!pre.is_null() && pre.value("type", std::string()) == "Sequence") {
       const auto& steps = pre.at("pretokenizers");
-      if (steps.size() == 2 && steps[0].value("type", std::string()) == "Digits" && steps[0].value("individual_digits", false)) {
+      if (steps.size() == 2 && steps[0].value("type", std::string()) == "Digits" &&
+          steps[0].value("individual_digits", false)) {
         splitDigits = true;
         pre = steps[1];
       }
     }
     if (pre.is_null() || pre.value("type", std::string()) != "ByteLevel" || !pre.value("use_regex", true) ||
         pre.value("add_prefix_space", false))
-      throw EngineError(path + ": pre_tokenizer must be ByteLevel with GPT-2's pattern and no prefix space, optionally "
-                               "after Digits(individual_digits) (a SentencePiece-style tokenizer.json: use its tokenizer.model)");
-    if (model.value("byte_fallback", false) || !model.value("continuing_subword_prefix", nlohmann::json()).is_null() ||
+      throw EngineError(
+          path +
+          ": pre_tokenizer must be ByteLevel with GPT-2's pattern and no prefix space, optionally "
+          "after Digits(individual_digits) (a SentencePiece-style tokenizer.json: use its tokenizer.model)");
+    if (model.value("byte_fallback", false) ||
+        !model.value("continuing_subword_prefix", nlohmann::json()).is_null() ||
         !model.value("end_of_word_suffix", nlohmann::json()).is_null())
-      throw EngineError(path + ": BPE options byte_fallback / continuing_subword_prefix / end_of_word_suffix are not supported");
+      throw EngineError(
+          path +
+          ": BPE options byte_fallback / continuing_subword_prefix / end_of_word_suffix are not supported");
     auto tokens = tokensById(model.at("vocab"), path + ": model.vocab");
     std::vector<std::string> merges;
     for (const auto& m : model.at("merges")) {
@@ -195,12 +214,14 @@ ByteLevelBpe ByteLevelBpe::fromTokenizerJson(const std::string& path) {
       } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
         merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());  // tokenizers >= 0.20
       } else {
-        throw EngineError(path + ": model.merges entry " + std::to_string(merges.size() + 1) + " is neither \"a b\" nor [a, b]");
+        throw EngineError(path + ": model.merges entry " + std::to_string(merges.size() + 1) +
+                          " is neither \"a b\" nor [a, b]");
       }
     }
     std::vector<AddedToken> added;
     if (j.contains("added_tokens"))
-      for (const auto& a : j.at("added_tokens")) added.push_back({a.at("id").get<int64_t>(), a.at("content").get<std::string>()});
+      for (const auto& a : j.at("added_tokens"))
+        added.push_back({a.at("id").get<int64_t>(), a.at("content").get<std::string>()});
     return ByteLevelBpe(std::move(tokens), merges, std::move(added), path, splitDigits);
   } catch (const nlohmann::json::exception& e) {
     throw EngineError(path + ": unexpected tokenizer.json layout (" + std::string(e.what()) + ")");
@@ -209,16 +230,22 @@ ByteLevelBpe ByteLevelBpe::fromTokenizerJson(const std::string& path) {
 
 ByteLevelBpe ByteLevelBpe::fromJson(const nlohmann::json& j) {
   std::vector<AddedToken> added;
-  for (const auto& a : j.at("added")) added.push_back({a.at("id").get<int64_t>(), a.at("content").get<std::string>()});
-  return ByteLevelBpe(j.at("tokens").get<std::vector<std::string>>(), j.at("merges").get<std::vector<std::string>>(),
-                      std::move(added), "embedded tokenizer", j.value("split_digits", false));
+  for (const auto& a : j.at("added"))
+    added.push_back({a.at("id").get<int64_t>(), a.at("content").get<std::string>()});
+  return ByteLevelBpe(j.at("tokens").get<std::vector<std::string>>(),
+                      j.at("merges").get<std::vector<std::string>>(), std::move(added), "embedded tokenizer",
+                      j.value("split_digits", false));
 }
 
 nlohmann::json ByteLevelBpe::toJson() const {
   nlohmann::json added = nlohmann::json::array();
   for (const auto& a : m_added) added.push_back({{"id", a.id}, {"content", a.content}});
   // Added tokens are listed separately; their slots in `tokens` stay as loaded.
-  return {{"type", "byte_level_bpe"}, {"tokens", m_tokens}, {"merges", m_merges}, {"added", added}, {"split_digits", m_splitDigits}};
+  return {{"type", "byte_level_bpe"},
+          {"tokens", m_tokens},
+          {"merges", m_merges},
+          {"added", added},
+          {"split_digits", m_splitDigits}};
 }
 
 void ByteLevelBpe::encodePiece(const std::string& piece, std::vector<int64_t>& out) const {
@@ -281,7 +308,8 @@ std::vector<int64_t> ByteLevelBpe::encode(const std::string& text) const {
     const AddedToken* best = nullptr;
     for (const auto& a : m_added) {
       const size_t at = text.find(a.content, start);
-      if (at != std::string::npos && (at < bestAt || (at == bestAt && a.content.size() > best->content.size()))) {
+      if (at != std::string::npos &&
+          (at < bestAt || (at == bestAt && a.content.size() > best->content.size()))) {
         bestAt = at;
         best = &a;
       }
@@ -329,22 +357,42 @@ void ByteLevelBpe::saveFiles(const std::string& dir) const {
   writeFileAtomically(dir + "/merges.txt", merges);
 
   // tokenizer.json carries what vocab.json + merges.txt cannot: added tokens, digit splitting.
-  const nlohmann::ordered_json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+  const nlohmann::ordered_json byteLevel = {
+      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
   nlohmann::ordered_json pre = byteLevel;
   if (m_splitDigits)
-    pre = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byteLevel}}};
+    pre = {{"type", "Sequence"},
+           {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byteLevel}}};
   nlohmann::ordered_json added = nlohmann::ordered_json::array();
   for (const auto& a : m_added)
-    added.push_back({{"id", a.id}, {"content", a.content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-                     {"normalized", false}, {"special", true}});
+    added.push_back({{"id", a.id},
+                     {"content", a.content},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", true}});
   nlohmann::ordered_json pairs = nlohmann::ordered_json::array();
   for (const auto& m : m_merges) pairs.push_back(m);
-  const nlohmann::ordered_json tokenizer = {
-      {"version", "1.0"},       {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added},
-      {"normalizer", nullptr},  {"pre_tokenizer", pre},  {"post_processor", nullptr}, {"decoder", byteLevel},
-      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
-                 {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},
-                 {"vocab", vocab}, {"merges", pairs}}}};
+  const nlohmann::ordered_json tokenizer = {{"version", "1.0"},
+                                            {"truncation", nullptr},
+                                            {"padding", nullptr},
+                                            {"added_tokens", added},
+                                            {"normalizer", nullptr},
+                                            {"pre_tokenizer", pre},
+                                            {"post_processor", nullptr},
+                                            {"decoder", byteLevel},
+                                            {"model",
+                                             {{"type", "BPE"},
+                                              {"dropout", nullptr},
+                                              {"unk_token", nullptr},
+                                              {"continuing_subword_prefix", nullptr},
+                                              {"end_of_word_suffix", nullptr},
+                                              {"fuse_unk", false},
+                                              {"byte_fallback", false},
+                                              {"ignore_merges", false},
+                                              {"vocab", vocab},
+                                              {"merges", pairs}}}};
   writeFileAtomically(dir + "/tokenizer.json", tokenizer.dump(2) + "\n");
 }
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "distill/errors.h"
-#include "util/paths.h"
 #include "tokenizers/sentencepiece_plugin.h"
+#include "util/paths.h"
 #include "util/utf8.h"
 
 namespace distill {
@@ -33,7 +33,8 @@ struct Plugin {
 std::string pluginPath() {
   if (const char* path = std::getenv("DISTILL_SENTENCEPIECE_PLUGIN")) return path;
   std::error_code ec;
-  const auto besideExecutable = fs::read_symlink("/proc/self/exe", ec).parent_path() / "libdistill_sentencepiece.so";
+  const auto besideExecutable =
+      fs::read_symlink("/proc/self/exe", ec).parent_path() / "libdistill_sentencepiece.so";
   if (!ec && fs::exists(besideExecutable)) return besideExecutable.string();
 #ifdef DISTILL_SENTENCEPIECE_PLUGIN_PATH
   return DISTILL_SENTENCEPIECE_PLUGIN_PATH;
@@ -50,7 +51,9 @@ Plugin openPlugin() {
     return p;
   }
 #ifdef DISTILL_SANITIZED
-  p.error = "SentencePiece is not available in sanitizer builds (its plugin needs RTLD_DEEPBIND, which AddressSanitizer refuses)";
+  p.error =
+      "SentencePiece is not available in sanitizer builds (its plugin needs RTLD_DEEPBIND, which "
+      "AddressSanitizer refuses)";
   return p;
 #endif
   // RTLD_DEEPBIND: SentencePiece must bind to its own protobuf-lite, not LibTorch's libprotobuf.
@@ -133,7 +136,8 @@ public:
     std::vector<int> known;
     known.reserve(ids.size());
     for (const auto id : ids)
-      if (isKnown(id)) known.push_back(static_cast<int>(id));  // padding ids beyond the tokenizer decode to nothing
+      if (isKnown(id))
+        known.push_back(static_cast<int>(id));  // padding ids beyond the tokenizer decode to nothing
     char error[512] = "";
     bool failed = false;
     auto text = readString([&](char* out, size_t capacity) {
@@ -148,14 +152,19 @@ public:
   std::string decodeOne(int64_t id) const override {
     if (!isKnown(id)) return {};
     // The piece, with SentencePiece's word-boundary mark shown as the space it stands for.
-    auto piece = readString([&](char* out, size_t capacity) { return m_plugin.piece(m_model, static_cast<int>(id), out, capacity); });
-    for (size_t at = piece.find("\u2581"); at != std::string::npos; at = piece.find("\u2581", at + 1)) piece.replace(at, 3, " ");
+    auto piece = readString([&](char* out, size_t capacity) {
+      return m_plugin.piece(m_model, static_cast<int>(id), out, capacity);
+    });
+    for (size_t at = piece.find("\u2581"); at != std::string::npos; at = piece.find("\u2581", at + 1))
+      piece.replace(at, 3, " ");
     return replaceInvalidUtf8(piece);
   }
 
   int64_t vocabSize() const override { return m_pieces; }
   std::string kind() const override { return "sentencepiece"; }
-  nlohmann::json toJson() const override { return {{"type", "sentencepiece"}, {"model_hex", toHex(proto())}}; }
+  nlohmann::json toJson() const override {
+    return {{"type", "sentencepiece"}, {"model_hex", toHex(proto())}};
+  }
   bool saveFiles(const std::string& dir) const override {
     writeFileAtomically(dir + "/tokenizer.model", proto());
     return true;
@@ -174,7 +183,8 @@ private:
 
 }  // namespace
 
-std::shared_ptr<const TokenizerModel> sentencePieceFromProto(const std::string& proto, const std::string& source) {
+std::shared_ptr<const TokenizerModel> sentencePieceFromProto(const std::string& proto,
+                                                             const std::string& source) {
   return std::make_shared<SentencePieceModel>(proto, source);
 }
 

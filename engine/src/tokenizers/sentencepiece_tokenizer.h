@@ -14,7 +14,8 @@ namespace distill {
 /// Reads a .model file. Throws EngineError naming the file when it is not a SentencePiece model.
 std::shared_ptr<const TokenizerModel> loadSentencePieceFile(const std::string& path);
 /// From the serialized model proto (what the checkpoint embeds).
-std::shared_ptr<const TokenizerModel> sentencePieceFromProto(const std::string& serializedProto, const std::string& source);
+std::shared_ptr<const TokenizerModel> sentencePieceFromProto(const std::string& serializedProto,
+                                                             const std::string& source);
 
 /// SentencePieceTrainer::Train with command-line style arguments. Throws EngineError.
 void trainSentencePieceModel(const std::string& arguments);

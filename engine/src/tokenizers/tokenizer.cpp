@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "tokenizers/byte_level_bpe.h"
 #include "distill/errors.h"
+#include "tokenizers/byte_level_bpe.h"
 #include "tokenizers/sentencepiece_tokenizer.h"
 #include "util/utf8.h"
 
@@ -93,7 +93,9 @@ public:
   std::string decodeOne(int64_t id) const override { return m_chars.decodeOne(id); }
   int64_t vocabSize() const override { return m_chars.vocabSize(); }
   std::string kind() const override { return "char"; }
-  nlohmann::json toJson() const override { return {{"type", "char"}, {"vocabulary", m_chars.vocabularyText()}}; }
+  nlohmann::json toJson() const override {
+    return {{"type", "char"}, {"vocabulary", m_chars.vocabularyText()}};
+  }
   bool saveFiles(const std::string&) const override { return false; }
 
 private:
@@ -126,7 +128,8 @@ std::string fromHex(const std::string& hex) {
   };
   if (hex.size() % 2) throw EngineError("embedded SentencePiece model has an odd number of hex digits");
   std::string bytes(hex.size() / 2, '\0');
-  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(nibble(hex[2 * i]) * 16 + nibble(hex[2 * i + 1]));
   return bytes;
 }
 
@@ -152,20 +155,25 @@ Tokenizer Tokenizer::load(const std::string& path) {
       return Tokenizer(std::make_shared<BpeModel>(
           ByteLevelBpe::fromVocabAndMerges((p / "vocab.json").string(), (p / "merges.txt").string())));
     if (fs::exists(p / "tokenizer.model")) return load((p / "tokenizer.model").string());
-    throw EngineError("tokenizer folder " + path + " has no tokenizer.json, vocab.json + merges.txt or tokenizer.model");
+    throw EngineError("tokenizer folder " + path +
+                      " has no tokenizer.json, vocab.json + merges.txt or tokenizer.model");
   }
-  if (p.extension() == ".json") return Tokenizer(std::make_shared<BpeModel>(ByteLevelBpe::fromTokenizerJson(path)));
+  if (p.extension() == ".json")
+    return Tokenizer(std::make_shared<BpeModel>(ByteLevelBpe::fromTokenizerJson(path)));
   if (p.extension() == ".model") return Tokenizer(loadSentencePieceFile(path));
-  throw EngineError("tokenizer " + path + ": expected a folder, a tokenizer.json or a SentencePiece .model file");
+  throw EngineError("tokenizer " + path +
+                    ": expected a folder, a tokenizer.json or a SentencePiece .model file");
 }
 
 Tokenizer Tokenizer::fromJson(const nlohmann::json& j) {
   try {
     const std::string type = j.at("type").get<std::string>();
-    if (type == "char") return Tokenizer(CharTokenizer::fromVocabulary(j.at("vocabulary").get<std::string>()));
+    if (type == "char")
+      return Tokenizer(CharTokenizer::fromVocabulary(j.at("vocabulary").get<std::string>()));
     if (type == "byte_level_bpe") return Tokenizer(std::make_shared<BpeModel>(ByteLevelBpe::fromJson(j)));
     if (type == "sentencepiece")
-      return Tokenizer(sentencePieceFromProto(fromHex(j.at("model_hex").get<std::string>()), "embedded tokenizer"));
+      return Tokenizer(
+          sentencePieceFromProto(fromHex(j.at("model_hex").get<std::string>()), "embedded tokenizer"));
     throw EngineError("unknown tokenizer type '" + type + "'");
   } catch (const nlohmann::json::exception& e) {
     throw EngineError(std::string("malformed embedded tokenizer: ") + e.what());

@@ -59,11 +59,12 @@ public:
 /// merges.txt, or tokenizer.json) or SentencePiece (.model). Cheap to copy; immutable.
 class Tokenizer {
 public:
-  Tokenizer();  ///< an empty char tokenizer
+  Tokenizer();                     ///< an empty char tokenizer
   Tokenizer(CharTokenizer chars);  // NOLINT: a char tokenizer is a tokenizer
 
   /// Loads a tokenizer file or a folder holding one (tokenizer.json, vocab.json + merges.txt or
-  /// tokenizer.model, tried in that order: tokenizer.json holds the whole pipeline). Throws EngineError naming the path and the problem.
+  /// tokenizer.model, tried in that order: tokenizer.json holds the whole pipeline). Throws EngineError
+  /// naming the path and the problem.
   static Tokenizer load(const std::string& path);
   /// Rebuilds what toJson() wrote.
   static Tokenizer fromJson(const nlohmann::json& j);

@@ -18,8 +18,10 @@ uint64_t pairKey(int32_t a, int32_t b) { return (static_cast<uint64_t>(a) << 32)
 
 }  // namespace
 
-ByteLevelBpe trainByteLevelBpe(const std::string& text, int vocabSize, const std::function<bool(double)>& progress) {
-  if (vocabSize < 257) throw EngineError("a byte-level BPE vocabulary needs at least 257 tokens (256 bytes and <|endoftext|>)");
+ByteLevelBpe trainByteLevelBpe(const std::string& text, int vocabSize,
+                               const std::function<bool(double)>& progress) {
+  if (vocabSize < 257)
+    throw EngineError("a byte-level BPE vocabulary needs at least 257 tokens (256 bytes and <|endoftext|>)");
   // Tokens: <|endoftext|>, the byte stand-ins in code point order (as Hugging Face's trainer lists them).
   std::vector<char32_t> standIns;
   for (int b = 0; b < 256; ++b) standIns.push_back(byteStandIn(static_cast<unsigned char>(b)));

@@ -1,7 +1,7 @@
 #include "train/evaluation.h"
 
-#include "parallel/collective.h"
 #include "kd/losses.h"
+#include "parallel/collective.h"
 
 namespace distill {
 

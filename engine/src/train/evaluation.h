@@ -10,8 +10,8 @@
 namespace distill {
 
 struct EvalResult {
-  double loss = 0.0;       ///< mean cross-entropy on the batches
-  double agreement = 1.0;  ///< share of positions where student and teacher argmax agree
+  double loss = 0.0;           ///< mean cross-entropy on the batches
+  double agreement = 1.0;      ///< share of positions where student and teacher argmax agree
   double klFromTeacher = 0.0;  ///< mean KL(teacher || model) per token at T = 1
 };
 

@@ -1,15 +1,15 @@
 #include "train/trainer.h"
 
 #include <atomic>
-#include <functional>
 #include <chrono>
-#include <utility>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <utility>
 
-#include "parallel/collective.h"
 #include "distill/errors.h"
 #include "kd/losses.h"
+#include "parallel/collective.h"
 #include "util/threads.h"
 
 namespace distill {
@@ -24,9 +24,12 @@ double learningRateAt(int step, int totalSteps, const TrainConfig& train) {
   return train.min_lr + cosine * (train.lr - train.min_lr);
 }
 
-ModelTrainer::ModelTrainer(std::string name, LanguageModel model, const TrainConfig& train,
-                           int totalSteps, std::unique_ptr<FeatureSetup> features)
-    : m_name(std::move(name)), m_model(std::move(model)), m_train(train), m_totalSteps(totalSteps),
+ModelTrainer::ModelTrainer(std::string name, LanguageModel model, const TrainConfig& train, int totalSteps,
+                           std::unique_ptr<FeatureSetup> features)
+    : m_name(std::move(name)),
+      m_model(std::move(model)),
+      m_train(train),
+      m_totalSteps(totalSteps),
       m_features(std::move(features)) {
   m_parameters = m_model->parameters();
   if (m_features) {
@@ -38,9 +41,8 @@ ModelTrainer::ModelTrainer(std::string name, LanguageModel model, const TrainCon
     if (!p.requires_grad()) continue;
     (p.dim() >= 2 ? decay : noDecay).push_back(p);
   }
-  auto options = torch::optim::AdamWOptions(train.lr)
-                     .betas({train.beta1, train.beta2})
-                     .weight_decay(train.weight_decay);
+  auto options =
+      torch::optim::AdamWOptions(train.lr).betas({train.beta1, train.beta2}).weight_decay(train.weight_decay);
   auto noDecayOptions = options;
   noDecayOptions.weight_decay(0.0);
   std::vector<torch::optim::OptimizerParamGroup> groups;
@@ -83,7 +85,8 @@ void ModelTrainer::loadState(torch::serialize::InputArchive& archive) {
     m_train.min_lr = minLr.toDouble();
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
-    throw EngineError("model '" + m_name + "': its saved optimizer state does not fit: " + what.substr(0, what.find('\n')));
+    throw EngineError("model '" + m_name +
+                      "': its saved optimizer state does not fit: " + what.substr(0, what.find('\n')));
   }
 }
 
@@ -128,7 +131,8 @@ torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, 
   return torch::cat(parts, 0);
 }
 
-StudentLoss ModelTrainer::lossOn(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill) {
+StudentLoss ModelTrainer::lossOn(const Batch& batch, const SoftTargets* targets,
+                                 const DistillConfig* distill) {
   if (targets && distill) return studentLoss(*m_model, batch, *targets, *distill, m_features.get());
   StudentLoss out;
   out.total = out.terms.hard = crossEntropy(m_model->forward(batch.x), batch.y);
@@ -141,7 +145,8 @@ StepLosses ModelTrainer::step(const Batch& batch, const SoftTargets* targets, co
   return applyGradients(computeGradients(batch, targets, distill));
 }
 
-PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets* targets, const DistillConfig* distill) {
+PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets* targets,
+                                           const DistillConfig* distill) {
   PendingStep out;
   out.start = std::chrono::steady_clock::now();
   out.lr = learningRateAt(m_step, m_totalSteps, m_train);
@@ -161,7 +166,8 @@ PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets
   auto runChunk = [&](size_t c) {
     const auto [begin, end] = chunkRows(B, c, chunks);
     const double share = static_cast<double>(end - begin) / static_cast<double>(B);
-    const Batch rows = chunks == 1 ? batch : Batch{batch.x.slice(0, begin, end), batch.y.slice(0, begin, end)};
+    const Batch rows =
+        chunks == 1 ? batch : Batch{batch.x.slice(0, begin, end), batch.y.slice(0, begin, end)};
     SoftTargets chunkTargets;
     if (targets) chunkTargets = chunks == 1 ? *targets : rowsOf(*targets, begin, end);
     StudentLoss loss = lossOn(rows, targets ? &chunkTargets : nullptr, distill);
@@ -206,8 +212,9 @@ PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets
 StepLosses ModelTrainer::applyGradients(const PendingStep& pending) {
   if (!std::isfinite(pending.loss)) {
     m_optimizer->zero_grad();
-    throw NonFiniteLossError("model '" + m_name + "': loss became " + (std::isnan(pending.loss) ? "NaN" : "Inf") +
-                             " at step " + std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
+    throw NonFiniteLossError("model '" + m_name + "': loss became " +
+                             (std::isnan(pending.loss) ? "NaN" : "Inf") + " at step " +
+                             std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
   }
   StepLosses out;
   out.lr = pending.lr;
@@ -221,8 +228,9 @@ StepLosses ModelTrainer::applyGradients(const PendingStep& pending) {
       m_parameters, m_train.grad_clip > 0.0 ? m_train.grad_clip : std::numeric_limits<double>::infinity());
   if (!std::isfinite(gradNorm)) {
     m_optimizer->zero_grad();
-    throw NonFiniteLossError("model '" + m_name + "': gradient became " + (std::isnan(gradNorm) ? "NaN" : "Inf") +
-                             " at step " + std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
+    throw NonFiniteLossError("model '" + m_name + "': gradient became " +
+                             (std::isnan(gradNorm) ? "NaN" : "Inf") + " at step " +
+                             std::to_string(m_step + 1) + " (try a lower train.lr or a train.grad_clip)");
   }
   m_optimizer->step();
   ++m_step;
@@ -265,7 +273,9 @@ void averageAcrossRanks(Collective& group, const std::vector<ModelTrainer*>& tra
       if (!p.requires_grad()) continue;
       const bool anywhere = flat[static_cast<int64_t>(index)].item<float>() > 0.0f;
       const int64_t n = p.numel();
-      const auto mean = flat.slice(0, static_cast<int64_t>(flags) + offset, static_cast<int64_t>(flags) + offset + n) / ranks;
+      const auto mean =
+          flat.slice(0, static_cast<int64_t>(flags) + offset, static_cast<int64_t>(flags) + offset + n) /
+          ranks;
       if (anywhere) {
         if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
         p.mutable_grad().copy_(mean.view(p.sizes()));

@@ -8,11 +8,11 @@
 #include <string>
 
 #include "data/corpus.h"
-#include "distill/errors.h"
 #include "distill/config.h"
-#include "models/language_model.h"
+#include "distill/errors.h"
 #include "kd/loss_terms.h"
 #include "kd/student_loss.h"
+#include "models/language_model.h"
 
 namespace distill {
 
@@ -56,7 +56,8 @@ public:
   /// One optimiser step. With `targets` the loss is studentLoss() with `distill`; otherwise plain
   /// cross-entropy. Throws NonFiniteLossError on a NaN/Inf loss or gradient norm, before touching
   /// the weights (the optimizer's moments are untouched too).
-  StepLosses step(const Batch& batch, const SoftTargets* targets = nullptr, const DistillConfig* distill = nullptr);
+  StepLosses step(const Batch& batch, const SoftTargets* targets = nullptr,
+                  const DistillConfig* distill = nullptr);
 
   /// step() in two halves, so that data-parallel ranks can average gradients in between
   /// (averageAcrossRanks). computeGradients never throws on a NaN/Inf loss; applyGradients does.

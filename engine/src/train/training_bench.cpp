@@ -8,8 +8,8 @@
 
 #include "distill/errors.h"
 #include "models/model_factory.h"
-#include "util/threads.h"
 #include "train/trainer.h"
+#include "util/threads.h"
 
 namespace distill {
 
@@ -22,7 +22,7 @@ struct BenchShapes {
 
 ModelSpec gpt(int layers, int heads, int embd) {
   ModelSpec spec;
-  spec.arch = "transformer";
+  spec.arch = Arch::Transformer;
   spec.layers = layers;
   spec.heads = heads;
   spec.embd = embd;
@@ -75,7 +75,8 @@ double matmulPeakGflops(const torch::Device& device, int threads) {
   if (device.is_cuda() || threads <= 1) return one;
   const BlasThreadsScope oneBlasThreadEach(1);
   const double sideBySide = best(threads, [&] {
-    runSideBySide(static_cast<size_t>(threads), threads, [&](size_t i) { (void)torch::mm(a[i], b[i]).sum().item<float>(); });
+    runSideBySide(static_cast<size_t>(threads), threads,
+                  [&](size_t i) { (void)torch::mm(a[i], b[i]).sum().item<float>(); });
   });
   return std::max(one, sideBySide);
 }
@@ -155,8 +156,8 @@ BenchResult runTrainingBench(const BenchOptions& options) {
     targets.teacherLogits = forwardInChunks(*teacher, batch.x, result.threads);
     studentTrainer.step(batch, &targets, &kd);
   });
-  result.teacherTrainGflops =
-      result.teacherTrainTokensPerSecond * trainingFlopsPerToken(shapes.teacher, shapes.vocab, shapes.block) / 1e9;
+  result.teacherTrainGflops = result.teacherTrainTokensPerSecond *
+                              trainingFlopsPerToken(shapes.teacher, shapes.vocab, shapes.block) / 1e9;
   result.matmulPeakGflops = matmulPeakGflops(device, result.threads);
   return result;
 }

@@ -13,9 +13,7 @@
 
 namespace distill {
 
-std::string bundledCorpusPath() {
-  return std::string(DISTILL_RESOURCE_DIR) + "/data/tinyshakespeare.txt";
-}
+std::string bundledCorpusPath() { return std::string(DISTILL_RESOURCE_DIR) + "/data/tinyshakespeare.txt"; }
 
 void writeFileAtomically(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp";
@@ -56,14 +54,14 @@ void syncDirectory(const std::string& dir) {
 std::string fileInside(const std::string& folder, const std::string& fileName) {
   if (fileName.empty() || fileName == "." || fileName == ".." || fileName.find('/') != std::string::npos ||
       fileName.find('\0') != std::string::npos)
-    throw EngineError("refusing to write '" + fileName + "' in " + folder + ": a file name must stay inside its folder");
+    throw EngineError("refusing to write '" + fileName + "' in " + folder +
+                      ": a file name must stay inside its folder");
   return (std::filesystem::path(folder) / fileName).string();
 }
 
 std::string readFile(const std::string& path, const std::string& what) {
   if (!std::filesystem::exists(path)) throw EngineError(what + " not found: " + path);
-  if (std::filesystem::is_directory(path))
-    throw EngineError(what + " is a directory, not a file: " + path);
+  if (std::filesystem::is_directory(path)) throw EngineError(what + " is a directory, not a file: " + path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw EngineError("cannot read " + what + " " + path + ": " + std::strerror(errno));
   std::ostringstream buffer;

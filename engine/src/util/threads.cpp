@@ -18,7 +18,6 @@
 #include <atomic>
 #include <thread>
 
-
 namespace distill {
 
 namespace {
@@ -76,7 +75,8 @@ BlasThreadsScope::~BlasThreadsScope() {
   if (m_previous > 0) openblasSetThreads()(m_previous);
 }
 
-std::vector<std::exception_ptr> runSideBySide(size_t count, int workers, const std::function<void(size_t)>& job) {
+std::vector<std::exception_ptr> runSideBySide(size_t count, int workers,
+                                              const std::function<void(size_t)>& job) {
   std::vector<std::exception_ptr> failures(count);
   std::atomic<size_t> next{0};
   auto work = [&] {

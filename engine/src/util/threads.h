@@ -25,6 +25,7 @@ private:
 
 /// Runs job(0..count-1) on up to `workers` threads (the caller's included), each job on one
 /// thread with single-threaded ops. Returns, per job, the exception it threw (or null).
-std::vector<std::exception_ptr> runSideBySide(size_t count, int workers, const std::function<void(size_t)>& job);
+std::vector<std::exception_ptr> runSideBySide(size_t count, int workers,
+                                              const std::function<void(size_t)>& job);
 
 }  // namespace distill

@@ -34,7 +34,8 @@ public:
   Reader(const std::string& bytes, const std::string& what) : m_bytes(bytes), m_what(what) {}
   template <class T>
   T at(uint64_t offset) const {
-    if (offset > m_bytes.size() || m_bytes.size() - offset < sizeof(T)) fail("a record points past the end of the file");
+    if (offset > m_bytes.size() || m_bytes.size() - offset < sizeof(T))
+      fail("a record points past the end of the file");
     T value;
     std::memcpy(&value, m_bytes.data() + offset, sizeof(T));
     return value;
@@ -43,7 +44,9 @@ public:
     throw EngineError(m_what + " is not a readable LibTorch archive: " + why);
   }
   uint64_t size() const { return m_bytes.size(); }
-  const unsigned char* data(uint64_t offset) const { return reinterpret_cast<const unsigned char*>(m_bytes.data()) + offset; }
+  const unsigned char* data(uint64_t offset) const {
+    return reinterpret_cast<const unsigned char*>(m_bytes.data()) + offset;
+  }
 
 private:
   const std::string& m_bytes;
@@ -75,11 +78,13 @@ void verifyZipIntegrity(const std::string& bytes, const std::string& what) {
   if (directory > r.size() || directorySize > r.size() - directory) r.fail("central directory out of range");
   uint64_t at = directory;
   for (uint64_t i = 0; i < entries; ++i) {
-    if (r.at<uint32_t>(at) != kDirectoryEntry) r.fail("central directory entry " + std::to_string(i) + " is garbled");
+    if (r.at<uint32_t>(at) != kDirectoryEntry)
+      r.fail("central directory entry " + std::to_string(i) + " is garbled");
     const uint16_t method = r.at<uint16_t>(at + 10);
     const uint32_t crc = r.at<uint32_t>(at + 16);
     uint64_t compressed = r.at<uint32_t>(at + 20), uncompressed = r.at<uint32_t>(at + 24);
-    const uint16_t nameLength = r.at<uint16_t>(at + 28), extraLength = r.at<uint16_t>(at + 30), commentLength = r.at<uint16_t>(at + 32);
+    const uint16_t nameLength = r.at<uint16_t>(at + 28), extraLength = r.at<uint16_t>(at + 30),
+                   commentLength = r.at<uint16_t>(at + 32);
     uint64_t local = r.at<uint32_t>(at + 42);
     // zip64: the 32-bit fields that overflowed are in the 0x0001 extra field, in this order.
     for (uint64_t x = at + 46 + nameLength; x + 4 <= at + 46 + nameLength + extraLength;) {
@@ -94,7 +99,8 @@ void verifyZipIntegrity(const std::string& bytes, const std::string& what) {
     }
     if (r.at<uint32_t>(local) != kLocalHeader) r.fail("entry " + std::to_string(i) + " has no local header");
     const uint64_t data = local + 30 + r.at<uint16_t>(local + 26) + r.at<uint16_t>(local + 28);
-    if (data > r.size() || compressed > r.size() - data) r.fail("entry " + std::to_string(i) + " runs past the end of the file");
+    if (data > r.size() || compressed > r.size() - data)
+      r.fail("entry " + std::to_string(i) + " runs past the end of the file");
     if (method == 0 && (compressed != uncompressed || crc32(r.data(data), compressed) != crc))
       r.fail("entry " + std::to_string(i) + " does not match its checksum");
     at += 46 + nameLength + extraLength + commentLength;

@@ -7,8 +7,9 @@
 
 namespace distill {
 
-/// Throws EngineError ("<what> is not a readable LibTorch archive: ...") when `bytes` is not a complete zip whose stored entries all
-/// match their CRC-32 (zip64 included; compressed entries are checked for bounds only).
+/// Throws EngineError ("<what> is not a readable LibTorch archive: ...") when `bytes` is not a complete zip
+/// whose stored entries all match their CRC-32 (zip64 included; compressed entries are checked for bounds
+/// only).
 void verifyZipIntegrity(const std::string& bytes, const std::string& what);
 
 }  // namespace distill

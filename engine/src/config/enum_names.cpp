@@ -1,0 +1,60 @@
+// The names of the experiment's enumerations: the one place each spelling is written.
+
+#include "distill/config.h"
+#include "util/name_table.h"
+
+namespace distill {
+
+namespace {
+
+constexpr std::pair<Arch, const char*> kArch[] = {
+    {Arch::Transformer, "transformer"}, {Arch::Llama, "llama"}, {Arch::Lstm, "lstm"}, {Arch::Gru, "gru"}};
+constexpr std::pair<Activation, const char*> kActivation[] = {
+    {Activation::Gelu, "gelu"}, {Activation::GeluTanh, "gelu_tanh"}, {Activation::Silu, "silu"}};
+constexpr std::pair<DistillLoss, const char*> kLoss[] = {{DistillLoss::Kl, "kl"},
+                                                         {DistillLoss::ReverseKl, "reverse_kl"},
+                                                         {DistillLoss::Jsd, "jsd"},
+                                                         {DistillLoss::SkewKl, "skew_kl"},
+                                                         {DistillLoss::SkewReverseKl, "skew_reverse_kl"},
+                                                         {DistillLoss::Tvd, "tvd"},
+                                                         {DistillLoss::Mse, "mse"}};
+constexpr std::pair<Schedule, const char*> kSchedule[] = {
+    {Schedule::Constant, "constant"}, {Schedule::Linear, "linear"}, {Schedule::Cosine, "cosine"}};
+constexpr std::pair<Regime, const char*> kRegime[] = {
+    {Regime::Word, "word"}, {Regime::Sequence, "sequence"}, {Regime::OnPolicy, "on_policy"}};
+constexpr std::pair<HiddenLoss, const char*> kHiddenLoss[] = {
+    {HiddenLoss::None, "none"}, {HiddenLoss::Mse, "mse"}, {HiddenLoss::Cosine, "cosine"}};
+
+template <class E, size_t N>
+std::vector<std::string> namesIn(const std::pair<E, const char*> (&table)[N]) {
+  std::vector<std::string> names;
+  for (const auto& entry : table) names.push_back(entry.second);
+  return names;
+}
+
+}  // namespace
+
+#define DISTILL_ENUM_NAMES(E, table)                          \
+  template <>                                                 \
+  const char* nameOf<E>(E value) {                            \
+    return nameIn(table, value);                              \
+  }                                                           \
+  template <>                                                 \
+  std::optional<E> enumFromName<E>(const std::string& name) { \
+    return valueIn(table, name);                              \
+  }                                                           \
+  template <>                                                 \
+  std::vector<std::string> enumNames<E>() {                   \
+    return namesIn(table);                                    \
+  }
+
+DISTILL_ENUM_NAMES(Arch, kArch)
+DISTILL_ENUM_NAMES(Activation, kActivation)
+DISTILL_ENUM_NAMES(DistillLoss, kLoss)
+DISTILL_ENUM_NAMES(Schedule, kSchedule)
+DISTILL_ENUM_NAMES(Regime, kRegime)
+DISTILL_ENUM_NAMES(HiddenLoss, kHiddenLoss)
+
+#undef DISTILL_ENUM_NAMES
+
+}  // namespace distill
