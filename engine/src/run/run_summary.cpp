@@ -12,18 +12,18 @@ namespace distill {
 
 namespace {
 
-/// The median of 3 rates measured by `run` (returns the tokens it made): single timings vary a lot
-/// on a busy machine.
-double medianTokensPerSecond(const std::function<int64_t()>& run) {
+/// The median of `repeats` rates measured by `run` (returns the tokens it made): single timings
+/// vary a lot on a busy machine.
+double medianTokensPerSecond(const std::function<int64_t()>& run, int repeats = 3) {
   std::vector<double> rates;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < repeats; ++i) {
     const auto begin = ExperimentRun::Clock::now();
     const int64_t tokens = run();
     const double seconds = std::chrono::duration<double>(ExperimentRun::Clock::now() - begin).count();
     rates.push_back(seconds > 0.0 ? static_cast<double>(tokens) / seconds : 0.0);
   }
   std::sort(rates.begin(), rates.end());
-  return rates[1];
+  return rates[rates.size() / 2];
 }
 
 }  // namespace
@@ -80,17 +80,21 @@ void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& model
   // During the run the students step side by side, one thread each, so a student's own step time
   // there depends on what runs beside it (it grew with its position in the list). Here each model
   // steps alone on this process's threads: forward and backward of one training batch with
-  // cross-entropy, the update left out so that the trained weights stay as they are.
+  // cross-entropy (a warm-up, then the median of 7), the update left out so that the trained weights
+  // stay as they are.
   if (m_valBatches.empty()) return;
   const Batch& batch = m_valBatches.front();
   const int64_t tokens = batch.x.numel();
   for (size_t i = 0; i < models.size(); ++i) {
     if (!out[i].trained || !models[i]->trainer) continue;
     auto& trainer = *models[i]->trainer;
-    out[i].trainTokensPerSecond = medianTokensPerSecond([&] {
-      trainer.computeGradients(batch);
-      return tokens;
-    });
+    trainer.computeGradients(batch);  // warm-up: first-touch allocations stay out of the timing
+    out[i].trainTokensPerSecond = medianTokensPerSecond(
+        [&] {
+          trainer.computeGradients(batch);
+          return tokens;
+        },
+        7);
   }
 }
 
