@@ -3,7 +3,8 @@
 # Extra arguments go to the program (e.g. another experiment file, or --set overrides headless).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+# Only what this script starts: the tests are built by scripts/test.sh when they are wanted.
+DISTILL_SETUP_TARGETS="distill distill-workbench" ./scripts/setup.sh
 EXPERIMENT=experiments/shakespeare_char.yaml
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/app/distill-workbench ]; then
   exec build/app/distill-workbench "${@:-$EXPERIMENT}"

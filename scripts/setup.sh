@@ -41,4 +41,15 @@ JOBS=$(nproc)
 if [ ! -f build/build.ninja ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 fi
-cmake --build build -j "$JOBS"
+# DISTILL_SETUP_TARGETS: build only these targets (run.sh: the two programs it may start, not the
+# test executables); empty: everything.
+read -r -a wanted <<< "${DISTILL_SETUP_TARGETS:-}"
+targets=()
+for t in "${wanted[@]}"; do  # a target this configuration lacks (no Qt: no workbench) is skipped
+  ninja -C build -t query "$t" > /dev/null 2>&1 && targets+=("$t")
+done
+if ((${#targets[@]})); then
+  cmake --build build -j "$JOBS" --target "${targets[@]}"
+else
+  cmake --build build -j "$JOBS"
+fi

@@ -14,6 +14,8 @@
 #include "distill/generation.h"
 #include "distill/run_reader.h"
 #include "io/safetensors.h"
+#include "run/experiment_run.h"
+#include "run/step_decision.h"
 
 using namespace distill;
 
@@ -74,6 +76,37 @@ nlohmann::json readJson(const QString& path) {
 class TestExperiment : public QObject {
   Q_OBJECT
 private slots:
+  // The driver's phases are callable one by one: prepare, then the teacher's phase alone.
+  void teacherPhaseRunsOnItsOwn() {
+    QTemporaryDir dir;
+    auto config = tinyExperiment();
+    config.train.steps = 5;
+    RunOptions options;
+    options.outDir = dir.filePath("run").toStdString();
+    Recorder recorder;
+    RunControl control;
+    ExperimentRun run(config, options, recorder, control, 1);
+    run.prepare();
+    QCOMPARE(run.students().size(), size_t(4));  // two students, each with its scratch twin
+    QVERIFY(run.trainTeacher());
+    QCOMPARE(run.teacher().steps, 5);
+    QCOMPARE(recorder.values("teacher", "train/loss").size(), size_t(5));
+    for (const auto& m : run.students()) QCOMPARE(m.steps, 0);  // untouched until their phase
+  }
+
+  // Rank 0's decision crosses the group as one tensor and comes back the same.
+  void stepDecisionRoundTrips() {
+    StepDecision go;
+    go.changes.lr = 3e-4;
+    go.changes.evalInterval = 25;
+    QVERIFY(StepDecision::unpack(go.pack()) == go);
+    StepDecision paused;
+    paused.state = StepDecision::State::Paused;
+    QVERIFY(StepDecision::unpack(paused.pack()) == paused);
+    QVERIFY(!StepDecision::unpack(paused.pack()).changes.lr);
+    QVERIFY(!(StepDecision::unpack(go.pack()) == paused));
+  }
+
   void tinyRunLearnsAndWritesItsRunDirectory() {
     QTemporaryDir dir;
     Recorder recorder;

@@ -90,7 +90,7 @@ bool ExperimentRun::waitWhilePaused() {
   return go;
 }
 
-void ExperimentRun::emit(const std::vector<MetricPoint>& points) {
+void ExperimentRun::publish(const std::vector<MetricPoint>& points) {
   if (points.empty() || !lead()) return;
   m_store->appendMetrics(points);
   m_observer.onMetrics(points);
@@ -152,7 +152,7 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
     points.push_back({m.name, step, elapsed(), metric::kValAgreement, m.lastEval.agreement});
     points.push_back({m.name, step, elapsed(), metric::kValKlFromTeacher, m.lastEval.klFromTeacher});
   }
-  emit(points);
+  publish(points);
   if (!withSamples || !lead()) return;
   const auto& g = m_config.generate;
   SamplingOptions options{

@@ -72,8 +72,8 @@ public:
   double elapsed() const;
   /// The run control's checkpoint, with its waiting time (a pause) kept out of elapsed().
   bool waitWhilePaused();
-  /// Writes metric points (rank 0) and passes them to the observer.
-  void emit(const std::vector<MetricPoint>& points);
+  /// Writes metric points (rank 0) and passes them to the observer. (Not "emit": Qt defines it.)
+  void publish(const std::vector<MetricPoint>& points);
   /// Validation loss (and agreement with the teacher for students) at `step`; samples when asked.
   void evaluateModel(TrainedModel& m, int step, bool withSamples);
   /// `stepsBefore`: steps of the phase done before this process took it up (a resumed run); the
@@ -153,6 +153,7 @@ private:
   std::vector<torch::Tensor> m_teacherValLogits;
   TrainedModel m_teacher;
   std::vector<TrainedModel> m_students;  // pairs: <name>-kd, <name>-scratch
+  ThroughputMeter m_studentsMeter;       // the student phase's rate, all students together
 };
 
 /// Stops the run when the teacher's logits hold NaN or +Inf: they would vanish silently inside the

@@ -84,7 +84,7 @@ void ExperimentRun::applyLiveSettings(int step, const LiveSettings& changes) {
     m_config.train.eval_interval = std::max(1, *changes.evalInterval);
     record("eval_interval", m_config.train.eval_interval);
   }
-  emit(points);
+  publish(points);
 }
 
 }  // namespace distill

@@ -25,7 +25,7 @@ std::vector<DistillConfig> scheduledSettings(const std::vector<TrainedModel>& st
   return now;
 }
 
-/// One model's logged numbers of a step: its loss terms, learning rate, rate and schedule values.
+/// One model's logged numbers of a step: its loss terms, learning rate and schedule values.
 void logStep(std::vector<MetricPoint>& out, TrainedModel& m, const StepLosses& losses,
              const DistillConfig& now, int step, double at) {
   out.push_back({m.name, step, at, metric::kTrainLoss, losses.loss});
@@ -33,7 +33,6 @@ void logStep(std::vector<MetricPoint>& out, TrainedModel& m, const StepLosses& l
     if (value) out.push_back({m.name, step, at, name, *value});
   });
   out.push_back({m.name, step, at, metric::kLearningRate, losses.lr});
-  out.push_back({m.name, step, at, metric::kTokensPerSecond, m.meter.take()});
   if (m.distilled() && (m.distill.temperature_schedule != Schedule::Constant ||
                         m.distill.alpha_schedule != Schedule::Constant)) {
     out.push_back({m.name, step, at, metric::kTemperature, now.temperature});
@@ -89,6 +88,7 @@ bool ExperimentRun::trainStudents() {
 
 bool ExperimentRun::studentStep(int step, int total, BatchSampler& sampler, TargetSources& sources,
                                 std::vector<MetricPoint>& latest) {
+  const auto stepStart = Clock::now();
   const auto distillNow = scheduledSettings(m_students, step, total);
   const auto batch = shardOf(sampler.next());
   sources.beginStep(step, batch);
@@ -110,16 +110,21 @@ bool ExperimentRun::studentStep(int step, int total, BatchSampler& sampler, Targ
   const int64_t tokensPerStep = static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size;
   const bool log = step % m_config.train.log_interval == 0 || step == total;
   std::vector<MetricPoint> logged;
+  // The students step side by side, so no one of them has a rate of its own here: the phase's rate
+  // is every student's tokens per wall second of the step, the teacher's passes included (each
+  // model's own cost is measured alone at the end: summary.json's train_tokens_per_s).
+  const double stepSeconds = std::chrono::duration<double>(Clock::now() - stepStart).count();
+  m_studentsMeter.add(tokensPerStep * static_cast<int64_t>(m_students.size()), stepSeconds);
   for (size_t i = 0; i < m_students.size(); ++i) {
     auto& m = m_students[i];
     m.steps = step;
-    m.meter.add(tokensPerStep, results[i].seconds);
     m.trainTokens += tokensPerStep;
     m.trainSeconds += results[i].seconds;
     latest.push_back({m.name, step, elapsed(), metric::kTrainLoss, results[i].loss});
     if (log) logStep(logged, m, results[i], distillNow[i], step, elapsed());
   }
-  emit(logged);
+  if (log) logged.push_back({"students", step, elapsed(), metric::kTokensPerSecond, m_studentsMeter.take()});
+  publish(logged);
   return true;
 }
 

@@ -40,7 +40,7 @@ bool ExperimentRun::trainTeacher() {
       auto points = latest;
       points.push_back({"teacher", step, elapsed(), metric::kLearningRate, losses.lr});
       points.push_back({"teacher", step, elapsed(), metric::kTokensPerSecond, m_teacher.meter.take()});
-      emit(points);
+      publish(points);
     }
     if (step % t.eval_interval == 0 || step == total) evaluateModel(m_teacher, step, true);
     reportProgress(RunPhase::Teacher, step, total, resumed, phaseStart, tokensPerStep * (step - resumed),

@@ -16,7 +16,7 @@
 
 namespace distill {
 
-/// Tokens per second of one model over the steps since it was last read (the live metric).
+/// Tokens per second over the steps since it was last read (the live metric).
 class ThroughputMeter {
 public:
   void add(int64_t tokens, double seconds) {

@@ -54,7 +54,7 @@ public:
   void writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
                     const std::vector<ModelSummary>& models);
 
-  /// methods.csv: method,val_loss,perplexity,agreement,tokens_per_s, one row per student model
+  /// methods.csv: method,val_loss,perplexity,agreement,train_tokens_per_s, one row per student model
   /// (method = the student's name, or <name>-scratch for its twin).
   void writeMethodsTable(const std::vector<ModelSummary>& models);
 
