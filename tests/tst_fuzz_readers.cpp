@@ -346,7 +346,10 @@ private slots:
                               });
     qInfo("yaml: %d with problems reported of %d", problems, outcome.loaded + outcome.rejected);
     QCOMPARE(outcome.rejected, 0);
-    QVERIFY(problems > 500);
+    // Most mutants break a key, a type or a range (81 % of the full 3,000). A share, not a count:
+    // scripts/fuzz.sh bounds the time, so how many mutants run depends on the machine's load.
+    const int total = outcome.loaded + outcome.rejected;
+    QVERIFY2(total >= 50 && problems * 2 > total, qPrintable(QString("%1 of %2").arg(problems).arg(total)));
   }
 
   void checkpoints() {

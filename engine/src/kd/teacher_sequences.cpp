@@ -10,9 +10,9 @@ namespace distill {
 
 namespace {
 
-constexpr char kMagic[8] = {'D', 'S', 'E', 'Q', 'S', 'E', 'T', '1'};
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderBytes = 64;
+constexpr char kSequenceSetMagic[8] = {'D', 'S', 'E', 'Q', 'S', 'E', 'T', '1'};
+constexpr uint32_t kSequenceSetVersion = 1;
+constexpr size_t kSequenceSetHeaderBytes = 64;
 constexpr int64_t kChunk = 64;  // sequences decoded together
 
 template <class T>
@@ -51,9 +51,9 @@ torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const torch::Tenso
 void saveSequenceSet(const std::string& path, const SequenceSetHeader& header,
                      const torch::Tensor& sequences) {
   const auto ids = sequences.to(torch::kInt32).contiguous();
-  std::string bytes(kHeaderBytes, '\0');
-  std::memcpy(&bytes[0], kMagic, sizeof kMagic);
-  put(bytes, 8, kVersion);
+  std::string bytes(kSequenceSetHeaderBytes, '\0');
+  std::memcpy(&bytes[0], kSequenceSetMagic, sizeof kSequenceSetMagic);
+  put(bytes, 8, kSequenceSetVersion);
   put(bytes, 12, header.vocabSize);
   put(bytes, 16, header.length);
   put(bytes, 20, header.count);
@@ -67,9 +67,10 @@ void saveSequenceSet(const std::string& path, const SequenceSetHeader& header,
 
 torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header) {
   const std::string bytes = readFile(path, "teacher sequence set");
-  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+  if (bytes.size() < kSequenceSetHeaderBytes ||
+      std::memcmp(bytes.data(), kSequenceSetMagic, sizeof kSequenceSetMagic) != 0)
     throw EngineError(path + ": not a teacher sequence set (bad magic)");
-  if (get<uint32_t>(bytes, 8) != kVersion)
+  if (get<uint32_t>(bytes, 8) != kSequenceSetVersion)
     throw EngineError(path + ": sequence set version " + std::to_string(get<uint32_t>(bytes, 8)) +
                       " (expected 1)");
   SequenceSetHeader h;
@@ -80,12 +81,12 @@ torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header
   h.topK = get<uint32_t>(bytes, 28);
   h.temperature = get<float>(bytes, 32);
   h.seed = get<uint64_t>(bytes, 36);
-  const uint64_t expected = kHeaderBytes + uint64_t{h.count} * h.length * sizeof(int32_t);
+  const uint64_t expected = kSequenceSetHeaderBytes + uint64_t{h.count} * h.length * sizeof(int32_t);
   if (bytes.size() != expected)
     throw EngineError(path + ": sequence set is " + std::to_string(bytes.size()) +
                       " bytes, its header says " + std::to_string(expected) + " (truncated or corrupt)");
   auto ids = torch::empty({h.count, h.length}, torch::kInt32);
-  std::memcpy(ids.data_ptr(), bytes.data() + kHeaderBytes, bytes.size() - kHeaderBytes);
+  std::memcpy(ids.data_ptr(), bytes.data() + kSequenceSetHeaderBytes, bytes.size() - kSequenceSetHeaderBytes);
   if (h.count > 0 &&
       (ids.min().item<int32_t>() < 0 || ids.max().item<int32_t>() >= static_cast<int32_t>(h.vocabSize)))
     throw EngineError(path + ": sequence set holds token ids outside its vocabulary of " +
