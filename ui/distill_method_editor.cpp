@@ -23,7 +23,7 @@ DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QFormLayout* 
          "sequence: continuations the teacher writes once from corpus prefixes (Kim & Rush);\n"
          "  cross-entropy on them, plus word-level KD when alpha > 0\n"
          "on_policy: a fraction of steps on the student's own continuations, scored by the teacher (GKD)"));
-  m_prefixTokens = makeIntBox(1, 65535, tr("Corpus tokens that prompt each generated sequence"), owner);
+  m_prefixTokens = makeIntBox("distill.prefix_tokens", owner);
   m_sampleTemperature = makeDoubleBox("distill.sample_temperature", 2, 0.1, owner);
   m_sequenceCount = makeIntBox("distill.sequence_count", owner);
   m_onPolicyFraction = makeDoubleBox("distill.on_policy_fraction", 2, 0.05, owner);
@@ -32,9 +32,8 @@ DistillMethodEditor::DistillMethodEditor(const QString& keyPrefix, QFormLayout* 
   m_hiddenLoss->setToolTip(
       tr("Transformer students: each layer's hidden states, through a learned projection to the "
          "teacher's width, against the paired teacher layer (uniform pairing unless layer_map is set)"));
-  m_hiddenWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1, tr("Weight of the hidden-state term"), owner);
-  m_attentionWeight = makeDoubleBox(0.0, 1000.0, 2, 0.1,
-                                    tr("Weight of the attention-map KL of the paired layers; 0: off"), owner);
+  m_hiddenWeight = makeDoubleBox("distill.hidden_weight", 2, 0.1, owner);
+  m_attentionWeight = makeDoubleBox("distill.attention_weight", 2, 0.1, owner);
   form->addRow(tr("Regime"), m_regime);
   form->addRow(tr("Prefix tokens"), m_prefixTokens);
   form->addRow(tr("Sample temperature"), m_sampleTemperature);

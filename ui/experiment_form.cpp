@@ -61,14 +61,12 @@ ModelSpecEditor::ModelSpecEditor(QWidget* parent) : QWidget(parent) {
          "SiLU-gated MLP; lstm / gru: recurrent network with an embedding and a linear head"));
   m_layers = makeIntBox("teacher.layers", this);
   m_heads = makeIntBox("teacher.heads", this);
-  m_kvHeads = makeIntBox(
-      0, 256, tr("Key/value heads, each shared by a group of query heads (llama only); 0 means one per head"),
-      this);
+  m_kvHeads = makeIntBox("teacher.kv_heads", this);
   m_kvHeads->setSpecialValueText(tr("= heads"));
   m_embd = makeIntBox("teacher.embd", this);
   m_hidden = makeIntBox("teacher.hidden", this);
   m_hidden->setSpecialValueText(tr("default"));
-  m_dropout = makeDoubleBox(0.0, 0.95, 2, 0.05, tr("Dropout probability during training"), this);
+  m_dropout = makeDoubleBox("teacher.dropout", 2, 0.05, this);
   m_bias = new QCheckBox(tr("biases"), this);
   m_bias->setToolTip(tr("Biases in linear layers and layer norms (transformer)"));
   m_tie = new QCheckBox(tr("tied head"), this);
@@ -273,8 +271,7 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   tokenizerRow->addWidget(m_tokenizer, 1);
   tokenizerRow->addWidget(pickTokenizer);
   tokenizerRow->addWidget(trainTokenizer);
-  m_valFraction = makeDoubleBox(0.01, 0.5, 3, 0.01,
-                                tr("Share of the corpus (its tail) held out for validation"), dataBox);
+  m_valFraction = makeDoubleBox("data.val_fraction", 3, 0.01, dataBox);
   m_blockSize = makeIntBox("data.block_size", dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   m_corpusInfo->setObjectName("corpusInfo");
@@ -399,11 +396,7 @@ QGroupBox* ExperimentForm::buildDistillBox(QWidget* content) {
   distill->addRow(tr("Alpha schedule"), alphaRow);
   for (auto* combo : {m_temperatureSchedule, m_alphaSchedule})
     connect(combo, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
-  m_cacheTopK =
-      makeIntBox(0, 65536,
-                 tr("Compute the teacher's top-k distribution for every student step once, into a "
-                    "memory-mapped file, and distill from it (loss kl, constant temperature); 0: off"),
-                 distillBox);
+  m_cacheTopK = makeIntBox("distill.cache_top_k", distillBox);
   m_cacheTopK->setSpecialValueText(tr("off (teacher online)"));
   m_cachePath = new QLineEdit(distillBox);
   m_cachePath->setPlaceholderText(tr("build in the run directory"));
@@ -473,7 +466,7 @@ QGroupBox* ExperimentForm::buildGenerateBox(QWidget* content) {
   m_prompts->setToolTip(tr("One prompt per line; every model continues each at every evaluation"));
   m_prompts->setMaximumHeight(60);
   m_maxTokens = makeIntBox("generate.max_new_tokens", genBox);
-  m_genTemperature = makeDoubleBox(0.0, 10.0, 2, 0.1, tr("Sampling temperature; 0 is greedy"), genBox);
+  m_genTemperature = makeDoubleBox("generate.temperature", 2, 0.1, genBox);
   m_topK = makeIntBox("generate.top_k", genBox);
   m_topK->setSpecialValueText(tr("off"));
   m_topP = makeDoubleBox("generate.top_p", 2, 0.05, genBox);
