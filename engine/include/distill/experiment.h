@@ -45,8 +45,8 @@ struct ModelSummary {
   double genRecomputeTokensPerSecond = kNotMeasured;  ///< the same tokens by full recompute (no cache)
   double genSpeedupVsTeacher = kNotMeasured;          ///< genTokensPerSecond / the teacher's
   /// Training tokens per second of this model stepping alone on the run's threads (forward and
-  /// backward of one batch, median of 7 after a warm-up), measured after training: its own cost, not
-  /// its share of the side-by-side steps.
+  /// backward of one batch; a warm-up, then the median of 7 timings of 4 steps), measured after
+  /// training: its own cost, not its share of the side-by-side steps.
   double trainTokensPerSecond = kNotMeasured;
 
   static constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();

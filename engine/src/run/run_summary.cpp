@@ -80,8 +80,8 @@ void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& model
   // During the run the students step side by side, one thread each, so a student's own step time
   // there depends on what runs beside it (it grew with its position in the list). Here each model
   // steps alone on this process's threads: forward and backward of one training batch with
-  // cross-entropy (a warm-up, then the median of 7), the update left out so that the trained weights
-  // stay as they are.
+  // cross-entropy (a warm-up, then the median of 7 timings of 4 steps), the update left out so that the
+  // trained weights stay as they are.
   if (m_valBatches.empty()) return;
   const Batch& batch = m_valBatches.front();
   const int64_t tokens = batch.x.numel();
@@ -89,10 +89,12 @@ void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& model
     if (!out[i].trained || !models[i]->trainer) continue;
     auto& trainer = *models[i]->trainer;
     trainer.computeGradients(batch);  // warm-up: first-touch allocations stay out of the timing
+    // Each timing covers 4 steps: one step of a small model is ~10 ms, too short to time alone.
+    constexpr int kStepsPerTiming = 4;
     out[i].trainTokensPerSecond = medianTokensPerSecond(
         [&] {
-          trainer.computeGradients(batch);
-          return tokens;
+          for (int s = 0; s < kStepsPerTiming; ++s) trainer.computeGradients(batch);
+          return tokens * kStepsPerTiming;
         },
         7);
   }
