@@ -43,32 +43,32 @@ std::string text(E v) {
 }
 
 template <class T>
-const char* typeName(const T&, bool path, bool choice) {
+const char* typeName(const T&, bool) {
   static_assert(std::is_enum_v<T>, "a member type without a schema type name");
   return "choice";
 }
 template <>
-const char* typeName(const int&, bool, bool) {
+const char* typeName(const int&, bool) {
   return "integer";
 }
 template <>
-const char* typeName(const double&, bool, bool) {
+const char* typeName(const double&, bool) {
   return "number";
 }
 template <>
-const char* typeName(const bool&, bool, bool) {
+const char* typeName(const bool&, bool) {
   return "true/false";
 }
 template <>
-const char* typeName(const std::string&, bool path, bool choice) {
-  return path ? "path" : choice ? "choice" : "string";
+const char* typeName(const std::string&, bool path) {
+  return path ? "path" : "string";
 }
 template <>
-const char* typeName(const std::vector<int>&, bool, bool) {
+const char* typeName(const std::vector<int>&, bool) {
   return "list of integers";
 }
 template <>
-const char* typeName(const std::vector<std::string>&, bool, bool) {
+const char* typeName(const std::vector<std::string>&, bool) {
   return "list of strings";
 }
 
@@ -83,12 +83,11 @@ void describe(std::vector<SchemaKey>& out, const std::string& prefix,
     key.max = f.max;
     key.minOpen = f.minOpen;
     key.maxOpen = f.maxOpen;
-    key.choices = f.choices;
     key.live = f.live;
     std::visit(
         [&](auto member) {
           using T = std::decay_t<decltype(defaults.*member)>;
-          key.type = typeName(defaults.*member, f.path, !f.choices.empty());
+          key.type = typeName(defaults.*member, f.path);
           key.defaultValue = text(defaults.*member);
           if constexpr (std::is_enum_v<T>) key.choices = enumNames<T>();
         },
@@ -120,10 +119,7 @@ std::string SchemaKey::allowed() const {
   std::string list;
   for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
   if (!list.empty()) return list;
-  const std::string rule = schema::rangeRule(min.value_or(0), max.value_or(0), min.has_value(),
-                                             max.has_value(), minOpen, maxOpen, nullptr);
-  if (rule.rfind("must be in ", 0) == 0) return rule.substr(11);  // "[0, 1]"
-  return rule.empty() ? rule : rule.substr(8);                    // ">= 1"
+  return schema::boundsText(min, max, minOpen, maxOpen);
 }
 
 const std::vector<SchemaKey>& experimentSchema() {

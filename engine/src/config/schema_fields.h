@@ -26,9 +26,8 @@ struct Field {
   const char* doc;
   std::optional<double> min, max;
   bool minOpen = false, maxOpen = false;
-  const char* note = nullptr;        ///< what a special value means, appended to range messages ("0: off")
-  std::vector<std::string> choices;  ///< allowed strings (an enumeration member has its names)
-  bool path = false;                 ///< a file or folder, resolved against the experiment file's folder
+  const char* note = nullptr;  ///< what a special value means, appended to range messages ("0: off")
+  bool path = false;           ///< a file or folder, resolved against the experiment file's folder
   /// Whether the key applies to this object (heads to transformers): config.yaml writes only keys
   /// that apply, and range checks skip the others. Null: always.
   bool (*applies)(const S&) = nullptr;
@@ -42,7 +41,6 @@ struct Field {
   Field& below(double v) { return max = v, maxOpen = true, *this; }
   Field& in(double lo, double hi) { return atLeast(lo).atMost(hi); }
   Field& meaning(const char* text) { return note = text, *this; }
-  Field& oneOf(std::vector<std::string> names) { return choices = std::move(names), *this; }
   Field& isPath() { return path = true, *this; }
   Field& when(bool (*predicate)(const S&)) { return applies = predicate, *this; }
   Field& optional() { return onlyWhenSet = true, *this; }
@@ -66,11 +64,12 @@ std::vector<std::string> keysOf(const std::vector<Field<S>>& fields) {
   return keys;
 }
 
-/// "must be in [0, 1]", "must be > 0 (0: off)", ...; "" when the field has no bounds.
-std::string rangeRule(double min, double max, bool hasMin, bool hasMax, bool minOpen, bool maxOpen,
-                      const char* note);
+/// "[0, 1]", "(0, 10)", ">= 1", "< 1"; "" without bounds. Range problems say "must be in [0, 1]" or
+/// "must be >= 1"; the schema's description lists the same text as the allowed values.
+std::string boundsText(const std::optional<double>& min, const std::optional<double>& max, bool minOpen,
+                       bool maxOpen);
 
-/// Range and choice problems of the fields that apply to `object`, keyed "<prefix>.<key>".
+/// Range problems of the fields that apply to `object`, keyed "<prefix>.<key>".
 template <class S>
 void checkFields(const std::vector<Field<S>>& fields, const S& object, const std::string& prefix,
                  std::vector<ConfigProblem>& problems);

@@ -62,6 +62,8 @@ public:
   int worldSize() const { return m_group ? m_group->worldSize() : 1; }
   /// Rows drawn per step across all ranks.
   int globalBatchSize() const { return m_config.train.batch_size * worldSize(); }
+  /// Training tokens of one model's step across all ranks.
+  int64_t tokensPerStep() const { return static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size; }
   /// This rank's rows of a global batch (all of it without a group).
   Batch shardOf(const Batch& global) const;
   RunObserver& observer() { return m_observer; }

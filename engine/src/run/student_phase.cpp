@@ -69,7 +69,6 @@ bool ExperimentRun::trainStudents() {
     savePoint(0);
   }
   m_teacher.model->eval();
-  const int64_t tokensPerStep = static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size;
   for (int step = resumed + 1; step <= total; ++step) {
     if (!proceed(step)) {
       savePoint(step - 1);
@@ -80,7 +79,7 @@ bool ExperimentRun::trainStudents() {
     if (step % t.eval_interval == 0 || step == total)
       for (auto& m : m_students) evaluateModel(m, step, true);
     reportProgress(RunPhase::Students, step, total, resumed, phaseStart,
-                   tokensPerStep * (step - resumed) * static_cast<int64_t>(m_students.size()), latest);
+                   tokensPerStep() * (step - resumed) * static_cast<int64_t>(m_students.size()), latest);
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total) savePoint(step);
   }
   return true;
@@ -107,18 +106,17 @@ bool ExperimentRun::studentStep(int step, int total, BatchSampler& sampler, Targ
   for (auto& m : m_students) students.push_back(&m);
   std::vector<StepLosses> results;
   if (!stepAll(step, students, m_threads, compute, results)) return false;
-  const int64_t tokensPerStep = static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size;
   const bool log = step % m_config.train.log_interval == 0 || step == total;
   std::vector<MetricPoint> logged;
   // The students step side by side, so no one of them has a rate of its own here: the phase's rate
   // is every student's tokens per wall second of the step, the teacher's passes included (each
   // model's own cost is measured alone at the end: summary.json's train_tokens_per_s).
   const double stepSeconds = std::chrono::duration<double>(Clock::now() - stepStart).count();
-  m_studentsMeter.add(tokensPerStep * static_cast<int64_t>(m_students.size()), stepSeconds);
+  m_studentsMeter.add(tokensPerStep() * static_cast<int64_t>(m_students.size()), stepSeconds);
   for (size_t i = 0; i < m_students.size(); ++i) {
     auto& m = m_students[i];
     m.steps = step;
-    m.trainTokens += tokensPerStep;
+    m.trainTokens += tokensPerStep();
     m.trainSeconds += results[i].seconds;
     latest.push_back({m.name, step, elapsed(), metric::kTrainLoss, results[i].loss});
     if (log) logStep(logged, m, results[i], distillNow[i], step, elapsed());

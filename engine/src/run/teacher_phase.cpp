@@ -12,7 +12,6 @@ bool ExperimentRun::trainTeacher() {
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(),
                        static_cast<uint64_t>(t.seed));
   const double phaseStart = elapsed();
-  const int64_t tokensPerStep = static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size;
   const int resumed = resumedSteps(RunPhase::Teacher);
   if (resumed > 0) {
     sampler.restore(m_resume->state.at("batch_sampler").get<std::string>());
@@ -32,8 +31,8 @@ bool ExperimentRun::trainTeacher() {
       return false;
     const StepLosses& losses = results[0];
     m_teacher.steps = step;
-    m_teacher.meter.add(tokensPerStep, losses.seconds);
-    m_teacher.trainTokens += tokensPerStep;
+    m_teacher.meter.add(tokensPerStep(), losses.seconds);
+    m_teacher.trainTokens += tokensPerStep();
     m_teacher.trainSeconds += losses.seconds;
     std::vector<MetricPoint> latest = {{"teacher", step, elapsed(), metric::kTrainLoss, losses.loss}};
     if (step % t.log_interval == 0 || step == total) {
@@ -43,7 +42,7 @@ bool ExperimentRun::trainTeacher() {
       publish(points);
     }
     if (step % t.eval_interval == 0 || step == total) evaluateModel(m_teacher, step, true);
-    reportProgress(RunPhase::Teacher, step, total, resumed, phaseStart, tokensPerStep * (step - resumed),
+    reportProgress(RunPhase::Teacher, step, total, resumed, phaseStart, tokensPerStep() * (step - resumed),
                    latest);
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total)
       saveResumePoint(RunPhase::Teacher, step, total, sampler.state());
