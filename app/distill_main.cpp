@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
 
   Commands commands;
   addExperimentCommands(app, commands);
+  addSweepCommand(app, commands);
   addModelCommands(app, commands);
   addToolCommands(app, commands);
   addCompletionCommand(app, commands);

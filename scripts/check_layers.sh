@@ -20,6 +20,7 @@ declare -A allowed=(
   [train]="kd models data parallel config util"
   [store]="config util"
   [run]="train kd io store parallel models data tokenizers config util"
+  [sweep]="store config util"
 )
 
 problems=0

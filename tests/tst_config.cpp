@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include "distill/config.h"
+#include "distill/config_diff.h"
 #include "distill/config_patch.h"
 #include "distill/config_schema.h"
 
@@ -29,6 +30,30 @@ QString problems(const ConfigLoadResult& r) {
 class TestConfig : public QObject {
   Q_OBJECT
 private slots:
+  void differingKeysListsOnlyWhatDiffers() {
+    ExperimentConfig a;
+    a.students.push_back(StudentConfig{"lstm"});
+    a.students[0].model.arch = Arch::Lstm;  // the resolved YAML writes hidden for recurrent models
+    ExperimentConfig b = a;
+    b.distill.temperature = 4.0;
+    b.students[0].model.hidden = 96;
+    ExperimentConfig c = b;
+    c.generate.prompts = {"KING:"};
+    const auto diff = differingKeys({experimentToYaml(a), experimentToYaml(b), experimentToYaml(c)});
+    std::string listed;
+    for (const auto& d : diff) listed += d.key + " ";
+    QVERIFY2(diff.size() == 3, listed.c_str());
+    QCOMPARE(diff[0].key, std::string("students.0.hidden"));
+    QCOMPARE(diff[0].values, (std::vector<std::string>{"0", "96", "96"}));
+    QCOMPARE(diff[1].key, std::string("distill.temperature"));
+    QCOMPARE(diff[2].key, std::string("generate.prompts"));
+    QVERIFY(differingKeys({experimentToYaml(a), experimentToYaml(a)}).empty());
+    // A key one run lacks, and a text that is no YAML mapping.
+    const auto partial = differingKeys({"train: {lr: 0.1}\n", "train: {lr: 0.1, steps: 5}\n", "[: bad"});
+    QCOMPARE(partial.size(), size_t(2));
+    QCOMPARE(partial[1].values, (std::vector<std::string>{"(absent)", "5", "(absent)"}));
+  }
+
   void emptyFileGivesDefaults() {
     const auto r = parse("");
     QVERIFY2(r.ok(), qPrintable(problems(r)));

@@ -26,6 +26,8 @@ private:
 
 /// validate, run (and run --resume), worker.
 void addExperimentCommands(CLI::App& app, Commands& commands);
+/// sweep (and sweep --resume).
+void addSweepCommand(CLI::App& app, Commands& commands);
 /// generate, inspect, logits, tokenize, export-hf.
 void addModelCommands(CLI::App& app, Commands& commands);
 /// train-tokenizer, bench.

@@ -20,6 +20,7 @@
 #include "distill/distributed.h"
 #include "distill/experiment.h"
 #include "distill/run_reader.h"
+#include "distill/sweep.h"
 #include "distill/twin_comparison.h"
 #include "exit_codes.h"
 #include "interrupt.h"
@@ -61,7 +62,12 @@ Json problemsJson(const std::string& file, const std::vector<ConfigProblem>& pro
 }
 
 int validateCommand(const ExperimentInput& input, bool json) {
-  const auto loaded = loadExperimentFile(input.file, input.overrides);
+  auto loaded = loadExperimentFile(input.file, input.overrides);
+  if (loaded.ok()) {
+    // A sweep: section is checked too (its keys, values and ranges against the experiment).
+    const auto sweep = loadSweepFile(input.file, input.overrides);
+    if (sweep.hasSweep) loaded.problems = sweep.problems;
+  }
   if (json) {
     Json out = {{"file", input.file}, {"valid", loaded.ok()}};
     if (loaded.ok()) out["students"] = loaded.config.students.size();
@@ -292,6 +298,9 @@ int runsCommand(const RunsRequest& request) {
                                {"delta", finiteOrNull(pair.comparison.delta)},
                                {"verdict", verdictText(pair.comparison.verdict)}});
       list.push_back({{"dir", run.dir},
+                      {"sweep", run.sweep.empty() ? Json() : Json(run.sweep)},
+                      {"tags", run.notes.tags},
+                      {"note", run.notes.note},
                       {"status", run.status},
                       {"modified", run.modified},
                       {"disk_bytes", run.diskBytes},
@@ -311,8 +320,11 @@ int runsCommand(const RunsRequest& request) {
     }
     char size[32];
     std::snprintf(size, sizeof size, "%.1f MB", static_cast<double>(run.diskBytes) / 1e6);
-    std::printf("%-44s %-10s %-16s %9s  %s\n", std::filesystem::path(run.dir).filename().string().c_str(),
-                run.status.c_str(), run.modified.c_str(), size, gains.c_str());
+    // A sweep's trials carry the sweep's name (every sweep has a trial-000).
+    std::string name = std::filesystem::path(run.dir).filename().string();
+    if (!run.sweep.empty()) name = std::filesystem::path(run.sweep).filename().string() + "/" + name;
+    std::printf("%-44s %-10s %-16s %9s  %s\n", name.c_str(), run.status.c_str(), run.modified.c_str(), size,
+                gains.c_str());
   }
   std::fprintf(stderr, "%zu runs in %s\n", runs.size(), request.root.c_str());
   return kExitOk;
@@ -363,8 +375,9 @@ void addExperimentCommands(CLI::App& app, Commands& commands) {
       app.add_subcommand("runs", "List the runs under a folder, newest first: status, date, size, gains");
   runs->add_option("root", runsRequest->root, "Folder of run directories (default runs)")
       ->check(CLI::ExistingDirectory);
-  runs->add_flag("--json", runsRequest->json,
-                 "Print a JSON list: dir, status, modified, disk_bytes, models, comparisons");
+  runs->add_flag(
+      "--json", runsRequest->json,
+      "Print a JSON list: dir, sweep, tags, note, status, modified, disk_bytes, models, comparisons");
   runs->footer(examples({"distill runs", "distill runs /data/sweeps/lstm --json"}));
   commands.add(runs, [runsRequest] { return runsCommand(*runsRequest); });
 

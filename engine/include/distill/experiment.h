@@ -26,6 +26,10 @@ struct RunOptions {
   DistributedOptions distributed;
   /// > 0: overrides train.processes (the CLI's --nproc, also when resuming).
   int processes = 0;
+  /// Time generation and training speed after a completed run (summary.json's *_tokens_per_s).
+  /// Sweep trials skip it: a model's speed does not depend on how it was distilled, and the
+  /// timings would cost every trial seconds.
+  bool measureSpeed = true;
 };
 
 /// One model's numbers at the end of a run (summary.json). A model that was not trained (a run

@@ -9,6 +9,7 @@
 
 #include "distill/experiment.h"
 #include "distill/observer.h"
+#include "distill/run_notes.h"
 
 namespace distill {
 
@@ -22,12 +23,16 @@ struct RunRecord {
   long long diskBytes =
       0;  ///< everything in the folder (filled by listRuns): checkpoints, resume points, logs
   std::vector<ModelSummary> models;
+  /// The sweep folder this run is a trial (or the shared teacher) of; empty for a plain run.
+  std::string sweep;
+  RunNotes notes;
 };
 
 /// Reads summary.json (if any) of one run directory. Throws EngineError if `dir` is no run.
 RunRecord readRunSummary(const std::string& dir);
 
-/// Every run directory directly under `root`, newest first. Unreadable ones are skipped.
+/// Every run directory directly under `root`, and the trials and teacher runs of every sweep folder
+/// there, newest first. Unreadable ones are skipped.
 std::vector<RunRecord> listRuns(const std::string& root);
 
 /// Where a run can be resumed from (resumeExperiment).

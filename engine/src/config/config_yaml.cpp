@@ -205,8 +205,10 @@ std::set<std::string> keySet(std::initializer_list<std::vector<std::string>> lis
   for (const auto& list : lists) keys.insert(list.begin(), list.end());
   return keys;
 }
-const std::set<std::string> kSections = {"name",    "data",  "teacher", "students",
-                                         "distill", "train", "generate"};
+/// `sweep` belongs to the sweep reader (sweep/sweep_yaml.cpp): a run of the file runs the
+/// experiment as written.
+const std::set<std::string> kSections = {"name",    "data",  "teacher",  "students",
+                                         "distill", "train", "generate", "sweep"};
 /// The keys a section accepts, computed once per table (parsing is on the fuzzers' hot path).
 template <class S>
 const std::set<std::string>& keysOfTable(const std::vector<schema::Field<S>>& fields) {

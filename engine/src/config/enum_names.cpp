@@ -1,6 +1,7 @@
 // The names of the experiment's enumerations: the one place each spelling is written.
 
 #include "distill/config.h"
+#include "distill/sweep.h"
 #include "util/name_table.h"
 
 namespace distill {
@@ -24,6 +25,15 @@ constexpr std::pair<Regime, const char*> kRegime[] = {
     {Regime::Word, "word"}, {Regime::Sequence, "sequence"}, {Regime::OnPolicy, "on_policy"}};
 constexpr std::pair<HiddenLoss, const char*> kHiddenLoss[] = {
     {HiddenLoss::None, "none"}, {HiddenLoss::Mse, "mse"}, {HiddenLoss::Cosine, "cosine"}};
+
+constexpr std::pair<SweepStrategy, const char*> kStrategy[] = {
+    {SweepStrategy::Grid, "grid"}, {SweepStrategy::Random, "random"}, {SweepStrategy::Tpe, "tpe"}};
+constexpr std::pair<RangeKind, const char*> kRange[] = {{RangeKind::Values, "values"},
+                                                        {RangeKind::Uniform, "uniform"},
+                                                        {RangeKind::LogUniform, "log_uniform"},
+                                                        {RangeKind::Int, "int"}};
+constexpr std::pair<EarlyStopping, const char*> kEarlyStopping[] = {{EarlyStopping::None, "none"},
+                                                                    {EarlyStopping::Median, "median"}};
 
 template <class E, size_t N>
 std::vector<std::string> namesIn(const std::pair<E, const char*> (&table)[N]) {
@@ -54,6 +64,9 @@ DISTILL_ENUM_NAMES(DistillLoss, kLoss)
 DISTILL_ENUM_NAMES(Schedule, kSchedule)
 DISTILL_ENUM_NAMES(Regime, kRegime)
 DISTILL_ENUM_NAMES(HiddenLoss, kHiddenLoss)
+DISTILL_ENUM_NAMES(SweepStrategy, kStrategy)
+DISTILL_ENUM_NAMES(RangeKind, kRange)
+DISTILL_ENUM_NAMES(EarlyStopping, kEarlyStopping)
 
 #undef DISTILL_ENUM_NAMES
 

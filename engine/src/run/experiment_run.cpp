@@ -42,7 +42,7 @@ RunResult ExperimentRun::run() {
     }
     result.status = completed ? RunResult::Status::Completed : RunResult::Status::Cancelled;
     if (!lead()) return result;  // the last collective is behind: rank 0 writes the rest
-    result.models = summarize(completed);
+    result.models = summarize(completed && m_options.measureSpeed);
     m_store->writeSummary(m_config.name, completed ? "completed" : "cancelled", "", result.models);
     if (completed) removeResumePoints(m_store->dir());  // the final checkpoints are what stays
     m_store->writeMethodsTable(result.models);

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "distill/errors.h"
+#include "store/model_summary_json.h"
 #include "store/resume_point.h"
 #include "store/run_folder_lock.h"
 
@@ -98,6 +99,9 @@ RunRecord readRunSummary(const std::string& dir) {
   run.status = process.empty() ? "running" : process;
   const auto summaryPath = root / "summary.json";
   run.modified = modifiedTime(fs::exists(summaryPath) ? summaryPath : root / "config.yaml");
+  run.notes = readRunNotes(dir);
+  if (fs::exists(root.parent_path().parent_path() / "sweep.json"))
+    run.sweep = root.parent_path().parent_path().string();
   if (!fs::exists(summaryPath)) return run;
   std::ifstream in(summaryPath);
   // Ordered: the models in the order the run wrote them (the experiment's).
@@ -107,22 +111,8 @@ RunRecord readRunSummary(const std::string& dir) {
   run.status = process.empty() ? j.value("status", std::string("unknown")) : process;
   const auto models = j.value("models", nlohmann::ordered_json::object());
   for (const auto& [name, m] : models.items()) {
-    ModelSummary s;
-    s.name = name;
     // An unknown role (a summary from elsewhere) pairs with nothing and is shown as a plain model.
-    s.role = parseModelRole(m.value("role", std::string())).value_or(ModelRole::Scratch);
-    s.arch = m.value("arch", std::string());
-    s.params = m.value("params", 0LL);
-    s.steps = m.value("steps", 0);
-    s.trained = m.value("trained", true);
-    s.valLoss = numberOr(m, "val_loss", NAN);
-    s.valPerplexity = numberOr(m, "val_perplexity", NAN);
-    s.agreement = numberOr(m, "agreement", NAN);
-    s.klFromTeacher = numberOr(m, "kl_from_teacher", NAN);
-    s.genTokensPerSecond = numberOr(m, "gen_tokens_per_s", NAN);
-    s.genRecomputeTokensPerSecond = numberOr(m, "gen_recompute_tokens_per_s", NAN);
-    s.genSpeedupVsTeacher = numberOr(m, "gen_speedup_vs_teacher", NAN);
-    run.models.push_back(s);
+    run.models.push_back(modelSummaryFromJson(name, m));
   }
   // The teacher first, then each student's distilled model beside its scratch twin.
   std::stable_sort(run.models.begin(), run.models.end(), [](const ModelSummary& a, const ModelSummary& b) {
@@ -155,13 +145,24 @@ std::optional<ResumeInfo> findResumePoint(const std::string& dir) {
 std::vector<RunRecord> listRuns(const std::string& root) {
   std::vector<RunRecord> runs;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
-    if (!entry.is_directory()) continue;
+  auto add = [&](const fs::path& dir) {
     try {
-      runs.push_back(readRunSummary(entry.path().string()));
-      runs.back().diskBytes = folderBytes(entry.path());  // a listing shows it; a status check needs none
+      runs.push_back(readRunSummary(dir.string()));
+      runs.back().diskBytes = folderBytes(dir);  // a listing shows it; a status check needs none
     } catch (const std::exception&) {
       // Not a run, or a damaged one: the panel lists what it can read.
+    }
+  };
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (!entry.is_directory()) continue;
+    if (!fs::exists(entry.path() / "sweep.json")) {
+      add(entry.path());
+      continue;
+    }
+    for (const char* group : {"teachers", "trials"}) {  // a sweep: its runs, one level down
+      std::error_code inner;
+      for (const auto& run : fs::directory_iterator(entry.path() / group, inner))
+        if (run.is_directory()) add(run.path());
     }
   }
   std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) {

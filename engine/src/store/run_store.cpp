@@ -1,5 +1,7 @@
 #include "store/run_store.h"
 
+#include "store/model_summary_json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
@@ -163,19 +165,7 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
                 {"build_type", buildType()}};
   j["models"] = nlohmann::ordered_json::object();
   for (const auto& m : models) {
-    j["models"][m.name] = {{"role", roleName(m.role)},
-                           {"arch", m.arch},
-                           {"params", m.params},
-                           {"steps", m.steps},
-                           {"trained", m.trained},
-                           {"val_loss", number(m.valLoss)},
-                           {"val_perplexity", number(m.valPerplexity)},
-                           {"agreement", number(m.agreement)},
-                           {"kl_from_teacher", number(m.klFromTeacher)},
-                           {"gen_tokens_per_s", number(m.genTokensPerSecond)},
-                           {"gen_recompute_tokens_per_s", number(m.genRecomputeTokensPerSecond)},
-                           {"gen_speedup_vs_teacher", number(m.genSpeedupVsTeacher)},
-                           {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
+    j["models"][m.name] = modelSummaryJson(m);
   }
   writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
 }

@@ -95,7 +95,8 @@ TrainConfig peerOptimizer() {
 }
 
 template <class Step>
-double tokensPerSecond(int steps, int64_t tokensPerStep, const torch::Device& device, Step step) {
+double tokensPerSecond(int steps, int64_t tokensPerStep, [[maybe_unused]] const torch::Device& device,
+                       Step step) {
   for (int i = 0; i < 3; ++i) step();
   auto sync = [&] {
 #if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
