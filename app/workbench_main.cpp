@@ -7,18 +7,20 @@
 #include <QScrollArea>
 #include <QTabWidget>
 #include <QTimer>
+#include <algorithm>
 
 #include "experiment_form.h"
 #include "main_window.h"
 #include "sample_panel.h"
+#include "sweep/sweep_tab.h"
 #include "training_charts.h"
 
 namespace {
 
 /// `--grab MS:FILE[:TAB[:LEFT]]`: after MS milliseconds save the window as FILE, showing tab TAB
-/// on the right (0 curves, 1 samples, 2 runs) and LEFT on the left (0 form, 1 YAML, 2 the form
-/// scrolled to its distillation methods, 3 to its Processes field). Used to keep
-/// the screenshots in docs/ current.
+/// on the right (0 curves, 1 samples, 2 runs, 3 sweep, 4 sweep with its scatters) and LEFT on the left (0
+/// form, 1 YAML, 2 the form scrolled to its distillation methods, 3 to its Processes field). Used to keep the
+/// screenshots in docs/ current.
 void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool generateSamples) {
   int last = 0;
   for (const QString& spec : grabs) {
@@ -30,7 +32,8 @@ void scheduleGrabs(distill::MainWindow& window, const QStringList& grabs, bool g
     const int left = parts.size() > 3 ? parts[3].toInt() : 0;
     last = std::max(last, ms);
     QTimer::singleShot(ms, &window, [&window, file, tab, left, generateSamples] {
-      window.viewTabs()->setCurrentIndex(tab);
+      window.viewTabs()->setCurrentIndex(std::min(tab, 3));
+      window.sweepTab()->plotTabs()->setCurrentIndex(tab == 4 ? 1 : 0);
       window.setupTabs()->setCurrentIndex(left == 1 ? 1 : 0);
       if (left >= 2) {
         auto* scroll = window.form()->findChild<QScrollArea*>();
@@ -61,6 +64,7 @@ int main(int argc, char** argv) {
   QCommandLineOption runs("runs", "Folder for run directories (default: ./runs)", "dir", "runs");
   QCommandLineOption start("start", "Start the run at once");
   QCommandLineOption openRun("open-run", "Open a finished run directory (curves, samples)", "dir");
+  QCommandLineOption openSweep("open-sweep", "Show a sweep folder's trials in the Sweep tab", "dir");
   QCommandLineOption resumeRun("resume-run", "Resume a stopped or crashed run directory at once", "dir");
   QCommandLineOption grab(
       "grab", "Save a PNG of the window: MS:FILE[:TAB] (repeatable); quits after the last", "spec");
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
   parser.addOption(start);
   parser.addOption(openRun);
   parser.addOption(resumeRun);
+  parser.addOption(openSweep);
   parser.addOption(grab);
   parser.process(app);
 
@@ -86,6 +91,10 @@ int main(int argc, char** argv) {
   if (!experiment.isEmpty()) window.openExperiment(experiment);
   window.show();
   if (parser.isSet(openRun)) window.openRun(parser.value(openRun));
+  if (parser.isSet(openSweep)) {
+    window.sweepTab()->showSweep(parser.value(openSweep));
+    window.viewTabs()->setCurrentWidget(window.sweepTab());
+  }
   if (parser.isSet(start)) QTimer::singleShot(0, &window, &distill::MainWindow::start);
   if (parser.isSet(resumeRun)) {
     const QString dir = parser.value(resumeRun);

@@ -24,6 +24,7 @@
 #include "distill/tokenizers.h"
 #include "distill_method_editor.h"
 #include "form_widgets.h"
+#include "sweep/sweep_field_menu.h"
 #include "tokenizer_training_dialog.h"
 
 namespace distill {
@@ -539,6 +540,17 @@ void ExperimentForm::connectAndNameFields() {
   for (const QString key :
        {"arch", "layers", "heads", "kv_heads", "embd", "hidden", "dropout", "bias", "tie_weights"})
     m_teacher->field(key)->setObjectName("teacher." + key);
+  // Every number and choice field can be swept from its context menu.
+  for (auto* field : m_content->findChildren<QWidget*>()) {
+    const QString key = field->objectName();
+    if (key.contains('.'))
+      offerSweep(
+          field, [key] { return key; }, [this](const QString& k, const QString&) { sweepField(k); });
+  }
+}
+
+void ExperimentForm::sweepField(const QString& key) {
+  if (QWidget* field = widgetForKey(key)) emit sweepRequested(key, sweepValueOf(field));
 }
 
 void ExperimentForm::buildStudentPage(const StudentConfig& student) {
@@ -571,6 +583,11 @@ void ExperimentForm::buildStudentPage(const StudentConfig& student) {
     emitChanged();
   });
   connect(editor, &ModelSpecEditor::changed, this, &ExperimentForm::emitChanged);
+  for (const QString suffix : {"arch", "layers", "heads", "kv_heads", "embd", "hidden", "dropout"})
+    offerSweep(
+        editor->field(suffix),
+        [this, page, suffix] { return QString("students.%1.%2").arg(m_students->indexOf(page)).arg(suffix); },
+        [this](const QString& k, const QString&) { sweepField(k); });
   m_students->setCurrentIndex(index);
 }
 
@@ -665,6 +682,7 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_genSeed->setValue(c.generate.seed);
   m_loading = false;
   refreshInfo();
+  emit configShown();
 }
 
 ExperimentConfig ExperimentForm::config() const {

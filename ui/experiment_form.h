@@ -81,9 +81,16 @@ public:
   void removeCurrentStudent();
   void duplicateCurrentStudent();
 
+  /// Asks to sweep the field of `key` ("distill.alpha", "students.0.hidden"): sweepRequested with
+  /// its current value. The fields' context menus ("Sweep…") call it.
+  void sweepField(const QString& key);
+
 signals:
   void changed();
   void validityChanged(bool valid);
+  void sweepRequested(const QString& key, const QString& currentValue);
+  /// setConfig showed a whole new experiment (changed() is for the user's edits).
+  void configShown();
 
 private:
   void buildStudentPage(const StudentConfig& student);

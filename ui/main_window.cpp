@@ -24,14 +24,18 @@
 #include <QtGlobal>
 #include <algorithm>
 
+#include "background_task.h"
 #include "distill/build_info.h"
 #include "distill/duration.h"
 #include "distill/run_reader.h"
+#include "distill/sweep.h"
 #include "elided_label.h"
 #include "experiment_form.h"
 #include "run_controller.h"
 #include "runs_panel.h"
 #include "sample_panel.h"
+#include "sweep/sweep_controller.h"
+#include "sweep/sweep_tab.h"
 #include "training_charts.h"
 #include "wheel_guard.h"
 #include "yaml_pane.h"
@@ -65,6 +69,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   m_charts = new TrainingCharts(&m_palette, this);
   m_samples = new SamplePanel(&m_palette, this);
   m_runs = new RunsPanel(this);
+  m_sweep = new SweepTab(runsRoot, this);
 
   buildLayout();
 
@@ -73,6 +78,8 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   connectEditors();
 
   connectRun();
+
+  connectSweep();
 
   m_runs->setRoot(m_runsRoot);
   m_yaml->showConfig(m_form->config());
@@ -83,6 +90,53 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
 }
 
 MainWindow::~MainWindow() { m_controller->shutdown(); }
+
+void MainWindow::connectSweep() {
+  m_sweep->setExperiment(m_form->config());
+  for (auto signal : {&ExperimentForm::changed, &ExperimentForm::configShown})
+    connect(m_form, signal, this, [this] { m_sweep->setExperiment(m_form->config()); });
+  connect(m_form, &ExperimentForm::sweepRequested, this, [this](const QString& key, const QString& value) {
+    m_sweep->sweepKey(key, value);
+    m_viewTabs->setCurrentWidget(m_sweep);
+  });
+  connect(m_sweep, &SweepTab::trialsSelected, this, &MainWindow::showTrials);
+  connect(m_sweep, &SweepTab::selectedTrialMetrics, this,
+          [this](const QString& label, const std::vector<MetricPoint>& points) {
+            m_charts->addPoints(label, points);
+          });
+  connect(m_sweep, &SweepTab::openRunRequested, this, &MainWindow::openRun);
+  connect(m_sweep, &SweepTab::message, this, [this](const QString& text) { showBanner(text, false); });
+  connect(m_sweep, &SweepTab::runningChanged, this, [this] {
+    updateActions();
+    m_runs->refresh();
+  });
+  // One kind of work at a time: a run and a sweep would share the cores.
+  m_sweep->setBusyCheck([this] {
+    return m_controller->isRunning() ? tr("A run is going: stop it before starting a sweep.") : QString();
+  });
+}
+
+void MainWindow::showTrials(const QStringList& dirs) {
+  for (const auto& key : m_charts->store().keys())
+    if (!key.run.isEmpty()) m_charts->clearRun(key.run);
+  // The first trial is the charts' own run unless something trains now (then all are overlays,
+  // labelled by folder, as live trial metrics are).
+  const bool firstIsMain = !m_controller->isRunning() && !m_sweep->controller()->isRunning();
+  if (!m_controller->isRunning()) m_charts->clearRun(QString());
+  for (const QString& dir : dirs) {
+    const QString label = firstIsMain && dir == dirs.front() ? QString() : QDir(dir).dirName();
+    runInBackground(
+        this, [path = dir.toStdString()] { return readMetrics(path); },
+        [this, label](std::vector<MetricPoint> points) { m_charts->addPoints(label, points); });
+  }
+  const QString first = dirs.front();
+  m_samples->setRunDirectory(first);
+  runInBackground(
+      this, [path = first.toStdString()] { return readSamples(path); },
+      [this](std::vector<SampleRecord> samples) { m_samples->setTrainingSamples(samples); });
+  m_chartsRun = first;
+  showOnScreen();
+}
 
 void MainWindow::buildLayout() {
   m_setupTabs = new QTabWidget(this);
@@ -103,6 +157,7 @@ void MainWindow::buildLayout() {
   m_viewTabs->addTab(m_charts, tr("Training curves"));
   m_viewTabs->addTab(m_samples, tr("Samples"));
   m_viewTabs->addTab(m_runs, tr("Runs"));
+  m_viewTabs->addTab(m_sweep, tr("Sweep"));
   rightLayout->addWidget(m_onScreen);
   rightLayout->addWidget(m_banner);
   rightLayout->addWidget(m_viewTabs, 1);
@@ -339,7 +394,7 @@ void MainWindow::updateActions() {
   const bool running = m_controller->isRunning();
   const QString yamlProblem = m_yaml->problemWithLocation();
   const bool valid = m_form->problems().isEmpty() && yamlProblem.isEmpty();
-  m_start->setEnabled(!running && valid);
+  m_start->setEnabled(!running && valid && !m_sweep->controller()->isRunning());
   if (!yamlProblem.isEmpty())
     m_start->setToolTip(tr("Start is refused until the YAML is fixed — %1").arg(yamlProblem));
   else if (!valid)
@@ -441,6 +496,9 @@ bool MainWindow::openExperiment(const QString& path) {
   m_yaml->setSourceDir(QFileInfo(path).absolutePath());
   m_form->setConfig(loaded.config);
   m_yaml->showAuthorText(text, loaded.config);
+  // An experiment with a sweep: section fills the Sweep tab (as far as it parses).
+  const auto sweep = loadSweepFile(path.toStdString());
+  if (sweep.hasSweep) m_sweep->setDefinition(sweep.sweep);
   const auto& g = loaded.config.generate;
   m_samples->setDefaults(g.prompts.empty() ? QString() : QString::fromStdString(g.prompts.front()),
                          SamplingOptions{g.max_new_tokens, g.temperature, g.top_k, g.top_p,

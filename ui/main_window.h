@@ -21,6 +21,7 @@ class ExperimentForm;
 class RunController;
 class RunsPanel;
 class SamplePanel;
+class SweepTab;
 class TrainingCharts;
 class YamlPane;
 
@@ -43,6 +44,7 @@ public:
   TrainingCharts* charts() const { return m_charts; }
   SamplePanel* samplePanel() const { return m_samples; }
   RunsPanel* runsPanel() const { return m_runs; }
+  SweepTab* sweepTab() const { return m_sweep; }
   RunController* controller() const { return m_controller; }
   QTabWidget* viewTabs() const { return m_viewTabs; }
   QTabWidget* setupTabs() const { return m_setupTabs; }
@@ -66,6 +68,8 @@ public slots:
   void overlayRun(const QString& dir);
   /// Continues a stopped or crashed run: its curves up to the checkpoint, then live.
   void resumeRun(const QString& dir);
+  /// Sweep trials (or any runs) side by side: their curves overlaid, the first one's samples.
+  void showTrials(const QStringList& dirs);
 
 protected:
   void closeEvent(QCloseEvent* event) override;
@@ -82,6 +86,8 @@ private:
   void connectEditors();
   /// A run's reports reach the status bar, charts, samples and runs panel.
   void connectRun();
+  /// The Sweep tab: fields swept from the form, trials shown in the charts and samples.
+  void connectSweep();
   void buildHelpMenu();
   void showOnScreen();
   void onYamlProblemChanged();
@@ -106,6 +112,7 @@ private:
   TrainingCharts* m_charts;
   SamplePanel* m_samples;
   RunsPanel* m_runs;
+  SweepTab* m_sweep;
   RunController* m_controller;
   QTabWidget* m_viewTabs;
   QTabWidget* m_setupTabs;

@@ -10,11 +10,16 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "background_task.h"
+#include "compare_runs_dialog.h"
+#include "distill/run_notes.h"
 #include "distill/run_reader.h"
 #include "distill/twin_comparison.h"
 #include "elided_label.h"
+#include "run_notes_dialog.h"
 
 namespace distill {
 
@@ -40,25 +45,18 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   m_resume->setEnabled(false);
   bar->addWidget(overlay);
   bar->addWidget(m_resume);
+  m_compare = new QPushButton(tr("Compare"), this);
+  m_compare->setToolTip(tr("The experiment keys that differ between the selected runs (two or more)"));
+  m_compare->setEnabled(false);
+  m_notes = new QPushButton(tr("Tags && note…"), this);
+  m_notes->setToolTip(tr("Tag the selected run and write a note about it (kept in its folder, notes.json)"));
+  m_notes->setEnabled(false);
+  bar->addWidget(m_compare);
+  bar->addWidget(m_notes);
+  connect(m_compare, &QPushButton::clicked, this, &RunsPanel::compareSelected);
+  connect(m_notes, &QPushButton::clicked, this, &RunsPanel::editSelectedNotes);
   layout->addLayout(bar);
-  m_tree = new QTreeWidget(this);
-  m_tree->setColumnCount(kColumnCount);
-  m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"),
-                           tr("Val loss"), tr("Agreement"), tr("Δ vs scratch"), tr("Gap recovered"),
-                           tr("Size")});
-  m_tree->headerItem()->setToolTip(kSize,
-                                   tr("Disk space of the run folder: checkpoints, resumable points, logs "
-                                      "(train.keep_checkpoints sets how many resumable points stay)"));
-  m_tree->headerItem()->setToolTip(
-      kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped"));
-  m_tree->headerItem()->setToolTip(kGapRecovered,
-                                   tr("Share of the gap between the scratch twin and the teacher that "
-                                      "distillation closed: (scratch − distilled) / (scratch − teacher)"));
-  m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
-  m_tree->setAlternatingRowColors(true);
-  // Run folders differ at their end (the time stamp): cut names in the middle, never there.
-  m_tree->setTextElideMode(Qt::ElideMiddle);
-  m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  buildTree();
   layout->addWidget(m_tree, 1);
 
   connect(choose, &QPushButton::clicked, this, [this] {
@@ -89,11 +87,34 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
       }
     }
     m_resume->setEnabled(resumable);
+    m_compare->setEnabled(runs.size() >= 2);
+    m_notes->setEnabled(runs.size() == 1);
   });
   connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
     while (item->parent()) item = item->parent();
     emit openRequested(item->data(0, Qt::UserRole).toString());
   });
+}
+
+void RunsPanel::buildTree() {
+  m_tree = new QTreeWidget(this);
+  m_tree->setColumnCount(kColumnCount);
+  m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"),
+                           tr("Val loss"), tr("Agreement"), tr("Δ vs scratch"), tr("Gap recovered"),
+                           tr("Tags"), tr("Size")});
+  m_tree->headerItem()->setToolTip(kSize,
+                                   tr("Disk space of the run folder: checkpoints, resumable points, logs "
+                                      "(train.keep_checkpoints sets how many resumable points stay)"));
+  m_tree->headerItem()->setToolTip(
+      kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped"));
+  m_tree->headerItem()->setToolTip(kGapRecovered,
+                                   tr("Share of the gap between the scratch twin and the teacher that "
+                                      "distillation closed: (scratch − distilled) / (scratch − teacher)"));
+  m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  m_tree->setAlternatingRowColors(true);
+  // Run folders differ at their end (the time stamp): cut names in the middle, never there.
+  m_tree->setTextElideMode(Qt::ElideMiddle);
+  m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
 }
 
 void RunsPanel::setRoot(const QString& root) {
@@ -143,9 +164,16 @@ void RunsPanel::fillNextChunk(int generation) {
 QTreeWidgetItem* RunsPanel::makeRunItem(const RunRecord& run) const {
   auto* item = new QTreeWidgetItem;
   const QString dir = QString::fromStdString(run.dir);
-  item->setText(0, QDir(dir).dirName());
+  // A sweep's trials carry the sweep's name: every sweep has a trial-000.
+  item->setText(0, run.sweep.empty()
+                       ? QDir(dir).dirName()
+                       : QDir(QString::fromStdString(run.sweep)).dirName() + "/" + QDir(dir).dirName());
   item->setData(0, Qt::UserRole, dir);
   item->setToolTip(0, dir);
+  QStringList tags;
+  for (const auto& t : run.notes.tags) tags << QString::fromStdString(t);
+  item->setText(kTags, tags.join(", "));
+  item->setToolTip(kTags, QString::fromStdString(run.notes.note));
   item->setText(1, QString::fromStdString(run.status));
   item->setText(2, QString::fromStdString(run.modified));
   item->setText(kSize, QLocale().formattedDataSize(run.diskBytes, 1, QLocale::DataSizeSIFormat));
@@ -180,6 +208,55 @@ QTreeWidgetItem* RunsPanel::makeRunItem(const RunRecord& run) const {
     }
   }
   return item;
+}
+
+bool RunsPanel::setNotes(const QString& dir, const RunNotes& notes) {
+  try {
+    writeRunNotes(dir.toStdString(), notes);
+  } catch (const std::exception& e) {
+    m_rootLabel->setFullText(tr("Could not save the note: %1").arg(QString::fromStdString(e.what())));
+    return false;
+  }
+  QStringList tags;
+  for (const auto& t : notes.tags) tags << QString::fromStdString(t);
+  for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+    auto* item = m_tree->topLevelItem(i);
+    if (item->data(0, Qt::UserRole).toString() != dir) continue;
+    item->setText(kTags, tags.join(", "));
+    item->setToolTip(kTags, QString::fromStdString(notes.note));
+  }
+  return true;
+}
+
+void RunsPanel::editSelectedNotes() {
+  const auto runs = selectedRuns();
+  if (runs.size() != 1) return;
+  RunNotesDialog dialog(QDir(runs.front()).dirName(), readRunNotes(runs.front().toStdString()), this);
+  if (dialog.exec() == QDialog::Accepted) setNotes(runs.front(), dialog.notes());
+}
+
+void RunsPanel::compareSelected() {
+  const auto runs = selectedRuns();
+  if (runs.size() < 2) return;
+  std::vector<std::string> dirs;
+  for (const auto& r : runs) dirs.push_back(r.toStdString());
+  runInBackground(
+      this,
+      [dirs] {
+        std::vector<std::string> configs;
+        for (const auto& d : dirs) {
+          std::ifstream in(d + "/config.yaml");
+          std::stringstream text;
+          text << in.rdbuf();
+          configs.push_back(text.str());  // unreadable: empty, every key shows as absent
+        }
+        return configs;
+      },
+      [this, runs](std::vector<std::string> configs) {
+        delete m_comparison;
+        m_comparison = new CompareRunsDialog(runs, configs, this);
+        m_comparison->show();
+      });
 }
 
 int RunsPanel::runCount() const { return m_tree->topLevelItemCount(); }

@@ -13,6 +13,7 @@ class QTreeWidgetItem;
 
 namespace distill {
 
+class CompareRunsDialog;
 class ElidedLabel;
 
 /// Lists the run directories under a folder with their summaries (val loss and size per model,
@@ -36,6 +37,7 @@ public:
     kAgreement,
     kDelta,
     kGapRecovered,
+    kTags,
     kSize,
     kColumnCount
   };
@@ -44,9 +46,19 @@ public:
   /// Whether the run folders are being read (on a background thread).
   bool isLoading() const { return m_loading; }
 
+  /// Writes a run's tags and note (notes.json) and shows them; false (with the reason in the
+  /// status line) when the folder cannot be written.
+  bool setNotes(const QString& dir, const RunNotes& notes);
+  /// The comparison dialog Compare opened last (null before).
+  CompareRunsDialog* comparison() const { return m_comparison; }
+
 public slots:
   /// Reads the run folders on a background thread and fills the table when done.
   void refresh();
+  /// The selected runs' differing experiment keys, in a dialog (their config.yaml read in the background).
+  void compareSelected();
+  /// Opens the tags-and-note editor of the selected run.
+  void editSelectedNotes();
 
 signals:
   void openRequested(const QString& dir);
@@ -57,6 +69,7 @@ signals:
   void refreshed();
 
 private:
+  void buildTree();
   void fillNextChunk(int generation);
   QTreeWidgetItem* makeRunItem(const RunRecord& run) const;
 
@@ -68,6 +81,9 @@ private:
   ElidedLabel* m_rootLabel;
   QTreeWidget* m_tree;
   QPushButton* m_resume;
+  QPushButton* m_compare;
+  QPushButton* m_notes;
+  CompareRunsDialog* m_comparison = nullptr;
 };
 
 }  // namespace distill
