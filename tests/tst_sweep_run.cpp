@@ -51,6 +51,16 @@ public:
   }
 };
 
+/// Runs a sweep of the tiny experiment in `tmp`/s to its end.
+SweepResult runTinySweep(const QTemporaryDir& tmp, const std::string& sweep, int maxTrials = 0) {
+  SweepOptions options;
+  options.outDir = tmp.filePath("s").toStdString();
+  options.maxTrials = maxTrials;
+  Watcher watcher;
+  SweepControl control;
+  return runSweep(parse(tinySweep(sweep)), options, watcher, control);
+}
+
 std::string readText(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -81,12 +91,7 @@ class TestSweepRun : public QObject {
 private slots:
   void teacherTrainsOnceAndScratchTwinsAreShared() {
     QTemporaryDir tmp;
-    const auto file = parse(tinySweep("sweep:\n  parameters:\n    distill.temperature: [1, 4]\n"));
-    SweepOptions options;
-    options.outDir = tmp.filePath("s").toStdString();
-    Watcher watcher;
-    SweepControl control;
-    const auto result = runSweep(file, options, watcher, control);
+    const auto result = runTinySweep(tmp, "sweep:\n  parameters:\n    distill.temperature: [1, 4]\n");
     QVERIFY2(result.status == SweepResult::Status::Completed, result.error.c_str());
     QCOMPARE(result.trials.size(), size_t(3));  // the baseline and two grid points
     QCOMPARE(result.teacherRuns.size(), size_t(1));
@@ -109,21 +114,15 @@ private slots:
     // The runs list shows the sweep's runs (the teacher's and the trials'), each knowing its sweep.
     const auto listed = listRuns(tmp.path().toStdString());
     QCOMPARE(listed.size(), size_t(4));
-    for (const auto& r : listed) QCOMPARE(r.sweep, options.outDir);
-    QCOMPARE(csvRows(options.outDir).size(), size_t(3));
+    for (const auto& r : listed) QCOMPARE(r.sweep, result.dir);
+    QCOMPARE(csvRows(result.dir).size(), size_t(3));
     QVERIFY(result.bestTrial >= 0);
   }
 
   void oneTeacherPerDistinctTeacherSetting() {
     QTemporaryDir tmp;
-    const auto file = parse(
-        tinySweep("sweep:\n  parameters:\n    teacher.embd: [16, 32]\n    distill.alpha: [0.3, 0.7]\n"));
-    SweepOptions options;
-    options.outDir = tmp.filePath("s").toStdString();
-    options.maxTrials = 3;
-    Watcher watcher;
-    SweepControl control;
-    const auto result = runSweep(file, options, watcher, control);
+    const auto result = runTinySweep(
+        tmp, "sweep:\n  parameters:\n    teacher.embd: [16, 32]\n    distill.alpha: [0.3, 0.7]\n", 3);
     QVERIFY2(result.status == SweepResult::Status::Completed, result.error.c_str());
     // Baseline (embd 32), then (16, 0.3), (16, 0.7), (32, 0.3): two teacher settings.
     QCOMPARE(result.trials.size(), size_t(4));
@@ -136,14 +135,10 @@ private slots:
   void aHopelessTrialStopsEarlyAndSaysWhy() {
     QTemporaryDir tmp;
     // alpha 1: the soft targets alone; at T = 50 they are nearly uniform and teach nothing.
-    const auto file = parse(tinySweep(
+    const auto result = runTinySweep(
+        tmp,
         "distill: {alpha: 1.0}\nsweep:\n  early_stopping: {rule: median, min_trials: 2, grace_evals: 0}\n"
-        "  parameters:\n    distill.temperature: [1, 50]\n"));
-    SweepOptions options;
-    options.outDir = tmp.filePath("s").toStdString();
-    Watcher watcher;
-    SweepControl control;
-    const auto result = runSweep(file, options, watcher, control);
+        "  parameters:\n    distill.temperature: [1, 50]\n");
     QVERIFY2(result.status == SweepResult::Status::Completed, result.error.c_str());
     QCOMPARE(result.trials[0].status, SweepTrial::Status::Completed);  // the baseline is never stopped
     QCOMPARE(result.trials[1].status, SweepTrial::Status::Completed);
@@ -159,13 +154,8 @@ private slots:
 
   void aLaterTrialReadsTheLogitCacheAnEarlierOneWrote() {
     QTemporaryDir tmp;
-    const auto file =
-        parse(tinySweep("distill: {cache_top_k: 8}\nsweep:\n  parameters:\n    distill.alpha: [0.3, 0.7]\n"));
-    SweepOptions options;
-    options.outDir = tmp.filePath("s").toStdString();
-    Watcher watcher;
-    SweepControl control;
-    const auto result = runSweep(file, options, watcher, control);
+    const auto result = runTinySweep(
+        tmp, "distill: {cache_top_k: 8}\nsweep:\n  parameters:\n    distill.alpha: [0.3, 0.7]\n");
     QVERIFY2(result.status == SweepResult::Status::Completed, result.error.c_str());
     QCOMPARE(result.trials.size(), size_t(3));
     QVERIFY(fs::exists(result.trials[0].runDir + "/teacher_logits.cache"));
@@ -194,7 +184,7 @@ private slots:
 
     Watcher again;
     SweepControl control2;
-    const auto second = resumeSweep(options.outDir, SweepOptions(), again, control2);
+    const auto second = resumeSweep(first.dir, SweepOptions(), again, control2);
     QVERIFY2(second.status == SweepResult::Status::Completed, second.error.c_str());
     QCOMPARE(second.trials.size(), size_t(4));
     for (const auto& t : second.trials) QCOMPARE(t.status, SweepTrial::Status::Completed);
@@ -202,7 +192,7 @@ private slots:
     QVERIFY(std::find(again.messages.begin(), again.messages.end(),
                       "trial 2: resuming " + first.trials[2].runDir) != again.messages.end());
     QCOMPARE(second.teacherRuns.size(), size_t(1));
-    const auto rows = csvRows(options.outDir);
+    const auto rows = csvRows(first.dir);
     QCOMPARE(rows.size(), size_t(4));
     QCOMPARE(trialIds(rows).size(), size_t(4));
   }

@@ -116,6 +116,27 @@ private slots:
     QCOMPARE(again.sweep.earlyStopping, EarlyStopping::Median);
   }
 
+  void savingPutsTheSweepSectionInPlace() {
+    const std::string text =
+        std::string(kExperiment) +
+        "sweep:  # what to try\n  parameters:\n    distill.alpha: [0.2, 0.8]\ngenerate: {top_k: 5}\n";
+    const auto file = parseSweepFile(text, ".");
+    QVERIFY2(file.ok(), problemsText(file).c_str());
+    QCOMPARE(withSweepSection(text, ".", file.sweep), text);  // unchanged: comments stay
+    SweepDefinition changed = file.sweep;
+    changed.parameters[0].values = {"0.1", "0.9"};
+    changed.strategy = SweepStrategy::Random;
+    const std::string saved = withSweepSection(text, ".", changed);
+    const auto back = parseSweepFile(saved, ".");
+    QVERIFY2(back.ok(), (problemsText(back) + saved).c_str());
+    QCOMPARE(back.sweep.parameters[0].values, changed.parameters[0].values);
+    QCOMPARE(back.sweep.strategy, SweepStrategy::Random);
+    QCOMPARE(back.base.generate.top_k, 5);  // the key after the section is kept
+    const auto appended = parseSweepFile(withSweepSection(kExperiment, ".", changed), ".");
+    QVERIFY2(appended.ok(), problemsText(appended).c_str());
+    QCOMPARE(appended.sweep.parameters.size(), size_t(1));
+  }
+
   void gridEnumeratesEveryCombinationOnce() {
     const auto f = parse(R"(sweep:
   parameters:

@@ -88,6 +88,31 @@ private slots:
     QCOMPARE(tab->trialProxy()->rowCount(), 1);
   }
 
+  void aStoppedSweepResumesFromTheTab() {
+    QTemporaryDir runs;
+    MainWindow window(runs.path());
+    window.setExperiment(tinyUiExperiment(400));
+    SweepTab* tab = window.sweepTab();
+    window.form()->sweepField("distill.alpha");
+    tab->editor()->parameterTable()->item(0, 2)->setText("0.3");
+    QSignalSpy finished(tab->controller(), &SweepController::finished);
+    QSignalSpy progress(tab->controller(), &SweepController::trialProgress);
+    tab->start();
+    // Stop while the first trial's students train.
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && progress.last().at(0).toInt() >= 0, 60000);
+    tab->stop();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QCOMPARE(finished.front().front().value<SweepResult>().status, SweepResult::Status::Stopped);
+    QVERIFY(tab->resumeButton()->isEnabled());
+    tab->resumeShownSweep();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+    const auto done = finished.last().front().value<SweepResult>();
+    QCOMPARE(done.status, SweepResult::Status::Completed);
+    QCOMPARE(done.trials.size(), size_t(2));
+    QCOMPARE(tab->trialModel()->rowCount(), 2);
+    QVERIFY(!tab->resumeButton()->isEnabled());
+  }
+
   void theRunsPanelListsComparesAndNotesTrials() {
     QTemporaryDir runs;
     MainWindow window(runs.path());
@@ -95,6 +120,14 @@ private slots:
     SweepTab* tab = window.sweepTab();
     window.form()->sweepField("distill.alpha");
     tab->editor()->parameterTable()->item(0, 2)->setText("0.2");
+    // Saving the experiment keeps the sweep in the file's sweep: section.
+    const QString saved = runs.filePath("with_sweep.yaml");
+    QVERIFY(window.saveExperiment(saved));
+    const auto reread = loadSweepFile(saved.toStdString());
+    QVERIFY(reread.hasSweep);
+    QCOMPARE(reread.sweep.parameters.size(), size_t(1));
+    QCOMPARE(reread.sweep.parameters[0].key, std::string("distill.alpha"));
+    QCOMPARE(reread.sweep.parameters[0].values, std::vector<std::string>{"0.2"});
     QSignalSpy finished(tab->controller(), &SweepController::finished);
     tab->start();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);

@@ -35,6 +35,7 @@
 #include "runs_panel.h"
 #include "sample_panel.h"
 #include "sweep/sweep_controller.h"
+#include "sweep/sweep_definition_editor.h"
 #include "sweep/sweep_tab.h"
 #include "training_charts.h"
 #include "wheel_guard.h"
@@ -524,9 +525,15 @@ bool MainWindow::saveExperiment(const QString& path) {
     if (answer != QMessageBox::Save) return false;
     m_rewriteConfirmedFor = absolute;
   }
+  // The Sweep tab's keys travel in the file's sweep: section (kept as written when unchanged).
+  QString text = m_yaml->text();
+  const SweepDefinition sweep = m_sweep->editor()->definition();
+  if (!sweep.parameters.empty())
+    text = QString::fromStdString(
+        withSweepSection(text.toStdString(), QFileInfo(absolute).absolutePath().toStdString(), sweep));
   QFile file(path);
   if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text) ||
-      file.write(m_yaml->text().toUtf8()) < 0) {
+      file.write(text.toUtf8()) < 0) {
     showBanner(tr("Could not save %1: %2").arg(path, file.errorString()), true);
     return false;
   }
@@ -779,10 +786,14 @@ void MainWindow::showBanner(const QString& text, bool error) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  if (m_controller->isRunning() && isVisible()) {
-    QMessageBox question(QMessageBox::Question, tr("A run is going"),
-                         tr("Closing stops the run after its current step and writes its checkpoints "
-                            "(Runs → Resume continues it later)."),
+  const bool sweeping = m_sweep->controller()->isRunning();
+  if ((m_controller->isRunning() || sweeping) && isVisible()) {
+    QMessageBox question(QMessageBox::Question, sweeping ? tr("A sweep is going") : tr("A run is going"),
+                         sweeping
+                             ? tr("Closing stops every trial after its current step and writes its "
+                                  "checkpoints (Sweep → Open sweep…, then Resume sweep, continues it).")
+                             : tr("Closing stops the run after its current step and writes its checkpoints "
+                                  "(Runs → Resume continues it later)."),
                          QMessageBox::NoButton, this);
     question.setObjectName("closeQuestion");
     auto* stopAndClose = question.addButton(tr("Stop and close"), QMessageBox::DestructiveRole);
@@ -799,6 +810,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     m_phase->setText(tr("Stopping the run and saving checkpoints…"));
     m_controller->shutdown();
   }
+  m_sweep->controller()->shutdown();
   event->accept();
 }
 

@@ -114,7 +114,9 @@ void RunsPanel::buildTree() {
   m_tree->setAlternatingRowColors(true);
   // Run folders differ at their end (the time stamp): cut names in the middle, never there.
   m_tree->setTextElideMode(Qt::ElideMiddle);
-  m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+  // Names in full (a sweep's trials share their start); the tags take what is left.
+  m_tree->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  m_tree->header()->setSectionResizeMode(kTags, QHeaderView::Stretch);
 }
 
 void RunsPanel::setRoot(const QString& root) {

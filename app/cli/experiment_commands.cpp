@@ -187,23 +187,13 @@ using RunStart = std::function<RunResult(RunObserver&, RunControl&)>;
 /// `json`, progress goes to stderr and stdout carries only the final JSON object.
 int runWithConsole(const RunStart& start, bool json) {
   RunControl control;
-  catchInterrupts();
-  std::atomic<bool> done{false};
-  std::thread watcher([&] {
-    while (!done) {
-      if (interrupted()) {
-        std::cerr << "\ninterrupted: stopping after the current step and saving checkpoints\n";
-        control.cancel();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-
-  ConsoleReporter reporter(json ? std::cerr : std::cout);
-  const auto result = start(reporter, control);
-  done = true;
-  watcher.join();
+  RunResult result;
+  {
+    InterruptWatcher watcher("interrupted: stopping after the current step and saving checkpoints",
+                             [&] { control.cancel(); });
+    ConsoleReporter reporter(json ? std::cerr : std::cout);
+    result = start(reporter, control);
+  }
 
   std::string resumeHint;
   if (result.status == RunResult::Status::Failed && !result.runDir.empty()) {

@@ -1,7 +1,8 @@
 #include "interrupt.h"
 
-#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <iostream>
 
 namespace distill::cli {
 
@@ -17,5 +18,24 @@ void catchInterrupts() {
 }
 
 bool interrupted() { return g_interrupted.load(); }
+
+InterruptWatcher::InterruptWatcher(std::string message, std::function<void()> stop) {
+  catchInterrupts();
+  m_thread = std::thread([this, message = std::move(message), stop = std::move(stop)] {
+    while (!m_done) {
+      if (interrupted()) {
+        std::cerr << "\n" << message << "\n";
+        stop();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+}
+
+InterruptWatcher::~InterruptWatcher() {
+  m_done = true;
+  m_thread.join();
+}
 
 }  // namespace distill::cli

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -151,38 +150,26 @@ int sweepCommand(const SweepRequest& request) {
   options.outDir = request.outDir;
   options.maxTrials = request.maxTrials;
   options.reuseTeacher = !request.noTeacherReuse;
-  SweepControl control;
-  catchInterrupts();
-  std::atomic<bool> done{false};
-  std::thread watcher([&] {
-    while (!done) {
-      if (interrupted()) {
-        std::cerr << "\ninterrupted: stopping the trials after their current step (distill sweep --resume "
-                     "continues)\n";
-        control.stop();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
   SweepDefinition definition = file.sweep;
   if (!request.resumeDir.empty()) {
     try {
       definition = readSweep(request.resumeDir).definition;
     } catch (const std::exception& e) {
-      done = true;
-      watcher.join();
       std::cerr << "error: " << e.what() << "\n";
       return kExitBadInput;
     }
   }
+  SweepControl control;
   SweepConsole console(definition);
-  const SweepResult result = request.resumeDir.empty()
-                                 ? runSweep(file, options, console, control)
-                                 : resumeSweep(request.resumeDir, options, console, control);
-  console.flush();
-  done = true;
-  watcher.join();
+  SweepResult result;
+  {
+    InterruptWatcher watcher(
+        "interrupted: stopping the trials after their current step (distill sweep --resume continues)",
+        [&] { control.stop(); });
+    result = request.resumeDir.empty() ? runSweep(file, options, console, control)
+                                       : resumeSweep(request.resumeDir, options, console, control);
+    console.flush();
+  }
   if (result.status == SweepResult::Status::Failed) {
     std::cerr << "error: " << result.error << "\n";
     if (!result.dir.empty()) std::cerr << "resume with: distill sweep --resume " << result.dir << "\n";

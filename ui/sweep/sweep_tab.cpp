@@ -71,6 +71,11 @@ QWidget* SweepTab::buildControls() {
   m_pauseButton = new QPushButton(tr("Pause"), box);
   m_stopButton = new QPushButton(tr("Stop"), box);
   m_stopButton->setToolTip(tr("Stops every trial after its current step; the sweep can be resumed"));
+  m_resumeButton = new QPushButton(tr("Resume sweep"), box);
+  m_resumeButton->setToolTip(
+      tr("Finish the sweep shown: finished trials stay, the ones in flight resume from "
+         "their checkpoints"));
+  connect(m_resumeButton, &QPushButton::clicked, this, &SweepTab::resumeShownSweep);
   auto* open = new QPushButton(tr("Open sweep…"), box);
   open->setToolTip(tr("Show the trials of a sweep folder (sweep.json)"));
   m_status = new QLabel(tr("No sweep yet"), box);
@@ -82,7 +87,7 @@ QWidget* SweepTab::buildControls() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Sweep folder"), m_runsRoot);
     if (!dir.isEmpty()) showSweep(dir);
   });
-  for (auto* b : {m_startButton, m_pauseButton, m_stopButton, open}) buttons->addWidget(b);
+  for (auto* b : {m_startButton, m_pauseButton, m_stopButton, m_resumeButton, open}) buttons->addWidget(b);
   buttons->addWidget(m_status, 1);
   layout->addWidget(m_editor);
   layout->addWidget(m_problemLabel);
@@ -154,6 +159,8 @@ void SweepTab::connectController() {
   });
   connect(m_controller, &SweepController::message, this, &SweepTab::message);
   connect(m_controller, &SweepController::finished, this, [this](const SweepResult& result) {
+    m_shownDir = QString::fromStdString(result.dir);  // a stopped sweep: Resume sweep continues it
+    m_shownDone = result.status == SweepResult::Status::Completed;
     static const char* kHow[] = {"completed", "stopped (Resume continues it)", "failed"};
     m_status->setText(tr("Sweep %1: %2 trials, %3 · best: trial %4")
                           .arg(QString::fromUtf8(kHow[static_cast<int>(result.status)]))
@@ -228,6 +235,24 @@ void SweepTab::start() {
   emit runningChanged(true);
 }
 
+void SweepTab::resumeShownSweep() {
+  if (m_controller->isRunning() || m_shownDir.isEmpty() || m_shownDone) return;
+  if (m_whyBusy) {
+    if (const QString why = m_whyBusy(); !why.isEmpty()) {
+      emit message(why);
+      return;
+    }
+  }
+  QString whyNot;
+  if (!m_controller->resumeSweep(m_shownDir, &whyNot)) {
+    emit message(whyNot);
+    return;
+  }
+  m_status->setText(tr("Resuming %1…").arg(QDir(m_shownDir).dirName()));
+  updateButtons();
+  emit runningChanged(true);
+}
+
 void SweepTab::togglePause() {
   if (!m_controller->isRunning()) return;
   if (m_controller->isPaused())
@@ -257,6 +282,9 @@ void SweepTab::showSweep(const QString& dir) {
           emit message(QString::fromStdString(read.second));
           return;
         }
+        m_shownDir = dir;
+        m_shownDone = read.first.status == SweepResult::Status::Completed;
+        updateButtons();
         m_model->reset(read.first.definition, read.first.trials);
         m_editor->setDefinition(read.first.definition);
         m_table->resizeColumnsToContents();
@@ -332,6 +360,7 @@ void SweepTab::updateButtons() {
   m_pauseButton->setEnabled(running);
   m_pauseButton->setText(running && m_controller->isPaused() ? tr("Resume") : tr("Pause"));
   m_stopButton->setEnabled(running);
+  m_resumeButton->setEnabled(!running && !m_shownDir.isEmpty() && !m_shownDone);
   m_editor->setEnabled(!running);
 }
 

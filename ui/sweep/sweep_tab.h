@@ -56,6 +56,7 @@ public:
   /// Parallel coordinates (0) or the objective-versus-parameter scatters (1).
   QTabWidget* plotTabs() const { return m_plotTabs; }
   QPushButton* startButton() const { return m_startButton; }
+  QPushButton* resumeButton() const { return m_resumeButton; }
   QString statusText() const;
   /// Selects the row of trial `id` (its curves and samples come up).
   void selectTrial(int id);
@@ -64,6 +65,8 @@ public:
 
 public slots:
   void start();
+  /// Finishes the sweep folder on screen (Open sweep…) when it did not complete.
+  void resumeShownSweep();
   void togglePause();
   void stop();
 
@@ -100,6 +103,9 @@ private:
   QPushButton* m_startButton;
   QPushButton* m_pauseButton;
   QPushButton* m_stopButton;
+  QPushButton* m_resumeButton;
+  QString m_shownDir;        // the sweep folder Open sweep… showed
+  bool m_shownDone = false;  // it completed
   QLabel* m_status;
   QLabel* m_problemLabel;
   QStringList m_problems;

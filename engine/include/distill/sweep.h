@@ -89,6 +89,11 @@ SweepFile parseSweepFile(const std::string& yamlText, const std::string& sourceD
 SweepFile loadSweepFile(const std::string& path, const std::vector<std::string>& overrides = {});
 /// The `sweep:` section of a definition, as YAML (appended to an experiment, it parses back to it).
 std::string sweepToYaml(const SweepDefinition& sweep);
+/// `experimentText` with its top-level `sweep:` section replaced by `sweep` (appended when it has
+/// none). The text comes back unchanged when its own section already says the same, so saving an
+/// experiment keeps the comments of a sweep section nobody edited.
+std::string withSweepSection(const std::string& experimentText, const std::string& sourceDir,
+                             const SweepDefinition& sweep);
 
 /// One trial: an assignment of the swept keys and, once run, its numbers.
 struct SweepTrial {

@@ -32,6 +32,12 @@ constexpr std::pair<RangeKind, const char*> kRange[] = {{RangeKind::Values, "val
                                                         {RangeKind::Uniform, "uniform"},
                                                         {RangeKind::LogUniform, "log_uniform"},
                                                         {RangeKind::Int, "int"}};
+constexpr std::pair<SweepTrial::Status, const char*> kTrialStatus[] = {
+    {SweepTrial::Status::Pending, "pending"},
+    {SweepTrial::Status::Running, "running"},
+    {SweepTrial::Status::Completed, "completed"},
+    {SweepTrial::Status::Stopped, "stopped"},
+    {SweepTrial::Status::Failed, "failed"}};
 constexpr std::pair<EarlyStopping, const char*> kEarlyStopping[] = {{EarlyStopping::None, "none"},
                                                                     {EarlyStopping::Median, "median"}};
 
@@ -67,6 +73,7 @@ DISTILL_ENUM_NAMES(HiddenLoss, kHiddenLoss)
 DISTILL_ENUM_NAMES(SweepStrategy, kStrategy)
 DISTILL_ENUM_NAMES(RangeKind, kRange)
 DISTILL_ENUM_NAMES(EarlyStopping, kEarlyStopping)
+DISTILL_ENUM_NAMES(SweepTrial::Status, kTrialStatus)
 
 #undef DISTILL_ENUM_NAMES
 

@@ -52,10 +52,8 @@ SweepTrial trialFrom(const SweepState& state, const Json& j) {
   t.id = j.at("id").get<int>();
   t.baseline = j.value("baseline", false);
   for (const auto& p : state.file.sweep.parameters) t.values.push_back(j.at("values").value(p.key, ""));
-  const std::string status = j.value("status", "pending");
-  for (auto s : {SweepTrial::Status::Pending, SweepTrial::Status::Running, SweepTrial::Status::Completed,
-                 SweepTrial::Status::Stopped, SweepTrial::Status::Failed})
-    if (status == statusName(s)) t.status = s;
+  t.status =
+      enumFromName<SweepTrial::Status>(j.value("status", "pending")).value_or(SweepTrial::Status::Pending);
   t.runDir = j.value("run_dir", "");
   t.teacherRun = j.value("teacher_run", -1);
   t.scratchFrom = j.value("scratch_from", std::map<std::string, int>());
@@ -134,21 +132,7 @@ const ModelSummary* scratchOf(const SweepState& state, const SweepTrial& trial, 
 
 }  // namespace
 
-const char* statusName(SweepTrial::Status status) {
-  switch (status) {
-    case SweepTrial::Status::Pending:
-      return "pending";
-    case SweepTrial::Status::Running:
-      return "running";
-    case SweepTrial::Status::Completed:
-      return "completed";
-    case SweepTrial::Status::Stopped:
-      return "stopped";
-    case SweepTrial::Status::Failed:
-      return "failed";
-  }
-  return "?";
-}
+const char* statusName(SweepTrial::Status status) { return nameOf(status); }
 
 double objectiveOf(const SweepObjective& objective, const std::vector<ModelSummary>& models) {
   const ModelSummary* m = findModel(models, objective.model);

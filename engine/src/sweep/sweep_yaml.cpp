@@ -326,6 +326,29 @@ std::string sweepToYaml(const SweepDefinition& s) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string withSweepSection(const std::string& text, const std::string& sourceDir,
+                             const SweepDefinition& sweep) {
+  const SweepFile current = parseSweepFile(text, sourceDir);
+  if (current.hasSweep && current.ok() && sweepToYaml(current.sweep) == sweepToYaml(sweep)) return text;
+  // The section: from a line `sweep:` at column 0 to the next line that starts another top-level key.
+  std::istringstream in(text);
+  std::string before, after, line;
+  enum { Before, Inside, After } where = Before;
+  static const std::regex header(R"(^sweep:\s*(#.*)?$)");
+  while (std::getline(in, line)) {
+    if (where == Before && std::regex_match(line, header)) {
+      where = Inside;
+      continue;
+    }
+    if (where == Inside && !line.empty() && line[0] != ' ' && line[0] != '#' && line[0] != '\t')
+      where = After;
+    if (where == Before) before += line + "\n";
+    if (where == After) after += line + "\n";
+  }
+  if (!before.empty() && before.back() != '\n') before += "\n";
+  return before + sweepToYaml(sweep) + after;
+}
+
 SweepFile loadSweepFile(const std::string& path, const std::vector<std::string>& overrides) {
   // The experiment reader names the experiment after its file and reports unreadable files.
   const auto loaded = loadExperimentFile(path, overrides);
