@@ -118,8 +118,7 @@ void MainWindow::connectSweep() {
 }
 
 void MainWindow::showTrials(const QStringList& dirs) {
-  for (const auto& key : m_charts->store().keys())
-    if (!key.run.isEmpty()) m_charts->clearRun(key.run);
+  m_charts->clearOverlays();
   // The first trial is the charts' own run unless something trains now (then all are overlays,
   // labelled by folder, as live trial metrics are).
   const bool firstIsMain = !m_controller->isRunning() && !m_sweep->controller()->isRunning();
@@ -664,8 +663,7 @@ void MainWindow::onFinished(const RunResult& result) {
 void MainWindow::openRun(const QString& dir) {
   // An opened run replaces what the charts show; while a run is live it stays and the opened one
   // is overlaid under its folder name instead.
-  for (const auto& key : m_charts->store().keys())
-    if (!key.run.isEmpty()) m_charts->clearRun(key.run);
+  m_charts->clearOverlays();
   if (m_controller->isRunning()) {
     overlayRun(dir);
   } else {
@@ -708,8 +706,7 @@ void MainWindow::resumeRun(const QString& dir) {
   setModified(false);
   m_runningConfig = settings.config;
   m_banner->hide();
-  for (const auto& key : m_charts->store().keys())
-    if (!key.run.isEmpty()) m_charts->clearRun(key.run);
+  m_charts->clearOverlays();
   m_charts->clearRun(QString());
   m_charts->addPoints(QString(), readMetrics(dir.toStdString(), point->metricsBytes));
   m_samples->setTrainingSamples(readSamples(dir.toStdString(), point->samplesBytes));

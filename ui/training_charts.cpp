@@ -342,6 +342,11 @@ void TrainingCharts::replotDirty() {
   m_lastReplotMs = clock.nsecsElapsed() / 1e6;
 }
 
+void TrainingCharts::clearOverlays() {
+  for (const auto& key : store().keys())
+    if (!key.run.isEmpty()) clearRun(key.run);
+}
+
 void TrainingCharts::clearRun(const QString& run) {
   m_store.clearRun(run);
   const bool hadRun = std::any_of(m_graphs.keyBegin(), m_graphs.keyEnd(),

@@ -36,6 +36,8 @@ public:
   /// `run` labels overlaid runs; the live run uses an empty label.
   void addPoints(const QString& run, const std::vector<MetricPoint>& points);
   void clearRun(const QString& run);
+  /// Clears every overlaid run (the live run stays).
+  void clearOverlays();
 
   /// Draws every chart now (before a grab or export).
   void flushReplots();

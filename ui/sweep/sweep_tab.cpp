@@ -214,13 +214,7 @@ void SweepTab::revalidate() {
 
 void SweepTab::start() {
   if (m_controller->isRunning() || !m_problems.isEmpty()) return;
-  if (m_whyBusy) {
-    const QString why = m_whyBusy();
-    if (!why.isEmpty()) {
-      emit message(why);
-      return;
-    }
-  }
+  if (refusedWhileBusy()) return;
   const SweepFile file = sweepFile();
   QString whyNot;
   if (!m_controller->start(file, m_runsRoot, &whyNot)) {
@@ -235,14 +229,15 @@ void SweepTab::start() {
   emit runningChanged(true);
 }
 
+bool SweepTab::refusedWhileBusy() {
+  const QString why = m_whyBusy ? m_whyBusy() : QString();
+  if (!why.isEmpty()) emit message(why);
+  return !why.isEmpty();
+}
+
 void SweepTab::resumeShownSweep() {
   if (m_controller->isRunning() || m_shownDir.isEmpty() || m_shownDone) return;
-  if (m_whyBusy) {
-    if (const QString why = m_whyBusy(); !why.isEmpty()) {
-      emit message(why);
-      return;
-    }
-  }
+  if (refusedWhileBusy()) return;
   QString whyNot;
   if (!m_controller->resumeSweep(m_shownDir, &whyNot)) {
     emit message(whyNot);

@@ -87,6 +87,8 @@ private:
   void onSelectionChanged();
   void showTrialMenu(const QPoint& at);
   void updateButtons();
+  /// True (and says why) when the window's busy check refuses a sweep now.
+  bool refusedWhileBusy();
   std::vector<int> selectedTrialIds() const;
 
   QString m_runsRoot;

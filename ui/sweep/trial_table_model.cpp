@@ -6,8 +6,6 @@
 #include <QPainter>
 #include <cmath>
 
-#include "distill/twin_comparison.h"
-
 namespace distill {
 
 namespace {
@@ -18,12 +16,6 @@ const QStringList kAfterValues = {QObject::tr("objective")};
 
 QString number(double v, int decimals = 4) {
   return std::isfinite(v) ? QString::number(v, 'f', decimals) : "—";
-}
-
-const ModelSummary* findModel(const std::vector<ModelSummary>& models, const std::string& name) {
-  for (const auto& m : models)
-    if (m.name == name) return &m;
-  return nullptr;
 }
 
 }  // namespace
@@ -95,17 +87,7 @@ void TrialTableModel::refreshColumns() {
     }
 }
 
-void TrialTableModel::refreshBest() {
-  m_best = -1;
-  double best = 0.0;
-  for (const auto& t : m_trials) {
-    if (t.status != SweepTrial::Status::Completed || !std::isfinite(t.objective)) continue;
-    if (m_best < 0 || (m_definition.objective.minimize ? t.objective < best : t.objective > best)) {
-      m_best = t.id;
-      best = t.objective;
-    }
-  }
-}
+void TrialTableModel::refreshBest() { m_best = distill::bestTrial(m_trials, m_definition.objective); }
 
 int TrialTableModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : static_cast<int>(m_trials.size());
@@ -147,15 +129,6 @@ QVariant TrialTableModel::headerData(int section, Qt::Orientation orientation, i
   return tr("stop reason");
 }
 
-double TrialTableModel::scratchLoss(const SweepTrial& t, const std::string& student) const {
-  if (const auto* own = findModel(t.models, student + "-scratch")) return own->valLoss;
-  const auto from = t.scratchFrom.find(student);
-  if (from == t.scratchFrom.end()) return NAN;
-  const SweepTrial* owner = trial(from->second);
-  const ModelSummary* m = owner ? findModel(owner->models, student + "-scratch") : nullptr;
-  return m ? m->valLoss : NAN;
-}
-
 QVariant TrialTableModel::cell(const SweepTrial& t, int column, bool forSorting) const {
   const int params = static_cast<int>(m_definition.parameters.size());
   const int models = static_cast<int>(m_models.size());
@@ -186,17 +159,13 @@ QVariant TrialTableModel::cell(const SweepTrial& t, int column, bool forSorting)
   if (c == 0) return numeric(t.objective);
   c -= 1;
   if (c < students) {
-    const ModelSummary* teacher = findModel(t.models, "teacher");
-    const ModelSummary* kd = findModel(t.models, m_students[c] + "-kd");
-    if (!teacher || !kd || t.status != SweepTrial::Status::Completed) return numeric(NAN);
-    const double gap =
-        compareWithTwin(teacher->valLoss, kd->valLoss, scratchLoss(t, m_students[c])).gapRecovered;
+    const double gap = gapRecovered(m_trials, t, m_students[c]);
     if (forSorting) return std::isfinite(gap) ? gap : -1e300;
     return std::isfinite(gap) ? QString::number(100.0 * gap, 'f', 1) + " %" : QString("—");
   }
   c -= students;
   if (c < models) {
-    const ModelSummary* m = findModel(t.models, m_models[c]);
+    const ModelSummary* m = t.model(m_models[c]);
     return numeric(m ? m->valLoss : NAN);
   }
   return QString::fromStdString(t.stopReason);

@@ -43,7 +43,6 @@ private:
   void refreshColumns();
   void refreshBest();
   QVariant cell(const SweepTrial& t, int column, bool forSorting) const;
-  double scratchLoss(const SweepTrial& t, const std::string& student) const;
 
   SweepDefinition m_definition;
   std::vector<SweepTrial> m_trials;

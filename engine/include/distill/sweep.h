@@ -116,9 +116,18 @@ struct SweepTrial {
   bool finished() const {
     return status == Status::Completed || status == Status::Stopped || status == Status::Failed;
   }
+  /// The model of this name in the trial's summary (null when it did not train one).
+  const ModelSummary* model(const std::string& name) const;
 };
 
 const char* statusName(SweepTrial::Status status);
+
+/// The completed trial with the best finite objective (its id; -1: none yet).
+int bestTrial(const std::vector<SweepTrial>& trials, const SweepObjective& objective);
+/// The share of the teacher–scratch gap `student`'s distilled model closed in a completed `trial`,
+/// against its own scratch twin or the one it borrowed from another of `trials`; NaN when not measured.
+double gapRecovered(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
+                    const std::string& student);
 
 /// A run that trains a teacher once for every trial with the same teacher settings.
 struct TeacherRun {

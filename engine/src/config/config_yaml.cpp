@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/experiment_file.h"
 #include "config/run_names.h"
 #include "config/schema_fields.h"
 #include "distill/config.h"
@@ -408,33 +409,44 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
   return result;
 }
 
-ConfigLoadResult loadExperimentFile(const std::string& path, const std::vector<std::string>& overrides) {
+ExperimentFileText readExperimentFile(const std::string& path) {
+  ExperimentFileText file;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    ConfigLoadResult result;
-    result.problems.push_back({"(file)", 0, 0,
-                               "cannot open experiment file: " +
-                                   std::string(fs::exists(path) ? "permission denied" : "no such file")});
-    return result;
+    file.problem = ConfigProblem{"(file)", 0, 0,
+                                 "cannot open experiment file: " +
+                                     std::string(fs::exists(path) ? "permission denied" : "no such file")};
+    return file;
   }
   // An experiment is a few KiB: anything past 1 MiB is not one (and is never parsed).
   constexpr std::streamoff kMaxExperimentBytes = 1 << 20;
   std::error_code ec;
   if (fs::is_regular_file(path, ec) &&
       static_cast<std::streamoff>(fs::file_size(path, ec)) > kMaxExperimentBytes) {
-    ConfigLoadResult result;
-    result.problems.push_back({"(file)", 0, 0, "larger than 1 MiB: not an experiment file"});
-    return result;
+    file.problem = ConfigProblem{"(file)", 0, 0, "larger than 1 MiB: not an experiment file"};
+    return file;
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const auto dir = fs::absolute(fs::path(path)).parent_path().string();
+  file.text = buffer.str();
+  file.dir = fs::absolute(fs::path(path)).parent_path().string();
   // A file without `name` is named after itself; characters a run folder's name may not hold become '_'.
   std::string stem = fs::path(path).stem().string();
   for (char& c : stem)
     if (!isNameCharacter(c)) c = '_';
   if (stem.empty() || stem.front() == '.') stem = "experiment" + stem;
-  return parseExperiment(buffer.str(), dir, overrides, stem.substr(0, 100));
+  file.defaultName = stem.substr(0, 100);
+  return file;
+}
+
+ConfigLoadResult loadExperimentFile(const std::string& path, const std::vector<std::string>& overrides) {
+  const ExperimentFileText file = readExperimentFile(path);
+  if (file.problem) {
+    ConfigLoadResult result;
+    result.problems.push_back(*file.problem);
+    return result;
+  }
+  return parseExperiment(file.text, file.dir, overrides, file.defaultName);
 }
 
 std::vector<std::string> experimentKeyPaths() {

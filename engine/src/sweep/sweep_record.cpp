@@ -109,51 +109,52 @@ std::string csvNumber(double v, int digits = 6) {
   return out.str();
 }
 
-const ModelSummary* findModel(const std::vector<ModelSummary>& models, const std::string& name) {
+}  // namespace
+
+const char* statusName(SweepTrial::Status status) { return nameOf(status); }
+
+const ModelSummary* SweepTrial::model(const std::string& name) const {
   for (const auto& m : models)
     if (m.name == name) return &m;
   return nullptr;
 }
 
-const SweepTrial* findTrial(const SweepState& state, int id) {
-  for (const auto& t : state.trials)
-    if (t.id == id) return &t;
-  return nullptr;
+int bestTrial(const std::vector<SweepTrial>& trials, const SweepObjective& objective) {
+  const SweepTrial* best = nullptr;
+  for (const auto& t : trials) {
+    if (t.status != SweepTrial::Status::Completed || !std::isfinite(t.objective)) continue;
+    if (!best || (objective.minimize ? t.objective < best->objective : t.objective > best->objective))
+      best = &t;
+  }
+  return best ? best->id : -1;
 }
 
-/// The scratch twin of `student` that `trial` compares with: its own, or the one another trial trained.
-const ModelSummary* scratchOf(const SweepState& state, const SweepTrial& trial, const std::string& student) {
-  if (const auto* own = findModel(trial.models, student + "-scratch")) return own;
-  const auto from = trial.scratchFrom.find(student);
-  if (from == trial.scratchFrom.end()) return nullptr;
-  const SweepTrial* owner = findTrial(state, from->second);
-  return owner ? findModel(owner->models, student + "-scratch") : nullptr;
+double gapRecovered(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
+                    const std::string& student) {
+  const ModelSummary* teacher = trial.model("teacher");
+  const ModelSummary* kd = trial.model(student + "-kd");
+  const ModelSummary* scratch = trial.model(student + "-scratch");
+  if (!scratch) {  // borrowed from the trial that trained it
+    const auto from = trial.scratchFrom.find(student);
+    for (const auto& owner : trials)
+      if (from != trial.scratchFrom.end() && owner.id == from->second)
+        scratch = owner.model(student + "-scratch");
+  }
+  if (!teacher || !kd || !scratch || trial.status != SweepTrial::Status::Completed) return std::nan("");
+  return compareWithTwin(teacher->valLoss, kd->valLoss, scratch->valLoss).gapRecovered;
 }
-
-}  // namespace
-
-const char* statusName(SweepTrial::Status status) { return nameOf(status); }
 
 double objectiveOf(const SweepObjective& objective, const std::vector<ModelSummary>& models) {
-  const ModelSummary* m = findModel(models, objective.model);
-  if (!m) return std::nan("");
+  const auto m = std::find_if(models.begin(), models.end(),
+                              [&](const ModelSummary& s) { return s.name == objective.model; });
+  if (m == models.end()) return std::nan("");
   if (objective.metric == "val_perplexity") return m->valPerplexity;
   if (objective.metric == "agreement") return m->agreement;
   if (objective.metric == "kl_from_teacher") return m->klFromTeacher;
   return m->valLoss;
 }
 
-int bestTrialOf(const SweepState& state) {
-  int best = -1;
-  const bool minimize = state.file.sweep.objective.minimize;
-  for (const auto& t : state.trials) {
-    if (t.status != SweepTrial::Status::Completed || !std::isfinite(t.objective)) continue;
-    const SweepTrial* current = best >= 0 ? findTrial(state, best) : nullptr;
-    if (!current || (minimize ? t.objective < current->objective : t.objective > current->objective))
-      best = t.id;
-  }
-  return best;
-}
+int bestTrialOf(const SweepState& state) { return bestTrial(state.trials, state.file.sweep.objective); }
 
 std::string trialsCsv(const SweepState& state) {
   // Models in the order they first appear (the baseline trains them all).
@@ -182,22 +183,12 @@ std::string trialsCsv(const SweepState& state) {
       out << "," << csvField(i < t.values.size() ? t.values[i] : "");
     out << "," << csvNumber(t.objective);
     for (const auto& name : models) {
-      const ModelSummary* m = findModel(t.models, name);
+      const ModelSummary* m = t.model(name);
       out << "," << (m ? csvNumber(m->valLoss) : "") << "," << (m ? csvNumber(m->valPerplexity) : "") << ","
           << (m ? csvNumber(m->agreement) : "");
     }
-    const ModelSummary* teacher = findModel(t.models, "teacher");
-    for (const auto& s : students) {
-      const ModelSummary* kd = findModel(t.models, s + "-kd");
-      const ModelSummary* scratch = scratchOf(state, t, s);
-      const bool measurable = teacher && kd && scratch && t.status == SweepTrial::Status::Completed;
-      out << ","
-          << (measurable
-                  ? csvNumber(compareWithTwin(teacher->valLoss, kd->valLoss, scratch->valLoss).gapRecovered,
-                              4)
-                  : "");
-    }
-    const ModelSummary* objectiveModel = findModel(t.models, state.file.sweep.objective.model);
+    for (const auto& student : students) out << "," << csvNumber(gapRecovered(state.trials, t, student), 4);
+    const ModelSummary* objectiveModel = t.model(state.file.sweep.objective.model);
     out << "," << (objectiveModel ? objectiveModel->steps : t.objectiveStep) << ","
         << csvNumber(t.wallSeconds, 4) << "," << csvField(t.stopReason) << ","
         << (t.teacherRun >= 0 ? std::to_string(t.teacherRun) : "") << "," << csvField(t.runDir) << "\n";

@@ -135,15 +135,24 @@ void SweepRunner::update(const SweepTrial& trial) {
   m_observer.onTrial(copy);
 }
 
-ExperimentConfig SweepRunner::settingsOf(const SweepTrial& trial) const {
+std::vector<std::string> SweepRunner::valueOverrides(const SweepTrial& trial) const {
   auto overrides = m_state.file.overrides;
   for (size_t i = 0; i < trial.values.size(); ++i)
     overrides.push_back(m_state.file.sweep.parameters[i].key + "=" + trial.values[i]);
+  return overrides;
+}
+
+ExperimentConfig SweepRunner::parseTrial(const SweepTrial& trial,
+                                         const std::vector<std::string>& overrides) const {
   auto parsed = parseExperiment(m_state.file.text, m_state.file.sourceDir, overrides, m_state.file.base.name);
   if (!parsed.ok())
     throw EngineError("trial " + std::to_string(trial.id) + ": " + parsed.problems.front().key + ": " +
                       parsed.problems.front().message);
   return parsed.config;
+}
+
+ExperimentConfig SweepRunner::settingsOf(const SweepTrial& trial) const {
+  return parseTrial(trial, valueOverrides(trial));
 }
 
 void SweepRunner::replayCurves() {
@@ -290,10 +299,8 @@ std::vector<std::string> SweepRunner::teacherDataToReuse(const ExperimentConfig&
 }
 
 ExperimentConfig SweepRunner::configFor(SweepTrial& trial) {
-  const ExperimentConfig settings = settingsOf(trial);
-  auto overrides = m_state.file.overrides;
-  for (size_t i = 0; i < trial.values.size(); ++i)
-    overrides.push_back(m_state.file.sweep.parameters[i].key + "=" + trial.values[i]);
+  auto overrides = valueOverrides(trial);
+  const ExperimentConfig settings = parseTrial(trial, overrides);
   trial.teacherRun = teacherRunFor(settings);
   {
     std::lock_guard<std::mutex> lock(m_mutex);
@@ -316,11 +323,7 @@ ExperimentConfig SweepRunner::configFor(SweepTrial& trial) {
   }
   for (const auto& reuse : teacherDataToReuse(settings, trial.teacherRun)) overrides.push_back(reuse);
   if (settings.train.threads == 0) overrides.push_back("train.threads=" + std::to_string(m_threadsPerTrial));
-  auto parsed = parseExperiment(m_state.file.text, m_state.file.sourceDir, overrides, m_state.file.base.name);
-  if (!parsed.ok())
-    throw EngineError("trial " + std::to_string(trial.id) + ": " + parsed.problems.front().key + ": " +
-                      parsed.problems.front().message);
-  return parsed.config;
+  return parseTrial(trial, overrides);
 }
 
 void SweepRunner::trialDirectory(int trialId, const std::string& dir) {

@@ -35,6 +35,10 @@ private:
   /// The next trial to start (an interrupted one first), or nullopt when none is left. Locked.
   std::optional<SweepTrial> nextTrial();
   std::vector<std::string> propose(int id);
+  /// The --set overrides and the trial's values as key=value assignments.
+  std::vector<std::string> valueOverrides(const SweepTrial& trial) const;
+  /// The experiment with `overrides` applied. Throws EngineError naming the trial.
+  ExperimentConfig parseTrial(const SweepTrial& trial, const std::vector<std::string>& overrides) const;
   /// The trial's settings: the experiment with its values (and --set) applied. Throws EngineError.
   ExperimentConfig settingsOf(const SweepTrial& trial) const;
   /// Everything the trial runs with: its values, the shared teacher, borrowed scratch twins, threads.

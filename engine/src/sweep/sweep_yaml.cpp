@@ -5,11 +5,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
+#include "config/experiment_file.h"
 #include "distill/config_schema.h"
 #include "distill/sweep.h"
 #include "sweep/search_space.h"
@@ -17,8 +16,6 @@
 namespace distill {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 const std::set<std::string> kSweepKeys = {"parameters", "strategy", "max_trials",     "objective",
                                           "seed",       "parallel", "early_stopping", "baseline"};
@@ -350,19 +347,13 @@ std::string withSweepSection(const std::string& text, const std::string& sourceD
 }
 
 SweepFile loadSweepFile(const std::string& path, const std::vector<std::string>& overrides) {
-  // The experiment reader names the experiment after its file and reports unreadable files.
-  const auto loaded = loadExperimentFile(path, overrides);
+  const ExperimentFileText text = readExperimentFile(path);
   SweepFile file;
-  file.path = path;
-  if (!loaded.ok()) {
-    file.problems = loaded.problems;
-    return file;
+  if (text.problem) {
+    file.problems.push_back(*text.problem);
+  } else {
+    file = parseSweepFile(text.text, text.dir, overrides, text.defaultName);
   }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto dir = fs::absolute(fs::path(path)).parent_path().string();
-  file = parseSweepFile(text.str(), dir, overrides, loaded.config.name);
   file.path = path;
   return file;
 }
