@@ -39,8 +39,10 @@ void ConsoleReporter::onProgress(const ProgressInfo& p) {
   if (!last && std::chrono::duration<double>(now - m_lastLine).count() < m_interval) return;
   m_lastLine = now;
   char head[128];
-  std::snprintf(head, sizeof head, "[%s] step %d/%d (%.0f%%)", phaseName(p.phase), p.step, p.totalSteps,
-                p.totalSteps > 0 ? 100.0 * p.step / p.totalSteps : 100.0);
+  char repeat[32] = "";
+  if (p.repeats > 1) std::snprintf(repeat, sizeof repeat, " repeat %d/%d", p.repeat, p.repeats);
+  std::snprintf(head, sizeof head, "[%s%s] step %d/%d (%.0f%%)", phaseName(p.phase), repeat, p.step,
+                p.totalSteps, p.totalSteps > 0 ? 100.0 * p.step / p.totalSteps : 100.0);
   m_out << head;
   for (const auto& m : p.latest) {
     char item[96];

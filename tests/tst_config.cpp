@@ -313,6 +313,21 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
   void sequenceLevelStudentsShareOneSet() { expectProblem(); }
 
+  void repeatsRules_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("five repeats") << "train: {repeats: 5, repeat_teacher: true}\n"
+                                  << "";
+    QTest::newRow("zero repeats") << "train: {repeats: 0}\n"
+                                  << "train.repeats: must be in [1, 1000]";
+    QTest::newRow("data-parallel") << "train: {repeats: 3, processes: 2}\n"
+                                   << "train.repeats: data-parallel runs train once";
+    QTest::newRow("pretrained teacher retrained")
+        << "teacher: {checkpoint: t.pt}\ntrain: {repeats: 2, repeat_teacher: true}\n"
+        << "train.repeat_teacher: retrains the teacher in every repeat";
+  }
+  void repeatsRules() { expectProblem(); }
+
   // experiments/README.md's key table is generated from the schema; a stale one fails here.
   void readmeKeyTableIsTheSchema() {
     std::ifstream in(DISTILL_PROJECT_DIR "/experiments/README.md");

@@ -235,9 +235,9 @@ public:
     if (!loaded.ok() ||
         runExperiment(loaded.config, options, stop, control).status != RunResult::Status::Cancelled)
       return;
-    m_point = "/resume/1-teacher-000000002/" + file;
+    m_point = "/resume/0001-1-teacher-000000002/" + file;
     if (!fs::exists(m_pristine + m_point)) return;
-    fs::remove_all(m_pristine + "/resume/1-teacher-000000001");  // no older point to fall back on
+    fs::remove_all(m_pristine + "/resume/0001-1-teacher-000000001");  // no older point to fall back on
     fs::copy(m_pristine, m_run, fs::copy_options::recursive);
     m_ready = true;
   }

@@ -714,10 +714,12 @@ void MainWindow::resumeRun(const QString& dir) {
   m_chartsRun = dir;
   showOnScreen();
   m_viewTabs->setCurrentWidget(m_charts);
-  statusBar()->showMessage(tr("Resuming %1 from %2 step %3 of %4")
+  const QString repeat = point->repeat > 1 ? tr(" (repeat %1)").arg(point->repeat) : QString();
+  statusBar()->showMessage(tr("Resuming %1 from %2 step %3 of %4%5")
                                .arg(QDir(dir).dirName(), QString::fromStdString(point->phase))
                                .arg(point->step)
-                               .arg(point->totalSteps),
+                               .arg(point->totalSteps)
+                               .arg(repeat),
                            8000);
   updateActions();
 }

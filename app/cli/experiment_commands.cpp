@@ -90,14 +90,25 @@ std::string cell(double v, int width, int decimals, const char* suffix = "") {
   return text;
 }
 
+/// The standard deviation over a model's repeats, as "±0.0123" (blank for a model trained once).
+std::string sdCell(const ModelSummary& m, double RepeatOutcome::*number, int width, int decimals) {
+  if (m.repeats.size() < 2) return std::string(static_cast<size_t>(width), ' ');
+  char text[48];
+  std::snprintf(text, sizeof text, "±%-*.*f", width - 1, decimals, spreadOf(m.repeats, number).sd);
+  return text;
+}
+
 void printTable(const RunResult& result) {
-  std::printf("\n%-22s %-11s %9s %9s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params", "val_loss",
-              "perplexity", "agreement", "kl_teacher", "gen_tok/s", "recompute/s", "vs_teacher");
+  // Over repeats the numbers are means, each with its standard deviation beside it.
+  std::printf("\n%-22s %-11s %9s %9s %7s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params",
+              "val_loss", "sd", "perplexity", "agreement", "kl_teacher", "gen_tok/s", "recompute/s",
+              "vs_teacher");
   for (const auto& m : result.models) {
-    std::printf("%-22s %-11s %9lld %s %s %s %s %s %s %s%s\n", m.name.c_str(), m.arch.c_str(), m.params,
-                cell(m.valLoss, 9, 4).c_str(), cell(m.valPerplexity, 11, 3).c_str(),
-                cell(m.agreement, 10, 3).c_str(), cell(m.klFromTeacher, 10, 4).c_str(),
-                cell(m.genTokensPerSecond, 10, 0).c_str(), cell(m.genRecomputeTokensPerSecond, 12, 0).c_str(),
+    std::printf("%-22s %-11s %9lld %s %s %s %s %s %s %s %s%s\n", m.name.c_str(), m.arch.c_str(), m.params,
+                cell(m.valLoss, 9, 4).c_str(), sdCell(m, &RepeatOutcome::valLoss, 7, 4).c_str(),
+                cell(m.valPerplexity, 11, 3).c_str(), cell(m.agreement, 10, 3).c_str(),
+                cell(m.klFromTeacher, 10, 4).c_str(), cell(m.genTokensPerSecond, 10, 0).c_str(),
+                cell(m.genRecomputeTokensPerSecond, 12, 0).c_str(),
                 cell(m.genSpeedupVsTeacher, 8, 2, "x").c_str(), m.trained ? "" : "  not trained");
   }
   // The point of the run: does distillation beat the same student trained from scratch?
@@ -107,12 +118,35 @@ void printTable(const RunResult& result) {
       std::printf("%s: not trained (the run stopped before the students' phase)\n", pair.student.c_str());
       continue;
     }
+    if (pair.paired.pairs >= 2) {
+      std::printf("%s: distilled %.4f vs scratch %.4f mean val loss; KD - scratch %s (95 %% CI): %s\n",
+                  pair.student.c_str(), pair.distilled->valLoss, pair.scratch->valLoss,
+                  intervalText(pair.paired).c_str(), twinVerdict(pair).c_str());
+      continue;
+    }
     std::printf("%s: distilled %.4f vs scratch %.4f val loss (%+.4f, %s)\n", pair.student.c_str(),
                 pair.distilled->valLoss, pair.scratch->valLoss, c.delta, verdictText(c.verdict).c_str());
   }
 }
 
 Json finiteOrNull(double v) { return std::isfinite(v) ? Json(v) : Json(); }
+
+/// One distilled student against its twin, for `run --json` and `runs --json`.
+Json comparisonJson(const TwinPair& pair) {
+  Json out = {{"student", pair.student},
+              {"distilled_val_loss", finiteOrNull(pair.distilled->valLoss)},
+              {"scratch_val_loss", finiteOrNull(pair.scratch->valLoss)},
+              {"delta", finiteOrNull(pair.comparison.delta)},
+              {"gap_recovered", finiteOrNull(pair.comparison.gapRecovered)},
+              {"verdict", twinVerdict(pair)}};
+  if (pair.paired.pairs >= 2)
+    out["paired"] = {{"pairs", pair.paired.pairs},
+                     {"mean", finiteOrNull(pair.paired.mean)},
+                     {"sd", finiteOrNull(pair.paired.sd)},
+                     {"low", finiteOrNull(pair.paired.low)},
+                     {"high", finiteOrNull(pair.paired.high)}};
+  return out;
+}
 
 /// `run --json`: the run folder's own summary.json (one place names its fields) plus the verdicts.
 Json runJson(const RunResult& result, const std::string& resumeHint) {
@@ -126,14 +160,7 @@ Json runJson(const RunResult& result, const std::string& resumeHint) {
   if (!result.runDir.empty() && file) summary = Json::parse(file, nullptr, false);
   out["summary"] = summary.is_discarded() ? Json() : summary;
   Json comparisons = Json::array();
-  for (const auto& pair : twinPairs(result.models)) {
-    comparisons.push_back({{"student", pair.student},
-                           {"distilled_val_loss", finiteOrNull(pair.distilled->valLoss)},
-                           {"scratch_val_loss", finiteOrNull(pair.scratch->valLoss)},
-                           {"delta", finiteOrNull(pair.comparison.delta)},
-                           {"gap_recovered", finiteOrNull(pair.comparison.gapRecovered)},
-                           {"verdict", verdictText(pair.comparison.verdict)}});
-  }
+  for (const auto& pair : twinPairs(result.models)) comparisons.push_back(comparisonJson(pair));
   out["comparisons"] = comparisons;
   return out;
 }
@@ -277,16 +304,18 @@ int runsCommand(const RunsRequest& request) {
     Json list = Json::array();
     for (const auto& run : runs) {
       Json models = Json::array();
-      for (const auto& m : run.models)
+      for (const auto& m : run.models) {
         models.push_back({{"name", m.name},
                           {"role", roleName(m.role)},
                           {"trained", m.trained},
                           {"val_loss", finiteOrNull(m.valLoss)}});
+        if (m.repeats.size() >= 2) {
+          models.back()["val_loss_sd"] = finiteOrNull(spreadOf(m.repeats, &RepeatOutcome::valLoss).sd);
+          models.back()["repeats"] = m.repeats.size();
+        }
+      }
       Json comparisons = Json::array();
-      for (const auto& pair : twinPairs(run.models))
-        comparisons.push_back({{"student", pair.student},
-                               {"delta", finiteOrNull(pair.comparison.delta)},
-                               {"verdict", verdictText(pair.comparison.verdict)}});
+      for (const auto& pair : twinPairs(run.models)) comparisons.push_back(comparisonJson(pair));
       list.push_back({{"dir", run.dir},
                       {"sweep", run.sweep.empty() ? Json() : Json(run.sweep)},
                       {"tags", run.notes.tags},
@@ -301,12 +330,14 @@ int runsCommand(const RunsRequest& request) {
     return kExitOk;
   }
   std::printf("%-44s %-10s %-16s %9s  %s\n", "run", "status", "modified", "size",
-              "distilled - scratch (val loss)");
+              "distilled - scratch (val loss; over repeats: mean, verdict of the 95 % interval)");
   for (const auto& run : runs) {
     std::string gains;
     for (const auto& pair : twinPairs(run.models)) {
       if (!gains.empty()) gains += ", ";
       gains += pair.student + " " + cell(pair.comparison.delta, 0, 4);
+      if (pair.paired.pairs >= 2)
+        gains += " (" + std::to_string(pair.paired.pairs) + " seeds: " + twinVerdict(pair) + ")";
     }
     char size[32];
     std::snprintf(size, sizeof size, "%.1f MB", static_cast<double>(run.diskBytes) / 1e6);

@@ -156,7 +156,17 @@ struct TrainConfig {
   int threads = 0;  ///< 0: one per core (of this process's share of the cores)
   /// Data-parallel processes on this machine (1: none); see docs/distributed.md.
   int processes = 1;
+  /// Every distilled student and its scratch twin train this many times, each time with another
+  /// seed (initial weights and batch order); see repeatSeed(). 1: once, with `seed`.
+  int repeats = 1;
+  /// Train the teacher again in every repeat (with that repeat's seed) instead of once.
+  bool repeat_teacher = false;
 };
+
+/// The seed of repeat `repeat` (1-based) of a run: the first is train.seed itself, so a run with
+/// repeats: 1 is the run without; the others lie far apart, so the seeds derived from a repeat's
+/// (seed + 1 + student index, seed + 1000 + index) never meet another repeat's.
+inline int repeatSeed(const TrainConfig& t, int repeat) { return t.seed + (repeat - 1) * 100003; }
 
 struct GenerateConfig {
   std::vector<std::string> prompts = {"ROMEO:", "First Citizen:\n"};

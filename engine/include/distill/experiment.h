@@ -10,6 +10,7 @@
 #include "distill/config.h"
 #include "distill/distributed.h"
 #include "distill/observer.h"
+#include "distill/repeat_statistics.h"
 #include "distill/run_control.h"
 #include "distill/run_phase.h"
 
@@ -52,6 +53,10 @@ struct ModelSummary {
   /// backward of one batch; a warm-up, then the median of 7 timings of 4 steps), measured after
   /// training: its own cost, not its share of the side-by-side steps.
   double trainTokensPerSecond = kNotMeasured;
+  /// Each repeat's numbers when the model trained in several (train.repeats > 1): then valLoss,
+  /// valPerplexity, agreement and klFromTeacher above are their means. Empty for a model trained
+  /// once (a shared teacher, a run without repeats).
+  std::vector<RepeatOutcome> repeats;
 
   static constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 };

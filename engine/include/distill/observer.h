@@ -17,6 +17,7 @@ struct MetricPoint {
   double wallSeconds = 0.0;  ///< since the run started
   std::string name;
   double value = 0.0;
+  int repeat = 0;  ///< 1-based repeat of a run with train.repeats > 1; 0 in a run without repeats
 };
 
 /// Where a run is: which phase, how far into it.
@@ -28,6 +29,8 @@ struct ProgressInfo {
   double etaSeconds = 0.0;       ///< for the current phase
   double tokensPerSecond = 0.0;  ///< training tokens per wall second over the recent window (all processes)
   int processes = 1;             ///< data-parallel processes training the run
+  int repeat = 1;                ///< the repeat in progress (1-based) of `repeats`
+  int repeats = 1;
   std::vector<MetricPoint> latest;  ///< this step's losses of every model in the phase
 };
 
@@ -37,6 +40,7 @@ struct SampleRecord {
   int step = 0;
   std::string prompt;
   std::string text;  ///< the continuation only
+  int repeat = 0;    ///< as MetricPoint::repeat
 };
 
 class RunObserver {

@@ -40,6 +40,7 @@ struct ResumeInfo {
   std::string phase;          ///< "teacher" or "students"
   int step = 0;               ///< steps done in that phase
   int totalSteps = 0;         ///< steps of that phase
+  int repeat = 1;             ///< the repeat it stands in (train.repeats)
   uint64_t metricsBytes = 0;  ///< metrics.jsonl up to the checkpoint (what stays when it resumes)
   uint64_t samplesBytes = 0;  ///< samples.jsonl up to the checkpoint
   std::string configYaml;     ///< the settings it continues with (live changes included)

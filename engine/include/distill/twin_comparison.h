@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "distill/experiment.h"
+#include "distill/repeat_statistics.h"
 
 namespace distill {
 
 /// Validation losses closer than this are a tie: they print as ±0.0000 at the four decimals every
-/// table uses. (A verdict within the noise of several seeds is the repeat-runs feature's job.)
+/// table uses. Over several seeds (train.repeats) the paired interval decides instead.
 constexpr double kTieTolerance = 5e-5;
 
 struct TwinComparison {
@@ -33,8 +34,14 @@ struct TwinPair {
   std::string student;  ///< the student's name, without -kd / -scratch
   const ModelSummary* distilled = nullptr;
   const ModelSummary* scratch = nullptr;
-  TwinComparison comparison;
+  TwinComparison comparison;  ///< of the (mean) validation losses
+  /// Over the repeats, paired by seed (NotMeasured in a run without repeats).
+  PairedDifference paired;
 };
+
+/// The verdict a table shows: over repeats the paired interval's ("distillation wins" / "loses" /
+/// "no clear difference"), else the single run's.
+std::string twinVerdict(const TwinPair& pair);
 
 /// Every distilled model of `models` that has its scratch twin there, in the order of `models`.
 /// The pointers point into `models`.

@@ -144,6 +144,10 @@ std::optional<ConfigProblem> dataParallelProblem(const ExperimentConfig& c) {
           "data-parallel runs read the teacher online: the logit cache needs train.processes: 1"};
     return std::nullopt;
   };
+  if (c.train.repeats > 1)
+    return ConfigProblem{"train.repeats", 0, 0,
+                         "data-parallel runs train once: set train.repeats: 1 (or train.processes: 1 "
+                         "to repeat)"};
   if (auto problem = check(c.distill, "distill")) return problem;
   for (size_t i = 0; i < c.students.size(); ++i)
     if (c.students[i].distill)
@@ -225,6 +229,9 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   validateSharedTeacherData(p, c);
   schema::checkFields(schema::trainFields(), c.train, "train", p);
   require(p, c.train.min_lr <= c.train.lr, "train.min_lr", "must be at most train.lr");
+  require(p, !c.train.repeat_teacher || !c.teacher.pretrained(), "train.repeat_teacher",
+          "retrains the teacher in every repeat: a pretrained teacher (teacher.hf / teacher.checkpoint) is "
+          "not trained here");
   if (c.train.processes > 1)
     if (auto problem = dataParallelProblem(c)) p.push_back(*problem);
   schema::checkFields(schema::generateFields(), c.generate, "generate", p);

@@ -293,6 +293,15 @@ const std::vector<Field<TrainConfig>>& trainFields() {
         "only "
         "([docs/distributed.md](../docs/distributed.md))")
           .in(1, 256),
+      F("repeats", &TrainConfig::repeats,
+        "train every distilled student and its scratch twin this many times with different seeds "
+        "(weights and batch order; the twin shares its student's seed in each repeat): the summary gives "
+        "mean ± sd and the paired KD − scratch difference with its 95 % interval")
+          .in(1, 1000)
+          .meaning("1: once, with `seed`"),
+      F("repeat_teacher", &TrainConfig::repeat_teacher,
+        "train the teacher again in every repeat, with that repeat's seed (default: trained once and "
+        "shared)"),
   };
   return fields;
 }

@@ -25,15 +25,7 @@ RunResult ExperimentRun::run() {
   try {
     prepare();
     if (m_store) result.runDir = m_store->dir();
-    bool completed = true;
-    if (m_teacher.trainer && !(m_resume && m_resume->phase == RunPhase::Students)) {
-      completed = trainTeacher();
-      if (!completed && lead())
-        saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
-    } else {
-      useTrainedTeacher();
-    }
-    if (completed) completed = trainStudents();
+    const bool completed = trainRepeats();
     if (lead()) saveAll();
     m_observer.onPhase(RunPhase::Finishing, 0);
     if (!completed && !m_teacherValLogits.empty()) {
@@ -61,7 +53,7 @@ void ExperimentRun::useTrainedTeacher() {
     return;
   }
   evaluateModel(m_teacher, m_teacher.steps, false);
-  if (lead()) saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
+  if (lead()) saveCheckpoint(checkpointOf(m_teacher), *m_teacher.model, infoFor(m_teacher));
 }
 
 void ExperimentRun::recordFailure(RunResult& result, const std::exception& e) {
@@ -90,8 +82,10 @@ bool ExperimentRun::waitWhilePaused() {
   return go;
 }
 
-void ExperimentRun::publish(const std::vector<MetricPoint>& points) {
+void ExperimentRun::publish(std::vector<MetricPoint> points) {
   if (points.empty() || !lead()) return;
+  if (m_config.train.repeats > 1)
+    for (auto& p : points) p.repeat = m_repeat;
   m_store->appendMetrics(points);
   m_observer.onMetrics(points);
 }
@@ -140,6 +134,10 @@ void ExperimentRun::reportProgress(RunPhase phase, int step, int total, int step
   p.etaSeconds = stepsNow > 0 ? phaseSeconds / stepsNow * (total - step) : 0.0;
   p.tokensPerSecond = phaseSeconds > 0.0 ? static_cast<double>(tokensSoFar) / phaseSeconds : 0.0;
   p.processes = worldSize();
+  p.repeat = m_repeat;
+  p.repeats = m_config.train.repeats;
+  if (p.repeats > 1)
+    for (auto& point : latest) point.repeat = m_repeat;
   p.latest = std::move(latest);
   m_observer.onProgress(p);
 }
@@ -160,7 +158,8 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   for (const auto& prompt : g.prompts) {
     const auto ids = generateIds(*m.model, m_corpus.tokenizer.encode(prompt), options,
                                  [this] { return !m_control.isCancelled(); });
-    SampleRecord sample{m.name, step, prompt, m_corpus.tokenizer.decode(ids)};
+    SampleRecord sample{m.name, step, prompt, m_corpus.tokenizer.decode(ids),
+                        m_config.train.repeats > 1 ? m_repeat : 0};
     m_store->appendSample(sample);
     m_observer.onSample(sample);
   }

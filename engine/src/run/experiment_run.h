@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,8 +48,21 @@ public:
   bool trainTeacher();
   /// False when the run was stopped. (student_phase.cpp)
   bool trainStudents();
-  /// Every model's final numbers. (run_summary.cpp)
+  /// Every model's final numbers (over repeats: their means, each repeat's kept). (run_summary.cpp)
   std::vector<ModelSummary> summarize(bool measureSpeed);
+
+  // --- Repeats (train.repeats; repeats.cpp) ---------------------------------------------------
+  /// Every repeat from the current one to the last: the teacher's phase where it trains in this
+  /// repeat, then the students'. False when the run was stopped.
+  bool trainRepeats();
+  /// The repeat in progress (1-based).
+  int repeat() const { return m_repeat; }
+  /// The current repeat's seed: the students' weights, batch order and on-policy samples.
+  int seed() const { return repeatSeed(m_config.train, m_repeat); }
+  /// The teacher's: train.seed, unless train.repeat_teacher retrains it with each repeat's.
+  int teacherSeed() const { return m_config.train.repeat_teacher ? seed() : m_config.train.seed; }
+  /// Where `m`'s checkpoint of the current repeat goes (the teacher's of repeat 1 when it is shared).
+  std::string checkpointOf(const TrainedModel& m) const;
 
   // --- What the phases share ----------------------------------------------------------------
   const ExperimentConfig& config() const { return m_config; }
@@ -75,7 +89,7 @@ public:
   /// The run control's checkpoint, with its waiting time (a pause) kept out of elapsed().
   bool waitWhilePaused();
   /// Writes metric points (rank 0) and passes them to the observer. (Not "emit": Qt defines it.)
-  void publish(const std::vector<MetricPoint>& points);
+  void publish(std::vector<MetricPoint> points);
   /// Validation loss (and agreement with the teacher for students) at `step`; samples when asked.
   void evaluateModel(TrainedModel& m, int step, bool withSamples);
   /// `stepsBefore`: steps of the phase done before this process took it up (a resumed run); the
@@ -122,6 +136,14 @@ private:
   void buildStudents(int64_t vocab);
   std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
   void synchronizeWeights();
+  /// One repeat: the teacher's phase (first repeat, or every one with repeat_teacher), the students'.
+  bool trainRepeat();
+  /// Fresh students (and teacher, with repeat_teacher) seeded for repeat `repeat`.
+  void startRepeat(int repeat);
+  /// Keeps the finished repeat's numbers (repeats.json) and its students' checkpoints.
+  void recordRepeat();
+  /// Puts the repeats' numbers into `out` (means, with each repeat's beside them).
+  void summarizeRepeats(std::vector<ModelSummary>& out) const;
   /// The teacher without training: loaded, evaluated, saved (and skipped on a students' resume).
   void useTrainedTeacher();
   void saveAll();
@@ -156,6 +178,9 @@ private:
   TrainedModel m_teacher;
   std::vector<TrainedModel> m_students;  // pairs: <name>-kd, <name>-scratch
   ThroughputMeter m_studentsMeter;       // the student phase's rate, all students together
+  int64_t m_vocab = 0;                   // the students' output size
+  int m_repeat = 1;
+  std::map<std::string, std::vector<RepeatOutcome>> m_outcomes;  // finished repeats, by model
 };
 
 /// Stops the run when the teacher's logits hold NaN or +Inf: they would vanish silently inside the

@@ -10,11 +10,12 @@ namespace distill {
 void ExperimentRun::saveResumePoint(RunPhase phase, int step, int totalSteps, const std::string& samplerState,
                                     const std::string& sequenceSamplerState) {
   if (!lead()) return;  // the ranks' states are equal: rank 0's serves all of them
-  ResumePointWriter writer(m_store->dir(), phase, step, m_config.train.keep_checkpoints);
+  ResumePointWriter writer(m_store->dir(), m_repeat, phase, step, m_config.train.keep_checkpoints);
   const auto lengths = m_store->lengths();
   nlohmann::json state = {{"format", 1},
                           {"phase", phaseName(phase)},
                           {"step", step},
+                          {"repeat", m_repeat},
                           {"total_steps", totalSteps},
                           {"config", experimentToYaml(m_config)},  // live changes included
                           {"elapsed_s", elapsed()},
@@ -80,7 +81,7 @@ void ExperimentRun::restoreResumePoint() {
   }
   if (m_resume->phase == RunPhase::Students && m_teacher.trainer && lead()) {
     // The trained teacher was saved when its phase ended.
-    const auto teacher = loadCheckpoint(m_store->checkpointPath("teacher"));
+    const auto teacher = loadCheckpoint(checkpointOf(m_teacher));
     copyWeights(teacher.model, m_teacher.model);
     m_teacher.steps = teacher.info.step;
   }

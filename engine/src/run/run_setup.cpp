@@ -14,16 +14,18 @@ void ExperimentRun::prepare() {
   std::string teacherSource;
   loadCorpusAndTeacher(loadedTeacher, teacherSource);
   if (loadedTeacher) adoptPretrainedTeacher(*loadedTeacher, teacherSource);
-  m_config.data.corpus = m_corpus.path;  // config.yaml records the file really read
+  if (m_resume) m_repeat = m_resume->state.value("repeat", 1);  // seeds the models built below
+  m_config.data.corpus = m_corpus.path;                         // config.yaml records the file really read
   if (lead()) openRunStore();
   // Students predict over the teacher's ids (an imported model may have more than its tokenizer).
-  const int64_t vocab = loadedTeacher ? loadedTeacher->model->vocabSize() : m_corpus.tokenizer.vocabSize();
-  buildTeacher(std::move(loadedTeacher), teacherSource, vocab);
+  m_vocab = loadedTeacher ? loadedTeacher->model->vocabSize() : m_corpus.tokenizer.vocabSize();
+  buildTeacher(std::move(loadedTeacher), teacherSource, m_vocab);
   const auto& t = m_config.train;
   m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
-                              static_cast<uint64_t>(t.seed) + 2);
-  buildStudents(vocab);
+                              static_cast<uint64_t>(t.seed) + 2);  // the same in every repeat
+  buildStudents(m_vocab);
   if (m_resume) restoreResumePoint();
+  if (m_resume && lead()) m_outcomes = m_store->readRepeatOutcomes(m_repeat);
   if (m_group) synchronizeWeights();
 }
 
@@ -97,7 +99,7 @@ void ExperimentRun::buildTeacher(std::unique_ptr<LoadedModel> loaded, const std:
     return;
   }
   const auto& t = m_config.train;
-  torch::manual_seed(t.seed);
+  torch::manual_seed(teacherSeed());
   m_teacher.model = makeModel(m_config.teacher.model, vocab, m_config.data.block_size);
   m_teacher.trainer = std::make_unique<ModelTrainer>("teacher", m_teacher.model, t, t.steps);
   m_teacher.trainer->setParallelism(m_threads);  // one model: its batch rows share the cores
@@ -108,7 +110,9 @@ void ExperimentRun::buildStudents(int64_t vocab) {
   const int studentSteps = m_config.studentSteps();
   for (size_t i = 0; i < m_config.students.size(); ++i) {
     const auto& s = m_config.students[i];
-    torch::manual_seed(s.init_seed >= 0 ? s.init_seed : t.seed + 1 + static_cast<int>(i));
+    // A fixed init_seed moves with the repeats as train.seed does: each repeat starts elsewhere.
+    const int offset = seed() - t.seed;
+    torch::manual_seed(s.init_seed >= 0 ? s.init_seed + offset : seed() + 1 + static_cast<int>(i));
     auto add = [&](LanguageModel model, const std::string& suffix, ModelRole role) {
       TrainedModel m;
       m.name = s.name + suffix;
@@ -117,7 +121,7 @@ void ExperimentRun::buildStudents(int64_t vocab) {
       m.distill = s.distill.value_or(m_config.distill);
       auto features = role == ModelRole::Distilled ? featureSetupFor(s, m.distill) : nullptr;
       m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps, std::move(features));
-      m.onPolicyGenerator = makeSamplingGenerator(static_cast<uint64_t>(t.seed) + 1000 + i);
+      m.onPolicyGenerator = makeSamplingGenerator(static_cast<uint64_t>(seed()) + 1000 + i);
       m_students.push_back(std::move(m));
     };
     auto distilled = makeModel(s.model, vocab, m_config.data.block_size);

@@ -31,7 +31,7 @@ double medianTokensPerSecond(const std::function<int64_t()>& run, int repeats = 
 void ExperimentRun::saveAll() {
   // A student that never stepped (the run stopped in the teacher's phase) is no model to keep.
   for (auto& m : m_students)
-    if (m.steps > 0) saveCheckpoint(m_store->checkpointPath(m.name), *m.model, infoFor(m));
+    if (m.steps > 0) saveCheckpoint(checkpointOf(m), *m.model, infoFor(m));
 }
 
 std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
@@ -72,6 +72,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
     s.genSpeedupVsTeacher =
         teacherRate > 0.0 ? s.genTokensPerSecond / teacherRate : ModelSummary::kNotMeasured;
   if (measureSpeed) measureTrainingSpeed(all, out);
+  summarizeRepeats(out);
   return out;
 }
 

@@ -50,7 +50,7 @@ bool ExperimentRun::trainStudents() {
   m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches, m_group);
   for (const auto& logits : m_teacherValLogits)
     if (logits.defined()) requireFiniteTeacherLogits(logits, "the validation batches");
-  const uint64_t samplerSeed = static_cast<uint64_t>(t.seed) + 1;
+  const uint64_t samplerSeed = static_cast<uint64_t>(seed()) + 1;  // batch order: the repeat's
   auto sources = TargetSources::open(*this, total, samplerSeed);
   if (!sources) return false;
   if (sources->teacherWroteData())

@@ -11,7 +11,8 @@ namespace distill {
 namespace {
 
 /// What decides the sequence set of these settings.
-SequenceSetHeader sequenceHeaderFor(const DistillConfig& d, const ExperimentConfig& config, int64_t vocab) {
+SequenceSetHeader sequenceHeaderFor(const DistillConfig& d, const ExperimentConfig& config, int64_t vocab,
+                                    int teacherSeed) {
   SequenceSetHeader header;
   header.vocabSize = static_cast<uint32_t>(vocab);
   header.length = static_cast<uint32_t>(config.data.block_size + 1);
@@ -19,7 +20,7 @@ SequenceSetHeader sequenceHeaderFor(const DistillConfig& d, const ExperimentConf
   header.prefix = static_cast<uint32_t>(d.prefix_tokens);
   header.topK = static_cast<uint32_t>(d.sample_top_k);
   header.temperature = static_cast<float>(d.sample_temperature);
-  header.seed = static_cast<uint64_t>(config.train.seed) + 100;
+  header.seed = static_cast<uint64_t>(teacherSeed) + 100;
   return header;
 }
 
@@ -65,7 +66,8 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
 }
 
 torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
-  const SequenceSetHeader header = sequenceHeaderFor(d, m_config, m_teacher.model->vocabSize());
+  const SequenceSetHeader header =
+      sequenceHeaderFor(d, m_config, m_teacher.model->vocabSize(), teacherSeed());
   if (!d.sequence_path.empty()) {
     SequenceSetHeader existing;
     auto sequences = loadSequenceSet(d.sequence_path, &existing);

@@ -10,7 +10,7 @@ bool ExperimentRun::trainTeacher() {
   const int total = t.steps;
   m_observer.onPhase(RunPhase::Teacher, total);
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(),
-                       static_cast<uint64_t>(t.seed));
+                       static_cast<uint64_t>(teacherSeed()));
   const double phaseStart = elapsed();
   const int resumed = resumedSteps(RunPhase::Teacher);
   if (resumed > 0) {
@@ -48,8 +48,8 @@ bool ExperimentRun::trainTeacher() {
       saveResumePoint(RunPhase::Teacher, step, total, sampler.state());
   }
   if (lead()) {
-    saveCheckpoint(m_store->checkpointPath("teacher"), *m_teacher.model, infoFor(m_teacher));
-    m_observer.onMessage("teacher checkpoint written: " + m_store->checkpointPath("teacher"));
+    saveCheckpoint(checkpointOf(m_teacher), *m_teacher.model, infoFor(m_teacher));
+    m_observer.onMessage("teacher checkpoint written: " + checkpointOf(m_teacher));
   }
   // A crash while caching resumes here.
   if (resumed < total) saveResumePoint(RunPhase::Teacher, total, total, sampler.state());

@@ -17,20 +17,51 @@ double numberAt(const Json& j, const char* key) {
 
 }  // namespace
 
+Json repeatOutcomeJson(const RepeatOutcome& o) {
+  return {{"repeat", o.repeat},
+          {"seed", o.seed},
+          {"steps", o.steps},
+          {"val_loss", number(o.valLoss)},
+          {"val_perplexity", number(o.valPerplexity)},
+          {"agreement", number(o.agreement)},
+          {"kl_from_teacher", number(o.klFromTeacher)}};
+}
+
+RepeatOutcome repeatOutcomeFromJson(const Json& j) {
+  RepeatOutcome o;
+  o.repeat = j.value("repeat", 1);
+  o.seed = j.value("seed", 0);
+  o.steps = j.value("steps", 0);
+  o.valLoss = numberAt(j, "val_loss");
+  o.valPerplexity = numberAt(j, "val_perplexity");
+  o.agreement = numberAt(j, "agreement");
+  o.klFromTeacher = numberAt(j, "kl_from_teacher");
+  return o;
+}
+
 Json modelSummaryJson(const ModelSummary& m) {
-  return {{"role", roleName(m.role)},
-          {"arch", m.arch},
-          {"params", m.params},
-          {"steps", m.steps},
-          {"trained", m.trained},
-          {"val_loss", number(m.valLoss)},
-          {"val_perplexity", number(m.valPerplexity)},
-          {"agreement", number(m.agreement)},
-          {"kl_from_teacher", number(m.klFromTeacher)},
-          {"gen_tokens_per_s", number(m.genTokensPerSecond)},
-          {"gen_recompute_tokens_per_s", number(m.genRecomputeTokensPerSecond)},
-          {"gen_speedup_vs_teacher", number(m.genSpeedupVsTeacher)},
-          {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
+  Json j = {{"role", roleName(m.role)},
+            {"arch", m.arch},
+            {"params", m.params},
+            {"steps", m.steps},
+            {"trained", m.trained},
+            {"val_loss", number(m.valLoss)},
+            {"val_perplexity", number(m.valPerplexity)},
+            {"agreement", number(m.agreement)},
+            {"kl_from_teacher", number(m.klFromTeacher)},
+            {"gen_tokens_per_s", number(m.genTokensPerSecond)},
+            {"gen_recompute_tokens_per_s", number(m.genRecomputeTokensPerSecond)},
+            {"gen_speedup_vs_teacher", number(m.genSpeedupVsTeacher)},
+            {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
+  if (m.repeats.empty()) return j;
+  // The numbers above are the repeats' means; their sample standard deviations beside them.
+  j["val_loss_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::valLoss).sd);
+  j["val_perplexity_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::valPerplexity).sd);
+  j["agreement_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::agreement).sd);
+  j["kl_from_teacher_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::klFromTeacher).sd);
+  j["repeats"] = Json::array();
+  for (const auto& o : m.repeats) j["repeats"].push_back(repeatOutcomeJson(o));
+  return j;
 }
 
 ModelSummary modelSummaryFromJson(const std::string& name, const Json& m) {
@@ -49,6 +80,8 @@ ModelSummary modelSummaryFromJson(const std::string& name, const Json& m) {
   s.genRecomputeTokensPerSecond = numberAt(m, "gen_recompute_tokens_per_s");
   s.genSpeedupVsTeacher = numberAt(m, "gen_speedup_vs_teacher");
   s.trainTokensPerSecond = numberAt(m, "train_tokens_per_s");
+  if (const auto it = m.find("repeats"); it != m.end() && it->is_array())
+    for (const auto& o : *it) s.repeats.push_back(repeatOutcomeFromJson(o));
   return s;
 }
 

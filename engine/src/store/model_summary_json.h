@@ -14,4 +14,8 @@ nlohmann::ordered_json modelSummaryJson(const ModelSummary& model);
 /// Back from JSON; a missing or null number is NaN, an unknown role reads as Scratch (pairs with nothing).
 ModelSummary modelSummaryFromJson(const std::string& name, const nlohmann::ordered_json& json);
 
+/// One repeat's numbers (summary.json's "repeats" of a model, and repeats.json).
+nlohmann::ordered_json repeatOutcomeJson(const RepeatOutcome& outcome);
+RepeatOutcome repeatOutcomeFromJson(const nlohmann::ordered_json& json);
+
 }  // namespace distill

@@ -1,6 +1,7 @@
 #include "distill/repeat_statistics.h"
 
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace distill {
@@ -67,6 +68,12 @@ Spread spreadOf(const std::vector<double>& values) {
   return s;
 }
 
+Spread spreadOf(const std::vector<RepeatOutcome>& outcomes, double RepeatOutcome::*number) {
+  std::vector<double> values;
+  for (const auto& o : outcomes) values.push_back(o.*number);
+  return spreadOf(values);
+}
+
 double studentTQuantile(double p, int dof) {
   if (!(p > 0.0 && p < 1.0) || dof < 1)
     throw std::invalid_argument("studentTQuantile: p in (0, 1), dof >= 1");
@@ -103,6 +110,25 @@ PairedDifference pairedDifference(const std::vector<double>& distilled, const st
               : d.low > 0.0 ? PairedDifference::Verdict::Loses
                             : PairedDifference::Verdict::NoClearDifference;
   return d;
+}
+
+PairedDifference pairedOverRepeats(const std::vector<RepeatOutcome>& distilled,
+                                   const std::vector<RepeatOutcome>& scratch, double confidence) {
+  std::vector<double> kd, twin;
+  for (const auto& d : distilled)
+    for (const auto& s : scratch)
+      if (s.repeat == d.repeat) {
+        kd.push_back(d.valLoss);
+        twin.push_back(s.valLoss);
+      }
+  return pairedDifference(kd, twin, confidence);
+}
+
+std::string intervalText(const PairedDifference& d) {
+  if (d.pairs < 2) return "not measured";
+  char text[96];
+  std::snprintf(text, sizeof text, "%+.4f [%+.4f, %+.4f] over %d seeds", d.mean, d.low, d.high, d.pairs);
+  return text;
 }
 
 std::string verdictText(PairedDifference::Verdict verdict) {

@@ -16,10 +16,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Folder names sort in run order: the teacher's phase before the students', then by step.
-std::string pointName(RunPhase phase, int step) {
+/// Folder names sort in run order: by repeat (train.repeats), the teacher's phase before the
+/// students', then by step.
+std::string pointName(int repeat, RunPhase phase, int step) {
   char name[64];
-  std::snprintf(name, sizeof name, "%d-%s-%09d", phase == RunPhase::Teacher ? 1 : 2, phaseName(phase), step);
+  std::snprintf(name, sizeof name, "%04d-%d-%s-%09d", repeat, phase == RunPhase::Teacher ? 1 : 2,
+                phaseName(phase), step);
   return name;
 }
 
@@ -54,10 +56,11 @@ ResumePoint readResumePoint(const fs::path& folder) {
 
 }  // namespace
 
-ResumePointWriter::ResumePointWriter(const std::string& runDir, RunPhase phase, int step, int keep)
+ResumePointWriter::ResumePointWriter(const std::string& runDir, int repeat, RunPhase phase, int step,
+                                     int keep)
     : m_runDir(runDir), m_keep(std::max(1, keep)) {
   const fs::path root = resumeRoot(runDir);
-  m_finalDir = (root / pointName(phase, step)).string();
+  m_finalDir = (root / pointName(repeat, phase, step)).string();
   m_tmpDir = m_finalDir + ".tmp";
   std::error_code ec;
   fs::remove_all(m_tmpDir, ec);

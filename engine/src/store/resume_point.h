@@ -1,6 +1,6 @@
 #pragma once
 
-// Resumable checkpoints of a run: <run>/resume/<order>-<phase>-<step>/ holds every model's
+// Resumable checkpoints of a run: <run>/resume/<repeat>-<order>-<phase>-<step>/ holds every model's
 // weights (<model>.pt), their optimizer and random states (state.pt) and what else the run needs
 // to continue exactly (state.json). A folder is written as <name>.tmp and renamed when complete,
 // so a crash leaves the previous point intact; the newest train.keep_checkpoints points are kept.
@@ -23,9 +23,10 @@ namespace distill {
 /// One resumable point being written.
 class ResumePointWriter {
 public:
-  /// Starts <runDir>/resume/<order>-<phase>-<step>.tmp/ (an unfinished one is replaced).
+  /// Starts <runDir>/resume/<repeat>-<order>-<phase>-<step>.tmp/ (an unfinished one is replaced);
+  /// `repeat`: 1-based (train.repeats).
   /// `keep`: how many points (the newest) commit() leaves in place (train.keep_checkpoints).
-  ResumePointWriter(const std::string& runDir, RunPhase phase, int step, int keep);
+  ResumePointWriter(const std::string& runDir, int repeat, RunPhase phase, int step, int keep);
 
   /// Where saveCheckpoint() writes the weights of `model`.
   std::string modelPath(const std::string& model) const;

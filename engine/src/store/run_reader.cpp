@@ -136,6 +136,7 @@ std::optional<ResumeInfo> findResumePoint(const std::string& dir) {
   info.phase = phaseName(point->phase);
   info.step = point->step;
   info.totalSteps = point->state.value("total_steps", 0);
+  info.repeat = point->state.value("repeat", 1);
   info.metricsBytes = point->state.value("metrics_bytes", uint64_t{0});
   info.samplesBytes = point->state.value("samples_bytes", uint64_t{0});
   info.configYaml = point->state.value("config", std::string());
@@ -175,7 +176,7 @@ std::vector<MetricPoint> readMetrics(const std::string& dir, uint64_t limit) {
   std::vector<MetricPoint> points;
   forEachJsonLine(fs::path(dir) / "metrics.jsonl", limit, [&](const nlohmann::json& j) {
     points.push_back({j.value("model", std::string()), j.value("step", 0), numberOr(j, "wall_s", 0.0),
-                      j.value("name", std::string()), numberOr(j, "value", NAN)});
+                      j.value("name", std::string()), numberOr(j, "value", NAN), j.value("repeat", 0)});
   });
   return points;
 }
@@ -184,7 +185,7 @@ std::vector<SampleRecord> readSamples(const std::string& dir, uint64_t limit) {
   std::vector<SampleRecord> samples;
   forEachJsonLine(fs::path(dir) / "samples.jsonl", limit, [&](const nlohmann::json& j) {
     samples.push_back({j.value("model", std::string()), j.value("step", 0), j.value("prompt", std::string()),
-                       j.value("text", std::string())});
+                       j.value("text", std::string()), j.value("repeat", 0)});
   });
   return samples;
 }

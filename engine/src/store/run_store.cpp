@@ -13,6 +13,7 @@
 
 #include "distill/build_info.h"
 #include "distill/errors.h"
+#include "distill/twin_comparison.h"
 #include "store/run_folder_lock.h"
 #include "util/paths.h"
 
@@ -90,8 +91,33 @@ std::string RunStore::newRunDirectory(const std::string& root, const std::string
   return candidate;
 }
 
-std::string RunStore::checkpointPath(const std::string& model) const {
-  return fileInside((fs::path(m_dir) / "checkpoints").string(), model + ".pt");
+std::string RunStore::checkpointPath(const std::string& model, int repeat) const {
+  if (repeat <= 1) return fileInside((fs::path(m_dir) / "checkpoints").string(), model + ".pt");
+  const fs::path folder = fs::path(m_dir) / "checkpoints" / ("repeat-" + std::to_string(repeat));
+  fs::create_directories(folder);
+  return fileInside(folder.string(), model + ".pt");
+}
+
+void RunStore::writeRepeatOutcomes(const std::map<std::string, std::vector<RepeatOutcome>>& outcomes) {
+  nlohmann::ordered_json j = {{"models", nlohmann::ordered_json::object()}};
+  for (const auto& [model, list] : outcomes) {
+    auto& entries = j["models"][model] = nlohmann::ordered_json::array();
+    for (const auto& o : list) entries.push_back(repeatOutcomeJson(o));
+  }
+  writeFileAtomically((fs::path(m_dir) / "repeats.json").string(), j.dump(2) + "\n");
+}
+
+std::map<std::string, std::vector<RepeatOutcome>> RunStore::readRepeatOutcomes(int before) const {
+  std::map<std::string, std::vector<RepeatOutcome>> outcomes;
+  const fs::path path = fs::path(m_dir) / "repeats.json";
+  if (!fs::exists(path)) return outcomes;
+  const auto j = nlohmann::ordered_json::parse(readFile(path.string(), "the repeats record"));
+  for (const auto& [model, list] : j.at("models").items())
+    for (const auto& entry : list) {
+      const RepeatOutcome o = repeatOutcomeFromJson(entry);
+      if (o.repeat < before) outcomes[model].push_back(o);
+    }
+  return outcomes;
 }
 
 void RunStore::writeConfig(const std::string& yaml) {
@@ -114,11 +140,12 @@ void RunStore::appendMetrics(const std::vector<MetricPoint>& points) {
   // One write for the whole batch of lines: a crash cuts at most the end of the last one.
   std::string lines;
   for (const auto& p : points) {
-    const nlohmann::json j = {{"model", p.model},
-                              {"step", p.step},
-                              {"wall_s", number(p.wallSeconds)},
-                              {"name", p.name},
-                              {"value", number(p.value)}};
+    nlohmann::json j = {{"model", p.model},
+                        {"step", p.step},
+                        {"wall_s", number(p.wallSeconds)},
+                        {"name", p.name},
+                        {"value", number(p.value)}};
+    if (p.repeat > 0) j["repeat"] = p.repeat;
     lines += j.dump();
     lines += '\n';
   }
@@ -128,7 +155,8 @@ void RunStore::appendMetrics(const std::vector<MetricPoint>& points) {
 }
 
 void RunStore::appendSample(const SampleRecord& s) {
-  const nlohmann::json j = {{"model", s.model}, {"step", s.step}, {"prompt", s.prompt}, {"text", s.text}};
+  nlohmann::json j = {{"model", s.model}, {"step", s.step}, {"prompt", s.prompt}, {"text", s.text}};
+  if (s.repeat > 0) j["repeat"] = s.repeat;
   appendLine(m_samples, "samples.jsonl", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -166,6 +194,20 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
   j["models"] = nlohmann::ordered_json::object();
   for (const auto& m : models) {
     j["models"][m.name] = modelSummaryJson(m);
+  }
+  // Each distilled student against its scratch twin: the verdict every table shows, and over
+  // repeats the paired difference (KD − scratch by seed) with its 95 % Student-t interval.
+  j["twins"] = nlohmann::ordered_json::array();
+  for (const auto& pair : twinPairs(models)) {
+    nlohmann::ordered_json twin = {{"student", pair.student},
+                                   {"delta", number(pair.comparison.delta)},
+                                   {"gap_recovered", number(pair.comparison.gapRecovered)},
+                                   {"verdict", twinVerdict(pair)}};
+    if (pair.paired.pairs >= 2)
+      twin["paired"] = {{"pairs", pair.paired.pairs},     {"mean", number(pair.paired.mean)},
+                        {"sd", number(pair.paired.sd)},   {"confidence", 0.95},
+                        {"low", number(pair.paired.low)}, {"high", number(pair.paired.high)}};
+    j["twins"].push_back(twin);
   }
   writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
 }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,7 +45,13 @@ public:
   static std::string newRunDirectory(const std::string& root, const std::string& name);
 
   const std::string& dir() const { return m_dir; }
-  std::string checkpointPath(const std::string& model) const;
+  /// checkpoints/<model>.pt; a later repeat's (train.repeats) in checkpoints/repeat-<n>/.
+  std::string checkpointPath(const std::string& model, int repeat = 1) const;
+  /// repeats.json: every model's numbers at the end of each finished repeat (what a resumed run
+  /// needs of the repeats before its own).
+  void writeRepeatOutcomes(const std::map<std::string, std::vector<RepeatOutcome>>& outcomes);
+  /// The outcomes of repeats numbered below `before` (none when the file is not there).
+  std::map<std::string, std::vector<RepeatOutcome>> readRepeatOutcomes(int before) const;
 
   void writeConfig(const std::string& yaml);
   /// How many data-parallel processes trained the run (1: one); summary.json repeats it.

@@ -35,6 +35,11 @@ std::string verdictText(TwinComparison::Verdict verdict) {
   return "not trained";
 }
 
+std::string twinVerdict(const TwinPair& pair) {
+  if (pair.paired.pairs >= 2) return verdictText(pair.paired.verdict);
+  return verdictText(pair.comparison.verdict);
+}
+
 std::vector<TwinPair> twinPairs(const std::vector<ModelSummary>& models) {
   const ModelSummary* teacher = nullptr;
   for (const auto& m : models)
@@ -50,6 +55,7 @@ std::vector<TwinPair> twinPairs(const std::vector<ModelSummary>& models) {
     if (!pair.scratch) continue;
     pair.comparison =
         compareWithTwin(teacher ? teacher->valLoss : std::nan(""), kd.valLoss, pair.scratch->valLoss);
+    pair.paired = pairedOverRepeats(kd.repeats, pair.scratch->repeats);
     pairs.push_back(pair);
   }
   return pairs;
