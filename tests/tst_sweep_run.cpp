@@ -119,6 +119,28 @@ private slots:
     QVERIFY(result.bestTrial >= 0);
   }
 
+  // sweep.repeats: every trial repeats its students over seeds; its objective is their mean, and
+  // a trial that borrowed its scratch twin still pairs with it by seed.
+  void repeatedTrialsScoreTheMeanOfTheirRepeats() {
+    QTemporaryDir tmp;
+    const auto result =
+        runTinySweep(tmp, "sweep:\n  repeats: 2\n  parameters:\n    distill.temperature: [4]\n");
+    QVERIFY2(result.status == SweepResult::Status::Completed, result.error.c_str());
+    QCOMPARE(result.teacherRuns.size(), size_t(1));  // the teacher is not repeated
+    QCOMPARE(result.trials.size(), size_t(2));
+    for (const auto& t : result.trials) {
+      const ModelSummary* kd = t.model("rnn-kd");
+      QVERIFY(kd);
+      QCOMPARE(kd->repeats.size(), size_t(2));
+      QCOMPARE(t.objective, spreadOf(kd->repeats, &RepeatOutcome::valLoss).mean);
+      QVERIFY(std::isfinite(objectiveSpread(result.definition.objective, t)));
+    }
+    const auto twin = trialTwin(result.trials, result.trials[1], "rnn");  // borrowed from trial 0
+    QVERIFY(twin.has_value());
+    QCOMPARE(twin->paired.pairs, 2);
+    QVERIFY(readText(result.dir + "/trials.csv").find(",objective,objective_sd,") != std::string::npos);
+  }
+
   void oneTeacherPerDistinctTeacherSetting() {
     QTemporaryDir tmp;
     const auto result = runTinySweep(

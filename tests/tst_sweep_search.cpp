@@ -99,6 +99,7 @@ private slots:
   strategy: tpe
   max_trials: 7
   seed: 3
+  repeats: 3
   early_stopping: {rule: median, min_trials: 2, grace_evals: 0}
   parameters:
     train.lr: {range: log_uniform, low: 1e-4, high: 1e-2}
@@ -113,6 +114,7 @@ private slots:
     QCOMPARE(again.sweep.parameters[1].values, (std::vector<std::string>{"kl", "jsd"}));
     QVERIFY(!again.sweep.objective.minimize);
     QCOMPARE(again.sweep.maxTrials, 7);
+    QCOMPARE(again.sweep.repeats, 3);
     QCOMPARE(again.sweep.earlyStopping, EarlyStopping::Median);
   }
 
@@ -289,6 +291,9 @@ private slots:
     p = problemFor(f, "sweep.parameters.distill.alpha");  // a grid cannot enumerate a continuous range
     QVERIFY2(p && p->message.find("grid") != std::string::npos, problemsText(f).c_str());
 
+    f = parse("sweep:\n  repeats: 0\n  parameters:\n    distill.alpha: [0.1]\n");
+    QVERIFY2(problemFor(f, "sweep.repeats"), problemsText(f).c_str());
+
     f = parse("sweep:\n  objective: {model: lstm-kd}\n  parameters:\n    distill.alpha: [0.1]\n");
     QVERIFY2(problemFor(f, "sweep.objective.model"), problemsText(f).c_str());
 
@@ -340,15 +345,16 @@ private slots:
     std::string header, line;
     std::getline(csv, header);
     QCOMPARE(header,
-             std::string("trial,status,baseline,distill.alpha,distill.loss,objective,teacher/val_loss,"
-                         "teacher/val_perplexity,teacher/agreement,tf-kd/val_loss,tf-kd/val_perplexity,"
-                         "tf-kd/agreement,tf-scratch/val_loss,tf-scratch/val_perplexity,tf-scratch/agreement,"
-                         "tf-kd/gap_recovered,steps,wall_s,stop_reason,teacher_run,run_dir"));
+             std::string(
+                 "trial,status,baseline,distill.alpha,distill.loss,objective,objective_sd,teacher/val_loss,"
+                 "teacher/val_perplexity,teacher/agreement,tf-kd/val_loss,tf-kd/val_perplexity,"
+                 "tf-kd/agreement,tf-scratch/val_loss,tf-scratch/val_perplexity,tf-scratch/agreement,"
+                 "tf-kd/gap_recovered,tf-kd/verdict,steps,wall_s,stop_reason,teacher_run,run_dir"));
     std::vector<std::string> rows;
     while (std::getline(csv, line)) rows.push_back(line);
     QCOMPARE(rows.size(), size_t(3));
-    QVERIFY2(rows[1].find(",0.75,") != std::string::npos,
-             rows[1].c_str());  // gap from trial 0's scratch twin
+    QVERIFY2(rows[1].find(",0.75,distillation wins,") != std::string::npos,
+             rows[1].c_str());  // gap from trial 0's scratch twin (one seed: the single-run verdict)
     QVERIFY2(rows[2].find("\"median rule at step 30: best 2.9, median 2.1\"") != std::string::npos,
              rows[2].c_str());
     QCOMPARE(bestTrialOf(state), 1);

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "distill/experiment.h"
 #include "distill/observer.h"
 #include "distill/run_control.h"
+#include "distill/twin_comparison.h"
 
 namespace distill {
 
@@ -57,6 +59,9 @@ struct SweepDefinition {
   int minTrials = 3;   ///< median rule: other trials needed at an evaluation step before it stops one
   int graceEvals = 1;  ///< median rule: evaluations of a trial (after step 0) never judged
   int parallel = 1;    ///< trials at once; the cores are split between them
+  /// > 0: every trial trains its students this many times (train.repeats); its objective is the
+  /// mean over them, and so are the values TPE and the median rule see. 0: as the experiment says.
+  int repeats = 0;
   /// Trial 0 is the experiment as written (its own values of the swept keys): the reference the
   /// table compares against. It is never stopped early.
   bool baseline = true;
@@ -124,8 +129,14 @@ const char* statusName(SweepTrial::Status status);
 
 /// The completed trial with the best finite objective (its id; -1: none yet).
 int bestTrial(const std::vector<SweepTrial>& trials, const SweepObjective& objective);
-/// The share of the teacher–scratch gap `student`'s distilled model closed in a completed `trial`,
-/// against its own scratch twin or the one it borrowed from another of `trials`; NaN when not measured.
+/// The standard deviation of `trial`'s objective over its repeats; NaN with fewer than two.
+double objectiveSpread(const SweepObjective& objective, const SweepTrial& trial);
+/// `student`'s distilled model in a completed `trial` against its own scratch twin or the one it
+/// borrowed from another of `trials` (the same seeds: the pairs over repeats hold); nullopt when
+/// not measured. Its pointers point into `trials`.
+std::optional<TwinPair> trialTwin(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
+                                  const std::string& student);
+/// The share of the teacher–scratch gap that trialTwin's distilled model closed; NaN when not measured.
 double gapRecovered(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
                     const std::string& student);
 

@@ -37,6 +37,8 @@ ExperimentConfig teacherOnly(const ExperimentConfig& config) {
   ExperimentConfig c = config;
   c.students.clear();
   c.name = config.name + "-teacher";
+  c.train.repeats = 1;  // repeats retrain students: the teacher trains once
+  c.train.repeat_teacher = false;
   return c;
 }
 

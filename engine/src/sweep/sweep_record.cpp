@@ -109,6 +109,15 @@ std::string csvNumber(double v, int digits = 6) {
   return out.str();
 }
 
+/// The objective's number of a model's summary or of one of its repeats (the same field names).
+template <class Numbers>
+double objectiveValue(const SweepObjective& objective, const Numbers& m) {
+  if (objective.metric == "val_perplexity") return m.valPerplexity;
+  if (objective.metric == "agreement") return m.agreement;
+  if (objective.metric == "kl_from_teacher") return m.klFromTeacher;
+  return m.valLoss;
+}
+
 }  // namespace
 
 const char* statusName(SweepTrial::Status status) { return nameOf(status); }
@@ -129,8 +138,8 @@ int bestTrial(const std::vector<SweepTrial>& trials, const SweepObjective& objec
   return best ? best->id : -1;
 }
 
-double gapRecovered(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
-                    const std::string& student) {
+std::optional<TwinPair> trialTwin(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
+                                  const std::string& student) {
   const ModelSummary* teacher = trial.model("teacher");
   const ModelSummary* kd = trial.model(student + "-kd");
   const ModelSummary* scratch = trial.model(student + "-scratch");
@@ -140,18 +149,34 @@ double gapRecovered(const std::vector<SweepTrial>& trials, const SweepTrial& tri
       if (from != trial.scratchFrom.end() && owner.id == from->second)
         scratch = owner.model(student + "-scratch");
   }
-  if (!teacher || !kd || !scratch || trial.status != SweepTrial::Status::Completed) return std::nan("");
-  return compareWithTwin(teacher->valLoss, kd->valLoss, scratch->valLoss).gapRecovered;
+  if (!teacher || !kd || !scratch || trial.status != SweepTrial::Status::Completed) return std::nullopt;
+  TwinPair pair;
+  pair.student = student;
+  pair.distilled = kd;
+  pair.scratch = scratch;
+  pair.comparison = compareWithTwin(teacher->valLoss, kd->valLoss, scratch->valLoss);
+  pair.paired = pairedOverRepeats(kd->repeats, scratch->repeats);
+  return pair;
+}
+
+double gapRecovered(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
+                    const std::string& student) {
+  const auto pair = trialTwin(trials, trial, student);
+  return pair ? pair->comparison.gapRecovered : std::nan("");
 }
 
 double objectiveOf(const SweepObjective& objective, const std::vector<ModelSummary>& models) {
   const auto m = std::find_if(models.begin(), models.end(),
                               [&](const ModelSummary& s) { return s.name == objective.model; });
-  if (m == models.end()) return std::nan("");
-  if (objective.metric == "val_perplexity") return m->valPerplexity;
-  if (objective.metric == "agreement") return m->agreement;
-  if (objective.metric == "kl_from_teacher") return m->klFromTeacher;
-  return m->valLoss;
+  return m == models.end() ? std::nan("") : objectiveValue(objective, *m);
+}
+
+double objectiveSpread(const SweepObjective& objective, const SweepTrial& trial) {
+  const ModelSummary* m = trial.model(objective.model);
+  if (!m || m->repeats.size() < 2) return std::nan("");
+  std::vector<double> values;
+  for (const auto& o : m->repeats) values.push_back(objectiveValue(objective, o));
+  return spreadOf(values).sd;
 }
 
 int bestTrialOf(const SweepState& state) { return bestTrial(state.trials, state.file.sweep.objective); }
@@ -172,22 +197,26 @@ std::string trialsCsv(const SweepState& state) {
   std::ostringstream out;
   out << "trial,status,baseline";
   for (const auto& p : state.file.sweep.parameters) out << "," << csvField(p.key);
-  out << ",objective";
+  out << ",objective,objective_sd";
   for (const auto& m : models)
     out << "," << m << "/val_loss," << m << "/val_perplexity," << m << "/agreement";
-  for (const auto& s : students) out << "," << s << "-kd/gap_recovered";
+  for (const auto& s : students) out << "," << s << "-kd/gap_recovered," << s << "-kd/verdict";
   out << ",steps,wall_s,stop_reason,teacher_run,run_dir\n";
   for (const auto& t : state.trials) {
     out << t.id << "," << statusName(t.status) << "," << (t.baseline ? "yes" : "no");
     for (size_t i = 0; i < state.file.sweep.parameters.size(); ++i)
       out << "," << csvField(i < t.values.size() ? t.values[i] : "");
-    out << "," << csvNumber(t.objective);
+    out << "," << csvNumber(t.objective) << "," << csvNumber(objectiveSpread(state.file.sweep.objective, t));
     for (const auto& name : models) {
       const ModelSummary* m = t.model(name);
       out << "," << (m ? csvNumber(m->valLoss) : "") << "," << (m ? csvNumber(m->valPerplexity) : "") << ","
           << (m ? csvNumber(m->agreement) : "");
     }
-    for (const auto& student : students) out << "," << csvNumber(gapRecovered(state.trials, t, student), 4);
+    for (const auto& student : students) {
+      const auto twin = trialTwin(state.trials, t, student);
+      out << "," << (twin ? csvNumber(twin->comparison.gapRecovered, 4) : "") << ","
+          << (twin ? csvField(twinVerdict(*twin)) : "");
+    }
     const ModelSummary* objectiveModel = t.model(state.file.sweep.objective.model);
     out << "," << (objectiveModel ? objectiveModel->steps : t.objectiveStep) << ","
         << csvNumber(t.wallSeconds, 4) << "," << csvField(t.stopReason) << ","

@@ -137,6 +137,8 @@ void SweepRunner::update(const SweepTrial& trial) {
 
 std::vector<std::string> SweepRunner::valueOverrides(const SweepTrial& trial) const {
   auto overrides = m_state.file.overrides;
+  if (m_state.file.sweep.repeats > 0)
+    overrides.push_back("train.repeats=" + std::to_string(m_state.file.sweep.repeats));
   for (size_t i = 0; i < trial.values.size(); ++i)
     overrides.push_back(m_state.file.sweep.parameters[i].key + "=" + trial.values[i]);
   return overrides;
@@ -155,6 +157,14 @@ ExperimentConfig SweepRunner::settingsOf(const SweepTrial& trial) const {
   return parseTrial(trial, valueOverrides(trial));
 }
 
+double SweepRunner::meanOverRepeats(int trialId, const MetricPoint& point) {
+  auto& byRepeat = m_repeatValues[trialId][point.step];
+  byRepeat[point.repeat] = point.value;  // a resumed trial reports a step again: the newest counts
+  double sum = 0.0;
+  for (const auto& entry : byRepeat) sum += entry.second;
+  return sum / static_cast<double>(byRepeat.size());
+}
+
 void SweepRunner::replayCurves() {
   for (const auto& r : m_state.teacherRuns) m_teacherByKey[r.key] = r.id;
   for (const auto& t : m_state.trials) {
@@ -168,7 +178,7 @@ void SweepRunner::replayCurves() {
     if (t.runDir.empty() || !fs::exists(t.runDir + "/metrics.jsonl")) continue;
     for (const auto& p : readMetrics(t.runDir))
       if (p.model == m_state.file.sweep.objective.model && p.name == liveMetric())
-        m_rule.report(t.id, p.step, p.value, true);
+        m_rule.report(t.id, p.step, meanOverRepeats(t.id, p), true);
   }
 }
 
@@ -215,7 +225,8 @@ std::optional<SweepTrial> SweepRunner::nextTrial() {
 }
 
 int SweepRunner::teacherRunFor(const ExperimentConfig& settings) {
-  if (!m_state.reuseTeacher || settings.teacher.pretrained()) return -1;
+  // A teacher retrained in every repeat belongs to its trial.
+  if (!m_state.reuseTeacher || settings.teacher.pretrained() || settings.train.repeat_teacher) return -1;
   const std::string key = teacherKey(settings);
   std::unique_lock<std::mutex> lock(m_mutex);
   int id = -1;
@@ -342,9 +353,10 @@ void SweepRunner::trialMetrics(int trialId, const std::vector<MetricPoint>& poin
     std::lock_guard<std::mutex> lock(m_mutex);
     SweepTrial* t = find(trialId);
     if (!t) continue;
-    t->objective = objective.metric == "val_perplexity" ? std::exp(p.value) : p.value;
+    const double value = meanOverRepeats(trialId, p);
+    t->objective = objective.metric == "val_perplexity" ? std::exp(value) : value;
     t->objectiveStep = p.step;
-    const std::string reason = m_rule.report(trialId, p.step, p.value, m_exempt.count(trialId) > 0);
+    const std::string reason = m_rule.report(trialId, p.step, value, m_exempt.count(trialId) > 0);
     if (m_state.file.sweep.earlyStopping == EarlyStopping::Median && !reason.empty() &&
         !m_stopReasons.count(trialId)) {
       m_stopReasons[trialId] = reason;

@@ -17,8 +17,8 @@ namespace distill {
 
 namespace {
 
-const std::set<std::string> kSweepKeys = {"parameters", "strategy", "max_trials",     "objective",
-                                          "seed",       "parallel", "early_stopping", "baseline"};
+const std::set<std::string> kSweepKeys = {"parameters", "strategy",       "max_trials", "objective", "seed",
+                                          "parallel",   "early_stopping", "baseline",   "repeats"};
 
 class SweepReader {
 public:
@@ -79,6 +79,8 @@ public:
     if (read(sweep, "parallel", "sweep.parallel", s.parallel) && s.parallel < 1)
       report(sweep["parallel"], "sweep.parallel", "must be >= 1");
     read(sweep, "baseline", "sweep.baseline", s.baseline);
+    if (read(sweep, "repeats", "sweep.repeats", s.repeats) && (s.repeats < 1 || s.repeats > 1000))
+      report(sweep["repeats"], "sweep.repeats", "must be in [1, 1000]");
     readEarlyStopping(sweep["early_stopping"]);
     readObjective(sweep["objective"]);
   }
@@ -300,6 +302,7 @@ std::string sweepToYaml(const SweepDefinition& s) {
   if (s.maxTrials > 0) out << YAML::Key << "max_trials" << YAML::Value << s.maxTrials;
   out << YAML::Key << "seed" << YAML::Value << s.seed << YAML::Key << "parallel" << YAML::Value << s.parallel;
   out << YAML::Key << "baseline" << YAML::Value << s.baseline;
+  if (s.repeats > 0) out << YAML::Key << "repeats" << YAML::Value << s.repeats;
   out << YAML::Key << "objective" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "model"
       << YAML::Value << s.objective.model << YAML::Key << "metric" << YAML::Value << s.objective.metric
       << YAML::Key << "goal" << YAML::Value << (s.objective.minimize ? "minimize" : "maximize")
