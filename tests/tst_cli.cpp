@@ -142,7 +142,7 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
     for (int i = 0; i < 6000 && !inStudentPhase && process.state() == QProcess::Running; ++i) {
       QTest::qSleep(5);
       for (const auto& name : QDir(killed + "/resume").entryList(QDir::Dirs | QDir::NoDotAndDotDot))
-        if (name.startsWith("2-students-") && !name.endsWith(".tmp") && name.mid(11).toInt() >= 8)
+        if (name.startsWith("0001-2-students-") && !name.endsWith(".tmp") && name.mid(16).toInt() >= 8)
           inStudentPhase = true;
     }
     QVERIFY2(inStudentPhase, "the run ended before it could be killed in its students' phase");

@@ -128,7 +128,7 @@ private slots:
     rank0.start(DISTILL_CLI_PATH,
                 QStringList{"run", file, "--nproc", "2", "--dist-timeout", "5", "--out", runDir} + longer);
     QVERIFY(rank0.waitForStarted());
-    QVERIFY2(waitForPoint(rank0, runDir, "1-teacher-", 8), "no checkpoint appeared");
+    QVERIFY2(waitForPoint(rank0, runDir, "0001-1-teacher-", 8), "no checkpoint appeared");
     const auto workers = childrenOf(rank0.processId());
     QCOMPARE(workers.size(), 1);
     ::kill(static_cast<pid_t>(workers.front()), SIGKILL);
@@ -195,7 +195,7 @@ private slots:
     rank0.start(DISTILL_CLI_PATH, {"run", file, "--nproc", "2", "--dist-timeout", "5", "--out", runDir,
                                    "--set", "train.steps=2000"});
     QVERIFY(rank0.waitForStarted());
-    QVERIFY2(waitForPoint(rank0, runDir, "1-teacher-", 4), "no checkpoint appeared");
+    QVERIFY2(waitForPoint(rank0, runDir, "0001-1-teacher-", 4), "no checkpoint appeared");
     const auto workers = childrenOf(rank0.processId());
     QCOMPARE(workers.size(), 1);
     rank0.kill();

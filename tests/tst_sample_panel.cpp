@@ -62,9 +62,26 @@ private slots:
     panel.setTrainingSamples({{"teacher", 10, "A", "xyz"}, {"teacher", 20, "A", "later"}});
     auto* text = panel.findChild<QPlainTextEdit*>();
     QVERIFY(text->toPlainText().contains("later"));  // the newest step is shown
-    auto* step = panel.findChildren<QComboBox*>().front();
+    auto* step = panel.findChild<QComboBox*>("trainingStep");
     step->setCurrentText("10");
     QVERIFY(text->toPlainText().contains("xyz"));
+    QVERIFY(panel.findChild<QComboBox*>("repeat")->isHidden());  // a run trained once
+  }
+
+  // A run with repeats: the samples of one repeat at a time, the newest by default.
+  void trainingSamplesOfAnyRepeat() {
+    ModelPalette palette;
+    SamplePanel panel(&palette);
+    panel.setTrainingSamples({{"s-kd", 10, "A", "first seed", 1}, {"s-kd", 10, "A", "second seed", 2}});
+    auto* text = panel.findChild<QPlainTextEdit*>();
+    auto* repeat = panel.findChild<QComboBox*>("repeat");
+    QVERIFY(!repeat->isHidden());
+    QCOMPARE(repeat->count(), 2);
+    QVERIFY(text->toPlainText().contains("second seed"));
+    QVERIFY(!text->toPlainText().contains("first seed"));
+    repeat->setCurrentIndex(0);
+    QVERIFY(text->toPlainText().contains("first seed"));
+    QVERIFY(!text->toPlainText().contains("second seed"));
   }
 
   void commonSubsequenceMarksDifferences() {

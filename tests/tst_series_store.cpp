@@ -37,8 +37,32 @@ private slots:
     store.clearRun("old");
     QCOMPARE(store.pointCount(), 3LL);
     const QStringList lines = store.toCsv().trimmed().split('\n');
-    QCOMPARE(lines.front(), QString("run,model,metric,step,wall_s,value"));
+    QCOMPARE(lines.front(), QString("run,model,metric,step,wall_s,value,repeat"));
     QCOMPARE(lines.size(), 4);
+  }
+
+  // Three repeats of one curve: per step the mean and the band over the repeats that reached it;
+  // time is measured into each repeat (they follow one another).
+  void aRepeatedCurveGivesItsMeanAndBandPerStep() {
+    SeriesStore store;
+    store.append("", {{"s-kd", 0, 0.0, "val/loss", 3.0, 1},
+                      {"s-kd", 10, 10.0, "val/loss", 2.0, 1},
+                      {"s-kd", 0, 20.0, "val/loss", 4.0, 2},
+                      {"s-kd", 10, 32.0, "val/loss", 2.4, 2},
+                      {"s-kd", 0, 40.0, "val/loss", 5.0, 3}});  // the third repeat is under way
+    const Series& series = *store.find({"", "s-kd", "val/loss"});
+    QVERIFY(series.repeated());
+    auto band = repeatBand(series, 0.0, false, BandKind::MinMax);
+    QCOMPARE(band.repeats, 3);
+    QCOMPARE(band.x, (QVector<double>{0.0, 10.0}));
+    QCOMPARE(band.mean, (QVector<double>{4.0, 2.2}));
+    QCOMPARE(band.low, (QVector<double>{3.0, 2.0}));
+    QCOMPARE(band.high, (QVector<double>{5.0, 2.4}));
+    band = repeatBand(series, 0.0, false, BandKind::StandardDeviation);
+    QCOMPARE(band.low[0], 3.0);  // sd of {3, 4, 5} is 1
+    QCOMPARE(band.high[0], 5.0);
+    band = repeatBand(series, 0.0, true, BandKind::MinMax);
+    QCOMPARE(band.x, (QVector<double>{0.0, 11.0}));  // (10 + 12) / 2 seconds into the repeat
   }
 };
 

@@ -62,6 +62,32 @@ private slots:
     QCOMPARE(charts.plot(TrainingCharts::TrainLoss)->graphCount(), 2);
   }
 
+  // A run with repeats draws each model once: the mean over its repeats with a band that the
+  // user switches between the repeats' range and ±1 sd.
+  void aRepeatedRunDrawsItsMeanWithABand() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    for (int repeat = 1; repeat <= 3; ++repeat)
+      for (int step : {0, 10})
+        charts.addPoints("", {{"s-kd", step, 0.0, "val/loss",
+                               step == 0 ? (repeat == 3 ? 9.0 : 3.0 + repeat) : 2.0, repeat}});
+    QCOMPARE(charts.legendEntry(TrainingCharts::ValLoss, "", "s-kd", "val/loss"),
+             QString("s-kd (mean of 3)"));
+    const auto* mean = charts.plot(TrainingCharts::ValLoss)->graph(0);
+    QCOMPARE(mean->data()->size(), 2);          // one point a step, not one a repeat
+    QCOMPARE(mean->data()->at(0)->value, 6.0);  // mean of 4, 5, 9
+    const QCPGraph* upper = charts.bandEdge(TrainingCharts::ValLoss, "", "s-kd", "val/loss", true);
+    QVERIFY(upper);
+    QCOMPARE(upper->data()->at(0)->value, 9.0);  // their max
+    charts.setBandKind(BandKind::StandardDeviation);
+    upper = charts.bandEdge(TrainingCharts::ValLoss, "", "s-kd", "val/loss", true);
+    QCOMPARE(upper->data()->at(0)->value, 6.0 + std::sqrt(7.0));  // mean + sample sd √((4 + 1 + 9) / 2)
+    QCOMPARE(charts.bandEdge(TrainingCharts::ValLoss, "", "s-kd", "val/loss", false)->data()->at(1)->value,
+             2.0);
+    QCOMPARE(upper->channelFillGraph(),
+             charts.bandEdge(TrainingCharts::ValLoss, "", "s-kd", "val/loss", false));
+  }
+
   void exportWritesPngPdfAndCsv() {
     ModelPalette palette;
     TrainingCharts charts(&palette);

@@ -216,8 +216,9 @@ void MainWindow::connectRun() {
     m_progress->setRange(0, std::max(1, p.totalSteps));
     m_progress->setValue(p.step);
     const QString processes = p.processes > 1 ? tr(" on %1 processes").arg(p.processes) : QString();
+    const QString repeat = p.repeats > 1 ? tr(" (repeat %1/%2)").arg(p.repeat).arg(p.repeats) : QString();
     m_throughput->setText(tr("%1 · step %2/%3 · %4 tok/s%5 · ETA %6 (elapsed %7)")
-                              .arg(QString::fromUtf8(phaseName(p.phase)))
+                              .arg(QString::fromUtf8(phaseName(p.phase)) + repeat)
                               .arg(p.step)
                               .arg(p.totalSteps)
                               .arg(p.tokensPerSecond, 0, 'f', 0)

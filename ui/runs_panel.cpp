@@ -19,6 +19,7 @@
 #include "distill/run_reader.h"
 #include "distill/twin_comparison.h"
 #include "elided_label.h"
+#include "repeat_text.h"
 #include "run_notes_dialog.h"
 
 namespace distill {
@@ -106,7 +107,10 @@ void RunsPanel::buildTree() {
                                    tr("Disk space of the run folder: checkpoints, resumable points, logs "
                                       "(train.keep_checkpoints sets how many resumable points stay)"));
   m_tree->headerItem()->setToolTip(
-      kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped"));
+      kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped. Over "
+                 "repeats (train.repeats): the mean of the seed-paired differences, its 95 % interval and "
+                 "the verdict"));
+  m_tree->headerItem()->setToolTip(4, tr("Over repeats: mean ± standard deviation"));
   m_tree->headerItem()->setToolTip(kGapRecovered,
                                    tr("Share of the gap between the scratch twin and the teacher that "
                                       "distillation closed: (scratch − distilled) / (scratch − teacher)"));
@@ -188,23 +192,24 @@ QTreeWidgetItem* RunsPanel::makeRunItem(const RunRecord& run) const {
                                 : tr("%1, not trained").arg(QString::fromUtf8(roleName(m.role))));
     child->setText(2, QString::fromStdString(m.arch));
     child->setText(3, QLocale().toString(m.params));
-    child->setText(4, std::isfinite(m.valLoss) ? QString::number(m.valLoss, 'f', 4) : QString("—"));
-    child->setText(5, std::isfinite(m.agreement) ? QString::number(m.agreement, 'f', 3) : QString("—"));
+    // Over repeats: the mean ± sd of the repeats (the tooltip lists each).
+    child->setText(4, meanText(m.valLoss, m.repeats, &RepeatOutcome::valLoss, 4));
+    child->setText(5, meanText(m.agreement, m.repeats, &RepeatOutcome::agreement, 3));
+    if (m.repeats.size() >= 2) {
+      QStringList each;
+      for (const auto& o : m.repeats)
+        each << tr("repeat %1 (seed %2): %3").arg(o.repeat).arg(o.seed).arg(o.valLoss, 0, 'f', 4);
+      child->setToolTip(4, each.join('\n'));
+    }
     for (const auto& pair : pairs) {
       if (pair.distilled != &m) continue;
       const auto& c = pair.comparison;
-      const bool measured = c.verdict != TwinComparison::Verdict::NotMeasured;
-      child->setText(
-          kDelta,
-          measured
-              ? QString("%1 (%2)").arg(c.delta, 0, 'f', 4).arg(QString::fromStdString(verdictText(c.verdict)))
-              : QString("—"));
+      child->setText(kDelta, twinDeltaText(pair));
+      child->setToolTip(kDelta, twinDeltaTooltip(pair));
       child->setText(kGapRecovered, std::isfinite(c.gapRecovered)
                                         ? QString("%1 %").arg(100.0 * c.gapRecovered, 0, 'f', 0)
                                         : QString("—"));
-      const QColor tone = c.verdict == TwinComparison::Verdict::DistillationWins ? QColor(27, 94, 32)
-                          : c.verdict == TwinComparison::Verdict::ScratchWins    ? QColor(138, 28, 28)
-                                                                                 : QColor(85, 85, 85);
+      const QColor tone = twinTone(pair);
       child->setForeground(kDelta, tone);
       child->setForeground(kGapRecovered, tone);
     }

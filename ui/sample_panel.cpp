@@ -35,13 +35,13 @@ std::vector<std::string> comparisonOrder(std::vector<std::string> models) {
   return models;
 }
 
-std::vector<ComparedSample> generateAll(const QString& runDir, const QString& prompt,
+std::vector<ComparedSample> generateAll(const QString& runDir, int repeat, const QString& prompt,
                                         const SamplingOptions& options, const std::atomic<bool>& cancel) {
   std::vector<ComparedSample> out;
-  const auto models = comparisonOrder(modelsInRun(runDir.toStdString()));
+  const auto models = comparisonOrder(modelsInRun(runDir.toStdString(), repeat));
   std::unique_ptr<TextGenerator> teacher;
   try {
-    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir.toStdString(), "teacher"));
+    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir.toStdString(), "teacher", repeat));
   } catch (const std::exception&) {
     // No teacher checkpoint (yet): samples still generate, without the teacher's view.
   }
@@ -51,7 +51,7 @@ std::vector<ComparedSample> generateAll(const QString& runDir, const QString& pr
     ComparedSample sample;
     sample.model = QString::fromStdString(model);
     try {
-      TextGenerator generator(checkpointPathFor(runDir.toStdString(), model));
+      TextGenerator generator(checkpointPathFor(runDir.toStdString(), model, repeat));
       const auto result = generator.generate(prompt.toStdString(), options);
       sample.text = QString::fromStdString(result.text);
       sample.tokensPerSecond = result.tokensPerSecond;
@@ -143,6 +143,14 @@ QHBoxLayout* SamplePanel::buildControls() {
   controls->addWidget(m_topP);
   controls->addWidget(new QLabel(tr("seed"), this));
   controls->addWidget(m_seed);
+  // A run with repeats (train.repeats): which repeat's models generate and whose training samples
+  // show. Hidden for a run trained once.
+  m_repeat = new QComboBox(this);
+  m_repeat->setObjectName("repeat");
+  m_repeat->setToolTip(tr("The repeat (seed) whose models generate and whose training samples are listed"));
+  m_repeat->hide();
+  connect(m_repeat, &QComboBox::currentIndexChanged, this, &SamplePanel::refreshTrainingView);
+  controls->addWidget(m_repeat);
   controls->addWidget(m_generate);
   controls->addWidget(m_onlyDifferences);
   return controls;
@@ -177,6 +185,7 @@ QGroupBox* SamplePanel::buildTrainingSamples(QWidget* parent) {
   auto* trainingLayout = new QVBoxLayout(training);
   auto* pick = new QHBoxLayout;
   m_trainingStep = new QComboBox(training);
+  m_trainingStep->setObjectName("trainingStep");
   m_trainingStep->setToolTip(tr("The evaluation step the samples were taken at"));
   m_trainingPrompt = new QComboBox(training);
   m_trainingPrompt->setToolTip(tr("The prompt they continue"));
@@ -205,6 +214,8 @@ void SamplePanel::setRunDirectory(const QString& dir) {
   m_runDir = dir;
   m_source->setFullText(tr("Generate uses the checkpoints of %1").arg(dir));
   const auto models = modelsInRun(dir.toStdString());
+  m_repeat->clear();
+  for (int r = 1; r <= repeatsInRun(dir.toStdString()); ++r) offerRepeat(r);
   m_status->setText(models.empty() ? tr("No checkpoints in %1 yet.").arg(dir)
                                    : tr("%1 models in %2").arg(models.size()).arg(dir));
 }
@@ -233,6 +244,7 @@ void SamplePanel::generate() {
   if (m_worker.busy() || m_runDir.isEmpty()) return;
   const quint64 job = ++m_job;
   const QString dir = m_runDir;
+  const int repeat = currentRepeat();
   const QString prompt = m_prompt->text().replace("\\n", "\n");
   const auto opts = options();
   m_cancel = false;
@@ -240,7 +252,7 @@ void SamplePanel::generate() {
   m_status->setText(tr("Generating…"));
   std::atomic<bool>* cancel = &m_cancel;
   m_worker.start(
-      this, [dir, prompt, opts, cancel] { return generateAll(dir, prompt, opts, *cancel); },
+      this, [dir, repeat, prompt, opts, cancel] { return generateAll(dir, repeat, prompt, opts, *cancel); },
       [this, job](std::vector<ComparedSample> results) { onResults(job, results); });
 }
 
@@ -336,8 +348,19 @@ void SamplePanel::render() {
   }
 }
 
+int SamplePanel::currentRepeat() const { return std::max(1, m_repeat->currentData().toInt()); }
+
+void SamplePanel::offerRepeat(int repeat) {
+  if (m_repeat->findData(repeat) >= 0) return;
+  const bool following = m_repeat->currentIndex() == m_repeat->count() - 1;
+  m_repeat->addItem(tr("repeat %1").arg(repeat), repeat);
+  if (following) m_repeat->setCurrentIndex(m_repeat->count() - 1);  // a live run: its newest repeat
+  m_repeat->setVisible(m_repeat->count() > 1);
+}
+
 void SamplePanel::addTrainingSample(const SampleRecord& sample) {
   m_trainingSamples.push_back(sample);
+  if (sample.repeat > 0) offerRepeat(sample.repeat);
   const QString step = QString::number(sample.step);
   if (m_trainingStep->findText(step) < 0) {
     m_trainingStep->addItem(step);
@@ -353,6 +376,7 @@ void SamplePanel::setTrainingSamples(const std::vector<SampleRecord>& samples) {
   m_trainingSamples.clear();
   m_trainingStep->clear();
   m_trainingPrompt->clear();
+  m_repeat->clear();  // another run: its own repeats
   for (const auto& s : samples) addTrainingSample(s);
   m_trainingStep->setCurrentIndex(m_trainingStep->count() - 1);
 }
@@ -363,6 +387,7 @@ void SamplePanel::refreshTrainingView() {
   QString text;
   for (const auto& s : m_trainingSamples) {
     if (s.step != step || QString::fromStdString(s.prompt) != prompt) continue;
+    if (s.repeat > 0 && s.repeat != currentRepeat()) continue;
     text += QString("── %1 (step %2) ──\n%3%4\n\n")
                 .arg(QString::fromStdString(s.model))
                 .arg(s.step)

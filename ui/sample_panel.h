@@ -79,6 +79,10 @@ private:
   void refreshTrainingView();
   SamplingOptions options() const;
   void joinWorker();
+  /// The repeat chosen (1 for a run without repeats).
+  int currentRepeat() const;
+  /// Adds `repeat` to the repeat choice (following it when the newest was chosen).
+  void offerRepeat(int repeat);
   QHBoxLayout* buildControls();  ///< prompt, sampling settings, Generate
   QSplitter* buildPanes();       ///< the models' continuations above, training samples below
   QGroupBox* buildTrainingSamples(QWidget* parent);
@@ -94,6 +98,7 @@ private:
   QSpinBox* m_seed;
   QCheckBox* m_onlyDifferences;
   QPushButton* m_generate;
+  QComboBox* m_repeat;
   QLabel* m_status;
   ElidedLabel* m_source;       // which run Generate samples from
   QVBoxLayout* m_teacherSlot;  // the teacher's pane, pinned above the scrolling students

@@ -19,12 +19,32 @@ inline size_t qHash(const SeriesKey& k, size_t seed = 0) {
   return ::qHash(k.run + '\x1f' + k.model + '\x1f' + k.metric, seed);
 }
 
-/// One curve's raw points in arrival order.
+/// One curve's raw points in arrival order. A run with repeats (train.repeats) gives one curve per
+/// model and metric holding every repeat's points, one repeat after the other.
 struct Series {
   QVector<double> steps;
   QVector<double> wallSeconds;
   QVector<double> values;
+  QVector<int> repeats;  ///< each point's repeat (0: a run without repeats)
+  int repeatCount = 0;   ///< repeats with points here (each repeat's points arrive together)
+
+  /// Drawn as a mean with a band: points of two repeats or more (the teacher of a run with
+  /// repeats trains in the first only, and is one curve).
+  bool repeated() const { return repeatCount >= 2; }
 };
+
+/// How a repeated curve's spread is drawn around its mean.
+enum class BandKind { MinMax, StandardDeviation };
+
+/// A repeated curve summarised per step over the repeats that reached it: the mean and a band
+/// (min–max, or mean ± 1 sample sd). Each repeat is smoothed on its own first (debiasedEma's
+/// average); on the time axis x is the mean time into their repeats (each measured from its first
+/// point), since repeats follow one another.
+struct RepeatBand {
+  QVector<double> x, mean, low, high;
+  int repeats = 0;  ///< repeats in the curve
+};
+RepeatBand repeatBand(const Series& series, double smoothing, bool wallTime, BandKind kind);
 
 /// TensorBoard's smoothing: an exponential moving average debiased for its zero start, so the
 /// first points are not dragged towards 0. `weight` in [0, 1); 0 returns the values unchanged.

@@ -75,6 +75,14 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   xAxis->setToolTip(
       tr("Plot against the training step or the seconds the run has trained (pauses left out)"));
   connect(xAxis, &QComboBox::currentIndexChanged, this, [this](int i) { setWallTimeAxis(i == 1); });
+  m_bandChoice = new QComboBox(this);
+  m_bandChoice->addItems({tr("band: min–max"), tr("band: ±1 sd")});
+  m_bandChoice->setToolTip(
+      tr("A run with repeats (train.repeats) draws each model's mean over its repeats "
+         "with a band: their range, or one standard deviation either side"));
+  m_bandChoice->hide();
+  connect(m_bandChoice, &QComboBox::currentIndexChanged, this,
+          [this](int i) { setBandKind(i == 1 ? BandKind::StandardDeviation : BandKind::MinMax); });
   auto* reset = new QPushButton(tr("Reset zoom"), this);
   reset->setToolTip(tr("Fit every chart to its data again (drag to pan, wheel to zoom)"));
   connect(reset, &QPushButton::clicked, this, &TrainingCharts::resetZoom);
@@ -83,6 +91,7 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   controls->addSpacing(12);
   controls->addWidget(logScale);
   controls->addWidget(xAxis);
+  controls->addWidget(m_bandChoice);
   controls->addWidget(reset);
   controls->addStretch(1);
   auto* hint = new QLabel(tr("Click a legend entry to hide a curve; hover for values"), this);
@@ -184,7 +193,8 @@ void TrainingCharts::toggleFromLegend(Chart chart, QCPGraph* graph) {
   for (auto it = m_graphs.begin(); it != m_graphs.end(); ++it) {
     const bool sameModel = it.key().series.run == clicked.run && it.key().series.model == clicked.model;
     if (it->graph != graph && !(chart == TrainLoss && sameModel)) continue;
-    it->graph->setVisible(visible);
+    for (auto* shown : {it->graph, it->low, it->high})
+      if (shown) shown->setVisible(visible);
     auto* plot = m_plots[it->chart];
     if (auto* item = plot->legend->itemWithPlottable(it->graph))
       item->setTextColor(visible ? Qt::black : QColor(170, 170, 170));
@@ -256,9 +266,40 @@ void TrainingCharts::refreshOverlayKey() {
   m_overlayKey->setVisible(!entries.isEmpty());
 }
 
+void TrainingCharts::feedRepeated(const SeriesKey& key, const Series& series, GraphState& state) {
+  auto* plot = m_plots[state.chart];
+  if (!state.low) {
+    // The band: two edge graphs without lines, the upper filled down to the lower.
+    QColor fill = state.graph->pen().color();
+    fill.setAlpha(key.run.isEmpty() ? 45 : 25);
+    state.low = plot->addGraph();
+    state.high = plot->addGraph();
+    for (auto* edge : {state.low, state.high}) {
+      edge->setPen(Qt::NoPen);
+      edge->removeFromLegend();
+      edge->setVisible(state.graph->visible());
+    }
+    state.high->setBrush(fill);
+    state.high->setChannelFillGraph(state.low);
+    m_bandChoice->show();
+  }
+  const bool smoothed = m_smoothing > 0.0 && state.chart != ValLoss && state.chart != LearningRate;
+  const RepeatBand band = repeatBand(series, smoothed ? m_smoothing : 0.0, m_wallTime, m_bandKind);
+  state.graph->setData(band.x, band.mean, true);
+  state.low->setData(band.x, band.low, true);
+  state.high->setData(band.x, band.high, true);
+  state.graph->setName(legendName(key, state.chart) + tr(" (mean of %1)").arg(band.repeats));
+  for (int i = 0; i < band.x.size(); ++i) {
+    m_bounds[state.chart].add(band.x[i], band.low[i]);
+    m_bounds[state.chart].add(band.x[i], band.high[i]);
+  }
+  state.shown = series.values.size();
+}
+
 void TrainingCharts::feed(const SeriesKey& key, GraphState& state) {
   const Series* series = m_store.find(key);
   if (!series) return;
+  if (series->repeated()) return feedRepeated(key, *series, state);
   const int n = series->values.size();
   if (state.shown >= n) return;
   // Only per-step training curves are smoothed: validation points are few and already averages.
@@ -354,7 +395,8 @@ void TrainingCharts::clearRun(const QString& run) {
   if (m_runTags.remove(run) > 0) refreshOverlayKey();
   for (auto it = m_graphs.begin(); it != m_graphs.end();) {
     if (it.key().series.run == run) {
-      m_plots[it->chart]->removeGraph(it->graph);
+      for (auto* graph : {it->graph, it->low, it->high})
+        if (graph) m_plots[it->chart]->removeGraph(graph);
       it = m_graphs.erase(it);
     } else {
       ++it;
@@ -407,6 +449,20 @@ void TrainingCharts::setWallTimeAxis(bool on) {
   rebuildAll();
 }
 
+void TrainingCharts::setBandKind(BandKind kind) {
+  m_bandKind = kind;
+  if (m_bandChoice->currentIndex() != (kind == BandKind::StandardDeviation ? 1 : 0))
+    m_bandChoice->setCurrentIndex(kind == BandKind::StandardDeviation ? 1 : 0);
+  rebuildAll();
+}
+
+const QCPGraph* TrainingCharts::bandEdge(Chart chart, const QString& run, const QString& model,
+                                         const QString& metric, bool upper) const {
+  const auto it = m_graphs.find({SeriesKey{run, model, metric}, chart});
+  if (it == m_graphs.end()) return nullptr;
+  return upper ? it->high : it->low;
+}
+
 void TrainingCharts::resetZoom() {
   for (int c = 0; c < ChartCount; ++c) {
     m_userZoomed[c] = false;
@@ -426,7 +482,8 @@ void TrainingCharts::showTooltip(QCustomPlot* plot, QMouseEvent* event) {
   double shownX = x;
   for (int i = 0; i < plot->graphCount(); ++i) {
     auto* graph = plot->graph(i);
-    if (!graph->visible() || graph->data()->isEmpty()) continue;
+    if (!graph->visible() || graph->data()->isEmpty() || graph->name().isEmpty())
+      continue;  // band edges: unnamed
     auto it = graph->data()->findBegin(x, false);
     if (it == graph->data()->constEnd()) it = graph->data()->constEnd() - 1;
     if (it != graph->data()->constBegin()) {

@@ -58,11 +58,16 @@ public:
   bool showsEmptyHint(Chart chart) const;
   long long storedPoints() const { return m_store.pointCount(); }
   const SeriesStore& store() const { return m_store; }
+  /// The band of a repeated curve in a chart (null when the curve is not repeated or not drawn).
+  const QCPGraph* bandEdge(Chart chart, const QString& run, const QString& model, const QString& metric,
+                           bool upper) const;
 
 public slots:
   void setSmoothing(double weight);
   void setLogScale(bool on);
   void setWallTimeAxis(bool on);
+  /// The band around a repeated run's mean: min–max or ±1 sd.
+  void setBandKind(BandKind kind);
   void resetZoom();
 
 private:
@@ -77,6 +82,9 @@ private:
   };
   struct GraphState {
     QCPGraph* graph = nullptr;
+    // A repeated run's curve: `graph` is the mean, these bound its band (no legend entries).
+    QCPGraph* low = nullptr;
+    QCPGraph* high = nullptr;
     Chart chart = TrainLoss;
     int shown = 0;  // points of the series already in the graph
     double ema = 0.0;
@@ -89,6 +97,8 @@ private:
   QString legendName(const SeriesKey& key, Chart chart) const;
   void refreshOverlayKey();
   void feed(const SeriesKey& key, GraphState& state);
+  /// A repeated curve: its mean and band over the repeats, redrawn whole.
+  void feedRepeated(const SeriesKey& key, const Series& series, GraphState& state);
   void rebuildAll();
   void showTooltip(QCustomPlot* plot, QMouseEvent* event);
   void refreshAxes(Chart chart);
@@ -122,6 +132,8 @@ private:
   double m_smoothing = 0.6;
   bool m_logScale = false;
   bool m_wallTime = false;
+  BandKind m_bandKind = BandKind::MinMax;
+  QComboBox* m_bandChoice = nullptr;  // shown once a repeated run is drawn
   QWidget* m_grid = nullptr;
   QSlider* m_smoothingSlider = nullptr;
   QLabel* m_smoothingLabel = nullptr;

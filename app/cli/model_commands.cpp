@@ -28,6 +28,7 @@ std::string joinIds(const std::vector<long long>& ids) {
 struct GenerateRequest {
   std::string runDir;  ///< a run folder, where --model names one of its models
   std::string model;   ///< in a run: its model's name; else a checkpoint or Hugging Face folder
+  int repeat = 1;      ///< in a run with train.repeats: which repeat's model
   std::string prompt;
   std::vector<long long> ids;  ///< instead of a text prompt
   bool printIds = false;
@@ -41,7 +42,13 @@ int generateCommand(GenerateRequest request) {
   }
   std::string modelPath = request.model;
   if (!request.runDir.empty()) {
-    const auto models = modelsInRun(request.runDir);
+    const int repeats = repeatsInRun(request.runDir);
+    if (request.repeat > repeats) {
+      std::cerr << "error: " << request.runDir << " holds " << repeats << " repeat(s), not " << request.repeat
+                << "\n";
+      return kExitBadInput;
+    }
+    const auto models = modelsInRun(request.runDir, request.repeat);
     if (std::find(models.begin(), models.end(), request.model) == models.end()) {
       std::string list;
       for (const auto& m : models) list += (list.empty() ? "" : ", ") + m;
@@ -49,7 +56,7 @@ int generateCommand(GenerateRequest request) {
                 << " (models: " << (list.empty() ? "none" : list) << ")\n";
       return kExitBadInput;
     }
-    modelPath = checkpointPathFor(request.runDir, request.model);
+    modelPath = checkpointPathFor(request.runDir, request.model, request.repeat);
   }
   TextGenerator generator(modelPath);
   if (!request.ids.empty()) {
@@ -138,6 +145,9 @@ void addModelCommands(CLI::App& app, Commands& commands) {
       ->add_option("--model", gen->model,
                    "In a run: teacher, <student>-kd or <student>-scratch; else a Hugging Face folder or .pt")
       ->required();
+  generate
+      ->add_option("--repeat", gen->repeat, "In a run with train.repeats: that repeat's model (default 1)")
+      ->check(CLI::PositiveNumber);
   auto* prompt = generate->add_option("--prompt", gen->prompt, "Text to continue");
   auto* ids = generate->add_option("--ids", gen->ids, "Token ids to continue, e.g. 3,1,4")->delimiter(',');
   prompt->excludes(ids);

@@ -6,6 +6,8 @@
 #include <QPainter>
 #include <cmath>
 
+#include "repeat_text.h"
+
 namespace distill {
 
 namespace {
@@ -156,19 +158,38 @@ QVariant TrialTableModel::cell(const SweepTrial& t, int column, bool forSorting)
   auto numeric = [&](double v) {
     return forSorting ? QVariant(std::isfinite(v) ? v : 1e300) : QVariant(number(v));
   };
-  if (c == 0) return numeric(t.objective);
+  if (c == 0) {
+    // Over repeats the objective is their mean; its sd beside it.
+    const double sd = objectiveSpread(m_definition.objective, t);
+    if (forSorting || !std::isfinite(sd)) return numeric(t.objective);
+    return number(t.objective) + QString::fromUtf8(" ± ") + number(sd);
+  }
   c -= 1;
   if (c < students) {
-    const double gap = gapRecovered(m_trials, t, m_students[c]);
+    const auto twin = trialTwin(m_trials, t, m_students[c]);
+    const double gap = twin ? twin->comparison.gapRecovered : NAN;
     if (forSorting) return std::isfinite(gap) ? gap : -1e300;
-    return std::isfinite(gap) ? QString::number(100.0 * gap, 'f', 1) + " %" : QString("—");
+    const QString text = std::isfinite(gap) ? QString::number(100.0 * gap, 'f', 1) + " %" : QString("—");
+    // Over repeats the verdict of the paired interval follows: a gap within seed noise says so.
+    if (twin && twin->paired.pairs >= 2)
+      return text + " (" + QString::fromStdString(twinVerdict(*twin)) + ")";
+    return text;
   }
   c -= students;
   if (c < models) {
     const ModelSummary* m = t.model(m_models[c]);
-    return numeric(m ? m->valLoss : NAN);
+    if (forSorting || !m) return numeric(m ? m->valLoss : NAN);
+    return meanText(m->valLoss, m->repeats, &RepeatOutcome::valLoss, 4);
   }
   return QString::fromStdString(t.stopReason);
+}
+
+QVariant TrialTableModel::toolTip(const SweepTrial& t, int column) const {
+  if (column == columnCount() - 1 || column == kStatus) return QString::fromStdString(t.stopReason);
+  const int student = column - kFixedBefore - static_cast<int>(m_definition.parameters.size()) - 1;
+  if (student < 0 || student >= static_cast<int>(m_students.size())) return {};
+  const auto twin = trialTwin(m_trials, t, m_students[static_cast<size_t>(student)]);
+  return twin ? twinDeltaText(*twin) + "\n" + twinDeltaTooltip(*twin) : QVariant();
 }
 
 QVariant TrialTableModel::data(const QModelIndex& index, int role) const {
@@ -178,9 +199,7 @@ QVariant TrialTableModel::data(const QModelIndex& index, int role) const {
     case Qt::DisplayRole:
       return cell(t, index.column(), false);
     case Qt::ToolTipRole:
-      return index.column() == columnCount() - 1 || index.column() == kStatus
-                 ? QString::fromStdString(t.stopReason)
-                 : QVariant();
+      return toolTip(t, index.column());
     case kSortRole:
       return cell(t, index.column(), true);
     case kTrialIdRole:

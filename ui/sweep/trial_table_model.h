@@ -43,6 +43,7 @@ private:
   void refreshColumns();
   void refreshBest();
   QVariant cell(const SweepTrial& t, int column, bool forSorting) const;
+  QVariant toolTip(const SweepTrial& t, int column) const;
 
   SweepDefinition m_definition;
   std::vector<SweepTrial> m_trials;

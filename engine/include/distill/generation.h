@@ -53,11 +53,16 @@ private:
   std::unique_ptr<Impl> m_impl;
 };
 
-/// Path of a model's checkpoint inside a run directory.
-std::string checkpointPathFor(const std::string& runDir, const std::string& modelName);
+/// Path of a model's checkpoint of repeat `repeat` inside a run directory. A model trained once
+/// for all repeats (the shared teacher) has only the first repeat's.
+std::string checkpointPathFor(const std::string& runDir, const std::string& modelName, int repeat = 1);
 
-/// Names of the models a run directory holds checkpoints for: the teacher, then the students in
-/// the experiment's order, each distilled model before its scratch twin.
-std::vector<std::string> modelsInRun(const std::string& runDir);
+/// Names of the models a run directory holds checkpoints of repeat `repeat` for (the shared
+/// teacher included): the teacher, then the students in the experiment's order, each distilled
+/// model before its scratch twin.
+std::vector<std::string> modelsInRun(const std::string& runDir, int repeat = 1);
+
+/// How many repeats a run holds checkpoints of (1 for a run without repeats).
+int repeatsInRun(const std::string& runDir);
 
 }  // namespace distill

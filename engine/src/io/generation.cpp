@@ -10,6 +10,7 @@
 #include "io/checkpoint.h"
 #include "io/hf_import.h"
 #include "models/sampling.h"
+#include "util/paths.h"
 
 namespace distill {
 
@@ -126,17 +127,34 @@ std::string TextGenerator::modelName() const { return m_impl->loaded.info.modelN
 
 long long TextGenerator::parameterCount() const { return m_impl->loaded.model->parameterCount(); }
 
-std::string checkpointPathFor(const std::string& runDir, const std::string& modelName) {
-  return (fs::path(runDir) / "checkpoints" / (modelName + ".pt")).string();
+std::string checkpointPathFor(const std::string& runDir, const std::string& modelName, int repeat) {
+  const fs::path own = fs::path(checkpointFolderFor(runDir, repeat)) / (modelName + ".pt");
+  std::error_code ec;
+  if (repeat > 1 && modelName == "teacher" && !fs::exists(own, ec))
+    return checkpointPathFor(runDir, modelName, 1);  // trained once, shared by every repeat
+  return own.string();
 }
 
-std::vector<std::string> modelsInRun(const std::string& runDir) {
-  std::vector<std::string> names;
-  const auto dir = fs::path(runDir) / "checkpoints";
+int repeatsInRun(const std::string& runDir) {
+  int repeats = 1;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+  for (const auto& entry : fs::directory_iterator(fs::path(runDir) / "checkpoints", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory() && name.rfind("repeat-", 0) == 0)
+      repeats = std::max(repeats, std::atoi(name.c_str() + 7));
+  }
+  return repeats;
+}
+
+std::vector<std::string> modelsInRun(const std::string& runDir, int repeat) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(checkpointFolderFor(runDir, repeat), ec)) {
     if (entry.path().extension() == ".pt") names.push_back(entry.path().stem().string());
   }
+  if (repeat > 1 && std::find(names.begin(), names.end(), "teacher") == names.end() &&
+      fs::exists(checkpointPathFor(runDir, "teacher", 1), ec))
+    names.push_back("teacher");
   std::sort(names.begin(), names.end());
   // The run's own order: the teacher, then each student as its experiment lists them, distilled
   // before its scratch twin. Names the experiment does not list follow alphabetically.

@@ -92,10 +92,9 @@ std::string RunStore::newRunDirectory(const std::string& root, const std::string
 }
 
 std::string RunStore::checkpointPath(const std::string& model, int repeat) const {
-  if (repeat <= 1) return fileInside((fs::path(m_dir) / "checkpoints").string(), model + ".pt");
-  const fs::path folder = fs::path(m_dir) / "checkpoints" / ("repeat-" + std::to_string(repeat));
+  const std::string folder = checkpointFolderFor(m_dir, repeat);
   fs::create_directories(folder);
-  return fileInside(folder.string(), model + ".pt");
+  return fileInside(folder, model + ".pt");
 }
 
 void RunStore::writeRepeatOutcomes(const std::map<std::string, std::vector<RepeatOutcome>>& outcomes) {

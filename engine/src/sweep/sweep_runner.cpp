@@ -157,14 +157,6 @@ ExperimentConfig SweepRunner::settingsOf(const SweepTrial& trial) const {
   return parseTrial(trial, valueOverrides(trial));
 }
 
-double SweepRunner::meanOverRepeats(int trialId, const MetricPoint& point) {
-  auto& byRepeat = m_repeatValues[trialId][point.step];
-  byRepeat[point.repeat] = point.value;  // a resumed trial reports a step again: the newest counts
-  double sum = 0.0;
-  for (const auto& entry : byRepeat) sum += entry.second;
-  return sum / static_cast<double>(byRepeat.size());
-}
-
 void SweepRunner::replayCurves() {
   for (const auto& r : m_state.teacherRuns) m_teacherByKey[r.key] = r.id;
   for (const auto& t : m_state.trials) {
@@ -178,7 +170,7 @@ void SweepRunner::replayCurves() {
     if (t.runDir.empty() || !fs::exists(t.runDir + "/metrics.jsonl")) continue;
     for (const auto& p : readMetrics(t.runDir))
       if (p.model == m_state.file.sweep.objective.model && p.name == liveMetric())
-        m_rule.report(t.id, p.step, meanOverRepeats(t.id, p), true);
+        m_rule.report(t.id, p.step, m_repeatMeans.record(t.id, p.repeat, p.step, p.value), true);
   }
 }
 
@@ -353,7 +345,7 @@ void SweepRunner::trialMetrics(int trialId, const std::vector<MetricPoint>& poin
     std::lock_guard<std::mutex> lock(m_mutex);
     SweepTrial* t = find(trialId);
     if (!t) continue;
-    const double value = meanOverRepeats(trialId, p);
+    const double value = m_repeatMeans.record(trialId, p.repeat, p.step, p.value);
     t->objective = objective.metric == "val_perplexity" ? std::exp(value) : value;
     t->objectiveStep = p.step;
     const std::string reason = m_rule.report(trialId, p.step, value, m_exempt.count(trialId) > 0);

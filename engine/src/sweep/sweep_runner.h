@@ -15,6 +15,7 @@
 
 #include "distill/sweep.h"
 #include "sweep/median_stopping.h"
+#include "sweep/repeat_means.h"
 #include "sweep/sweep_record.h"
 
 namespace distill {
@@ -37,9 +38,6 @@ private:
   std::vector<std::string> propose(int id);
   /// The --set overrides and the trial's values as key=value assignments.
   std::vector<std::string> valueOverrides(const SweepTrial& trial) const;
-  /// Records `point` (the objective's metric) and returns its mean over the trial's repeats at
-  /// its step (the value itself in a trial without repeats). Under the mutex.
-  double meanOverRepeats(int trialId, const MetricPoint& point);
   /// The experiment with `overrides` applied. Throws EngineError naming the trial.
   ExperimentConfig parseTrial(const SweepTrial& trial, const std::vector<std::string>& overrides) const;
   /// The trial's settings: the experiment with its values (and --set) applied. Throws EngineError.
@@ -77,9 +75,7 @@ private:
   std::map<std::string, int> m_scratchOwner;  // scratch key → the trial that trains it
   std::set<int> m_exempt;                     // trials never stopped early
   std::map<int, std::string> m_stopReasons;
-  // trial → step → repeat → the live objective metric: what the rule and the table see is the
-  // mean over the repeats that reached the step.
-  std::map<int, std::map<int, std::map<int, double>>> m_repeatValues;
+  RepeatMeans m_repeatMeans;  // the live objective over a trial's repeats (under the mutex)
   std::vector<std::thread> m_threads;
   int m_running = 0;
   std::string m_fatal;

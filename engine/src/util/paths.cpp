@@ -69,4 +69,9 @@ std::string readFile(const std::string& path, const std::string& what) {
   return buffer.str();
 }
 
+std::string checkpointFolderFor(const std::string& runDir, int repeat) {
+  const std::filesystem::path first = std::filesystem::path(runDir) / "checkpoints";
+  return (repeat <= 1 ? first : first / ("repeat-" + std::to_string(repeat))).string();
+}
+
 }  // namespace distill

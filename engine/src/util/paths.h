@@ -17,6 +17,10 @@ void syncDirectory(const std::string& dir);
 /// "..", or holding a path separator. Every file a run writes under a model's name goes through it.
 std::string fileInside(const std::string& folder, const std::string& fileName);
 
+/// The folder of a run's final checkpoints of repeat `repeat` (train.repeats): <run>/checkpoints
+/// for the first, <run>/checkpoints/repeat-<n> for a later one. The one place that spells it.
+std::string checkpointFolderFor(const std::string& runDir, int repeat = 1);
+
 /// Reads a whole file; throws EngineError naming the file when it cannot.
 std::string readFile(const std::string& path, const std::string& what);
 
