@@ -441,6 +441,12 @@ QGroupBox* ExperimentForm::buildTrainBox(QWidget* content) {
   m_threads = makeIntBox("train.threads", trainBox);
   m_threads->setSpecialValueText(tr("auto"));
   m_processes = makeIntBox("train.processes", trainBox);
+  m_repeats = makeIntBox("train.repeats", trainBox);
+  m_repeatTeacher = new QCheckBox(tr("retrain the teacher in each"), trainBox);
+  m_repeatTeacher->setToolTip(schemaTooltip("train.repeat_teacher"));
+  auto* repeats = new QHBoxLayout;
+  repeats->addWidget(m_repeats, 1);
+  repeats->addWidget(m_repeatTeacher);
   train->addRow(tr("Teacher steps"), m_steps);
   train->addRow(tr("Student steps"), m_studentSteps);
   train->addRow(tr("Batch size"), m_batch);
@@ -456,6 +462,7 @@ QGroupBox* ExperimentForm::buildTrainBox(QWidget* content) {
   train->addRow(tr("Seed"), m_seed);
   train->addRow(tr("Threads"), m_threads);
   train->addRow(tr("Processes"), m_processes);
+  train->addRow(tr("Repeats (seeds)"), repeats);
   return trainBox;
 }
 
@@ -485,10 +492,11 @@ void ExperimentForm::connectAndNameFields() {
   for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf})
     connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box :
-       {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches, m_seed,
-        m_logInterval, m_checkpointInterval, m_threads, m_processes, m_maxTokens, m_topK, m_genSeed})
+  for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches,
+                    m_seed, m_logInterval, m_checkpointInterval, m_threads, m_processes, m_repeats,
+                    m_maxTokens, m_topK, m_genSeed})
     connect(box, &QSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
+  connect(m_repeatTeacher, &QCheckBox::toggled, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_valFraction, m_temperature, m_alpha, m_beta, m_skew, m_temperatureEnd, m_alphaEnd, m_lr,
                     m_minLr, m_weightDecay, m_gradClip, m_beta1, m_beta2, m_genTemperature, m_topP})
     connect(box, &QDoubleSpinBox::valueChanged, this, &ExperimentForm::emitChanged);
@@ -530,6 +538,8 @@ void ExperimentForm::connectAndNameFields() {
                                                  {"train.seed", m_seed},
                                                  {"train.threads", m_threads},
                                                  {"train.processes", m_processes},
+                                                 {"train.repeats", m_repeats},
+                                                 {"train.repeat_teacher", m_repeatTeacher},
                                                  {"generate.prompts", m_prompts},
                                                  {"generate.max_new_tokens", m_maxTokens},
                                                  {"generate.temperature", m_genTemperature},
@@ -672,6 +682,8 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_seed->setValue(t.seed);
   m_threads->setValue(t.threads);
   m_processes->setValue(t.processes);
+  m_repeats->setValue(t.repeats);
+  m_repeatTeacher->setChecked(t.repeat_teacher);
   QStringList prompts;
   for (const auto& p : c.generate.prompts) prompts << QString::fromStdString(p).replace("\n", "\\n");
   m_prompts->setPlainText(prompts.join('\n'));
@@ -733,6 +745,8 @@ ExperimentConfig ExperimentForm::config() const {
   t.seed = m_seed->value();
   t.threads = m_threads->value();
   t.processes = m_processes->value();
+  t.repeats = m_repeats->value();
+  t.repeat_teacher = m_repeatTeacher->isChecked();
   c.generate.prompts.clear();
   for (const auto& line : m_prompts->toPlainText().split('\n', Qt::SkipEmptyParts))
     c.generate.prompts.push_back(QString(line).replace("\\n", "\n").toStdString());

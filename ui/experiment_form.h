@@ -165,6 +165,8 @@ private:
   QSpinBox* m_seed;
   QSpinBox* m_threads;
   QSpinBox* m_processes;
+  QSpinBox* m_repeats;
+  QCheckBox* m_repeatTeacher;
   QPlainTextEdit* m_prompts;
   QSpinBox* m_maxTokens;
   QDoubleSpinBox* m_genTemperature;

@@ -44,6 +44,8 @@ QDoubleSpinBox* makeDoubleBox(double min, double max, int decimals, double step,
   return box;
 }
 
+QString schemaTooltip(const char* path) { return tooltipOf(keyOf(path)); }
+
 QSpinBox* makeIntBox(const char* path, QWidget* parent) {
   const auto& key = keyOf(path);
   const int min = key.min ? static_cast<int>(*key.min) + (key.minOpen ? 1 : 0) : INT_MIN;

@@ -21,6 +21,8 @@ QSpinBox* makeIntBox(const char* key, QWidget* parent);
 /// Open bounds become the nearest value the box can show at `decimals`.
 QDoubleSpinBox* makeDoubleBox(const char* key, int decimals, double step, QWidget* parent);
 
+/// The schema's doc of the experiment key `key` as a tooltip (for a widget the makers above do not build).
+QString schemaTooltip(const char* key);
 /// A combo box offering an enumeration's names (the experiment's spellings).
 template <class E>
 void fillChoices(QComboBox* box) {

@@ -70,19 +70,25 @@ void LocalWorkers::start(const DistributedOptions& options, int port) {
   }
 }
 
-std::string LocalWorkers::failures() {
+std::string LocalWorkers::failures(std::chrono::milliseconds grace) {
+  // A rank's death reaches rank 0 as a broken connection, which may come before the kernel has
+  // the dead process ready to reap (a loaded machine): wait up to `grace` for one to show.
+  const auto deadline = std::chrono::steady_clock::now() + grace;
   std::string out;
-  for (size_t i = 0; i < m_pids.size(); ++i) {
-    if (m_ends[i].empty()) {
+  while (true) {
+    for (size_t i = 0; i < m_pids.size(); ++i) {
+      if (!m_ends[i].empty()) continue;
       int status = 0;
       if (waitpid(m_pids[i], &status, WNOHANG) == m_pids[i])
         m_ends[i] = WIFEXITED(status) && WEXITSTATUS(status) == 0
                         ? "ok"
                         : describeEnd(static_cast<int>(i) + 1, m_pids[i], status);
     }
-    if (!m_ends[i].empty() && m_ends[i] != "ok") out += (out.empty() ? "" : "; ") + m_ends[i];
+    for (const auto& end : m_ends)
+      if (!end.empty() && end != "ok") out += (out.empty() ? "" : "; ") + end;
+    if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return out;
 }
 
 LocalWorkers::~LocalWorkers() {

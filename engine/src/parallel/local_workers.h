@@ -4,6 +4,7 @@
 // (`distill worker`), watches them and cleans up after them.
 
 #include <sys/types.h>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,9 @@ public:
   /// variables set for rank 0's store at `port`. Throws EngineError when one cannot be started.
   void start(const DistributedOptions& options, int port);
 
-  /// Which workers have ended abnormally so far ("rank 1 (pid 42) was killed by signal 9"), empty
-  /// when none. Non-blocking.
-  std::string failures();
+  /// Which workers have ended abnormally ("rank 1 (pid 42) was killed by signal 9"), empty when
+  /// none: waits up to `grace` for one to show (a run that failed), else returns at once.
+  std::string failures(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
 
   std::vector<pid_t> pids() const { return m_pids; }
 

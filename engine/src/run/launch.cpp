@@ -80,7 +80,7 @@ RunResult launch(ExperimentConfig config, const RunOptions& options, RunObserver
   RunResult result = run.run();
   result.worldSize = group.worldSize;
   if (result.status == RunResult::Status::Failed) {
-    const std::string dead = workers.failures();
+    const std::string dead = workers.failures(std::chrono::seconds(2));
     if (!dead.empty()) result.error += " [" + dead + "]";
   }
   return result;
