@@ -50,6 +50,36 @@ private slots:
     QVERIFY(modelRow(panel.tree(), "a-scratch")->text(RunsPanel::kDelta).isEmpty());
   }
 
+  // Over repeats: mean ± sd, and the verdict of the paired interval (a mean gain within the noise
+  // of the seeds is "no clear difference").
+  void aRunWithRepeatsShowsMeanSdAndThePairedVerdict() {
+    QTemporaryDir root;
+    QDir(root.path()).mkdir("run1");
+    writeFile(root.filePath("run1/config.yaml"), "name: t\n");
+    const char* kd =
+        R"([{"repeat": 1, "val_loss": 3.0}, {"repeat": 2, "val_loss": 3.2}, {"repeat": 3, "val_loss": 2.8}])";
+    const char* scratch =
+        R"([{"repeat": 1, "val_loss": 3.1}, {"repeat": 2, "val_loss": 3.0}, {"repeat": 3, "val_loss": 3.0}])";
+    writeFile(root.filePath("run1/summary.json"),
+              QString(R"({"experiment": "t", "status": "completed", "models": {
+      "teacher":   {"role": "teacher", "arch": "transformer", "params": 1000, "steps": 10, "val_loss": 2.0},
+      "a-kd":      {"role": "distilled", "arch": "lstm", "params": 100, "steps": 10, "val_loss": 3.0, "repeats": %1},
+      "a-scratch": {"role": "scratch", "arch": "lstm", "params": 100, "steps": 10, "val_loss": 3.0333333, "repeats": %2}}})")
+                  .arg(kd, scratch)
+                  .toUtf8());
+    RunsPanel panel;
+    panel.setRoot(root.path());
+    QTRY_VERIFY(!panel.isLoading());
+    auto* a = modelRow(panel.tree(), "a-kd");
+    QVERIFY(a);
+    QCOMPARE(a->text(4), QString::fromUtf8("3.0000 ± 0.2000"));
+    // Differences -0.1, 0.2, -0.2: mean -0.0333, an interval across zero.
+    QVERIFY2(a->text(RunsPanel::kDelta).startsWith("-0.0333 [") &&
+                 a->text(RunsPanel::kDelta).endsWith("(no clear difference)"),
+             qPrintable(a->text(RunsPanel::kDelta)));
+    QVERIFY(a->toolTip(RunsPanel::kDelta).contains("paired by seed over 3 repeats"));
+  }
+
   // Run folders share their experiment's name and differ in the time stamp at the end: a narrow
   // column cuts the middle, and the full path is in the tooltip.
   void runNamesKeepTheirTimeStamp() {

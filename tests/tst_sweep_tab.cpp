@@ -25,6 +25,39 @@ class TestSweepTab : public QObject {
   Q_OBJECT
 
 private slots:
+  // Trials with repeats: the objective is their mean, shown with its sd; a student's gap carries
+  // the paired verdict, its tooltip the interval.
+  void theTrialTableShowsMeanSdAndVerdictOverRepeats() {
+    auto modelWith = [](const std::string& name, ModelRole role, std::vector<double> losses) {
+      ModelSummary m;
+      m.name = name;
+      m.role = role;
+      for (size_t i = 0; i < losses.size(); ++i) {
+        RepeatOutcome o;
+        o.repeat = static_cast<int>(i) + 1;
+        o.valLoss = losses[i];
+        m.repeats.push_back(o);
+      }
+      m.valLoss = spreadOf(m.repeats, &RepeatOutcome::valLoss).mean;
+      return m;
+    };
+    SweepDefinition definition;
+    definition.objective.model = "a-kd";
+    SweepTrial trial;
+    trial.status = SweepTrial::Status::Completed;
+    trial.models = {modelWith("teacher", ModelRole::Teacher, {}),
+                    modelWith("a-kd", ModelRole::Distilled, {3.0, 3.2, 2.8}),
+                    modelWith("a-scratch", ModelRole::Scratch, {3.5, 3.6, 3.4})};
+    trial.models[0].valLoss = 2.0;
+    trial.objective = 3.0;
+    TrialTableModel model;
+    model.reset(definition, {trial});
+    QCOMPARE(model.index(0, model.objectiveColumn()).data().toString(), QString::fromUtf8("3.0000 ± 0.2000"));
+    const QModelIndex gap = model.index(0, model.objectiveColumn() + 1);
+    QCOMPARE(gap.data().toString(), QString("33.3 % (distillation wins)"));  // differences -0.5, -0.4, -0.6
+    QVERIFY(gap.data(Qt::ToolTipRole).toString().contains("over 3 repeats"));
+  }
+
   void aSweepDefinedFromTheFormRunsAndShowsItsTrials() {
     QTemporaryDir runs;
     MainWindow window(runs.path());
