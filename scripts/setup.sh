@@ -9,6 +9,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread          # OpenBLAS: reference BLAS is ~33x slower for matmuls
   libgloo-dev                                # c10d's Gloo backend: data-parallel runs (train.processes)
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libsentencepiece-dev
+  libssl-dev                                 # SHA-256 of a run's inputs (run.json)
   qt6-base-dev libqcustomplot-dev
   xvfb xauth
   zsh                                        # tst_cli_contract loads the zsh completion script

@@ -8,6 +8,7 @@
 #include <QJsonObject>
 #include <QtTest>
 #include <csignal>
+#include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
 
@@ -235,6 +236,27 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 4}
              qPrintable(exported.out));
     QCOMPARE(runCli({"logits", hf, "--ids", "1,2,3"}).out,
              runCli({"logits", runDir + "/checkpoints/teacher.pt", "--ids", "1,2,3"}).out);
+  }
+
+  // A finished run reruns from its config.yaml into a new folder: the same build on the same
+  // machine gives every model's val loss to the last digit; a changed thread count is named.
+  void aFinishedRunIsReproduced() {
+    QTemporaryDir dir;
+    const QString runDir = dir.filePath("run");
+    const auto r =
+        runCli(QStringList{"run", DISTILL_PROJECT_DIR "/experiments/shakespeare_char.yaml", "--out", runDir,
+                           "--set", "students=[{name: s, embd: 16}]", "--threads", "1"} +
+               kFast);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto again = runCli({"run", "--reproduce", runDir, "--out", dir.filePath("again"), "--json"});
+    QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+    const auto report = nlohmann::json::parse(again.out.toStdString())["reproduction"];
+    QVERIFY(report["all_match"].get<bool>());
+    QCOMPARE(report["models"].size(), size_t(3));
+    for (const auto& d : report["provenance_differences"])  // only the file the settings came from
+      QVERIFY2(d["key"].get<std::string>().rfind("inputs.experiment_file.", 0) == 0, d.dump().c_str());
+    const auto unfinished = runCli({"run", "--reproduce", dir.path()});
+    QCOMPARE(unfinished.exitCode, 2);
   }
 
   void pretrainedModelCommandsMatchTheReference() {

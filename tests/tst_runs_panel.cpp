@@ -80,6 +80,37 @@ private slots:
     QVERIFY(a->toolTip(RunsPanel::kDelta).contains("paired by seed over 3 repeats"));
   }
 
+  // The selected run's run.json below the table; a run without one says so.
+  void theDetailsPaneShowsTheSelectedRunsProvenance() {
+    QTemporaryDir root;
+    for (const char* name : {"new", "old"}) {
+      QDir(root.path()).mkdir(name);
+      writeFile(root.filePath(QString(name) + "/config.yaml"), "name: t\n");
+      writeFile(root.filePath(QString(name) + "/summary.json"),
+                R"({"experiment": "t", "status": "completed", "models": {}})");
+    }
+    writeFile(root.filePath("new/run.json"),
+              R"({"build": {"version": "0.1.0"}, "machine": {"host": "lab-7"}, "seed": 5})");
+    RunsPanel panel;
+    panel.setRoot(root.path());
+    QTRY_VERIFY(!panel.isLoading());
+    auto* details = panel.findChild<QTreeWidget*>("runDetails");
+    QVERIFY(details);
+    auto select = [&](const QString& name) {
+      for (int i = 0; i < panel.tree()->topLevelItemCount(); ++i) {
+        auto* item = panel.tree()->topLevelItem(i);
+        item->setSelected(item->text(0) == name);
+      }
+    };
+    select("new");
+    QCOMPARE(details->topLevelItemCount(), 3);
+    QCOMPARE(details->topLevelItem(1)->text(0), QString("machine.host"));
+    QCOMPARE(details->topLevelItem(1)->text(1), QString("lab-7"));
+    select("old");
+    QCOMPARE(details->topLevelItemCount(), 1);
+    QVERIFY(details->topLevelItem(0)->text(0).contains("no run.json"));
+  }
+
   // Run folders share their experiment's name and differ in the time stamp at the end: a narrow
   // column cuts the middle, and the full path is in the tooltip.
   void runNamesKeepTheirTimeStamp() {

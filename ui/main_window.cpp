@@ -577,7 +577,8 @@ void MainWindow::start() {
   if (!m_start->isEnabled()) return;
   m_runningConfig = configToRun();
   QString whyNot;
-  if (!m_controller->start(m_runningConfig, m_runsRoot, &whyNot)) {
+  // The file is what runs only while the form holds what it says (run.json hashes it).
+  if (!m_controller->start(m_runningConfig, m_runsRoot, &whyNot, m_modified ? QString() : m_path)) {
     showBanner(whyNot, true);
     return;
   }

@@ -90,9 +90,11 @@ RunController::RunController(QObject* parent) : QObject(parent) {
 
 RunController::~RunController() { shutdown(); }
 
-bool RunController::start(const ExperimentConfig& config, const QString& runsRoot, QString* whyNot) {
+bool RunController::start(const ExperimentConfig& config, const QString& runsRoot, QString* whyNot,
+                          const QString& experimentFile) {
   RunOptions options;
   options.runsRoot = runsRoot.toStdString();
+  options.experimentFile = experimentFile.toStdString();
   return launch([config](const RunOptions& o, RunObserver& observer,
                          RunControl& control) { return runExperiment(config, o, observer, control); },
                 options, whyNot);

@@ -26,7 +26,10 @@ public:
   ~RunController() override;
 
   /// Starts a run; refuses (returns false with a reason) while another one is going.
-  bool start(const ExperimentConfig& config, const QString& runsRoot, QString* whyNot = nullptr);
+  /// `experimentFile`: the file the settings are (run.json hashes it); empty when they were edited
+  /// since it was saved.
+  bool start(const ExperimentConfig& config, const QString& runsRoot, QString* whyNot = nullptr,
+             const QString& experimentFile = QString());
   /// Continues a stopped or crashed run from its last checkpoint (resumeExperiment); refuses
   /// like start() while another run is going.
   bool resumeRun(const QString& runDir, QString* whyNot = nullptr);

@@ -6,6 +6,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QSplitter>
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -58,7 +59,20 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   connect(m_notes, &QPushButton::clicked, this, &RunsPanel::editSelectedNotes);
   layout->addLayout(bar);
   buildTree();
-  layout->addWidget(m_tree, 1);
+  // Below the table: what produced the selected run (run.json).
+  m_details = new QTreeWidget(this);
+  m_details->setObjectName("runDetails");
+  m_details->setColumnCount(2);
+  m_details->setHeaderLabels({tr("Provenance"), tr("Value")});
+  m_details->setRootIsDecorated(false);
+  m_details->setToolTip(
+      tr("From the run's run.json: build, machine, command, times and SHA-256 of its inputs"));
+  auto* split = new QSplitter(Qt::Vertical, this);
+  split->addWidget(m_tree);
+  split->addWidget(m_details);
+  split->setStretchFactor(0, 4);
+  split->setStretchFactor(1, 1);
+  layout->addWidget(split, 1);
 
   connect(choose, &QPushButton::clicked, this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Runs folder"), m_root);
@@ -88,6 +102,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
       }
     }
     m_resume->setEnabled(resumable);
+    showDetails(runs.size() == 1 ? runs.front() : QString());
     m_compare->setEnabled(runs.size() >= 2);
     m_notes->setEnabled(runs.size() == 1);
   });
@@ -95,6 +110,22 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     while (item->parent()) item = item->parent();
     emit openRequested(item->data(0, Qt::UserRole).toString());
   });
+}
+
+void RunsPanel::showDetails(const QString& dir) {
+  m_details->clear();
+  if (dir.isEmpty()) return;
+  const auto fields = m_provenance.value(dir);
+  if (fields.empty()) {
+    new QTreeWidgetItem(m_details, {tr("(no run.json: a run from before provenance was recorded)")});
+    return;
+  }
+  for (const auto& f : fields) {
+    auto* item =
+        new QTreeWidgetItem(m_details, {QString::fromStdString(f.key), QString::fromStdString(f.value)});
+    item->setToolTip(1, QString::fromStdString(f.value));
+  }
+  m_details->resizeColumnToContents(0);
 }
 
 void RunsPanel::buildTree() {
@@ -140,6 +171,8 @@ void RunsPanel::refresh() {
         m_pending = std::move(runs);
         m_filled = 0;
         m_tree->clear();
+        m_provenance.clear();
+        m_details->clear();
         fillNextChunk(generation);
       });
 }
@@ -148,8 +181,10 @@ void RunsPanel::fillNextChunk(int generation) {
   // A few dozen runs per turn of the event loop: a thousand runs never freeze the window.
   constexpr size_t kRunsPerChunk = 40;
   QList<QTreeWidgetItem*> items;
-  for (; m_filled < m_pending.size() && items.size() < static_cast<int>(kRunsPerChunk); ++m_filled)
+  for (; m_filled < m_pending.size() && items.size() < static_cast<int>(kRunsPerChunk); ++m_filled) {
     items << makeRunItem(m_pending[m_filled]);
+    m_provenance.insert(QString::fromStdString(m_pending[m_filled].dir), m_pending[m_filled].provenance);
+  }
   m_tree->addTopLevelItems(items);
   for (auto* item : items) item->setExpanded(true);
   if (m_filled <= kRunsPerChunk) {  // the first rows set the column widths

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QHash>
 #include <QWidget>
 
 #include <vector>
@@ -72,6 +73,8 @@ private:
   void buildTree();
   void fillNextChunk(int generation);
   QTreeWidgetItem* makeRunItem(const RunRecord& run) const;
+  /// The details pane: the provenance of run `dir` (empty: none selected).
+  void showDetails(const QString& dir);
 
   QString m_root;
   bool m_loading = false;
@@ -80,6 +83,8 @@ private:
   size_t m_filled = 0;
   ElidedLabel* m_rootLabel;
   QTreeWidget* m_tree;
+  QTreeWidget* m_details;
+  QHash<QString, std::vector<ProvenanceField>> m_provenance;  // by run folder, as read
   QPushButton* m_resume;
   QPushButton* m_compare;
   QPushButton* m_notes;

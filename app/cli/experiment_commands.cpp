@@ -24,6 +24,7 @@
 #include "distill/twin_comparison.h"
 #include "exit_codes.h"
 #include "interrupt.h"
+#include "reproduction.h"
 
 namespace distill::cli {
 
@@ -209,10 +210,12 @@ int workerCommand(const GroupRequest& request) {
 }
 
 using RunStart = std::function<RunResult(RunObserver&, RunControl&)>;
+/// What a command adds after its run: to the JSON object (json mode) or to the terminal (null).
+using RunEpilogue = std::function<void(const RunResult&, Json*)>;
 
 /// Runs `start` (a new run or a resumed one) with Ctrl-C / SIGTERM stopping it cleanly. With
 /// `json`, progress goes to stderr and stdout carries only the final JSON object.
-int runWithConsole(const RunStart& start, bool json) {
+int runWithConsole(const RunStart& start, bool json, const RunEpilogue& epilogue = {}) {
   RunControl control;
   RunResult result;
   {
@@ -233,11 +236,15 @@ int runWithConsole(const RunStart& start, bool json) {
     }
   }
   if (result.status == RunResult::Status::Failed) std::cerr << "error: " << result.error << "\n";
+  const bool completed = result.status == RunResult::Status::Completed;
   if (json) {
-    std::cout << runJson(result, resumeHint).dump(2) << "\n";
+    Json out = runJson(result, resumeHint);
+    if (epilogue && completed) epilogue(result, &out);
+    std::cout << out.dump(2) << "\n";
   } else if (result.status != RunResult::Status::Failed) {
     printTable(result);
     std::cout << "run directory: " << result.runDir << "\n";
+    if (epilogue && completed) epilogue(result, nullptr);
   }
   if (result.status == RunResult::Status::Failed) return kExitFailed;
   return result.status == RunResult::Status::Cancelled ? kExitInterrupted : kExitOk;
@@ -247,10 +254,50 @@ struct RunRequest {
   ExperimentInput input;
   std::string outDir;
   std::string resumeDir;
+  std::string reproduceDir;
   int threads = 0;
   GroupRequest group;
   bool json = false;
 };
+
+/// `run --reproduce RUNDIR`: the finished run again from its config.yaml, into a new folder, and
+/// what came out the same.
+int reproduceCommand(const RunRequest& request) {
+  if (!request.input.overrides.empty()) {
+    std::cerr << "error: --reproduce reruns the run's own settings; --set does not apply\n";
+    return kExitBadInput;
+  }
+  const std::string original = request.reproduceDir;
+  std::string status;
+  try {
+    status = readRunSummary(original).status;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  if (status != "completed") {
+    std::cerr << "error: " << original << " is " << status << ": only a completed run can be reproduced\n";
+    return kExitBadInput;
+  }
+  const std::string file = (std::filesystem::path(original) / "config.yaml").string();
+  auto loaded = loadExperimentFile(file);
+  if (!loaded.ok()) return reportProblems(file, loaded);
+  RunOptions options = optionsFor(request.group);
+  options.outDir = request.outDir;
+  options.experimentFile = file;
+  return runWithConsole(
+      [&](RunObserver& observer, RunControl& control) {
+        return runExperiment(loaded.config, options, observer, control);
+      },
+      request.json,
+      [&](const RunResult& result, Json* out) {
+        const auto report = reproductionReport(original, result);
+        if (out)
+          (*out)["reproduction"] = report;
+        else
+          printReproduction(report);
+      });
+}
 
 int runCommand(const RunRequest& request) {
   if (!request.resumeDir.empty()) {
@@ -267,8 +314,9 @@ int runCommand(const RunRequest& request) {
         },
         request.json);
   }
+  if (!request.reproduceDir.empty()) return reproduceCommand(request);
   if (request.input.file.empty()) {
-    std::cerr << "error: run needs an experiment file or --resume RUNDIR\n";
+    std::cerr << "error: run needs an experiment file, --resume RUNDIR or --reproduce RUNDIR\n";
     return kExitBadInput;
   }
   auto loaded = loadExperimentFile(request.input.file, request.input.overrides);
@@ -285,6 +333,7 @@ int runCommand(const RunRequest& request) {
   // Under torchrun every rank runs this command; the others follow rank 0's settings.
   if (options.distributed.active() && options.distributed.rank != 0) return workerCommand(request.group);
   options.outDir = request.outDir;
+  options.experimentFile = request.input.file;
   return runWithConsole(
       [&](RunObserver& observer, RunControl& control) {
         return runExperiment(loaded.config, options, observer, control);
@@ -316,7 +365,10 @@ int runsCommand(const RunsRequest& request) {
       }
       Json comparisons = Json::array();
       for (const auto& pair : twinPairs(run.models)) comparisons.push_back(comparisonJson(pair));
+      Json provenance = Json::object();
+      for (const auto& f : run.provenance) provenance[f.key] = f.value;
       list.push_back({{"dir", run.dir},
+                      {"provenance", provenance},
                       {"sweep", run.sweep.empty() ? Json() : Json(run.sweep)},
                       {"tags", run.notes.tags},
                       {"note", run.notes.note},
@@ -329,8 +381,8 @@ int runsCommand(const RunsRequest& request) {
     std::cout << list.dump(2) << "\n";
     return kExitOk;
   }
-  std::printf("%-44s %-10s %-16s %9s  %s\n", "run", "status", "modified", "size",
-              "distilled - scratch (val loss; over repeats: mean, verdict of the 95 % interval)");
+  std::printf("%-44s %-10s %-16s %9s  %-28s %s\n", "run", "status", "modified", "size",
+              "host, build / libtorch, seed", "distilled - scratch (val loss; over repeats: mean, verdict)");
   for (const auto& run : runs) {
     std::string gains;
     for (const auto& pair : twinPairs(run.models)) {
@@ -344,8 +396,17 @@ int runsCommand(const RunsRequest& request) {
     // A sweep's trials carry the sweep's name (every sweep has a trial-000).
     std::string name = std::filesystem::path(run.dir).filename().string();
     if (!run.sweep.empty()) name = std::filesystem::path(run.sweep).filename().string() + "/" + name;
-    std::printf("%-44s %-10s %-16s %9s  %s\n", name.c_str(), run.status.c_str(), run.modified.c_str(), size,
-                gains.c_str());
+    // The key facts of run.json (a run older than it shows "-").
+    const auto fact = [&](const char* key) {
+      const std::string v = provenanceValue(run.provenance, key);
+      return v.empty() ? std::string("-") : v;
+    };
+    const std::string made = run.provenance.empty()
+                                 ? std::string("-")
+                                 : fact("machine.host") + ", " + fact("build.version") + " / " +
+                                       fact("build.libtorch") + ", " + fact("seed");
+    std::printf("%-44s %-10s %-16s %9s  %-28s %s\n", name.c_str(), run.status.c_str(), run.modified.c_str(),
+                size, made.c_str(), gains.c_str());
   }
   std::fprintf(stderr, "%zu runs in %s\n", runs.size(), request.root.c_str());
   return kExitOk;
@@ -373,6 +434,12 @@ void addExperimentCommands(CLI::App& app, Commands& commands) {
                                  "Continue a stopped, failed or killed run from its last checkpoint")
                      ->check(CLI::ExistingDirectory);
   run->get_option("file")->excludes(resume);
+  auto* reproduce =
+      run->add_option("--reproduce", request->reproduceDir,
+                      "Rerun a finished run from its config.yaml into a new folder and report what matches")
+          ->check(CLI::ExistingDirectory);
+  run->get_option("file")->excludes(reproduce);
+  resume->excludes(reproduce);
   run->add_option("--out", request->outDir, "Run directory (default runs/<experiment>-<timestamp>)");
   run->add_option("--threads", request->threads,
                   "Intra-op threads per process (default: its share of the cores)")
@@ -388,7 +455,8 @@ void addExperimentCommands(CLI::App& app, Commands& commands) {
                 "Progress to stderr; stdout: one JSON object {status, run_dir, summary, comparisons}");
   run->footer(examples(
       {"distill run experiments/shakespeare_char.yaml --set train.steps=200 --set train.student_steps=200",
-       "distill run --resume runs/shakespeare_char-20261203-101500"}));
+       "distill run --resume runs/shakespeare_char-20261203-101500",
+       "distill run --reproduce runs/shakespeare_char-20261203-101500"}));
   commands.add(run, [request] { return runCommand(*request); });
 
   auto runsRequest = std::make_shared<RunsRequest>();

@@ -31,6 +31,8 @@ struct RunOptions {
   /// Sweep trials skip it: a model's speed does not depend on how it was distilled, and the
   /// timings would cost every trial seconds.
   bool measureSpeed = true;
+  /// The experiment file the settings came from (run.json records its SHA-256); empty: none.
+  std::string experimentFile;
 };
 
 /// One model's numbers at the end of a run (summary.json). A model that was not trained (a run

@@ -9,6 +9,7 @@
 
 #include "distill/experiment.h"
 #include "distill/observer.h"
+#include "distill/provenance.h"
 #include "distill/run_notes.h"
 
 namespace distill {
@@ -26,6 +27,8 @@ struct RunRecord {
   /// The sweep folder this run is a trial (or the shared teacher) of; empty for a plain run.
   std::string sweep;
   RunNotes notes;
+  /// run.json, flattened (empty for runs older than it).
+  std::vector<ProvenanceField> provenance;
 };
 
 /// Reads summary.json (if any) of one run directory. Throws EngineError if `dir` is no run.

@@ -6,6 +6,7 @@
 #include "models/model_factory.h"
 #include "models/sampling.h"
 #include "run/experiment_run.h"
+#include "store/provenance.h"
 
 namespace distill {
 
@@ -84,6 +85,12 @@ void ExperimentRun::openRunStore() {
     m_store = std::make_unique<RunStore>(dir);
     m_store->writeConfig(experimentToYaml(m_config));
   }
+  // The engine computes on the CPU in float32 (the device and precision keys say so for when
+  // it does not).
+  ComputeFacts facts;
+  facts.threads = m_threads;
+  facts.processes = worldSize();
+  m_store->writeProvenance(collectProvenance(m_config, m_options, facts), m_resume != nullptr);
   m_store->writeWorldSize(worldSize());
   m_observer.onRunDirectory(dir);
 }

@@ -100,6 +100,7 @@ RunRecord readRunSummary(const std::string& dir) {
   const auto summaryPath = root / "summary.json";
   run.modified = modifiedTime(fs::exists(summaryPath) ? summaryPath : root / "config.yaml");
   run.notes = readRunNotes(dir);
+  run.provenance = readProvenance(dir);
   if (fs::exists(root.parent_path().parent_path() / "sweep.json"))
     run.sweep = root.parent_path().parent_path().string();
   if (!fs::exists(summaryPath)) return run;

@@ -14,6 +14,7 @@
 #include "distill/build_info.h"
 #include "distill/errors.h"
 #include "distill/twin_comparison.h"
+#include "store/provenance.h"
 #include "store/run_folder_lock.h"
 #include "util/paths.h"
 
@@ -123,6 +124,23 @@ void RunStore::writeConfig(const std::string& yaml) {
   writeFileAtomically((fs::path(m_dir) / "config.yaml").string(), yaml);
 }
 
+void RunStore::writeProvenance(const nlohmann::ordered_json& facts, bool resumed) {
+  const fs::path path = fs::path(m_dir) / "run.json";
+  m_provenance = facts;
+  if (resumed && fs::exists(path)) {
+    // The run keeps where it began; each resume adds when and by which command.
+    auto before = nlohmann::ordered_json::parse(readFile(path.string(), "run.json"), nullptr, false);
+    if (!before.is_discarded() && before.is_object()) {
+      before["status"] = "running";
+      before["ended"] = nullptr;
+      before["resumes"].push_back(
+          {{"at", facts.value("started", "")}, {"command_line", facts.value("command_line", "")}});
+      m_provenance = before;
+    }
+  }
+  writeFileAtomically(path.string(), m_provenance.dump(2) + "\n");
+}
+
 void RunStore::writeWorldSize(int worldSize) {
   m_worldSize = worldSize;
   const nlohmann::json j = {{"world_size", worldSize}, {"backend", worldSize > 1 ? "gloo" : "none"}};
@@ -209,6 +227,11 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
     j["twins"].push_back(twin);
   }
   writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
+  if (m_provenance.is_object()) {
+    m_provenance["ended"] = utcTimestamp();
+    m_provenance["status"] = status;
+    writeFileAtomically((fs::path(m_dir) / "run.json").string(), m_provenance.dump(2) + "\n");
+  }
 }
 
 }  // namespace distill

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ public:
   std::map<std::string, std::vector<RepeatOutcome>> readRepeatOutcomes(int before) const;
 
   void writeConfig(const std::string& yaml);
+  /// run.json (distill/provenance.h): a new run's facts, or for a resumed run its existing file
+  /// with this resume noted. Its end and status follow with writeSummary.
+  void writeProvenance(const nlohmann::ordered_json& facts, bool resumed);
   /// How many data-parallel processes trained the run (1: one); summary.json repeats it.
   void writeWorldSize(int worldSize);
   void appendMetrics(const std::vector<MetricPoint>& points);
@@ -70,6 +74,7 @@ private:
 
   std::string m_dir;
   std::shared_ptr<RunFolderLock> m_lock;
+  nlohmann::ordered_json m_provenance;  // run.json as last written (null: none)
   int m_worldSize = 1;
   std::ofstream m_metrics;
   std::ofstream m_samples;

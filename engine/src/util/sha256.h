@@ -1,0 +1,18 @@
+#pragma once
+
+// SHA-256 digests (OpenSSL's libcrypto) as lowercase hex: what a run records of the files it read.
+
+#include <string>
+#include <vector>
+
+namespace distill {
+
+/// The digest of a whole file, read in chunks; throws EngineError naming the file when it cannot.
+std::string sha256OfFile(const std::string& path);
+/// The digest of a text.
+std::string sha256OfText(const std::string& text);
+/// One digest of a folder's regular files (recursively): the SHA-256 of the lines
+/// "<relative path> <file digest>" in path order, so a renamed, added or changed file changes it.
+std::string sha256OfFolder(const std::string& path);
+
+}  // namespace distill
