@@ -10,6 +10,7 @@
 #include "distill/provenance.h"
 #include "distill/run_reader.h"
 #include "store/provenance.h"
+#include "util/crc32c.h"
 #include "util/sha256.h"
 
 using namespace distill;
@@ -55,6 +56,13 @@ private slots:
              std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
   }
 
+  // CRC-32C's check value (RFC 3720's polynomial), and TFRecord's masking of it.
+  void crc32cMatchesTheCheckValue() {
+    QCOMPARE(crc32c("123456789", 9), 0xE3069283u);
+    const uint32_t crc = 0xE3069283u;
+    QCOMPARE(maskedCrc32c("123456789", 9), ((crc >> 15) | (crc << 17)) + 0xa282ead8u);
+  }
+
   void aRunRecordsWhatProducedIt() {
     QTemporaryDir tmp;
     const std::string corpus = tmp.filePath("corpus.txt").toStdString();
@@ -82,6 +90,8 @@ private slots:
     QCOMPARE(provenanceValue(fields, "inputs.experiment_file.sha256"), sha256OfText("name: provenance\n"));
     // The runs panel and `distill runs` read it with the rest of the run.
     QCOMPARE(readRunSummary(options.outDir).provenance.size(), fields.size());
+    // TensorBoard's file sits beside it (read back by tensorboard itself: tests/python).
+    QVERIFY(QDir(QString::fromStdString(options.outDir)).entryList({"events.out.tfevents.*"}).size() == 1);
   }
 
   void oneChangedByteOfTheCorpusChangesItsDigest() {

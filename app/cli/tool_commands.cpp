@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "distill/bench.h"
 #include "distill/config_schema.h"
+#include "distill/tensorboard.h"
 #include "distill/tokenizers.h"
 #include "exit_codes.h"
 #include "interrupt.h"
@@ -96,6 +97,22 @@ void addToolCommands(CLI::App& app, Commands& commands) {
                 << (allowed.empty() ? "" : ", " + allowed) << "): " << key.doc << "\n";
     }
     return kExitOk;
+  });
+
+  auto eventsDir = std::make_shared<std::string>();
+  auto* exportTb = app.add_subcommand(
+      "export-tb", "Write a run folder's TensorBoard event file from its metrics, samples and settings");
+  exportTb->add_option("rundir", *eventsDir, "Run directory")->required()->check(CLI::ExistingDirectory);
+  exportTb->footer(
+      examples({"distill export-tb runs/shakespeare_char-20261203-101500", "tensorboard --logdir runs"}));
+  commands.add(exportTb, [eventsDir] {
+    try {
+      std::cout << exportTensorBoard(*eventsDir) << "\n";
+      return kExitOk;
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return kExitBadInput;
+    }
   });
 }
 

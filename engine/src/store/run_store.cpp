@@ -16,6 +16,7 @@
 #include "distill/twin_comparison.h"
 #include "store/provenance.h"
 #include "store/run_folder_lock.h"
+#include "store/tensorboard_events.h"
 #include "util/paths.h"
 
 namespace distill {
@@ -139,6 +140,8 @@ void RunStore::writeProvenance(const nlohmann::ordered_json& facts, bool resumed
     }
   }
   writeFileAtomically(path.string(), m_provenance.dump(2) + "\n");
+  // The event file follows the run from here; a resumed run's is rebuilt from the cut JSONL files.
+  m_tensorBoard = TensorBoardLog::rewrite(m_dir);
 }
 
 void RunStore::writeWorldSize(int worldSize) {
@@ -169,11 +172,13 @@ void RunStore::appendMetrics(const std::vector<MetricPoint>& points) {
   m_metrics.write(lines.data(), static_cast<std::streamsize>(lines.size()));
   m_metrics.flush();
   if (!m_metrics) throw EngineError("cannot append to " + m_dir + "/metrics.jsonl (disk full?)");
+  if (m_tensorBoard) m_tensorBoard->scalars(points);
 }
 
 void RunStore::appendSample(const SampleRecord& s) {
   nlohmann::json j = {{"model", s.model}, {"step", s.step}, {"prompt", s.prompt}, {"text", s.text}};
   if (s.repeat > 0) j["repeat"] = s.repeat;
+  if (m_tensorBoard) m_tensorBoard->text(s);
   appendLine(m_samples, "samples.jsonl", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -227,6 +232,7 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
     j["twins"].push_back(twin);
   }
   writeFileAtomically((fs::path(m_dir) / "summary.json").string(), j.dump(2) + "\n");
+  if (m_tensorBoard) m_tensorBoard->sessionEnd(status);
   if (m_provenance.is_object()) {
     m_provenance["ended"] = utcTimestamp();
     m_provenance["status"] = status;

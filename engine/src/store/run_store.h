@@ -14,6 +14,8 @@
 
 namespace distill {
 
+class TensorBoardLog;
+
 /// The run directory: config.yaml, metrics.jsonl, samples.jsonl, summary.json, checkpoints/.
 /// JSONL files are appended one whole line at a time and flushed, so a crash never leaves a
 /// line that a reader cannot parse (at worst the last lines are missing).
@@ -74,7 +76,8 @@ private:
 
   std::string m_dir;
   std::shared_ptr<RunFolderLock> m_lock;
-  nlohmann::ordered_json m_provenance;  // run.json as last written (null: none)
+  nlohmann::ordered_json m_provenance;            // run.json as last written (null: none)
+  std::unique_ptr<TensorBoardLog> m_tensorBoard;  // events.out.tfevents.*, from writeProvenance on
   int m_worldSize = 1;
   std::ofstream m_metrics;
   std::ofstream m_samples;
