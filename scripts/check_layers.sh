@@ -21,6 +21,7 @@ declare -A allowed=(
   [store]="config util"
   [run]="train kd io store parallel models data tokenizers config util"
   [sweep]="store config util"
+  [report]="util"
 )
 
 problems=0

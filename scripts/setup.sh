@@ -14,7 +14,7 @@ PACKAGES=(
   xvfb xauth
   zsh                                        # tst_cli_contract loads the zsh completion script
   clang-format python3                       # the formatting and code-budget tests, scripts/update_key_table.sh
-  python3-venv                               # .venv: PyPI's tensorboard reads our event files (tests)
+  python3-venv python3-torch                 # .venv: PyPI's tensorboard and transformers read our files (tests)
 )
 # DISTILL_SETUP_EXTRA: more packages a script needs (the GUI walkthrough: xdotool, xwd, netpbm).
 read -r -a extra <<< "${DISTILL_SETUP_EXTRA:-}"

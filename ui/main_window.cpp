@@ -27,6 +27,7 @@
 #include "background_task.h"
 #include "distill/build_info.h"
 #include "distill/duration.h"
+#include "distill/report.h"
 #include "distill/run_reader.h"
 #include "distill/sweep.h"
 #include "elided_label.h"
@@ -295,22 +296,53 @@ void MainWindow::buildActions() {
 }
 
 void MainWindow::buildExportMenu(QMenu* file) {
-  auto* exportMenu = file->addMenu(tr("&Export charts"));
-  exportMenu->addAction(tr("PNG image…"), this, [this] {
+  auto* exportMenu = file->addMenu(tr("&Export"));
+  exportMenu->addAction(tr("Report (HTML)…"), this, &MainWindow::exportReport);
+  exportMenu->addSeparator();
+  exportMenu->addAction(tr("Charts as PNG image…"), this, [this] {
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export charts"), "curves.png", tr("PNG (*.png)"));
     if (!path.isEmpty() && !m_charts->exportPng(path)) showBanner(tr("Could not write %1").arg(path), true);
   });
-  exportMenu->addAction(tr("PDF document…"), this, [this] {
+  exportMenu->addAction(tr("Charts as PDF document…"), this, [this] {
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export charts"), "curves.pdf", tr("PDF (*.pdf)"));
     if (!path.isEmpty() && !m_charts->exportPdf(path)) showBanner(tr("Could not write %1").arg(path), true);
   });
-  exportMenu->addAction(tr("CSV data…"), this, [this] {
+  exportMenu->addAction(tr("Curve data as CSV…"), this, [this] {
     const QString path =
         QFileDialog::getSaveFileName(this, tr("Export curve data"), "curves.csv", tr("CSV (*.csv)"));
     if (!path.isEmpty() && !m_charts->exportCsv(path)) showBanner(tr("Could not write %1").arg(path), true);
   });
+}
+
+void MainWindow::exportReport() {
+  if (m_chartsRun.isEmpty()) {
+    showBanner(tr("Open a run (Runs tab) or train one first: the report is about the run the charts show."),
+               true);
+    return;
+  }
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export report"), m_chartsRun + "/report.html",
+                                                    tr("HTML (*.html)"));
+  if (path.isEmpty()) return;
+  statusBar()->showMessage(tr("Writing the report (every model continues a prompt)…"));
+  // Sampling every model takes seconds: off the GUI thread.
+  runInBackground(
+      this,
+      [dir = m_chartsRun.toStdString(), file = path.toStdString()]() -> QString {
+        try {
+          writeRunReport(dir, file);
+          return {};
+        } catch (const std::exception& e) {
+          return QString::fromUtf8(e.what());
+        }
+      },
+      [this, path](const QString& error) {
+        if (error.isEmpty())
+          statusBar()->showMessage(tr("Report written: %1").arg(path), 10000);
+        else
+          showBanner(tr("Could not write the report: %1").arg(error), true);
+      });
 }
 
 void MainWindow::buildRunMenu() {

@@ -78,8 +78,10 @@ private:
   /// Progress bar and status line once a run has ended: where it stopped, no ETA.
   void showWhereTheRunEnded(const QString& how);
   void buildActions();
-  void buildExportMenu(QMenu* file);  ///< the charts as PNG, PDF or CSV
-  void buildRunMenu();                ///< Start, Pause, Stop and the run length
+  void buildExportMenu(QMenu* file);  ///< the report; the charts as PNG, PDF or CSV
+  /// File → Export → Report: the HTML report of the run the charts show, written off the GUI thread.
+  void exportReport();
+  void buildRunMenu();  ///< Start, Pause, Stop and the run length
   /// The window's widgets: setup tabs left, views right, the status bar.
   void buildLayout();
   /// The form and the YAML tab edit the same experiment.

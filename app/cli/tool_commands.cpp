@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "distill/bench.h"
 #include "distill/config_schema.h"
+#include "distill/report.h"
 #include "distill/tensorboard.h"
 #include "distill/tokenizers.h"
 #include "exit_codes.h"
@@ -96,6 +97,28 @@ void addToolCommands(CLI::App& app, Commands& commands) {
                 << (key.defaultValue.empty() ? "empty" : key.defaultValue)
                 << (allowed.empty() ? "" : ", " + allowed) << "): " << key.doc << "\n";
     }
+    return kExitOk;
+  });
+
+  auto report = std::make_shared<std::pair<std::string, std::string>>();  // run folder, output file
+  auto* reportCmd = app.add_subcommand(
+      "report",
+      "Write one self-contained HTML file about a run: settings, provenance, results, curves, samples");
+  reportCmd->add_option("rundir", report->first, "Run directory")->required()->check(CLI::ExistingDirectory);
+  reportCmd->add_option("--out", report->second, "HTML file (default <rundir>/report.html)");
+  reportCmd->footer(examples(
+      {"distill report runs/shakespeare_char-20261203-101500", "distill report runs/x --out x.html"}));
+  commands.add(reportCmd, [report] {
+    const std::string out = report->second.empty() ? report->first + "/report.html" : report->second;
+    ReportOptions options;
+    options.progress = [](const std::string& what) { std::cerr << what << "\n"; };
+    try {
+      writeRunReport(report->first, out, options);
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return kExitBadInput;
+    }
+    std::cout << out << "\n";
     return kExitOk;
   });
 

@@ -72,7 +72,9 @@ HfExportResult exportHuggingFaceModel(LanguageModelImpl& model, int64_t contextL
     result.modelType = "llama";
   } else {
     throw EngineError(std::string("a ") + nameOf(spec.arch) +
-                      " model has no Hugging Face format here (transformer and llama do)");
+                      " model cannot be exported: transformers has no recurrent causal LM of this form "
+                      "(only transformer and llama models export). Use its checkpoint as it is — distill "
+                      "generate, distill logits and the workbench load it");
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -87,6 +89,14 @@ HfExportResult exportHuggingFaceModel(LanguageModelImpl& model, int64_t contextL
   }
   writeSafetensors(dir + "/model.safetensors", tensors);
   result.tokenizerWritten = tokenizer.saveFiles(dir);
+  // The tokenizer as tokenizer.json says, whatever the model type: a model-specific class (Llama's)
+  // would add tokens of its own (a BOS) that our ids do not have.
+  if (result.tokenizerWritten)
+    writeFileAtomically(dir + "/tokenizer_config.json",
+                        nlohmann::ordered_json({{"tokenizer_class", "PreTrainedTokenizerFast"},
+                                                {"model_max_length", contextLength}})
+                                .dump(2) +
+                            "\n");
   writeFileAtomically(dir + "/config.json", config.dump(2) + "\n");
   return result;
 }

@@ -42,7 +42,7 @@ std::string exportCheckpointToHuggingFace(const std::string& checkpointPath, con
   return loaded.info.modelName + " (" + std::to_string(loaded.model->parameterCount()) +
          " parameters) written to " + outDir + " as " + r.modelType +
          (r.tokenizerWritten ? " with its " + loaded.info.tokenizer.kind() + " tokenizer"
-                             : "; its char tokenizer has no Hugging Face format, so the folder has none");
+                             : "; its tokenizer has no Hugging Face format, so the folder has none");
 }
 
 }  // namespace distill

@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "distill/errors.h"
 #include "tokenizers/byte_level_bpe.h"
 #include "tokenizers/sentencepiece_tokenizer.h"
+#include "util/paths.h"
 #include "util/utf8.h"
 
 namespace distill {
@@ -96,7 +98,34 @@ public:
   nlohmann::json toJson() const override {
     return {{"type", "char"}, {"vocabulary", m_chars.vocabularyText()}};
   }
-  bool saveFiles(const std::string&) const override { return false; }
+  /// tokenizer.json in the `tokenizers` library's format: a BPE model without merges and without
+  /// a pre-tokenizer splits the text into its characters and maps each to its id; the Fuse decoder
+  /// joins them back without spaces.
+  bool saveFiles(const std::string& dir) const override {
+    nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+    for (int64_t id = 0; id < m_chars.vocabSize(); ++id) vocab[m_chars.decodeOne(id)] = id;
+    const nlohmann::ordered_json tokenizer = {{"version", "1.0"},
+                                              {"truncation", nullptr},
+                                              {"padding", nullptr},
+                                              {"added_tokens", nlohmann::ordered_json::array()},
+                                              {"normalizer", nullptr},
+                                              {"pre_tokenizer", nullptr},
+                                              {"post_processor", nullptr},
+                                              {"decoder", {{"type", "Fuse"}}},
+                                              {"model",
+                                               {{"type", "BPE"},
+                                                {"dropout", nullptr},
+                                                {"unk_token", nullptr},
+                                                {"continuing_subword_prefix", nullptr},
+                                                {"end_of_word_suffix", nullptr},
+                                                {"fuse_unk", false},
+                                                {"byte_fallback", false},
+                                                {"ignore_merges", false},
+                                                {"vocab", vocab},
+                                                {"merges", nlohmann::ordered_json::array()}}}};
+    writeFileAtomically(dir + "/tokenizer.json", tokenizer.dump(2) + "\n");
+    return true;
+  }
 
 private:
   CharTokenizer m_chars;
@@ -133,6 +162,29 @@ std::string fromHex(const std::string& hex) {
   return bytes;
 }
 
+/// The characters of a tokenizer.json a char tokenizer wrote (CharModel::saveFiles: a BPE model
+/// without merges, pre-tokenizer or added tokens, decoded by Fuse); nullopt for any other.
+std::optional<CharTokenizer> charTokenizerJson(const std::string& path) {
+  const auto j = nlohmann::json::parse(readFile(path, "tokenizer"), nullptr, false);
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_object()) return std::nullopt;
+  const auto& model = j["model"];
+  const bool charForm = model.value("type", "") == "BPE" && model.contains("merges") &&
+                        model["merges"].empty() && j.contains("pre_tokenizer") &&
+                        j["pre_tokenizer"].is_null() && j.contains("decoder") && j["decoder"].is_object() &&
+                        j["decoder"].value("type", "") == "Fuse";
+  if (!charForm || !model.contains("vocab") || !model["vocab"].is_object()) return std::nullopt;
+  std::vector<std::string> chars(model["vocab"].size());
+  for (const auto& [token, id] : model["vocab"].items()) {
+    const auto index = id.get<int64_t>();
+    if (index < 0 || index >= static_cast<int64_t>(chars.size()))
+      throw EngineError(path + ": token id " + std::to_string(index) + " outside the vocabulary");
+    chars[static_cast<size_t>(index)] = token;
+  }
+  std::string text;
+  for (const auto& c : chars) text += c;
+  return CharTokenizer::fromVocabulary(text);
+}
+
 }  // namespace
 
 Tokenizer::Tokenizer() : Tokenizer(CharTokenizer()) {}
@@ -158,8 +210,10 @@ Tokenizer Tokenizer::load(const std::string& path) {
     throw EngineError("tokenizer folder " + path +
                       " has no tokenizer.json, vocab.json + merges.txt or tokenizer.model");
   }
-  if (p.extension() == ".json")
+  if (p.extension() == ".json") {
+    if (auto chars = charTokenizerJson(path)) return Tokenizer(std::move(*chars));
     return Tokenizer(std::make_shared<BpeModel>(ByteLevelBpe::fromTokenizerJson(path)));
+  }
   if (p.extension() == ".model") return Tokenizer(loadSentencePieceFile(path));
   throw EngineError("tokenizer " + path +
                     ": expected a folder, a tokenizer.json or a SentencePiece .model file");

@@ -1,0 +1,72 @@
+// The HTML report of a run: one self-contained file with the settings, the provenance, every
+// model's results and verdicts, the curves as inline SVG and the samples shaded by the teacher.
+#include <torch/torch.h>
+
+#include <QtTest>
+#include <fstream>
+#include <sstream>
+
+#include "distill/experiment.h"
+#include "distill/report.h"
+#include "report/svg_chart.h"
+
+using namespace distill;
+
+class TestRunReport : public QObject {
+  Q_OBJECT
+private slots:
+  void aRunsReportHoldsEverythingInline() {
+    QTemporaryDir tmp;
+    auto loaded = parseExperiment(R"(
+name: reported
+data: {corpus: )" DISTILL_PROJECT_DIR R"(/resources/data/tinyshakespeare.txt, block_size: 16}
+teacher: {layers: 1, heads: 2, embd: 16}
+students: [{name: s, arch: gru, embd: 8, hidden: 8}]
+train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, eval_batches: 1, threads: 1}
+generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
+)",
+                                  ".");
+    QVERIFY(loaded.ok());
+    RunOptions options;
+    options.outDir = tmp.filePath("run").toStdString();
+    options.measureSpeed = false;
+    RunObserver quiet;
+    RunControl control;
+    QVERIFY(runExperiment(loaded.config, options, quiet, control).status == RunResult::Status::Completed);
+    const std::string file = tmp.filePath("report.html").toStdString();
+    ReportOptions report;
+    report.prompt = "ROMEO & JULIET:";  // escaped, never markup
+    report.maxNewTokens = 8;
+    writeRunReport(options.outDir, file, report);
+    std::stringstream text;
+    text << std::ifstream(file).rdbuf();
+    const std::string html = text.str();
+    for (const char* part : {"<h1>reported</h1>", "s-kd", "s-scratch", "teacher", "<svg", "Validation loss",
+                             "machine.host", "inputs.corpus.sha256", "name: reported",
+                             "ROMEO &amp; JULIET:", "teacher p = ", "hsl(", "distillation"})
+      QVERIFY2(html.find(part) != std::string::npos, part);
+    QVERIFY(html.find("ROMEO & JULIET") == std::string::npos);
+    QVERIFY(html.find("<script") == std::string::npos);  // nothing to run, nothing to fetch
+    QVERIFY(html.find("src=") == std::string::npos);
+    // One curve per model in each chart.
+    size_t polylines = 0;
+    for (size_t at = html.find("<polyline"); at != std::string::npos; at = html.find("<polyline", at + 1))
+      ++polylines;
+    QCOMPARE(polylines, size_t(6));
+  }
+
+  void chartsScaleTheirPointsIntoThePlot() {
+    ChartSeries s;
+    s.name = "a<b";
+    s.color = "#123456";
+    s.x = {0, 10};
+    s.y = {1, 2};
+    const std::string svg = svgLineChart("t", "step", "loss", {s}, 400, 200);
+    QVERIFY(svg.find("a&lt;b") != std::string::npos);
+    QVERIFY(svg.find("points='56,") != std::string::npos);  // x = 0 at the plot's left edge
+    QVERIFY(svgLineChart("t", "x", "y", {}).find("no points") != std::string::npos);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestRunReport)
+#include "tst_run_report.moc"
