@@ -196,7 +196,7 @@ private slots:
     const QString dir = QString::fromStdString(finished.front().front().value<RunResult>().runDir);
 
     // The panel offers Resume for the stopped run.
-    auto* tree = window.findChild<QTreeWidget*>();
+    auto* tree = window.runsPanel()->tree();
     auto* resume = window.findChild<QPushButton*>("resumeRun");
     QVERIFY(tree && resume);
     QTRY_COMPARE(tree->topLevelItemCount(), 1);  // the panel reads run folders in the background

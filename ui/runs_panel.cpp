@@ -59,14 +59,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   connect(m_notes, &QPushButton::clicked, this, &RunsPanel::editSelectedNotes);
   layout->addLayout(bar);
   buildTree();
-  // Below the table: what produced the selected run (run.json).
-  m_details = new QTreeWidget(this);
-  m_details->setObjectName("runDetails");
-  m_details->setColumnCount(2);
-  m_details->setHeaderLabels({tr("Provenance"), tr("Value")});
-  m_details->setRootIsDecorated(false);
-  m_details->setToolTip(
-      tr("From the run's run.json: build, machine, command, times and SHA-256 of its inputs"));
+  buildDetails();
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(m_tree);
   split->addWidget(m_details);
@@ -110,6 +103,17 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     while (item->parent()) item = item->parent();
     emit openRequested(item->data(0, Qt::UserRole).toString());
   });
+}
+
+void RunsPanel::buildDetails() {
+  // Below the table: what produced the selected run (run.json).
+  m_details = new QTreeWidget(this);
+  m_details->setObjectName("runDetails");
+  m_details->setColumnCount(2);
+  m_details->setHeaderLabels({tr("Provenance"), tr("Value")});
+  m_details->setRootIsDecorated(false);
+  m_details->setToolTip(
+      tr("From the run's run.json: build, machine, command, times and SHA-256 of its inputs"));
 }
 
 void RunsPanel::showDetails(const QString& dir) {

@@ -71,6 +71,7 @@ signals:
 
 private:
   void buildTree();
+  void buildDetails();
   void fillNextChunk(int generation);
   QTreeWidgetItem* makeRunItem(const RunRecord& run) const;
   /// The details pane: the provenance of run `dir` (empty: none selected).
