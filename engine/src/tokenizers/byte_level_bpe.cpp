@@ -374,14 +374,21 @@ void ByteLevelBpe::saveFiles(const std::string& dir) const {
                      {"special", true}});
   nlohmann::ordered_json pairs = nlohmann::ordered_json::array();
   for (const auto& m : m_merges) pairs.push_back(m);
+  writeFileAtomically(dir + "/tokenizer.json", bpeTokenizerJson(vocab, pairs, pre, byteLevel, added));
+}
+
+std::string bpeTokenizerJson(const nlohmann::ordered_json& vocab, const nlohmann::ordered_json& merges,
+                             const nlohmann::ordered_json& preTokenizer,
+                             const nlohmann::ordered_json& decoder,
+                             const nlohmann::ordered_json& addedTokens) {
   const nlohmann::ordered_json tokenizer = {{"version", "1.0"},
                                             {"truncation", nullptr},
                                             {"padding", nullptr},
-                                            {"added_tokens", added},
+                                            {"added_tokens", addedTokens},
                                             {"normalizer", nullptr},
-                                            {"pre_tokenizer", pre},
+                                            {"pre_tokenizer", preTokenizer},
                                             {"post_processor", nullptr},
-                                            {"decoder", byteLevel},
+                                            {"decoder", decoder},
                                             {"model",
                                              {{"type", "BPE"},
                                               {"dropout", nullptr},
@@ -392,8 +399,8 @@ void ByteLevelBpe::saveFiles(const std::string& dir) const {
                                               {"byte_fallback", false},
                                               {"ignore_merges", false},
                                               {"vocab", vocab},
-                                              {"merges", pairs}}}};
-  writeFileAtomically(dir + "/tokenizer.json", tokenizer.dump(2) + "\n");
+                                              {"merges", merges}}}};
+  return tokenizer.dump(2) + "\n";
 }
 
 }  // namespace distill

@@ -37,6 +37,13 @@ void mergeAdjacentPair(std::vector<Id>& symbols, Id left, Id right, Id merged) {
 /// The printable character GPT-2 stands in for byte `b` (so every token is valid UTF-8 text).
 char32_t byteStandIn(unsigned char b);
 
+/// A `tokenizers`-library tokenizer.json around a BPE model (no normalizer, no post-processor):
+/// what ByteLevelBpe and the char tokenizer (a BPE without merges) save. Arguments are JSON values.
+std::string bpeTokenizerJson(const nlohmann::ordered_json& vocab, const nlohmann::ordered_json& merges,
+                             const nlohmann::ordered_json& preTokenizer,
+                             const nlohmann::ordered_json& decoder,
+                             const nlohmann::ordered_json& addedTokens);
+
 class ByteLevelBpe {
 public:
   struct AddedToken {

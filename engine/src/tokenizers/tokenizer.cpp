@@ -104,26 +104,9 @@ public:
   bool saveFiles(const std::string& dir) const override {
     nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
     for (int64_t id = 0; id < m_chars.vocabSize(); ++id) vocab[m_chars.decodeOne(id)] = id;
-    const nlohmann::ordered_json tokenizer = {{"version", "1.0"},
-                                              {"truncation", nullptr},
-                                              {"padding", nullptr},
-                                              {"added_tokens", nlohmann::ordered_json::array()},
-                                              {"normalizer", nullptr},
-                                              {"pre_tokenizer", nullptr},
-                                              {"post_processor", nullptr},
-                                              {"decoder", {{"type", "Fuse"}}},
-                                              {"model",
-                                               {{"type", "BPE"},
-                                                {"dropout", nullptr},
-                                                {"unk_token", nullptr},
-                                                {"continuing_subword_prefix", nullptr},
-                                                {"end_of_word_suffix", nullptr},
-                                                {"fuse_unk", false},
-                                                {"byte_fallback", false},
-                                                {"ignore_merges", false},
-                                                {"vocab", vocab},
-                                                {"merges", nlohmann::ordered_json::array()}}}};
-    writeFileAtomically(dir + "/tokenizer.json", tokenizer.dump(2) + "\n");
+    writeFileAtomically(dir + "/tokenizer.json",
+                        bpeTokenizerJson(vocab, nlohmann::ordered_json::array(), nullptr, {{"type", "Fuse"}},
+                                         nlohmann::ordered_json::array()));
     return true;
   }
 
