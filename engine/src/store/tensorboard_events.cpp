@@ -180,6 +180,7 @@ std::unique_ptr<TensorBoardLog> TensorBoardLog::rewrite(const std::string& runDi
       "events.out.tfevents." + std::to_string(static_cast<long long>(start)) + "." + host + ".distill";
   std::unique_ptr<TensorBoardLog> log(new TensorBoardLog((fs::path(runDir) / name).string(), start));
   log->write(event(start, 0).bytes(kFileVersion, "brain.Event:2").encoded());
+  log->flush();
   const fs::path config = fs::path(runDir) / "config.yaml";
   if (fs::exists(config)) log->hparams(readFile(config.string(), "config.yaml"));
   log->scalars(readMetrics(runDir));
@@ -196,6 +197,11 @@ void TensorBoardLog::write(const std::string& record) {
   m_file.write(reinterpret_cast<const char*>(&lengthCrc), sizeof lengthCrc);
   m_file.write(record.data(), static_cast<std::streamsize>(record.size()));
   m_file.write(reinterpret_cast<const char*>(&dataCrc), sizeof dataCrc);
+}
+
+void TensorBoardLog::flush() {
+  // Once per batch of records (a step's metrics), as metrics.jsonl: a crash loses at most the
+  // batch being written, and TensorBoard reads a torn last record as the end of the file.
   m_file.flush();
   if (!m_file) throw EngineError("cannot append to " + m_path + " (disk full?)");
 }
@@ -206,6 +212,7 @@ void TensorBoardLog::scalars(const std::vector<MetricPoint>& points) {
     value.bytes(kTag, tagOf(p.name, p.model, p.repeat)).float32(kSimpleValue, static_cast<float>(p.value));
     write(summaryEvent(m_startUnix + p.wallSeconds, p.step, value));
   }
+  flush();
 }
 
 void TensorBoardLog::text(const SampleRecord& sample) {
@@ -216,6 +223,7 @@ void TensorBoardLog::text(const SampleRecord& sample) {
       .message(kMetadata, pluginMetadata("text", ""))
       .message(kTensor, tensor);
   write(summaryEvent(unixNow(), sample.step, value));
+  flush();
 }
 
 void TensorBoardLog::hparams(const std::string& configYaml) {
@@ -251,6 +259,7 @@ void TensorBoardLog::hparams(const std::string& configYaml) {
   };
   record("_hparams_/experiment", 2, experiment);
   record("_hparams_/session_start_info", 3, session);
+  flush();
 }
 
 void TensorBoardLog::sessionEnd(const std::string& status) {
@@ -264,6 +273,7 @@ void TensorBoardLog::sessionEnd(const std::string& status) {
   value.bytes(kTag, "_hparams_/session_end_info")
       .message(kMetadata, pluginMetadata("hparams", pluginData.encoded()));
   write(summaryEvent(unixNow(), 0, value));
+  flush();
 }
 
 }  // namespace distill

@@ -35,6 +35,7 @@ public:
 private:
   TensorBoardLog(std::string path, double startUnix);
   void write(const std::string& event);
+  void flush();
   void hparams(const std::string& configYaml);
 
   std::string m_path;
