@@ -114,11 +114,15 @@ void RunsPanel::buildDetails() {
   m_details->setRootIsDecorated(false);
   m_details->setToolTip(
       tr("From the run's run.json: build, machine, command, times and SHA-256 of its inputs"));
+  showDetails(QString());
 }
 
 void RunsPanel::showDetails(const QString& dir) {
   m_details->clear();
-  if (dir.isEmpty()) return;
+  if (dir.isEmpty()) {
+    new QTreeWidgetItem(m_details, {tr("Select one run to see what produced it (its run.json).")});
+    return;
+  }
   const auto fields = m_provenance.value(dir);
   if (fields.empty()) {
     new QTreeWidgetItem(m_details, {tr("(no run.json: a run from before provenance was recorded)")});
@@ -176,7 +180,7 @@ void RunsPanel::refresh() {
         m_filled = 0;
         m_tree->clear();
         m_provenance.clear();
-        m_details->clear();
+        showDetails(QString());
         fillNextChunk(generation);
       });
 }
