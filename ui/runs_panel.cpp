@@ -120,12 +120,16 @@ void RunsPanel::buildDetails() {
 void RunsPanel::showDetails(const QString& dir) {
   m_details->clear();
   if (dir.isEmpty()) {
-    new QTreeWidgetItem(m_details, {tr("Select one run to see what produced it (its run.json).")});
+    auto* hint =
+        new QTreeWidgetItem(m_details, {tr("Select one run to see what produced it (its run.json).")});
+    hint->setFirstColumnSpanned(true);
     return;
   }
   const auto fields = m_provenance.value(dir);
   if (fields.empty()) {
-    new QTreeWidgetItem(m_details, {tr("(no run.json: a run from before provenance was recorded)")});
+    auto* none =
+        new QTreeWidgetItem(m_details, {tr("(no run.json: a run from before provenance was recorded)")});
+    none->setFirstColumnSpanned(true);
     return;
   }
   for (const auto& f : fields) {
