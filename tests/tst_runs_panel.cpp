@@ -109,6 +109,11 @@ private slots:
     select("old");
     QCOMPARE(details->topLevelItemCount(), 1);
     QVERIFY(details->topLevelItem(0)->text(0).contains("no run.json"));
+    // An opened run is selected for the user (asked while the table still loads, too).
+    panel.refresh();
+    panel.selectRun(root.filePath("new"));
+    QTRY_VERIFY(!panel.isLoading());
+    QTRY_COMPARE(details->topLevelItemCount(), 3);
   }
 
   // Run folders share their experiment's name and differ in the time stamp at the end: a narrow

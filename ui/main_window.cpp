@@ -707,7 +707,8 @@ void MainWindow::openRun(const QString& dir) {
   }
   m_samples->setRunDirectory(dir);
   m_samples->setTrainingSamples(readSamples(dir.toStdString()));
-  m_banner->hide();  // it spoke of another run
+  m_runs->selectRun(dir);  // its provenance shows under the runs table
+  m_banner->hide();        // it spoke of another run
   showOnScreen();
   m_viewTabs->setCurrentWidget(m_charts);
 }

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "background_task.h"
 #include "compare_runs_dialog.h"
@@ -103,6 +104,22 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
     while (item->parent()) item = item->parent();
     emit openRequested(item->data(0, Qt::UserRole).toString());
   });
+}
+
+void RunsPanel::selectRun(const QString& dir) {
+  if (m_loading) {
+    m_selectWhenLoaded = dir;  // the table is still being filled
+    return;
+  }
+  const QString wanted = QDir(dir).absolutePath();
+  for (int i = 0; i < m_tree->topLevelItemCount(); ++i) {
+    auto* item = m_tree->topLevelItem(i);
+    if (QDir(item->data(0, Qt::UserRole).toString()).absolutePath() != wanted) continue;
+    m_tree->clearSelection();
+    item->setSelected(true);
+    m_tree->scrollToItem(item);
+    return;
+  }
 }
 
 void RunsPanel::buildDetails() {
@@ -211,6 +228,7 @@ void RunsPanel::fillNextChunk(int generation) {
   m_pending.clear();
   m_loading = false;
   m_rootLabel->setFullText(tr("Runs in %1").arg(QDir(m_root).absolutePath()));
+  if (!m_selectWhenLoaded.isEmpty()) selectRun(std::exchange(m_selectWhenLoaded, QString()));
   emit refreshed();
 }
 

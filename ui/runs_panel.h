@@ -58,6 +58,8 @@ public slots:
   void refresh();
   /// The selected runs' differing experiment keys, in a dialog (their config.yaml read in the background).
   void compareSelected();
+  /// Selects the run in folder `dir` (its provenance shows below), once the table holds it.
+  void selectRun(const QString& dir);
   /// Opens the tags-and-note editor of the selected run.
   void editSelectedNotes();
 
@@ -86,6 +88,7 @@ private:
   QTreeWidget* m_tree;
   QTreeWidget* m_details;
   QHash<QString, std::vector<ProvenanceField>> m_provenance;  // by run folder, as read
+  QString m_selectWhenLoaded;                                 // selectRun() while loading
   QPushButton* m_resume;
   QPushButton* m_compare;
   QPushButton* m_notes;
