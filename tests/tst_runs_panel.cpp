@@ -47,6 +47,7 @@ private slots:
     QCOMPARE(a->text(RunsPanel::kGapRecovered), QString("50 %"));
     // A difference that rounds to zero is a tie, not a win.
     QVERIFY(modelRow(panel.tree(), "b-kd")->text(RunsPanel::kDelta).contains("(tie)"));
+    QCOMPARE(modelRow(panel.tree(), "b-kd")->text(RunsPanel::kGapRecovered), QString("0 %"));  // not "-0 %"
     QVERIFY(modelRow(panel.tree(), "a-scratch")->text(RunsPanel::kDelta).isEmpty());
   }
 

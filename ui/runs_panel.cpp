@@ -271,9 +271,10 @@ QTreeWidgetItem* RunsPanel::makeRunItem(const RunRecord& run) const {
       const auto& c = pair.comparison;
       child->setText(kDelta, twinDeltaText(pair));
       child->setToolTip(kDelta, twinDeltaTooltip(pair));
-      child->setText(kGapRecovered, std::isfinite(c.gapRecovered)
-                                        ? QString("%1 %").arg(100.0 * c.gapRecovered, 0, 'f', 0)
-                                        : QString("—"));
+      // Rounded first, so a small negative share shows as 0 %, not -0 %.
+      const double percent = std::round(100.0 * c.gapRecovered) + 0.0;
+      child->setText(kGapRecovered,
+                     std::isfinite(c.gapRecovered) ? QString("%1 %").arg(percent, 0, 'f', 0) : QString("—"));
       const QColor tone = twinTone(pair);
       child->setForeground(kDelta, tone);
       child->setForeground(kGapRecovered, tone);
