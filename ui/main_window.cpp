@@ -692,6 +692,7 @@ void MainWindow::onFinished(const RunResult& result) {
     }
   }
   m_runs->refresh();
+  if (!dir.isEmpty()) m_runs->selectRun(dir);  // the run just ended, with its provenance below
 }
 
 void MainWindow::openRun(const QString& dir) {
