@@ -24,6 +24,7 @@
 #include "distill/twin_comparison.h"
 #include "exit_codes.h"
 #include "interrupt.h"
+#include "json_numbers.h"
 #include "reproduction.h"
 
 namespace distill::cli {
@@ -129,8 +130,6 @@ void printTable(const RunResult& result) {
                 pair.distilled->valLoss, pair.scratch->valLoss, c.delta, verdictText(c.verdict).c_str());
   }
 }
-
-Json finiteOrNull(double v) { return std::isfinite(v) ? Json(v) : Json(); }
 
 /// One distilled student against its twin, for `run --json` and `runs --json`.
 Json comparisonJson(const TwinPair& pair) {

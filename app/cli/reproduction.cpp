@@ -5,16 +5,11 @@
 
 #include "distill/provenance.h"
 #include "distill/run_reader.h"
+#include "json_numbers.h"
 
 namespace distill::cli {
 
 using Json = nlohmann::ordered_json;
-
-namespace {
-
-Json finiteOrNull(double v) { return std::isfinite(v) ? Json(v) : Json(); }
-
-}  // namespace
 
 Json reproductionReport(const std::string& original, const RunResult& rerun) {
   const RunRecord before = readRunSummary(original);

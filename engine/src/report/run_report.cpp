@@ -25,13 +25,14 @@ namespace {
 const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                           "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
 
+bool endsWith(const std::string& text, const std::string& suffix) {
+  return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 /// The student a model belongs to ("lstm" for lstm-kd and lstm-scratch; "" for the teacher).
 std::string studentOf(const std::string& model) {
-  for (const char* suffix : {"-kd", "-scratch"}) {
-    const std::string s = suffix;
-    if (model.size() > s.size() && model.compare(model.size() - s.size(), s.size(), s) == 0)
-      return model.substr(0, model.size() - s.size());
-  }
+  for (const std::string suffix : {"-kd", "-scratch"})
+    if (endsWith(model, suffix)) return model.substr(0, model.size() - suffix.size());
   return "";
 }
 
@@ -64,7 +65,7 @@ std::vector<ChartSeries> curves(const std::vector<MetricPoint>& points,
     ChartSeries s;
     s.name = model;
     s.markers = markers;
-    s.dashed = model.size() > 8 && model.compare(model.size() - 8, 8, "-scratch") == 0;
+    s.dashed = endsWith(model, "-scratch");
     const auto index = std::find(students.begin(), students.end(), student) - students.begin();
     s.color = student.empty() ? "#222222" : kPalette[index % 8];
     double ema = 0.0;
@@ -179,9 +180,7 @@ void writeRunReport(const std::string& runDir, const std::string& outFile, const
   html << "<h2>Results</h2>" << resultsTable(run);
   // Like with like: a distilled student's cross-entropy term beside the others' training loss.
   const auto trainMetric = [](const std::string& model) {
-    return studentOf(model).empty() || model.size() < 3 || model.compare(model.size() - 3, 3, "-kd") != 0
-               ? std::string(metric::kTrainLoss)
-               : std::string(metric::kHardLoss);
+    return std::string(endsWith(model, "-kd") ? metric::kHardLoss : metric::kTrainLoss);
   };
   html << "<h2>Curves</h2>"
        << svgLineChart("Training cross-entropy on the next token (smoothed 0.6)", "step", "nats",
