@@ -38,9 +38,9 @@ private slots:
     data.block_size = 4;
     data.val_fraction = 0.25;
     const auto corpus = loadCorpus(data);
-    const auto total = corpus.train.size(0) + corpus.val.size(0);
+    const auto total = corpus.train.size() + corpus.val.size();
     QCOMPARE(total, corpus.bytes);  // ASCII: one token per byte
-    QCOMPARE(corpus.val.size(0), static_cast<int64_t>(std::llround(total * 0.25)));
+    QCOMPARE(corpus.val.size(), static_cast<int64_t>(std::llround(total * 0.25)));
   }
 
   void batchesAreShiftedWindowsAndReproducible() {

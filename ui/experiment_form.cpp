@@ -11,6 +11,7 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
@@ -225,7 +226,9 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   auto* dataBox = new QGroupBox(tr("Data"), content);
   auto* data = new QFormLayout(dataBox);
   m_corpus = new QLineEdit(dataBox);
-  m_corpus->setToolTip(tr("UTF-8 text file to train on; empty uses the bundled tinyshakespeare"));
+  m_corpus->setToolTip(
+      tr("A UTF-8 text file, a folder of .txt / .jsonl files or a JSON Lines file (data.text_field); empty "
+         "uses the bundled tinyshakespeare. Tokenized once into the runs' token cache."));
   m_corpus->setPlaceholderText(tr("bundled tinyshakespeare.txt"));
   m_corpus->setMinimumWidth(80);
   auto* browse = new QToolButton(dataBox);
@@ -785,16 +788,36 @@ void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
     m_corpusFacts = {};
     m_corpusError.clear();
     m_inspectingCorpus = true;
+    m_corpusProgress.clear();
     struct Inspection {
       CorpusInfo facts;
       QString error;
     };
+    CorpusOptions options;
+    options.cacheDir = m_tokenCacheFolder.toStdString();
+    // Progress crosses to the GUI thread as a queued call, at most once per percent.
+    QPointer<ExperimentForm> form(this);
+    auto percentShown = std::make_shared<int>(-1);
+    options.progress = [form, key, percentShown](const CorpusProgress& p) {
+      const int percent = p.totalBytes > 0 ? static_cast<int>(100 * p.doneBytes / p.totalBytes) : 0;
+      if (percent == *percentShown || !form) return;
+      *percentShown = percent;
+      const QString text = tr("%1 the corpus… %2 %").arg(QString::fromStdString(p.stage)).arg(percent);
+      QMetaObject::invokeMethod(
+          form,
+          [form, key, text] {
+            if (!form || key != form->m_corpusKey || !form->m_inspectingCorpus) return;
+            form->m_corpusProgress = text;
+            form->m_corpusInfo->setText(text);
+          },
+          Qt::QueuedConnection);
+    };
     runInBackground(
         this,
-        [data = c.data, teacher = c.teacher] {
+        [data = c.data, teacher = c.teacher, options] {
           Inspection out;
           try {
-            out.facts = inspectCorpus(data, teacher);
+            out.facts = inspectCorpus(data, teacher, options);
           } catch (const std::exception& e) {
             out.error = QString::fromUtf8(e.what());
           }
@@ -809,13 +832,14 @@ void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
         });
   }
   if (m_inspectingCorpus) {
-    m_corpusInfo->setText(tr("inspecting the corpus…"));
+    m_corpusInfo->setText(m_corpusProgress.isEmpty() ? tr("inspecting the corpus…") : m_corpusProgress);
     return;
   }
   const QLocale locale;
   m_corpusInfo->setText(
       m_corpusError.isEmpty()
-          ? tr("%1 bytes · %2 tokens · vocabulary %3\n%4 train / %5 validation tokens")
+          ? tr("%1 bytes · %2 tokens · vocabulary %3 · %n document(s)\n%4 train / %5 validation tokens", "",
+               static_cast<int>(m_corpusFacts.documents))
                 .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
                 .arg(m_corpusFacts.vocabSize)
                 .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens))

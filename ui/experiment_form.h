@@ -75,6 +75,9 @@ public:
   /// and the form is locked so that no edit of it can replace the user's text.
   void setYamlProblem(const QString& problem);
   bool isLocked() const { return !m_yamlProblem.isEmpty(); }
+  /// Where the corpus facts tokenize the corpus (the runs' token cache, so a run then opens it
+  /// instead of tokenizing again); empty: a temporary cache.
+  void setTokenCacheFolder(const QString& folder) { m_tokenCacheFolder = folder; }
 
   QTabWidget* studentTabs() const { return m_students; }
   void addStudent();
@@ -182,6 +185,8 @@ private:
   CorpusInfo m_corpusFacts;
   QString m_corpusError;
   bool m_inspectingCorpus = false;  // m_corpusKey's facts are being read
+  QString m_corpusProgress;         // "tokenizing 42 %" while a big corpus is read
+  QString m_tokenCacheFolder;
 };
 
 }  // namespace distill

@@ -67,6 +67,7 @@ MainWindow::MainWindow(const QString& runsRoot, QWidget* parent) : QMainWindow(p
   qApp->installEventFilter(new WheelGuard(this));
   m_controller = new RunController(this);
   m_form = new ExperimentForm(this);
+  m_form->setTokenCacheFolder(QString::fromStdString(tokenCacheFolder(runsRoot.toStdString())));
   m_yaml = new YamlPane(this);
   m_charts = new TrainingCharts(&m_palette, this);
   m_samples = new SamplePanel(&m_palette, this);

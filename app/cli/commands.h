@@ -30,7 +30,7 @@ void addExperimentCommands(CLI::App& app, Commands& commands);
 void addSweepCommand(CLI::App& app, Commands& commands);
 /// generate, inspect, logits, tokenize, export-hf.
 void addModelCommands(CLI::App& app, Commands& commands);
-/// train-tokenizer, bench.
+/// train-tokenizer, prepare, bench, schema.
 void addToolCommands(CLI::App& app, Commands& commands);
 /// completion bash|zsh: reads the finished parser, so add it last.
 void addCompletionCommand(CLI::App& app, Commands& commands);

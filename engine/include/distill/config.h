@@ -22,6 +22,8 @@ enum class Schedule { Constant, Linear, Cosine };
 /// Where a distilled student's training sequences come from.
 enum class Regime { Word, Sequence, OnPolicy };
 enum class HiddenLoss { None, Mse, Cosine };
+/// How the validation split is cut: the tail of the token stream, or whole documents.
+enum class ValSplit { Tail, Documents };
 
 /// The YAML/JSON name of a value ("transformer", "reverse_kl", "on_policy", ...).
 template <class E>
@@ -34,11 +36,15 @@ template <class E>
 std::vector<std::string> enumNames();
 
 struct DataConfig {
-  std::string corpus;  ///< empty: the bundled tinyshakespeare; relative: against the YAML folder
+  /// A UTF-8 text file, a folder of .txt / .jsonl files, or a JSON Lines file (.jsonl); empty:
+  /// the bundled tinyshakespeare; relative: against the YAML folder.
+  std::string corpus;
+  std::string text_field = "text";  ///< JSON Lines: the field holding each document's text
   /// char: one token per character of the corpus; teacher: the tokenizer in teacher.hf's folder;
   /// otherwise a tokenizer folder or file (vocab.json + merges.txt, tokenizer.json, .model).
   std::string tokenizer = "char";
   double val_fraction = 0.1;
+  ValSplit val_split = ValSplit::Tail;
   int block_size = 64;
 };
 

@@ -19,6 +19,8 @@ namespace distill {
 struct RunOptions {
   std::string outDir;  ///< empty: <runsRoot>/<name>-<timestamp>
   std::string runsRoot = "runs";
+  /// Where corpora are tokenized once and memory-mapped from; empty: <runsRoot>/token-cache.
+  std::string tokenCacheDir;
   /// On a NaN/Inf loss: pause (the GUI; the step is retried on resume, e.g. after lowering the
   /// learning rate) instead of failing the run (the CLI).
   bool pauseOnNonFinite = false;

@@ -3,6 +3,7 @@
 // Facts about models and corpora that the experiment form shows while the user edits, computed
 // without building anything heavy.
 
+#include <functional>
 #include <string>
 
 #include "distill/config.h"
@@ -18,13 +19,41 @@ struct CorpusInfo {
   long long vocabSize = 0;
   long long trainTokens = 0;
   long long valTokens = 0;
+  long long documents = 0;
+  std::string tokenizerKind;  ///< char, byte_level_bpe, sentencepiece
+  std::string cachePath;      ///< the token cache the ids come from ("" when it was temporary)
+  bool reusedCache = false;   ///< an existing cache was opened (nothing was tokenized)
+  double seconds = 0;         ///< time to tokenize or to open the cache
+  std::string note;           ///< e.g. the cache folder was not writable (tokenized for this run only)
 };
 
-/// Reads and checks the corpus as a run would; throws EngineError naming the problem.
+/// How far preparing a corpus has come: `stage` ("scanning characters", "tokenizing", "checking")
+/// and bytes of text read of the total.
+struct CorpusProgress {
+  std::string stage;
+  long long doneBytes = 0;
+  long long totalBytes = 0;
+};
+
+/// Where and how a corpus is tokenized.
+struct CorpusOptions {
+  /// Where token caches live (shared by runs and sweep trials); empty: a temporary cache, deleted
+  /// once mapped.
+  std::string cacheDir;
+  int threads = 0;  ///< tokenizer threads; 0: every core (the ids never depend on it)
+  std::function<void(const CorpusProgress&)> progress;  ///< called from the preparing thread
+};
+
+/// The token-cache folder of a runs root: <runsRoot>/token-cache.
+std::string tokenCacheFolder(const std::string& runsRoot);
+
 /// The tinyshakespeare copy shipped with the project (what an empty data.corpus means).
 std::string bundledCorpusPath();
 
-/// `teacher` resolves data.tokenizer "teacher" (the tokenizer in teacher.hf's folder).
-CorpusInfo inspectCorpus(const DataConfig& data, const TeacherConfig& teacher = {});
+/// Reads, checks and tokenizes the corpus as a run would — into the token cache, or opening the
+/// cache a run made before — and says what it holds; throws EngineError naming the problem (file
+/// and line or byte offset). `teacher` resolves data.tokenizer "teacher" (teacher.hf's tokenizer).
+CorpusInfo inspectCorpus(const DataConfig& data, const TeacherConfig& teacher = {},
+                         const CorpusOptions& options = {});
 
 }  // namespace distill

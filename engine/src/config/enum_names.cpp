@@ -25,6 +25,8 @@ constexpr std::pair<Regime, const char*> kRegime[] = {
     {Regime::Word, "word"}, {Regime::Sequence, "sequence"}, {Regime::OnPolicy, "on_policy"}};
 constexpr std::pair<HiddenLoss, const char*> kHiddenLoss[] = {
     {HiddenLoss::None, "none"}, {HiddenLoss::Mse, "mse"}, {HiddenLoss::Cosine, "cosine"}};
+constexpr std::pair<ValSplit, const char*> kValSplit[] = {{ValSplit::Tail, "tail"},
+                                                          {ValSplit::Documents, "documents"}};
 
 constexpr std::pair<SweepStrategy, const char*> kStrategy[] = {
     {SweepStrategy::Grid, "grid"}, {SweepStrategy::Random, "random"}, {SweepStrategy::Tpe, "tpe"}};
@@ -70,6 +72,7 @@ DISTILL_ENUM_NAMES(DistillLoss, kLoss)
 DISTILL_ENUM_NAMES(Schedule, kSchedule)
 DISTILL_ENUM_NAMES(Regime, kRegime)
 DISTILL_ENUM_NAMES(HiddenLoss, kHiddenLoss)
+DISTILL_ENUM_NAMES(ValSplit, kValSplit)
 DISTILL_ENUM_NAMES(SweepStrategy, kStrategy)
 DISTILL_ENUM_NAMES(RangeKind, kRange)
 DISTILL_ENUM_NAMES(EarlyStopping, kEarlyStopping)

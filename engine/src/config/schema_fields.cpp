@@ -30,8 +30,13 @@ const std::vector<Field<DataConfig>>& dataFields() {
   using F = Field<DataConfig>;
   static const std::vector<F> fields = {
       F("corpus", &DataConfig::corpus,
-        "UTF-8 text file to train on; empty: the bundled `resources/data/tinyshakespeare.txt`")
+        "what to train on: a UTF-8 text file (one document), a folder of `.txt` files (one document "
+        "each) and `.jsonl` files, or a JSON Lines file (`.jsonl`, one document per line); empty: the "
+        "bundled `resources/data/tinyshakespeare.txt`. Tokenized once into a token cache that later "
+        "runs memory-map")
           .isPath(),
+      F("text_field", &DataConfig::text_field, "JSON Lines: the field that holds each document's text")
+          .optional(),
       F("tokenizer", &DataConfig::tokenizer,
         "`char`: one token per Unicode code point seen in the corpus; `teacher`: the tokenizer files in "
         "`teacher.hf`'s folder; otherwise a tokenizer folder or file: `tokenizer.json` (BPE with the "
@@ -40,9 +45,13 @@ const std::vector<Field<DataConfig>>& dataFields() {
         "SentencePiece `.model` (a folder is searched in that order; train one with `distill "
         "train-tokenizer` "
         "or the form's Train… button)"),
-      F("val_fraction", &DataConfig::val_fraction, "tail of the corpus held out for validation")
+      F("val_fraction", &DataConfig::val_fraction, "share of the corpus's tokens held out for validation")
           .above(0)
           .below(1),
+      F("val_split", &DataConfig::val_split,
+        "`tail`: the last `val_fraction` of the token stream; `documents`: whole documents, each "
+        "held out by a hash of its index (reproducible; needs at least two documents)")
+          .optional(),
       F("block_size", &DataConfig::block_size, "context length in tokens (training window)").in(2, 65536),
   };
   return fields;

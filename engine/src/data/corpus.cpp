@@ -1,10 +1,13 @@
 #include "data/corpus.h"
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
+#include "data/token_cache.h"
 #include "distill/errors.h"
 #include "util/paths.h"
+#include "util/sha256.h"
 #include "util/utf8.h"
 
 namespace distill {
@@ -21,50 +24,91 @@ DataConfig withTokenizerResolved(DataConfig data, const TeacherConfig& teacher) 
   return data;
 }
 
-Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
+namespace {
+
+/// The split's ranges of the cache's ids: the tail of the stream, or whole documents chosen by a
+/// hash of their index (so the same documents are held out on every run and machine).
+void splitCorpus(Corpus& corpus, const TokenCache& cache, const DataConfig& data) {
+  const int64_t n = cache.ids->size();
+  std::vector<TokenStream::Range> train, val;
+  if (data.val_split == ValSplit::Tail) {
+    const auto nVal = static_cast<int64_t>(std::llround(static_cast<double>(n) * data.val_fraction));
+    train.push_back({0, n - nVal});
+    val.push_back({n - nVal, n});
+  } else {
+    const auto& starts = cache.documentStarts;
+    if (starts.size() < 2)
+      throw EngineError("data.val_split documents needs at least two documents, but " + corpus.path +
+                        " is one (use data.val_split tail, or a folder or JSON Lines corpus)");
+    for (size_t i = 0; i < starts.size(); ++i) {
+      const TokenStream::Range range{starts[i], i + 1 < starts.size() ? starts[i + 1] : n};
+      uint64_t h = i + 0x9e3779b97f4a7c15ULL;  // splitmix64 of the document index
+      h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+      h ^= h >> 31;
+      const bool heldOut = static_cast<double>(h >> 11) * 0x1.0p-53 < data.val_fraction;
+      auto& side = heldOut ? val : train;
+      if (!side.empty() && side.back().end == range.begin)
+        side.back().end = range.end;
+      else
+        side.push_back(range);
+    }
+  }
+  corpus.train = TokenStream(cache.ids, train);
+  corpus.val = TokenStream(cache.ids, val);
+}
+
+}  // namespace
+
+Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer, const CorpusOptions& options) {
   Corpus corpus;
   corpus.path = data.corpus.empty() ? bundledCorpusPath() : data.corpus;
-  const std::string text = readFile(corpus.path, "corpus");
-  corpus.bytes = static_cast<int64_t>(text.size());
-  if (text.empty()) throw EngineError("corpus is empty: " + corpus.path);
-  if (text.find('\0') != std::string::npos)
-    throw EngineError("corpus looks binary (it contains NUL bytes at offset " +
-                      std::to_string(text.find('\0')) + "): " + corpus.path);
-  std::vector<char32_t> cps;
-  size_t bad = 0;
-  if (!decodeUtf8(text, cps, bad))
-    throw EngineError("corpus is not valid UTF-8 text (first bad byte at offset " + std::to_string(bad) +
-                      "): " + corpus.path);
-
+  TokenCacheRequest request;
+  request.corpus = corpus.path;
+  request.files = corpusFiles(corpus.path);
+  request.textField = data.text_field;
+  request.options = options;
   if (tokenizer) {
-    corpus.tokenizer = *tokenizer;
+    request.tokenizer = *tokenizer;
+    request.tokenizerLabel = "embedded:" + sha256OfText(tokenizer->toJson().dump()).substr(0, 16);
   } else if (data.tokenizer == "char") {
-    corpus.tokenizer = CharTokenizer::fromText(text);
+    request.tokenizerLabel = "char";
   } else {
-    corpus.tokenizer = Tokenizer::load(data.tokenizer);
+    request.tokenizer = Tokenizer::load(data.tokenizer);
+    request.tokenizerLabel = std::filesystem::absolute(data.tokenizer).lexically_normal().string();
   }
-  cps = {};
-  std::vector<int64_t> ids;
+  TokenCache cache;
   try {
-    ids = corpus.tokenizer.encode(text);
+    cache = loadTokenCache(request);
   } catch (const EngineError& e) {
-    throw EngineError(std::string("corpus ") + corpus.path + ": " + e.what() +
-                      " (the teacher checkpoint was trained on another corpus?)");
+    if (!tokenizer) throw;
+    throw EngineError(std::string(e.what()) + " (the teacher checkpoint was trained on another corpus?)");
   }
-  const auto n = static_cast<int64_t>(ids.size());
-  const auto nVal = static_cast<int64_t>(std::llround(static_cast<double>(n) * data.val_fraction));
-  const int64_t nTrain = n - nVal;
+  corpus.bytes = cache.bytes;
+  corpus.sha256 = cache.digest;
+  corpus.documents = static_cast<int64_t>(cache.documentStarts.size());
+  corpus.tokenizer = cache.tokenizer;
+  splitCorpus(corpus, cache, data);
   // Each split must hold at least one window of block_size inputs plus its shifted target.
-  const int64_t need = data.block_size + 1;
+  const int64_t need = data.block_size + 1, nTrain = corpus.train.size(), nVal = corpus.val.size();
   if (nTrain < need || nVal < need) {
     throw EngineError("data.block_size " + std::to_string(data.block_size) + " is too large for the corpus " +
-                      corpus.path + " (" + std::to_string(n) + " tokens: " + std::to_string(nTrain) +
-                      " train, " + std::to_string(nVal) +
+                      corpus.path + " (" + std::to_string(nTrain + nVal) +
+                      " tokens: " + std::to_string(nTrain) + " train, " + std::to_string(nVal) +
                       " validation; each split needs at least block_size + 1)");
   }
-  auto all = torch::tensor(ids, torch::kInt64);
-  corpus.train = all.slice(0, 0, nTrain);
-  corpus.val = all.slice(0, nTrain, n);
+  auto& facts = corpus.facts;
+  facts.bytes = corpus.bytes;
+  facts.characters = nTrain + nVal;
+  facts.vocabSize = corpus.tokenizer.vocabSize();
+  facts.trainTokens = nTrain;
+  facts.valTokens = nVal;
+  facts.documents = corpus.documents;
+  facts.tokenizerKind = corpus.tokenizer.kind();
+  facts.cachePath = cache.path;
+  facts.reusedCache = cache.reused;
+  facts.seconds = cache.seconds;
+  facts.note = cache.note;
   return corpus;
 }
 
@@ -86,21 +130,19 @@ std::string BatchSampler::state() const { return engineState(m_rng); }
 
 void BatchSampler::restore(const std::string& state) { restoreEngineState(m_rng, state, "batch sampler"); }
 
-BatchSampler::BatchSampler(torch::Tensor tokens, int blockSize, int batchSize, uint64_t seed)
+BatchSampler::BatchSampler(TokenStream tokens, int blockSize, int batchSize, uint64_t seed)
     : m_tokens(std::move(tokens)), m_blockSize(blockSize), m_batchSize(batchSize), m_rng(seed) {}
 
 Batch BatchSampler::next() {
-  const int64_t maxStart = m_tokens.size(0) - m_blockSize - 1;
+  const int64_t maxStart = m_tokens.size() - m_blockSize - 1;
   std::uniform_int_distribution<int64_t> pick(0, maxStart);
   std::vector<int64_t> starts(static_cast<size_t>(m_batchSize));
   for (auto& s : starts) s = pick(m_rng);
-  auto offsets = torch::tensor(starts, torch::kInt64).unsqueeze(1);      // (B, 1)
-  auto index = offsets + torch::arange(m_blockSize + 1, torch::kInt64);  // (B, T+1)
-  auto windows = m_tokens.index({index});                                // (B, T+1)
+  const auto windows = m_tokens.windows(starts, m_blockSize + 1);  // (B, T+1)
   return {windows.slice(1, 0, m_blockSize).contiguous(), windows.slice(1, 1, m_blockSize + 1).contiguous()};
 }
 
-std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize, int count,
+std::vector<Batch> fixedBatches(const TokenStream& tokens, int blockSize, int batchSize, int count,
                                 uint64_t seed) {
   BatchSampler sampler(tokens, blockSize, batchSize, seed);
   std::vector<Batch> batches;

@@ -6,25 +6,32 @@
 #include <random>
 #include <string>
 
+#include "data/token_stream.h"
 #include "distill/config.h"
+#include "distill/model_info.h"
 #include "tokenizers/tokenizer.h"
 
 namespace distill {
 
-/// A tokenized corpus split into a training head and a validation tail.
+/// A tokenized corpus split into training and validation streams (data.val_split).
 struct Corpus {
   std::string path;
   int64_t bytes = 0;
+  std::string sha256;  ///< the corpus digest (a file's SHA-256; a folder's: see CorpusReader::digest)
+  int64_t documents = 0;
   Tokenizer tokenizer;
-  torch::Tensor train;  // (N_train,) int64 token ids
-  torch::Tensor val;    // (N_val,) int64
+  TokenStream train;
+  TokenStream val;
+  CorpusInfo facts;  ///< what inspectCorpus reports (cache, timing)
 };
 
-/// Reads, validates (exists, non-empty, text, UTF-8) and tokenizes the corpus (an empty path
-/// means the bundled tinyshakespeare). When `tokenizer` is given (e.g. from a teacher checkpoint)
-/// it is used; otherwise data.tokenizer says: "char" builds one from the text, a path loads one.
-/// Throws EngineError naming the file and the problem.
-Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer = nullptr);
+/// Reads, validates (exists, non-empty, text, UTF-8, JSON Lines fields) and tokenizes the corpus
+/// (an empty path means the bundled tinyshakespeare) through the token cache of `options`. When
+/// `tokenizer` is given (e.g. from a teacher checkpoint) it is used; otherwise data.tokenizer says:
+/// "char" builds one from the text, a path loads one. Throws EngineError naming the file and the
+/// problem.
+Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer = nullptr,
+                  const CorpusOptions& options = {});
 
 /// `data` with tokenizer "teacher" replaced by the folder of the imported teacher (teacher.hf).
 DataConfig withTokenizerResolved(DataConfig data, const TeacherConfig& teacher);
@@ -44,7 +51,7 @@ struct Batch {
 /// scratch twin see the same data in the same order).
 class BatchSampler {
 public:
-  BatchSampler(torch::Tensor tokens, int blockSize, int batchSize, uint64_t seed);
+  BatchSampler(TokenStream tokens, int blockSize, int batchSize, uint64_t seed);
   Batch next();
 
   /// The position in the random sequence, as text (saved with a resumable checkpoint).
@@ -53,14 +60,14 @@ public:
   void restore(const std::string& state);
 
 private:
-  torch::Tensor m_tokens;
+  TokenStream m_tokens;
   int m_blockSize;
   int m_batchSize;
   std::mt19937_64 m_rng;
 };
 
 /// A fixed list of batches (evaluation averages over the same windows every time).
-std::vector<Batch> fixedBatches(const torch::Tensor& tokens, int blockSize, int batchSize, int count,
+std::vector<Batch> fixedBatches(const TokenStream& tokens, int blockSize, int batchSize, int count,
                                 uint64_t seed);
 
 }  // namespace distill

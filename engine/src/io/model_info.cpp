@@ -33,15 +33,12 @@ long long parameterCount(const ModelSpec& s, long long vocab, int blockSize) {
   return vocab * c + recurrent + h * vocab + vocab;
 }
 
-CorpusInfo inspectCorpus(const DataConfig& data, const TeacherConfig& teacher) {
-  const auto corpus = loadCorpus(withTokenizerResolved(data, teacher));
-  CorpusInfo info;
-  info.bytes = corpus.bytes;
-  info.trainTokens = corpus.train.size(0);
-  info.valTokens = corpus.val.size(0);
-  info.characters = info.trainTokens + info.valTokens;
-  info.vocabSize = corpus.tokenizer.vocabSize();
-  return info;
+CorpusInfo inspectCorpus(const DataConfig& data, const TeacherConfig& teacher, const CorpusOptions& options) {
+  return loadCorpus(withTokenizerResolved(data, teacher), nullptr, options).facts;
+}
+
+std::string tokenCacheFolder(const std::string& runsRoot) {
+  return (std::filesystem::path(runsRoot) / "token-cache").string();
 }
 
 }  // namespace distill

@@ -29,7 +29,7 @@ T get(const std::string& in, size_t offset) {
 
 }  // namespace
 
-torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const torch::Tensor& corpus,
+torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const TokenStream& corpus,
                                   const SequenceSetHeader& header,
                                   const std::function<bool(int64_t)>& keepGoing) {
   BatchSampler prefixes(corpus, static_cast<int>(header.prefix), static_cast<int>(kChunk), header.seed);

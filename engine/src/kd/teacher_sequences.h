@@ -38,7 +38,7 @@ struct SequenceSetHeader {
 /// Generates header.count sequences in chunks: a random `prefix`-token window of `corpus`, then
 /// the teacher's sampled continuation up to `length` tokens. `keepGoing(done)` is called between
 /// chunks; when it returns false generation stops and an undefined tensor comes back.
-torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const torch::Tensor& corpus,
+torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const TokenStream& corpus,
                                   const SequenceSetHeader& header,
                                   const std::function<bool(int64_t done)>& keepGoing = {});
 

@@ -130,6 +130,7 @@ private:
   bool studentStep(int step, int total, BatchSampler& sampler, TargetSources& sources,
                    std::vector<MetricPoint>& latest);
   void loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, std::string& source);
+  CorpusOptions corpusOptions() const;
   void adoptPretrainedTeacher(const LoadedModel& loaded, const std::string& source);
   void openRunStore();
   void buildTeacher(std::unique_ptr<LoadedModel> loaded, const std::string& source, int64_t vocab);

@@ -21,7 +21,7 @@ void ExperimentRun::saveResumePoint(RunPhase phase, int step, int totalSteps, co
                           {"elapsed_s", elapsed()},
                           {"metrics_bytes", lengths.metrics},
                           {"samples_bytes", lengths.samples},
-                          {"corpus_tokens", m_corpus.train.numel() + m_corpus.val.numel()},
+                          {"corpus_tokens", m_corpus.train.size() + m_corpus.val.size()},
                           {"batch_sampler", samplerState},
                           {"sequence_sampler", sequenceSamplerState},
                           {"world_size", worldSize()},
@@ -51,7 +51,7 @@ void ExperimentRun::saveResumePoint(RunPhase phase, int step, int totalSteps, co
 
 void ExperimentRun::restoreResumePoint() {
   const auto& state = m_resume->state;
-  const int64_t corpusTokens = m_corpus.train.numel() + m_corpus.val.numel();
+  const int64_t corpusTokens = m_corpus.train.size() + m_corpus.val.size();
   if (state.at("corpus_tokens").get<int64_t>() != corpusTokens)
     throw EngineError("cannot resume: the corpus " + m_corpus.path + " has " + std::to_string(corpusTokens) +
                       " tokens now, " + std::to_string(state.at("corpus_tokens").get<int64_t>()) +

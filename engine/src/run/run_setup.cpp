@@ -1,6 +1,8 @@
 // Before any step: the corpus and its tokenizer, the teacher (trained here, or loaded from a
 // checkpoint or a Hugging Face folder), the students and their scratch twins, the run folder.
 
+#include <cstdio>
+
 #include "distill/errors.h"
 #include "io/hf_import.h"
 #include "models/model_factory.h"
@@ -34,7 +36,7 @@ void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, s
   if (!m_config.teacher.checkpoint.empty()) {
     loaded = std::make_unique<LoadedModel>(loadCheckpoint(m_config.teacher.checkpoint));
     source = "teacher checkpoint " + m_config.teacher.checkpoint;
-    m_corpus = loadCorpus(m_config.data, &loaded->info.tokenizer);
+    m_corpus = loadCorpus(m_config.data, &loaded->info.tokenizer, corpusOptions());
   } else if (!m_config.teacher.hf.empty()) {
     m_observer.onMessage("importing the teacher from " + m_config.teacher.hf);
     auto imported = importHuggingFaceModel(m_config.teacher.hf);
@@ -43,14 +45,38 @@ void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, s
     loaded->info.spec = imported.model->spec();
     loaded->info.blockSize = imported.contextLength;
     source = "imported teacher " + m_config.teacher.hf;
-    m_corpus = loadCorpus(withTokenizerResolved(m_config.data, m_config.teacher));
+    m_corpus = loadCorpus(withTokenizerResolved(m_config.data, m_config.teacher), nullptr, corpusOptions());
     if (m_corpus.tokenizer.vocabSize() > imported.model->vocabSize())
       throw EngineError("the tokenizer has " + std::to_string(m_corpus.tokenizer.vocabSize()) +
                         " tokens but " + source + " knows only " +
                         std::to_string(imported.model->vocabSize()) + " (is it the teacher's tokenizer?)");
   } else {
-    m_corpus = loadCorpus(m_config.data);
+    m_corpus = loadCorpus(m_config.data, nullptr, corpusOptions());
   }
+  const auto& facts = m_corpus.facts;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.1f s", facts.seconds);
+  if (!facts.note.empty()) m_observer.onMessage(facts.note);
+  if (!facts.reusedCache)
+    m_observer.onMessage(std::string("tokenized the corpus in ") + seconds + " (" +
+                         std::to_string(facts.trainTokens + facts.valTokens) + " tokens, " +
+                         std::to_string(facts.documents) + " document(s)) into " + facts.cachePath);
+}
+
+CorpusOptions ExperimentRun::corpusOptions() const {
+  CorpusOptions options;
+  options.cacheDir =
+      m_options.tokenCacheDir.empty() ? tokenCacheFolder(m_options.runsRoot) : m_options.tokenCacheDir;
+  options.threads = m_threads;
+  // A big corpus takes minutes the first time: say how far it got, at most every tenth.
+  auto reported = std::make_shared<int>(-1);
+  options.progress = [this, reported](const CorpusProgress& p) {
+    const int tenth = p.totalBytes > 0 ? static_cast<int>(10 * p.doneBytes / p.totalBytes) : 0;
+    if (tenth == *reported || p.totalBytes < (64 << 20)) return;
+    *reported = tenth;
+    m_observer.onMessage(p.stage + " the corpus: " + std::to_string(10 * tenth) + " %");
+  };
+  return options;
 }
 
 void ExperimentRun::adoptPretrainedTeacher(const LoadedModel& loaded, const std::string& source) {
@@ -90,6 +116,8 @@ void ExperimentRun::openRunStore() {
   ComputeFacts facts;
   facts.threads = m_threads;
   facts.processes = worldSize();
+  facts.corpusSha256 = m_corpus.sha256;
+  facts.corpusBytes = m_corpus.bytes;
   m_store->writeProvenance(collectProvenance(m_config, m_options, facts), m_resume != nullptr);
   m_store->writeWorldSize(worldSize());
   m_observer.onRunDirectory(dir);

@@ -99,12 +99,16 @@ Json tokenizerFacts(const ExperimentConfig& c) {
   return {{"spec", spec}, {"path", c.teacher.hf}, {"sha256", sha256OfText(lines)}};
 }
 
-Json inputFacts(const ExperimentConfig& c, const RunOptions& options) {
+Json inputFacts(const ExperimentConfig& c, const RunOptions& options, const ComputeFacts& facts) {
   Json inputs = Json::object();
   if (!options.experimentFile.empty() && fs::exists(options.experimentFile))
     inputs["experiment_file"] = hashed(options.experimentFile);
   inputs["config_sha256"] = sha256OfText(experimentToYaml(c));
-  inputs["corpus"] = hashed(c.data.corpus);
+  inputs["corpus"] = facts.corpusSha256.empty()
+                         ? hashed(c.data.corpus)
+                         : Json{{"path", fs::absolute(c.data.corpus).lexically_normal().string()},
+                                {"sha256", facts.corpusSha256},
+                                {"bytes", facts.corpusBytes}};
   inputs["tokenizer"] = tokenizerFacts(c);
   if (!c.teacher.hf.empty()) {
     Json teacher = hashed((fs::path(c.teacher.hf) / "config.json").string());
@@ -148,7 +152,7 @@ Json collectProvenance(const ExperimentConfig& config, const RunOptions& options
           {"status", "running"},
           {"seed", config.train.seed},
           {"repeats", config.train.repeats},
-          {"inputs", inputFacts(config, options)}};
+          {"inputs", inputFacts(config, options, facts)}};
 }
 
 std::vector<ProvenanceField> readProvenance(const std::string& runDir) {

@@ -15,6 +15,10 @@ struct ComputeFacts {
   std::string precision = "float32";
   int threads = 1;    ///< intra-op threads of this process
   int processes = 1;  ///< data-parallel processes
+  /// The corpus digest the run's token cache recorded (hashing a big corpus again costs seconds);
+  /// empty: hash the corpus path here.
+  std::string corpusSha256;
+  long long corpusBytes = 0;
 };
 
 /// run.json's content at the start of a run: build, machine, command line (this process's), start

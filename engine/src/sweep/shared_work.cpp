@@ -1,5 +1,7 @@
 #include "sweep/shared_work.h"
 
+#include "distill/model_info.h"
+
 namespace distill {
 
 namespace {
@@ -58,6 +60,14 @@ std::string scratchKey(const ExperimentConfig& config, size_t index) {
   for (auto& s : c.students)
     if (s.distill) s.distill = dataSettings(*s.distill);
   return experimentToYaml(c) + "\n# scratch twin of student " + std::to_string(index) + "\n";
+}
+
+RunOptions trialRunOptions(const SweepOptions& sweep) {
+  RunOptions options;
+  options.pauseOnNonFinite = sweep.pauseOnNonFinite;
+  options.measureSpeed = false;
+  options.tokenCacheDir = tokenCacheFolder(sweep.runsRoot);
+  return options;
 }
 
 }  // namespace distill

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "distill/config.h"
+#include "distill/experiment.h"
+#include "distill/sweep.h"
 
 namespace distill {
 
@@ -17,5 +19,8 @@ std::string teacherKey(const ExperimentConfig& config);
 std::string scratchKey(const ExperimentConfig& config, size_t index);
 /// The experiment with its students removed: the run that trains the teacher alone.
 ExperimentConfig teacherOnly(const ExperimentConfig& config);
+/// How a trial (or a shared teacher) runs: no speed timings, and every one maps the token cache
+/// of the sweep's runs root, so the corpus is tokenized once for the whole sweep.
+RunOptions trialRunOptions(const SweepOptions& sweep);
 
 }  // namespace distill

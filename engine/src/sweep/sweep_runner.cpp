@@ -1,5 +1,7 @@
 #include "sweep/sweep_runner.h"
 
+#include "distill/model_info.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -243,9 +245,7 @@ int SweepRunner::teacherRunFor(const ExperimentConfig& settings) {
   m_observer.onTeacherRun(run);
   auto control = m_control.attach(-1 - id);
   TeacherObserver observer(m_observer, id);
-  RunOptions options;
-  options.pauseOnNonFinite = m_options.pauseOnNonFinite;
-  options.measureSpeed = false;
+  RunOptions options = trialRunOptions(m_options);
   RunResult result;
   if (findResumePoint(run.runDir)) {
     result = resumeExperiment(run.runDir, options, observer, *control);
@@ -409,9 +409,7 @@ void SweepRunner::runTrial(SweepTrial trial) {
   auto control = m_control.attach(trial.id);
   try {
     TrialObserver observer(*this, trial.id, *control);
-    RunOptions options;
-    options.pauseOnNonFinite = m_options.pauseOnNonFinite;
-    options.measureSpeed = false;
+    RunOptions options = trialRunOptions(m_options);
     if (!trial.runDir.empty() && findResumePoint(trial.runDir)) {
       m_observer.onMessage("trial " + std::to_string(trial.id) + ": resuming " + trial.runDir);
       result = resumeExperiment(trial.runDir, options, observer, *control);

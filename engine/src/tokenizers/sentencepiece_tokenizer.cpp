@@ -114,6 +114,11 @@ public:
     m_model = m_plugin.load(proto.data(), proto.size(), error, sizeof error);
     if (!m_model) throw EngineError(source + ": not a SentencePiece model (" + error + ")");
     m_pieces = m_plugin.pieceCount(m_model);
+    for (int id = 0; id < m_pieces && m_endOfText < 0; ++id) {
+      const auto piece =
+          readString([&](char* out, size_t capacity) { return m_plugin.piece(m_model, id, out, capacity); });
+      if (piece == "</s>") m_endOfText = id;
+    }
   }
   ~SentencePieceModel() override { m_plugin.free(m_model); }
   SentencePieceModel(const SentencePieceModel&) = delete;
@@ -161,6 +166,7 @@ public:
   }
 
   int64_t vocabSize() const override { return m_pieces; }
+  int64_t endOfText() const override { return m_endOfText; }
   std::string kind() const override { return "sentencepiece"; }
   nlohmann::json toJson() const override {
     return {{"type", "sentencepiece"}, {"model_hex", toHex(proto())}};
@@ -179,6 +185,7 @@ private:
   const Plugin& m_plugin;
   DistillSpModel* m_model = nullptr;
   int64_t m_pieces = 0;
+  int64_t m_endOfText = -1;  ///< the </s> piece, when the model has one
 };
 
 }  // namespace

@@ -121,6 +121,11 @@ public:
   std::string decode(const std::vector<int64_t>& ids) const override { return m_bpe.decode(ids); }
   std::string decodeOne(int64_t id) const override { return replaceInvalidUtf8(m_bpe.tokenBytes(id)); }
   int64_t vocabSize() const override { return m_bpe.vocabSize(); }
+  int64_t endOfText() const override {
+    for (const auto& added : m_bpe.addedTokens())
+      if (added.content == "<|endoftext|>") return added.id;
+    return -1;
+  }
   std::string kind() const override { return "byte_level_bpe"; }
   nlohmann::json toJson() const override { return m_bpe.toJson(); }
   bool saveFiles(const std::string& dir) const override {

@@ -48,6 +48,8 @@ public:
   /// One token as display text (a token that is part of a character shows as U+FFFD).
   virtual std::string decodeOne(int64_t id) const = 0;
   virtual int64_t vocabSize() const = 0;
+  /// The token that ends a document (GPT-2's <|endoftext|>, SentencePiece's </s>); -1: none (char).
+  virtual int64_t endOfText() const { return -1; }
   virtual std::string kind() const = 0;
   /// Everything needed to rebuild it (checkpoints embed their tokenizer).
   virtual nlohmann::json toJson() const = 0;
@@ -76,6 +78,7 @@ public:
   std::string decode(const std::vector<int64_t>& ids) const { return m_model->decode(ids); }
   std::string decodeOne(int64_t id) const { return m_model->decodeOne(id); }
   int64_t vocabSize() const { return m_model->vocabSize(); }
+  int64_t endOfText() const { return m_model->endOfText(); }
   std::string kind() const { return m_model->kind(); }
   nlohmann::json toJson() const;
   bool saveFiles(const std::string& dir) const { return m_model->saveFiles(dir); }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 
 #include "distill/errors.h"
 
@@ -13,34 +12,27 @@ namespace distill {
 
 namespace fs = std::filesystem;
 
-namespace {
+Sha256::Sha256() : m_context(EVP_MD_CTX_new()) {
+  if (!m_context || EVP_DigestInit_ex(m_context, EVP_sha256(), nullptr) != 1)
+    throw EngineError("SHA-256: OpenSSL could not start a digest");
+}
 
-/// An EVP digest context for SHA-256, freed on every path out.
-class Sha256 {
-public:
-  Sha256() : m_context(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!m_context || EVP_DigestInit_ex(m_context.get(), EVP_sha256(), nullptr) != 1)
-      throw EngineError("SHA-256: OpenSSL could not start a digest");
+Sha256::~Sha256() { EVP_MD_CTX_free(m_context); }
+
+void Sha256::add(const char* data, size_t size) { EVP_DigestUpdate(m_context, data, size); }
+
+std::string Sha256::hex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(m_context, digest, &size);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
   }
-  void add(const char* data, size_t size) { EVP_DigestUpdate(m_context.get(), data, size); }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(m_context.get(), digest, &size);
-    static const char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < size; ++i) {
-      out += kHex[digest[i] >> 4];
-      out += kHex[digest[i] & 15];
-    }
-    return out;
-  }
-
-private:
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> m_context;
-};
-
-}  // namespace
+  return out;
+}
 
 std::string sha256OfFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -5,7 +5,24 @@
 #include <string>
 #include <vector>
 
+struct evp_md_ctx_st;
+
 namespace distill {
+
+/// A SHA-256 digest fed piece by piece (a file read in chunks, a corpus as it streams by).
+class Sha256 {
+public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void add(const char* data, size_t size);
+  /// The digest as lowercase hex; the object is spent.
+  std::string hex();
+
+private:
+  evp_md_ctx_st* m_context;
+};
 
 /// The digest of a whole file, read in chunks; throws EngineError naming the file when it cannot.
 std::string sha256OfFile(const std::string& path);
