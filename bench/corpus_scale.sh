@@ -61,18 +61,35 @@ for size in $sizes; do
 done
 
 echo
-echo "| corpus | run | wall (s) | first step after (s) | peak RSS (MB) |"
-echo "| --- | --- | ---: | ---: | ---: |"
+echo "| corpus | run | corpus ready in (s) | first teacher step after (s) | wall (s) | peak RSS (MB) |"
+echo "| --- | --- | ---: | ---: | ---: | ---: |"
 for size in $sizes; do
   big=$work/corpus-${size}mb.txt
   for run in first second; do
-    start=$(date +%s.%N)
-    read -r seconds rss <<< "$(measure "$distill" run experiments/shakespeare_char.yaml --runs "$work/runs" \
-      --set data.corpus="$big" --set train.steps="$steps" --set train.student_steps="$steps" \
-      --set train.eval_interval=100000 --set train.eval_batches=2 --set train.checkpoint_interval=0 \
-      --set generate.max_new_tokens=8 --progress-timestamps)"
-    first=$(sed -n 's/^\[\([0-9.]*\) s\].*step 1\/.*/\1/p' "$work/err.txt" "$work/out.txt" | head -1)
-    echo "| $size MB | $run | $seconds | ${first:-?} | $rss |"
+    # Runs from $work so that their runs root (and token cache) is $work/runs.
+    (cd "$work" && /usr/bin/python3 - "$distill" "$OLDPWD/experiments/shakespeare_char.yaml" "$big" "$steps" "$run" "$size" <<'PY'
+import subprocess, sys, time
+distill, experiment, corpus, steps, run, size = sys.argv[1:]
+command = ["/usr/bin/time", "-f", "%M", "-o", "rss.txt", distill, "run", experiment,
+           "--set", f"data.corpus={corpus}", "--set", f"train.steps={steps}", "--set", f"train.student_steps={steps}",
+           "--set", "train.eval_interval=100000", "--set", "train.eval_batches=2",
+           "--set", "train.checkpoint_interval=0", "--set", "generate.max_new_tokens=8"]
+start = time.monotonic()
+first = None
+ready = "?"
+with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p:
+    for line in p.stdout:
+        if first is None and line.startswith("[teacher] step 1/"):
+            first = time.monotonic() - start
+        if line.startswith(("opened the token cache in", "tokenized the corpus in")):
+            ready = line.split(" in ")[1].split()[0]
+wall = time.monotonic() - start
+if p.returncode != 0:
+    sys.exit(f"the run failed ({p.returncode})")
+rss = int(open("rss.txt").read().split()[-1]) / 1024
+print(f"| {size} MB | {run} | {ready} | {first:.2f} | {wall:.1f} | {rss:.0f} |")
+PY
+    )
   done
   rm -rf "$work/runs" "$big"
 done

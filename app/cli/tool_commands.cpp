@@ -57,21 +57,23 @@ void drawPrepareProgress(const CorpusProgress& p, std::chrono::steady_clock::tim
   const std::string eta =
       rate > 0 ? formatDuration(static_cast<double>(p.totalBytes - p.doneBytes) / rate) : "?";
   std::fprintf(stderr, "\r%-20s %3d%% [%s] %lld MB of %lld MB · %.1f MB/s · ETA %s   ", p.stage.c_str(),
-               static_cast<int>(fraction * 100.0), bar.c_str(), p.doneBytes >> 20, p.totalBytes >> 20,
+               static_cast<int>(fraction * 100.0), bar.c_str(), p.doneBytes / 1000000, p.totalBytes / 1000000,
                rate / 1e6, eta.c_str());
 }
 
 int prepareCommand(PrepareOptions options) {
-  auto start = std::chrono::steady_clock::now();
+  // Each pass has its own rate and ETA, timed from the end of the pass before.
+  auto start = std::chrono::steady_clock::now(), last = start;
   std::string stage;
   bool drew = false;
   options.corpus.progress = [&](const CorpusProgress& p) {
-    if (p.stage != stage) {  // each pass has its own rate and ETA
+    if (p.stage != stage) {
       if (drew) std::fputc('\n', stderr);
       stage = p.stage;
-      start = std::chrono::steady_clock::now();
+      start = last;
     }
     drawPrepareProgress(p, start);
+    last = std::chrono::steady_clock::now();
     drew = true;
   };
   const auto info = inspectCorpus(options.data, {}, options.corpus);

@@ -66,12 +66,11 @@ void TokenIds::copy(int64_t start, int64_t n, int64_t* out) const {
   }
 }
 
-void TokenIds::release(int64_t start, int64_t n) const {
-  if (!m_mapping || n <= 0) return;
-  const auto page = static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
-  const int64_t first = (m_mappingDelta + start * m_width) / page * page;
-  const int64_t last = m_mappingDelta + (start + n) * m_width;
-  ::madvise(static_cast<char*>(m_mapping) + first, static_cast<size_t>(last - first), MADV_DONTNEED);
+void TokenIds::releaseAll() const {
+  // Not just the windows read: a fault maps the neighbouring pages of the page cache too (fault-
+  // around, and whole large folios on recent kernels), so only the whole range keeps the resident
+  // set flat. Page tables of a mostly unmapped range are cheap to walk.
+  if (m_mapping) ::madvise(m_mapping, m_mappingBytes, MADV_DONTNEED);
 }
 
 TokenStream::TokenStream(const torch::Tensor& ids) {
@@ -99,7 +98,6 @@ void TokenStream::copyOut(int64_t start, int64_t length, int64_t* out) const {
     const Range& range = m_ranges.at(r);
     const int64_t n = std::min(length, range.end - range.begin - offset);
     m_ids->copy(range.begin + offset, n, out);
-    m_ids->release(range.begin + offset, n);
     out += n;
     length -= n;
     offset = 0;
@@ -117,6 +115,7 @@ torch::Tensor TokenStream::windows(const std::vector<int64_t>& starts, int64_t l
                         std::to_string(m_size) + " tokens");
     copyOut(starts[i], length, data + static_cast<int64_t>(i) * length);
   }
+  m_ids->releaseAll();
   return out;
 }
 

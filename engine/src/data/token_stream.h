@@ -3,7 +3,7 @@
 // Token ids as training reads them: a read-only array of 16- or 32-bit ids (a memory-mapped token
 // cache, or memory of its own) and a stream over ranges of it (a split), from which batches copy
 // their windows. Training memory does not grow with the corpus: only the windows a batch reads
-// are touched, and their pages are handed back after the copy.
+// are touched, and the mapped pages are handed back after each batch.
 
 #include <torch/torch.h>
 
@@ -31,9 +31,9 @@ public:
   int width() const { return m_width; }
   /// Copies ids [start, start + n) into `out` as int64.
   void copy(int64_t start, int64_t n, int64_t* out) const;
-  /// Tells the kernel this process no longer needs the pages of [start, start + n): a mapped file's
-  /// pages leave the resident set (they stay in the page cache). No effect on held memory.
-  void release(int64_t start, int64_t n) const;
+  /// Tells the kernel this process needs none of the mapped pages now: they leave the resident set
+  /// (and stay in the page cache, so the next read is a minor fault). No effect on held memory.
+  void releaseAll() const;
 
 private:
   TokenIds() = default;

@@ -55,12 +55,11 @@ void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, s
   }
   const auto& facts = m_corpus.facts;
   char seconds[32];
-  std::snprintf(seconds, sizeof seconds, "%.1f s", facts.seconds);
-  if (!facts.note.empty()) m_observer.onMessage(facts.note);
-  if (!facts.reusedCache)
-    m_observer.onMessage(std::string("tokenized the corpus in ") + seconds + " (" +
-                         std::to_string(facts.trainTokens + facts.valTokens) + " tokens, " +
-                         std::to_string(facts.documents) + " document(s)) into " + facts.cachePath);
+  std::snprintf(seconds, sizeof seconds, "%.3f s", facts.seconds);
+  m_observer.onMessage(std::string(facts.reusedCache ? "opened the token cache in " : "tokenized the corpus in ") +
+                       seconds + " (" + std::to_string(facts.trainTokens + facts.valTokens) + " tokens, " +
+                       std::to_string(facts.documents) + " document(s)): " +
+                       (facts.cachePath.empty() ? std::string("temporary") : facts.cachePath));
 }
 
 CorpusOptions ExperimentRun::corpusOptions() const {
@@ -74,7 +73,7 @@ CorpusOptions ExperimentRun::corpusOptions() const {
     const int tenth = p.totalBytes > 0 ? static_cast<int>(10 * p.doneBytes / p.totalBytes) : 0;
     if (tenth == *reported || p.totalBytes < (64 << 20)) return;
     *reported = tenth;
-    m_observer.onMessage(p.stage + " the corpus: " + std::to_string(10 * tenth) + " %");
+    m_observer.onMessage("corpus: " + p.stage + " " + std::to_string(10 * tenth) + " %");
   };
   return options;
 }
