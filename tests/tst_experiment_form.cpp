@@ -17,6 +17,7 @@ private slots:
     auto config = parseExperiment(
                       "students: [{name: a, arch: lstm, embd: 12, hidden: 20}, {name: b, layers: 3, heads: "
                       "2, embd: 10}]\n"
+                      "data: {val_split: documents, text_field: body}\n"
                       "distill: {temperature: 3.5, alpha: 0.2}\ntrain: {steps: 77, lr: 0.002}\ngenerate: "
                       "{prompts: [\"X:\\n\", \"Y\"]}\n",
                       ".")
@@ -84,6 +85,29 @@ private slots:
     QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("vocabulary 11"), 10000);  // 10 letters and the newline
     QVERIFY2(info->text().startsWith("2,200 bytes") || info->text().startsWith("2200 bytes"),
              qPrintable(info->text()));
+  }
+
+  // A folder of JSON Lines, split by documents: the facts count the documents, and the corpus is
+  // tokenized into the runs' token cache, which the run then opens instead of tokenizing again.
+  void folderCorpusFillsTheRunsTokenCache() {
+    QTemporaryDir dir;
+    QDir().mkpath(dir.filePath("corpus"));
+    QFile lines(dir.filePath("corpus/speeches.jsonl"));
+    QVERIFY(lines.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 50; ++i) lines.write("{\"body\": \"speech number " + QByteArray::number(i) + "\"}\n");
+    lines.close();
+    ExperimentForm form;
+    form.setTokenCacheFolder(dir.filePath("runs/token-cache"));
+    auto* info = form.findChild<QLabel*>("corpusInfo");
+    form.findChild<QLineEdit*>("data.text_field")->setText("body");
+    form.findChild<QComboBox*>("data.val_split")->setCurrentText("documents");
+    form.findChild<QSpinBox*>("data.block_size")->setValue(8);
+    form.findChild<QLineEdit*>("data.corpus")->setText(dir.filePath("corpus"));
+    QTRY_VERIFY_WITH_TIMEOUT(info->text().contains("50 documents"), 10000);
+    QCOMPARE(form.config().data.val_split, ValSplit::Documents);
+    CorpusOptions runs;
+    runs.cacheDir = dir.filePath("runs/token-cache").toStdString();
+    QVERIFY(inspectCorpus(form.config().data, {}, runs).reusedCache);  // what a run would open
   }
 
   void tokenizerTrainingDialogTrainsInTheBackground() {

@@ -276,12 +276,21 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   tokenizerRow->addWidget(pickTokenizer);
   tokenizerRow->addWidget(trainTokenizer);
   m_valFraction = makeDoubleBox("data.val_fraction", 3, 0.01, dataBox);
+  m_valSplit = new QComboBox(dataBox);
+  fillChoices<ValSplit>(m_valSplit);
+  m_valSplit->setToolTip(schemaTooltip("data.val_split"));
+  auto* splitRow = new QHBoxLayout;
+  splitRow->addWidget(m_valFraction, 1);
+  splitRow->addWidget(m_valSplit);
+  m_textField = new QLineEdit(dataBox);
+  m_textField->setToolTip(schemaTooltip("data.text_field"));
   m_blockSize = makeIntBox("data.block_size", dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   m_corpusInfo->setObjectName("corpusInfo");
   data->addRow(tr("Corpus"), corpusRow);
   data->addRow(tr("Tokenizer"), tokenizerRow);
-  data->addRow(tr("Validation share"), m_valFraction);
+  data->addRow(tr("Validation share"), splitRow);
+  data->addRow(tr("JSON Lines field"), m_textField);
   data->addRow(tr("Block size"), m_blockSize);
   data->addRow(m_corpusInfo);
   return dataBox;
@@ -492,8 +501,9 @@ QGroupBox* ExperimentForm::buildGenerateBox(QWidget* content) {
 }
 
 void ExperimentForm::connectAndNameFields() {
-  for (auto* edit : {m_corpus, m_teacherCheckpoint, m_teacherHf})
+  for (auto* edit : {m_corpus, m_textField, m_teacherCheckpoint, m_teacherHf})
     connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
+  connect(m_valSplit, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches,
                     m_seed, m_logInterval, m_checkpointInterval, m_threads, m_processes, m_repeats,
@@ -509,6 +519,8 @@ void ExperimentForm::connectAndNameFields() {
   // Object names are the config keys: tests and problem marks find fields by key.
   const QList<QPair<QString, QWidget*>> named = {{"data.corpus", m_corpus},
                                                  {"data.val_fraction", m_valFraction},
+                                                 {"data.val_split", m_valSplit},
+                                                 {"data.text_field", m_textField},
                                                  {"data.block_size", m_blockSize},
                                                  {"teacher.checkpoint", m_teacherCheckpoint},
                                                  {"teacher.hf", m_teacherHf},
@@ -641,6 +653,8 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_corpus->setText(QString::fromStdString(c.data.corpus));
   m_tokenizer->setCurrentText(QString::fromStdString(c.data.tokenizer));
   m_valFraction->setValue(c.data.val_fraction);
+  showChoice(m_valSplit, c.data.val_split);
+  m_textField->setText(QString::fromStdString(c.data.text_field));
   m_blockSize->setValue(c.data.block_size);
   m_teacher->setSpec(c.teacher.model);
   m_teacherCheckpoint->setText(QString::fromStdString(c.teacher.checkpoint));
@@ -706,6 +720,8 @@ ExperimentConfig ExperimentForm::config() const {
   c.data.corpus = m_corpus->text().trimmed().toStdString();
   c.data.tokenizer = m_tokenizer->currentText().trimmed().toStdString();
   c.data.val_fraction = m_valFraction->value();
+  c.data.val_split = choiceOf<ValSplit>(m_valSplit);
+  c.data.text_field = m_textField->text().trimmed().toStdString();
   c.data.block_size = m_blockSize->value();
   c.teacher.model = m_teacher->spec();
   c.teacher.checkpoint = m_teacherCheckpoint->text().trimmed().toStdString();
@@ -776,12 +792,12 @@ void ExperimentForm::refreshInfo() {
 }
 
 void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
-  const QString key =
-      QString("%1|%2|%3|%4|%5")
-          .arg(QString::fromStdString(c.data.corpus))
-          .arg(c.data.val_fraction)
-          .arg(c.data.block_size)
-          .arg(QString::fromStdString(c.data.tokenizer), QString::fromStdString(c.teacher.hf));
+  const QString key = QString("%1|%2|%3|%4|%5|%6|%7")
+                          .arg(QString::fromStdString(c.data.corpus))
+                          .arg(c.data.val_fraction)
+                          .arg(c.data.block_size)
+                          .arg(QString::fromStdString(c.data.tokenizer), QString::fromStdString(c.teacher.hf),
+                               QString(nameOf(c.data.val_split)), QString::fromStdString(c.data.text_field));
   if (key != m_corpusKey) {
     // Reading and tokenizing a corpus takes seconds for a big one: never on the GUI thread.
     m_corpusKey = key;
@@ -838,9 +854,12 @@ void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
   const QLocale locale;
   m_corpusInfo->setText(
       m_corpusError.isEmpty()
-          ? tr("%1 bytes · %2 tokens · vocabulary %3 · %n document(s)\n%4 train / %5 validation tokens", "",
-               static_cast<int>(m_corpusFacts.documents))
-                .arg(locale.toString(m_corpusFacts.bytes), locale.toString(m_corpusFacts.characters))
+          ? tr("%1 bytes · %2 · %3 tokens · vocabulary %4\n%5 train / %6 validation tokens")
+                .arg(locale.toString(m_corpusFacts.bytes),
+                     m_corpusFacts.documents == 1
+                         ? tr("1 document")
+                         : tr("%1 documents").arg(locale.toString(m_corpusFacts.documents)),
+                     locale.toString(m_corpusFacts.characters))
                 .arg(m_corpusFacts.vocabSize)
                 .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens))
           : QString());

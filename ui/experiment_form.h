@@ -129,6 +129,8 @@ private:
   QLineEdit* m_corpus;
   QComboBox* m_tokenizer;
   QDoubleSpinBox* m_valFraction;
+  QComboBox* m_valSplit;
+  QLineEdit* m_textField;
   QSpinBox* m_blockSize;
   QLabel* m_corpusInfo;
   ModelSpecEditor* m_teacher;

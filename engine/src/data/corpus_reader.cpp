@@ -134,7 +134,8 @@ bool CorpusReader::openNextFile() {
   m_open = std::make_shared<OpenFile>();
   m_open->file = m_files[m_next++];
   m_open->in.open(m_open->file.path, std::ios::binary);
-  if (!m_open->in) throw EngineError("cannot read corpus file " + m_open->file.path + ": " + std::strerror(errno));
+  if (!m_open->in)
+    throw EngineError("cannot read corpus file " + m_open->file.path + ": " + std::strerror(errno));
   return true;
 }
 

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -183,7 +183,8 @@ void syncFile(const std::string& path) {
 }
 
 /// Tokenizes the corpus into `partial` and returns the header it ends with.
-Json writeCache(const TokenCacheRequest& r, const Tokenizer& tokenizer, const std::string& partial, bool durable) {
+Json writeCache(const TokenCacheRequest& r, const Tokenizer& tokenizer, const std::string& partial,
+                bool durable) {
   const int width = tokenizer.vocabSize() <= 65536 ? 2 : 4;
   std::vector<int64_t> separator;  // known once a second document comes (a char vocabulary may lack it)
   const int threads = r.options.threads > 0

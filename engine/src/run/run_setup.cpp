@@ -56,10 +56,11 @@ void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, s
   const auto& facts = m_corpus.facts;
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.3f s", facts.seconds);
-  m_observer.onMessage(std::string(facts.reusedCache ? "opened the token cache in " : "tokenized the corpus in ") +
-                       seconds + " (" + std::to_string(facts.trainTokens + facts.valTokens) + " tokens, " +
-                       std::to_string(facts.documents) + " document(s)): " +
-                       (facts.cachePath.empty() ? std::string("temporary") : facts.cachePath));
+  m_observer.onMessage(
+      std::string(facts.reusedCache ? "opened the token cache in " : "tokenized the corpus in ") + seconds +
+      " (" + std::to_string(facts.trainTokens + facts.valTokens) + " tokens, " +
+      std::to_string(facts.documents) +
+      " document(s)): " + (facts.cachePath.empty() ? std::string("temporary") : facts.cachePath));
 }
 
 CorpusOptions ExperimentRun::corpusOptions() const {
