@@ -200,6 +200,20 @@ private slots:
       QVERIFY(entry.path().filename().string().find(".partial") == std::string::npos);
   }
 
+  void cancelledPreparationStopsAndLeavesNoCache() {
+    QTemporaryDir dir;
+    auto request = requestFor(bundledCorpusPath(), Tokenizer::load(kBpe512),
+                              dir.filePath("cache").toStdString(), 2, 1 << 20);
+    int polls = 0;
+    request.options.cancelled = [&polls] { return ++polls > 1; };  // the second look says stop
+    const QString error = errorOf([&] { loadTokenCache(request); });
+    QCOMPARE(error, QString("cancelled"));
+    for (const auto& entry : fs::directory_iterator(dir.filePath("cache").toStdString()))
+      QVERIFY2(entry.path().extension() != ".tokens" &&
+                   entry.path().string().find(".partial") == std::string::npos,
+               entry.path().c_str());
+  }
+
   void cutCacheIsRebuilt() {
     QTemporaryDir dir;
     const auto request = requestFor(bundledCorpusPath(), std::nullopt, dir.filePath("cache").toStdString());

@@ -812,26 +812,24 @@ void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
     CorpusOptions options;
     options.cacheDir = m_tokenCacheFolder.toStdString();
     // Progress crosses to the GUI thread as a queued call, at most once per percent.
-    QPointer<ExperimentForm> form(this);
+    QPointer<QObject> guard(this);
+    ExperimentForm* form = this;  // touched only on the GUI thread, once `guard` says it is alive
     auto percentShown = std::make_shared<int>(-1);
-    options.progress = [form, key, percentShown](const CorpusProgress& p) {
+    options.progress = [guard, form, key, percentShown](const CorpusProgress& p) {
       const int percent = p.totalBytes > 0 ? static_cast<int>(100 * p.doneBytes / p.totalBytes) : 0;
-      if (percent == *percentShown || !form) return;
+      if (percent == *percentShown) return;
       *percentShown = percent;
-      const QString text = tr("%1 the corpus… %2 %").arg(QString::fromStdString(p.stage)).arg(percent);
-      QMetaObject::invokeMethod(
-          form,
-          [form, key, text] {
-            if (!form || key != form->m_corpusKey || !form->m_inspectingCorpus) return;
-            form->m_corpusProgress = text;
-            form->m_corpusInfo->setText(text);
-          },
-          Qt::QueuedConnection);
+      callOnGuiThread(guard, [form, key, stage = p.stage, percent] {
+        if (key != form->m_corpusKey || !form->m_inspectingCorpus) return;
+        form->m_corpusProgress = tr("%1 the corpus… %2 %").arg(QString::fromStdString(stage)).arg(percent);
+        form->m_corpusInfo->setText(form->m_corpusProgress);
+      });
     };
-    runInBackground(
+    m_corpusInspections.start(
         this,
-        [data = c.data, teacher = c.teacher, options] {
+        [data = c.data, teacher = c.teacher, options](const std::atomic<bool>& cancelled) mutable {
           Inspection out;
+          options.cancelled = [&cancelled] { return cancelled.load(); };
           try {
             out.facts = inspectCorpus(data, teacher, options);
           } catch (const std::exception& e) {

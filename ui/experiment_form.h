@@ -3,6 +3,7 @@
 #include <QHash>
 #include <QWidget>
 
+#include "background_task.h"
 #include "distill/config.h"
 #include "distill/model_info.h"
 #include "distill/pretrained.h"
@@ -189,6 +190,8 @@ private:
   bool m_inspectingCorpus = false;  // m_corpusKey's facts are being read
   QString m_corpusProgress;         // "tokenizing 42 %" while a big corpus is read
   QString m_tokenCacheFolder;
+  // Last member: destroyed first, so a running inspection is cancelled and joined before the rest.
+  SupersededTasks m_corpusInspections;
 };
 
 }  // namespace distill

@@ -42,6 +42,9 @@ struct CorpusOptions {
   std::string cacheDir;
   int threads = 0;  ///< tokenizer threads; 0: every core (the ids never depend on it)
   std::function<void(const CorpusProgress&)> progress;  ///< called from the preparing thread
+  /// Polled between pieces of work; once true, preparing stops with EngineError "cancelled" and
+  /// leaves no cache behind.
+  std::function<bool()> cancelled;
 };
 
 /// The token-cache folder of a runs root: <runsRoot>/token-cache.

@@ -75,7 +75,9 @@ Json cacheKey(const TokenCacheRequest& r) {
           {"tokenizer", r.tokenizerLabel}};
 }
 
+/// Progress, and the point where a cancelled preparation stops.
 void report(const TokenCacheRequest& r, const char* stage, int64_t done) {
+  if (r.options.cancelled && r.options.cancelled()) throw EngineError("cancelled");
   if (r.options.progress) r.options.progress({stage, done, totalBytes(r.files)});
 }
 
@@ -195,7 +197,7 @@ Json writeCache(const TokenCacheRequest& r, const Tokenizer& tokenizer, const st
   CorpusReader reader(r.files, r.textField, r.segmentBytes);
   std::vector<TextSegment> segments;
   while (reader.next(segments, kBatchBytes)) {
-    const auto ids = encodeSegments(tokenizer, segments, threads);
+    const auto ids = encodeSegments(tokenizer, segments, threads, r.options.cancelled);
     for (size_t i = 0; i < segments.size(); ++i) {
       if (segments[i].startsDocument) {
         if (!starts.empty() && separator.empty()) separator = documentSeparator(tokenizer);
@@ -343,12 +345,17 @@ TokenCache loadTemporaryCache(const TokenCacheRequest& request) {
 }  // namespace
 
 std::vector<std::vector<uint32_t>> encodeSegments(const Tokenizer& tokenizer,
-                                                  const std::vector<TextSegment>& segments, int threads) {
+                                                  const std::vector<TextSegment>& segments, int threads,
+                                                  const std::function<bool()>& cancelled) {
   std::vector<std::vector<uint32_t>> ids(segments.size());
   std::vector<std::exception_ptr> errors(segments.size());
   std::atomic<size_t> nextSegment{0};
   auto work = [&] {
     for (size_t i = nextSegment++; i < segments.size(); i = nextSegment++) {
+      if (cancelled && cancelled()) {
+        errors[i] = std::make_exception_ptr(EngineError("cancelled"));
+        continue;
+      }
       try {
         const auto encoded = tokenizer.encode(segments[i].text);
         ids[i].assign(encoded.begin(), encoded.end());

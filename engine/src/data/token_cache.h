@@ -10,6 +10,7 @@
 // process, so a killed build leaves nothing that is used and two runs never build it twice.
 // The file depends on nothing but the corpus and the tokenizer (not on the thread count).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,7 @@ TokenCache loadTokenCache(const TokenCacheRequest& request);
 
 /// The ids of `segments`, each encoded on its own, on `threads` threads (same result for any count).
 std::vector<std::vector<uint32_t>> encodeSegments(const Tokenizer& tokenizer,
-                                                  const std::vector<TextSegment>& segments, int threads);
+                                                  const std::vector<TextSegment>& segments, int threads,
+                                                  const std::function<bool()>& cancelled = {});
 
 }  // namespace distill
