@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what the project needs (Debian packages, idempotent) and builds it into build/.
+# Installs what the project needs (Debian packages, idempotent) and builds it into build/ (or, with
+# DISTILL_LIBTORCH=pypi, against PyPI's LibTorch 2.x into build-torch/: scripts/libtorch_source.sh).
 # Uses sudo when not run as root. Safe to run again: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/libtorch_source.sh
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
@@ -40,18 +42,26 @@ fi
 export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_BASEDIR="$PWD"  # cache hits across clones in other folders
 JOBS=$(nproc)
-if [ ! -f build/build.ninja ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+BUILD=$DISTILL_BUILD_DIR
+cmake_args=()
+if [ "$DISTILL_LIBTORCH" = pypi ]; then
+  ./scripts/torch_env.sh
+  torch_cmake=$(.venv-torch/bin/python -c 'import torch; print(torch.utils.cmake_prefix_path)' 2> /dev/null)
+  # The wheel's own folder first: otherwise CMake finds Debian's /usr/lib/libtorch.so.
+  cmake_args+=("-DCMAKE_PREFIX_PATH=$(dirname "$(dirname "$torch_cmake")");$torch_cmake")
+fi
+if [ ! -f "$BUILD/build.ninja" ]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}"
 fi
 # DISTILL_SETUP_TARGETS: build only these targets (run.sh: the two programs it may start, not the
 # test executables); empty: everything.
 read -r -a wanted <<< "${DISTILL_SETUP_TARGETS:-}"
 targets=()
 for t in "${wanted[@]}"; do  # a target this configuration lacks (no Qt: no workbench) is skipped
-  ninja -C build -t query "$t" > /dev/null 2>&1 && targets+=("$t")
+  ninja -C "$BUILD" -t query "$t" > /dev/null 2>&1 && targets+=("$t")
 done
 if ((${#targets[@]})); then
-  cmake --build build -j "$JOBS" --target "${targets[@]}"
+  cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}"
 else
-  cmake --build build -j "$JOBS"
+  cmake --build "$BUILD" -j "$JOBS"
 fi
