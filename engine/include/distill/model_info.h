@@ -27,7 +27,7 @@ struct CorpusInfo {
   std::string note;           ///< e.g. the cache folder was not writable (tokenized for this run only)
 };
 
-/// How far preparing a corpus has come: `stage` ("scanning characters", "tokenizing", "checking")
+/// How far preparing a corpus has come: `stage` ("scanning characters", "tokenizing")
 /// and bytes of text read of the total.
 struct CorpusProgress {
   std::string stage;

@@ -11,6 +11,7 @@
 
 #include "distill/errors.h"
 #include "util/sha256.h"
+#include "util/utf8.h"
 
 namespace distill {
 
@@ -47,7 +48,34 @@ bool cutsAt(const char* text, size_t size, size_t p) {
   return p >= 2 && p < size && text[p - 1] == '\n' && !asciiSpace(text[p - 2]) && asciiLetter(text[p]);
 }
 
+/// Throws EngineError naming the file and offset of a NUL byte or of invalid UTF-8 in
+/// [text, text + size), which starts at byte `offset` of `path`.
+void checkText(const char* text, size_t size, int64_t offset, const std::string& path) {
+  if (const void* nul = std::memchr(text, '\0', size))
+    throw EngineError("corpus looks binary (it contains NUL bytes at offset " +
+                      std::to_string(offset + (static_cast<const char*>(nul) - text)) + "): " + path);
+  const size_t bad = firstInvalidUtf8(text, size);
+  if (bad < size)
+    throw EngineError("corpus is not valid UTF-8 text (first bad byte at offset " +
+                      std::to_string(offset + static_cast<int64_t>(bad)) + "): " + path);
+}
+
+/// The corpus digest from its files' digests: a single file's own; for a folder, the SHA-256 of
+/// the lines "<relative path> <file digest>" in reading order.
+std::string digestOfFiles(const std::vector<CorpusFile>& files, const std::vector<std::string>& fileDigests) {
+  if (files.size() == 1 && files[0].relative.empty()) return fileDigests[0];
+  std::string lines;
+  for (size_t i = 0; i < files.size(); ++i) lines += files[i].relative + " " + fileDigests[i] + "\n";
+  return sha256OfText(lines);
+}
+
 }  // namespace
+
+std::string corpusDigest(const std::vector<CorpusFile>& files) {
+  std::vector<std::string> fileDigests;
+  for (const auto& f : files) fileDigests.push_back(sha256OfFile(f.path));
+  return digestOfFiles(files, fileDigests);
+}
 
 std::vector<CorpusFile> corpusFiles(const std::string& corpus) {
   std::error_code ec;
@@ -81,39 +109,6 @@ size_t segmentCut(const char* text, size_t size, size_t limit) {
   return 0;
 }
 
-size_t firstBadByte(const char* text, size_t size, bool& nul) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text);
-  nul = false;
-  size_t i = 0;
-  while (i < size) {
-    const unsigned char b = s[i];
-    if (b < 0x80) {
-      if (b == 0) return nul = true, i + 1;
-      ++i;
-      continue;
-    }
-    int more;
-    char32_t cp, min;
-    if ((b & 0xE0) == 0xC0)
-      more = 1, cp = b & 0x1F, min = 0x80;
-    else if ((b & 0xF0) == 0xE0)
-      more = 2, cp = b & 0x0F, min = 0x800;
-    else if ((b & 0xF8) == 0xF0)
-      more = 3, cp = b & 0x07, min = 0x10000;
-    else
-      return i + 1;
-    if (i + static_cast<size_t>(more) >= size) return i + 1;  // cut short
-    for (int k = 1; k <= more; ++k) {
-      const unsigned char c = s[i + static_cast<size_t>(k)];
-      if ((c & 0xC0) != 0x80) return i + 1;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i + 1;
-    i += static_cast<size_t>(more) + 1;
-  }
-  return 0;
-}
-
 struct CorpusReader::OpenFile {
   CorpusFile file;
   std::ifstream in;
@@ -139,7 +134,7 @@ bool CorpusReader::openNextFile() {
   return true;
 }
 
-bool CorpusReader::readBlock() {
+void CorpusReader::readBlock() {
   OpenFile& f = *m_open;
   if (f.consumed > 0) {  // drop what was emitted before the buffer grows
     f.pending.erase(0, f.consumed);
@@ -155,7 +150,6 @@ bool CorpusReader::readBlock() {
   f.digest.add(f.pending.data() + old, got);
   m_bytesRead += static_cast<int64_t>(got);
   f.atEnd = got < kReadBlock;
-  return !f.atEnd;
 }
 
 void CorpusReader::emitText(std::vector<TextSegment>& out, size_t& produced) {
@@ -168,13 +162,7 @@ void CorpusReader::emitText(std::vector<TextSegment>& out, size_t& produced) {
       if (!f.atEnd) return;  // read on: the segment ends further on
       cut = size;
     }
-    bool nul = false;
-    if (const size_t bad = firstBadByte(data, cut, nul)) {
-      const int64_t offset = f.pendingStart + static_cast<int64_t>(f.consumed + bad - 1);
-      throw EngineError(std::string(nul ? "corpus looks binary (it contains NUL bytes"
-                                        : "corpus is not valid UTF-8 text (first bad byte") +
-                        " at offset " + std::to_string(offset) + "): " + f.file.path);
-    }
+    checkText(data, cut, f.pendingStart + static_cast<int64_t>(f.consumed), f.file.path);
     out.push_back({std::string(data, cut), !f.started});
     f.started = true;
     f.consumed += cut;
@@ -225,11 +213,9 @@ void CorpusReader::emitJsonLines(std::vector<TextSegment>& out, size_t& produced
 }
 
 void CorpusReader::finishFile() {
-  const std::string digest = m_open->digest.hex();
-  m_folderLines += m_open->file.relative + " " + digest + "\n";
-  if (m_files.size() == 1 && m_files[0].relative.empty()) m_digest = digest;
+  m_fileDigests.push_back(m_open->digest.hex());
   m_open.reset();
-  if (m_next >= m_files.size() && m_digest.empty()) m_digest = sha256OfText(m_folderLines);
+  if (m_fileDigests.size() == m_files.size()) m_digest = digestOfFiles(m_files, m_fileDigests);
 }
 
 bool CorpusReader::next(std::vector<TextSegment>& out, size_t budget) {

@@ -48,7 +48,7 @@ public:
 
 private:
   bool openNextFile();
-  bool readBlock();
+  void readBlock();
   void emitText(std::vector<TextSegment>& out, size_t& produced);
   void emitJsonLines(std::vector<TextSegment>& out, size_t& produced);
   void addDocument(const std::string& text, std::vector<TextSegment>& out, size_t& produced);
@@ -61,7 +61,7 @@ private:
   struct OpenFile;    // the file being read
   std::shared_ptr<OpenFile> m_open;
   int64_t m_bytesRead = 0;
-  std::string m_folderLines;  ///< "<relative> <digest>\n" per finished file (folder digest)
+  std::vector<std::string> m_fileDigests;  ///< SHA-256 of each finished file
   std::string m_digest;
 };
 
@@ -70,8 +70,7 @@ private:
 /// non-space character and precedes an ASCII letter. 0 when there is no such place.
 size_t segmentCut(const char* text, size_t size, size_t limit);
 
-/// 0 when `text` is valid UTF-8 without NUL bytes; otherwise 1 + the offset of the first bad byte,
-/// and `nul` says whether it is a NUL.
-size_t firstBadByte(const char* text, size_t size, bool& nul);
+/// CorpusReader::digest() of `files` without reading them as a corpus (no parsing, no checks).
+std::string corpusDigest(const std::vector<CorpusFile>& files);
 
 }  // namespace distill

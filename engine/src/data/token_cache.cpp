@@ -81,17 +81,6 @@ void report(const TokenCacheRequest& r, const char* stage, int64_t done) {
   if (r.options.progress) r.options.progress({stage, done, totalBytes(r.files)});
 }
 
-/// The corpus digest, streaming every file (what a cache whose files were touched is checked by).
-std::string digestOf(const TokenCacheRequest& r) {
-  CorpusReader reader(r.files, r.textField, r.segmentBytes);
-  std::vector<TextSegment> segments;
-  while (reader.next(segments, kBatchBytes)) {
-    segments.clear();
-    report(r, "checking", reader.bytesRead());
-  }
-  return reader.digest();
-}
-
 /// A char tokenizer with every character of the corpus (a streaming pass), plus the newline that
 /// separates documents when there are several.
 Tokenizer scanCharacters(const TokenCacheRequest& r) {
@@ -272,7 +261,7 @@ bool isCurrent(const Json& header, const TokenCacheRequest& r) {
   for (size_t i = 0; i < now.size(); ++i)
     if (saved[i].at("relative") != now[i].at("relative") || saved[i].at("bytes") != now[i].at("bytes"))
       return false;
-  return header.at("corpus").at("sha256") == digestOf(r);
+  return header.at("corpus").at("sha256") == corpusDigest(r.files);
 }
 
 TokenCache openCache(const std::string& path, const Json& header) {

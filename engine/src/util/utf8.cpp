@@ -57,6 +57,18 @@ bool decodeUtf8(const std::string& text, std::vector<char32_t>& out, size_t& bad
   return true;
 }
 
+size_t firstInvalidUtf8(const char* text, size_t size) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text);
+  size_t i = 0;
+  char32_t cp = 0;
+  while (i < size) {
+    const int length = decodeAt(s, size, i, cp);
+    if (length == 0) return i;
+    i += static_cast<size_t>(length);
+  }
+  return size;
+}
+
 std::vector<char32_t> decodeUtf8OrThrow(const std::string& text, const std::string& what) {
   std::vector<char32_t> cps;
   size_t bad = 0;

@@ -10,6 +10,10 @@ namespace distill {
 /// is not valid UTF-8 (overlong forms, surrogates and values past U+10FFFF are invalid).
 bool decodeUtf8(const std::string& text, std::vector<char32_t>& out, size_t& badOffset);
 
+/// The offset of the first byte of `text` that does not start a valid UTF-8 sequence, or `size`
+/// when all of it is valid (decodeUtf8's rules, without keeping the code points).
+size_t firstInvalidUtf8(const char* text, size_t size);
+
 /// decodeUtf8 that throws EngineError "<what> is not valid UTF-8 (first bad byte at offset N)".
 std::vector<char32_t> decodeUtf8OrThrow(const std::string& text, const std::string& what);
 
