@@ -453,6 +453,17 @@ QGroupBox* ExperimentForm::buildTrainBox(QWidget* content) {
   m_threads = makeIntBox("train.threads", trainBox);
   m_threads->setSpecialValueText(tr("auto"));
   m_processes = makeIntBox("train.processes", trainBox);
+  // Typed or picked: auto, cpu, cuda, cuda:N (validation says whether this machine has it).
+  m_device = new QComboBox(trainBox);
+  m_device->setEditable(true);
+  m_device->addItems({"auto", "cpu", "cuda", "cuda:0", "cuda:1"});
+  m_device->setToolTip(schemaTooltip("train.device"));
+  m_precision = new QComboBox(trainBox);
+  fillChoices<Precision>(m_precision);
+  m_precision->setToolTip(schemaTooltip("train.precision"));
+  auto* computeRow = new QHBoxLayout;
+  computeRow->addWidget(m_device, 1);
+  computeRow->addWidget(m_precision);
   m_repeats = makeIntBox("train.repeats", trainBox);
   m_repeatTeacher = new QCheckBox(tr("retrain the teacher in each"), trainBox);
   m_repeatTeacher->setToolTip(schemaTooltip("train.repeat_teacher"));
@@ -474,6 +485,7 @@ QGroupBox* ExperimentForm::buildTrainBox(QWidget* content) {
   train->addRow(tr("Seed"), m_seed);
   train->addRow(tr("Threads"), m_threads);
   train->addRow(tr("Processes"), m_processes);
+  train->addRow(tr("Device, precision"), computeRow);
   train->addRow(tr("Repeats (seeds)"), repeats);
   return trainBox;
 }
@@ -503,7 +515,8 @@ QGroupBox* ExperimentForm::buildGenerateBox(QWidget* content) {
 void ExperimentForm::connectAndNameFields() {
   for (auto* edit : {m_corpus, m_textField, m_teacherCheckpoint, m_teacherHf})
     connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
-  connect(m_valSplit, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
+  for (auto* box : {m_valSplit, m_device, m_precision})
+    connect(box, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches,
                     m_seed, m_logInterval, m_checkpointInterval, m_threads, m_processes, m_repeats,
@@ -553,6 +566,8 @@ void ExperimentForm::connectAndNameFields() {
                                                  {"train.seed", m_seed},
                                                  {"train.threads", m_threads},
                                                  {"train.processes", m_processes},
+                                                 {"train.device", m_device},
+                                                 {"train.precision", m_precision},
                                                  {"train.repeats", m_repeats},
                                                  {"train.repeat_teacher", m_repeatTeacher},
                                                  {"generate.prompts", m_prompts},
@@ -699,6 +714,8 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_seed->setValue(t.seed);
   m_threads->setValue(t.threads);
   m_processes->setValue(t.processes);
+  m_device->setCurrentText(QString::fromStdString(t.device));
+  showChoice(m_precision, t.precision);
   m_repeats->setValue(t.repeats);
   m_repeatTeacher->setChecked(t.repeat_teacher);
   QStringList prompts;
@@ -764,6 +781,8 @@ ExperimentConfig ExperimentForm::config() const {
   t.seed = m_seed->value();
   t.threads = m_threads->value();
   t.processes = m_processes->value();
+  t.device = m_device->currentText().trimmed().toStdString();
+  t.precision = choiceOf<Precision>(m_precision);
   t.repeats = m_repeats->value();
   t.repeat_teacher = m_repeatTeacher->isChecked();
   c.generate.prompts.clear();

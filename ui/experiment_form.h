@@ -171,6 +171,8 @@ private:
   QSpinBox* m_seed;
   QSpinBox* m_threads;
   QSpinBox* m_processes;
+  QComboBox* m_device;
+  QComboBox* m_precision;
   QSpinBox* m_repeats;
   QCheckBox* m_repeatTeacher;
   QPlainTextEdit* m_prompts;

@@ -9,6 +9,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -47,6 +48,15 @@ namespace distill {
 namespace {
 
 QString formatSeconds(double seconds) { return QString::fromStdString(formatDuration(seconds)); }
+
+/// "cpu fp32 · peak 256 MB RSS" or "cuda:0 bf16 · peak 2.1 GB on the GPU".
+QString computeText(const ComputeUse& use) {
+  const QString peak = QLocale::system().formattedDataSize(use.peakMemoryBytes, 1, QLocale::DataSizeSIFormat);
+  const bool onGpu = use.peakMemoryOf == "cuda allocator";
+  return QObject::tr("%1 %2 · peak %3 %4")
+      .arg(QString::fromStdString(use.device), QString::fromStdString(use.precision), peak,
+           onGpu ? QObject::tr("on the GPU") : QObject::tr("RSS"));
+}
 
 /// Steps presets beside Start: 0 keeps the experiment's own steps.
 struct RunLength {
@@ -219,12 +229,13 @@ void MainWindow::connectRun() {
     m_progress->setValue(p.step);
     const QString processes = p.processes > 1 ? tr(" on %1 processes").arg(p.processes) : QString();
     const QString repeat = p.repeats > 1 ? tr(" (repeat %1/%2)").arg(p.repeat).arg(p.repeats) : QString();
-    m_throughput->setText(tr("%1 · step %2/%3 · %4 tok/s%5 · ETA %6 (elapsed %7)")
+    m_throughput->setText(tr("%1 · step %2/%3 · %4 tok/s%5 · ETA %6 (elapsed %7) · %8")
                               .arg(QString::fromUtf8(phaseName(p.phase)) + repeat)
                               .arg(p.step)
                               .arg(p.totalSteps)
                               .arg(p.tokensPerSecond, 0, 'f', 0)
-                              .arg(processes, formatSeconds(p.etaSeconds), formatSeconds(p.phaseSeconds)));
+                              .arg(processes, formatSeconds(p.etaSeconds), formatSeconds(p.phaseSeconds),
+                                   computeText(p.compute)));
   });
   connect(m_controller, &RunController::sample, this,
           [this](const SampleRecord& s) { m_samples->addTrainingSample(s); });

@@ -91,13 +91,15 @@ int prepareCommand(PrepareOptions options) {
 int benchCommand(const BenchOptions& options) {
   const auto r = runTrainingBench(options);
   std::printf(
-      "{\"config\": \"%s\", \"device\": \"%s\", \"engine\": \"distill (LibTorch %s)\", \"threads\": %d, "
+      "{\"config\": \"%s\", \"device\": \"%s\", \"dtype\": \"%s\", \"attention\": \"%s\", "
+      "\"engine\": \"distill (LibTorch %s)\", \"threads\": %d, "
       "\"steps\": %d, \"teacher_params\": %lld, \"student_params\": %lld, \"teacher_train_tok_s\": %.1f, "
       "\"student_kd_tok_s\": %.1f, \"teacher_train_gflops\": %.1f, \"matmul_peak_gflops\": %.1f, "
       "\"teacher_fraction_of_peak\": %.3f}\n",
-      r.config.c_str(), r.device.c_str(), r.torchVersion.c_str(), r.threads, options.steps, r.teacherParams,
-      r.studentParams, r.teacherTrainTokensPerSecond, r.studentKdTokensPerSecond, r.teacherTrainGflops,
-      r.matmulPeakGflops, r.matmulPeakGflops > 0.0 ? r.teacherTrainGflops / r.matmulPeakGflops : 0.0);
+      r.config.c_str(), r.device.c_str(), r.precision.c_str(), r.attention.c_str(), r.torchVersion.c_str(),
+      r.threads, options.steps, r.teacherParams, r.studentParams, r.teacherTrainTokensPerSecond,
+      r.studentKdTokensPerSecond, r.teacherTrainGflops, r.matmulPeakGflops,
+      r.matmulPeakGflops > 0.0 ? r.teacherTrainGflops / r.matmulPeakGflops : 0.0);
   return kExitOk;
 }
 
@@ -155,8 +157,10 @@ void addToolCommands(CLI::App& app, Commands& commands) {
   benchCmd->add_option("--threads", bench->threads, "Threads (default: one per core)")
       ->check(CLI::NonNegativeNumber);
   benchCmd->add_option("--device", bench->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  benchCmd->footer(
-      examples({"distill bench --config small --steps 20", "distill bench --config nanogpt --device cuda"}));
+  benchCmd->add_option("--precision", bench->precision, "fp32, bf16 or fp16 (autocast, as train.precision)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  benchCmd->footer(examples({"distill bench --config small --steps 20",
+                             "distill bench --config nanogpt --device cuda --precision bf16"}));
   commands.add(benchCmd, [bench] { return benchCommand(*bench); });
 
   auto markdown = std::make_shared<bool>(false);

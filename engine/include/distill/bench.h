@@ -12,11 +12,14 @@ struct BenchOptions {
   int steps = 20;                ///< timed steps per figure, after 3 warm-up steps
   int threads = 0;               ///< 0: one per core (configureThreads)
   std::string device = "cpu";
+  std::string precision = "fp32";  ///< fp32 | bf16 | fp16 (train.precision's autocast)
 };
 
 struct BenchResult {
   std::string config;
   std::string device;
+  std::string precision;
+  std::string attention;  ///< "sdpa" (LibTorch >= 2's fused kernel) or "math" (explicit product)
   std::string torchVersion;
   int threads = 0;
   long long teacherParams = 0;
@@ -27,7 +30,7 @@ struct BenchResult {
   double matmulPeakGflops = 0.0;             ///< float32 2048² matmuls through LibTorch, all cores busy
 };
 
-/// Throws EngineError for an unknown config or device.
+/// Throws EngineError for an unknown config, device or precision.
 BenchResult runTrainingBench(const BenchOptions& options);
 
 }  // namespace distill

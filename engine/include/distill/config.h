@@ -24,6 +24,9 @@ enum class Regime { Word, Sequence, OnPolicy };
 enum class HiddenLoss { None, Mse, Cosine };
 /// How the validation split is cut: the tail of the token stream, or whole documents.
 enum class ValSplit { Tail, Documents };
+/// The floating-point type a run computes in: fp32 throughout, or bf16/fp16 autocast (matrix
+/// products in the low precision, reductions and losses in fp32; fp16 with loss scaling).
+enum class Precision { Fp32, Bf16, Fp16 };
 
 /// The YAML/JSON name of a value ("transformer", "reverse_kl", "on_policy", ...).
 template <class E>
@@ -167,6 +170,10 @@ struct TrainConfig {
   int repeats = 1;
   /// Train the teacher again in every repeat (with that repeat's seed) instead of once.
   bool repeat_teacher = false;
+  /// Where the models compute: "auto" (the first CUDA device when this LibTorch sees one, else the
+  /// CPU), "cpu", "cuda" or "cuda:N".
+  std::string device = "auto";
+  Precision precision = Precision::Fp32;
 };
 
 /// The seed of repeat `repeat` (1-based) of a run: the first is train.seed itself, so a run with

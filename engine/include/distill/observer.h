@@ -21,6 +21,16 @@ struct MetricPoint {
 };
 
 /// Where a run is: which phase, how far into it.
+/// Where a run computes and the most memory it has held (summary.json's `compute`, the status bar).
+struct ComputeUse {
+  std::string device = "cpu";  ///< "cpu", "cuda:0", ...
+  std::string precision = "fp32";
+  long long peakMemoryBytes = 0;
+  /// What the peak measures: "cuda allocator" (tensors on the GPU) or "process resident set" (the
+  /// whole process on the CPU, tensors and all).
+  std::string peakMemoryOf = "process resident set";
+};
+
 struct ProgressInfo {
   RunPhase phase = RunPhase::Teacher;
   int step = 0;
@@ -32,6 +42,7 @@ struct ProgressInfo {
   int repeat = 1;                ///< the repeat in progress (1-based) of `repeats`
   int repeats = 1;
   std::vector<MetricPoint> latest;  ///< this step's losses of every model in the phase
+  ComputeUse compute;               ///< where the run computes, and its peak memory so far
 };
 
 /// A continuation generated during training (every evaluation) or on demand.

@@ -10,6 +10,7 @@
 
 #include "config/run_names.h"
 #include "config/schema_fields.h"
+#include "util/device_check.h"
 
 namespace distill {
 
@@ -234,6 +235,7 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
           "not trained here");
   if (c.train.processes > 1)
     if (auto problem = dataParallelProblem(c)) p.push_back(*problem);
+  if (auto problem = computeProblem(c.train)) p.push_back(*problem);
   schema::checkFields(schema::generateFields(), c.generate, "generate", p);
   return p;
 }

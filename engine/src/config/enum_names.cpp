@@ -27,6 +27,8 @@ constexpr std::pair<HiddenLoss, const char*> kHiddenLoss[] = {
     {HiddenLoss::None, "none"}, {HiddenLoss::Mse, "mse"}, {HiddenLoss::Cosine, "cosine"}};
 constexpr std::pair<ValSplit, const char*> kValSplit[] = {{ValSplit::Tail, "tail"},
                                                           {ValSplit::Documents, "documents"}};
+constexpr std::pair<Precision, const char*> kPrecision[] = {
+    {Precision::Fp32, "fp32"}, {Precision::Bf16, "bf16"}, {Precision::Fp16, "fp16"}};
 
 constexpr std::pair<SweepStrategy, const char*> kStrategy[] = {
     {SweepStrategy::Grid, "grid"}, {SweepStrategy::Random, "random"}, {SweepStrategy::Tpe, "tpe"}};
@@ -73,6 +75,7 @@ DISTILL_ENUM_NAMES(Schedule, kSchedule)
 DISTILL_ENUM_NAMES(Regime, kRegime)
 DISTILL_ENUM_NAMES(HiddenLoss, kHiddenLoss)
 DISTILL_ENUM_NAMES(ValSplit, kValSplit)
+DISTILL_ENUM_NAMES(Precision, kPrecision)
 DISTILL_ENUM_NAMES(SweepStrategy, kStrategy)
 DISTILL_ENUM_NAMES(RangeKind, kRange)
 DISTILL_ENUM_NAMES(EarlyStopping, kEarlyStopping)

@@ -311,6 +311,14 @@ const std::vector<Field<TrainConfig>>& trainFields() {
       F("repeat_teacher", &TrainConfig::repeat_teacher,
         "train the teacher again in every repeat, with that repeat's seed (default: trained once and "
         "shared)"),
+      F("device", &TrainConfig::device,
+        "where the models compute: `auto` (the first CUDA GPU this LibTorch sees, else the CPU), `cpu`, "
+        "`cuda` or `cuda:N`; data-parallel ranks take one GPU each")
+          .optional(),
+      F("precision", &TrainConfig::precision,
+        "`fp32`; `bf16` (autocast: matrix products in bfloat16, losses in fp32; CPU or CUDA) or `fp16` "
+        "(CUDA only, with dynamic loss scaling). The teacher's inference runs in it too")
+          .optional(),
   };
   return fields;
 }

@@ -17,7 +17,7 @@ namespace distill::schema {
 template <class S>
 using Member = std::variant<int S::*, double S::*, bool S::*, std::string S::*, std::vector<int> S::*,
                             std::vector<std::string> S::*, Arch S::*, Activation S::*, DistillLoss S::*,
-                            Schedule S::*, Regime S::*, HiddenLoss S::*, ValSplit S::*>;
+                            Schedule S::*, Regime S::*, HiddenLoss S::*, ValSplit S::*, Precision S::*>;
 
 template <class S>
 struct Field {

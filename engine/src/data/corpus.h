@@ -47,6 +47,12 @@ struct Batch {
   torch::Tensor y;  // (B, T) int64, x shifted left by one
 };
 
+/// `batch` on `device` (the same tensors when they are there already).
+inline Batch onDevice(const Batch& batch, const torch::Device& device) {
+  if (batch.x.device() == device) return batch;
+  return {batch.x.to(device), batch.y.to(device)};
+}
+
 /// Random windows of a token stream, reproducible from a seed (so a distilled student and its
 /// scratch twin see the same data in the same order).
 class BatchSampler {

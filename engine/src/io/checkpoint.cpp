@@ -75,7 +75,7 @@ LoadedModel loadCheckpoint(const std::string& path) {
   c10::IValue metaValue;
   try {
     std::istringstream in(bytes);
-    archive.load_from(in);
+    archive.load_from(in, torch::Device(torch::kCPU));  // wherever it was trained: the caller moves it
     if (!archive.try_read(kMetaKey, metaValue) || !metaValue.isString())
       throw EngineError("checkpoint " + path + " has no distill metadata (not written by distill?)");
   } catch (const EngineError&) {

@@ -59,8 +59,8 @@ void LogitCacheWriter::append(const torch::Tensor& teacherLogits) {
   auto logProbs =
       torch::log_softmax(teacherLogits.to(torch::kFloat32) / m_header.temperature, -1);  // (B, T, V)
   auto [values, indices] = logProbs.topk(k, -1);                                         // (B, T, k)
-  auto ids = indices.to(torch::kInt32).contiguous();
-  values = values.contiguous();
+  auto ids = indices.to(torch::kCPU, torch::kInt32).contiguous();
+  values = values.to(torch::kCPU).contiguous();
   const int64_t positions = ids.numel() / k;
   const int32_t* idData = ids.data_ptr<int32_t>();
   const float* valueData = values.data_ptr<float>();

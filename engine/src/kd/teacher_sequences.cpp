@@ -39,13 +39,13 @@ torch::Tensor generateSequenceSet(LanguageModelImpl& teacher, const TokenStream&
   while (done < header.count) {
     if (keepGoing && !keepGoing(done)) return {};
     const int64_t rows = std::min<int64_t>(kChunk, header.count - done);
-    const auto prefix = prefixes.next().x.slice(0, 0, rows);
+    const auto prefix = prefixes.next().x.slice(0, 0, rows).to(deviceOf(teacher));
     chunks.push_back(sampleSequences(teacher, prefix, header.length, header.temperature,
                                      static_cast<int>(header.topK), generator));
     done += rows;
   }
   if (keepGoing) keepGoing(done);
-  return torch::cat(chunks, 0);
+  return torch::cat(chunks, 0).to(torch::kCPU);  // the set is written and sampled on the host
 }
 
 void saveSequenceSet(const std::string& path, const SequenceSetHeader& header,

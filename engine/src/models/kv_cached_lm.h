@@ -9,6 +9,20 @@ namespace distill {
 /// before. Without one: leaves `k`/`v` alone and returns 0.
 int64_t appendToKvCache(torch::Tensor& k, torch::Tensor& v, torch::Tensor* cacheK, torch::Tensor* cacheV);
 
+/// Whether attention may use LibTorch's fused scaled_dot_product_attention: LibTorch >= 2.0, unless
+/// the environment says DISTILL_ATTENTION=math (the explicit product, for comparing the two).
+/// Read when a model is built.
+bool fusedAttentionAvailable();
+
+/// softmax(q kᵀ / √hs + causal mask) v for T new positions after `past` cached ones: q (B, H, T, hs),
+/// k and v (B, H, past + T, hs) → (B, H, T, hs). `causalMask` is the additive (block, block) mask;
+/// dropout applies to the attention weights while training. `fused` (and no cache, no map asked
+/// for) computes it in one scaled_dot_product_attention call; otherwise explicitly, storing the
+/// weights in *attention when given (feature distillation reads them).
+torch::Tensor causalAttention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& causalMask, int64_t past, double dropout, bool training,
+                              bool fused, torch::Tensor* attention);
+
 /// An attention decoder with one key/value cache per layer (GPT-style transformer, Llama): the
 /// full forward, the traced forward and incremental decoding all go through run().
 class KvCachedLMImpl : public LanguageModelImpl {

@@ -57,4 +57,16 @@ inline torch::Tensor LanguageModelImpl::forwardWithTrace(const torch::Tensor&, F
 
 using LanguageModel = std::shared_ptr<LanguageModelImpl>;
 
+/// Where `model`'s weights live (the CPU for a model without parameters).
+inline torch::Device deviceOf(const torch::nn::Module& model) {
+  for (const auto& p : model.parameters()) return p.device();
+  return torch::Device(torch::kCPU);
+}
+
+/// A model's output logits in float32 whatever precision autocast computed the head in: the
+/// losses, softmaxes and sampling downstream stay in full precision.
+inline torch::Tensor floatLogits(const torch::Tensor& logits) {
+  return logits.scalar_type() == torch::kFloat32 ? logits : logits.to(torch::kFloat32);
+}
+
 }  // namespace distill

@@ -27,7 +27,10 @@ torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& weight, doubl
 }
 
 LlamaBlockImpl::LlamaBlockImpl(const ModelSpec& spec, int64_t blockSize)
-    : m_heads(spec.heads), m_kvHeads(kvHeadsOf(spec)), m_eps(spec.norm_eps) {
+    : m_heads(spec.heads),
+      m_kvHeads(kvHeadsOf(spec)),
+      m_eps(spec.norm_eps),
+      m_fusedAttention(fusedAttentionAvailable()) {
   const int64_t c = spec.embd, hs = c / spec.heads, mlp = spec.hidden > 0 ? spec.hidden : 4 * c;
   m_attentionNorm = register_parameter("attn_norm", torch::ones({c}));
   m_q = register_module("q", linear(c, m_heads * hs, spec.bias));
@@ -56,10 +59,9 @@ torch::Tensor LlamaBlockImpl::forward(const torch::Tensor& x, const torch::Tenso
     k = k.repeat_interleave(m_heads / m_kvHeads, 1);
     v = v.repeat_interleave(m_heads / m_kvHeads, 1);
   }
-  auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hs)));
-  att = torch::softmax(att + m_causalMask.slice(0, past, past + T).slice(1, 0, past + T), -1);
-  if (attention) *attention = att;
-  const auto y = m_o(torch::matmul(att, v).transpose(1, 2).reshape({B, T, C}));
+  const auto att =
+      causalAttention(q, k, v, m_causalMask, past, 0.0, is_training(), m_fusedAttention, attention);
+  const auto y = m_o(att.transpose(1, 2).reshape({B, T, C}));
   const auto r = x + y;
   const auto m = rmsNorm(r, m_mlpNorm, m_eps);
   return r + m_down(torch::silu(m_gate(m)) * m_up(m));
@@ -113,7 +115,7 @@ torch::Tensor LlamaLMImpl::run(const torch::Tensor& ids, int64_t position, std::
     if (trace) trace->hidden.push_back(x);
   }
   x = rmsNorm(x, m_finalNorm, m_spec.norm_eps);
-  return m_head ? m_head(x) : torch::nn::functional::linear(x, m_tokens->weight);
+  return floatLogits(m_head ? m_head(x) : torch::nn::functional::linear(x, m_tokens->weight));
 }
 
 }  // namespace distill

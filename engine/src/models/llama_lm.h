@@ -19,6 +19,7 @@ public:
 private:
   int64_t m_heads, m_kvHeads;
   double m_eps;
+  bool m_fusedAttention;  ///< see fusedAttentionAvailable()
   torch::Tensor m_attentionNorm, m_mlpNorm;
   torch::nn::Linear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_o{nullptr};
   torch::nn::Linear m_gate{nullptr}, m_up{nullptr}, m_down{nullptr};

@@ -59,7 +59,7 @@ torch::Tensor RecurrentLMImpl::decode(const torch::Tensor& ids, DecodeState& bas
     state.h = h;
   }
   state.position += ids.size(1);
-  return m_head(m_dropout(out));  // (B, T, V)
+  return floatLogits(m_head(m_dropout(out)));  // (B, T, V)
 }
 
 }  // namespace distill

@@ -54,12 +54,12 @@ int64_t pickToken(const float* logits, int64_t vocabSize, const SamplingOptions&
 namespace {
 
 int64_t pickFromLast(const torch::Tensor& logits, const SamplingOptions& options, std::mt19937_64& rng) {
-  auto last = logits.index({0, -1}).to(torch::kFloat32).contiguous();  // (V,)
+  auto last = logits.index({0, -1}).to(torch::kCPU, torch::kFloat32).contiguous();  // (V,)
   return pickToken(last.data_ptr<float>(), last.size(0), options, rng);
 }
 
-torch::Tensor asBatch(const std::vector<int64_t>& ids) {
-  return torch::tensor(ids, torch::kInt64).unsqueeze(0);  // (1, T)
+torch::Tensor asBatch(const std::vector<int64_t>& ids, const torch::Device& device) {
+  return torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device);  // (1, T)
 }
 
 }  // namespace
@@ -73,9 +73,9 @@ IncrementalDecoder::IncrementalDecoder(LanguageModelImpl& model, const std::vect
 torch::Tensor IncrementalDecoder::prime(size_t keepLast) {
   m_state = m_model.startDecoding();
   const size_t from = m_sequence.size() - std::min(m_sequence.size(), keepLast);
-  auto logits =
-      m_model.decode(asBatch({m_sequence.begin() + static_cast<long>(from), m_sequence.end()}), *m_state);
-  return logits.index({0, -1}).to(torch::kFloat32).contiguous();
+  auto logits = m_model.decode(
+      asBatch({m_sequence.begin() + static_cast<long>(from), m_sequence.end()}, deviceOf(m_model)), *m_state);
+  return logits.index({0, -1}).to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
 void IncrementalDecoder::feed(int64_t token) {
@@ -84,7 +84,10 @@ void IncrementalDecoder::feed(int64_t token) {
   if (limit > 0 && m_state->position >= limit) {
     m_lastLogits = prime(static_cast<size_t>(std::max<int64_t>(1, limit / 2)));
   } else {
-    m_lastLogits = m_model.decode(asBatch({token}), *m_state).index({0, -1}).to(torch::kFloat32).contiguous();
+    m_lastLogits = m_model.decode(asBatch({token}, deviceOf(m_model)), *m_state)
+                       .index({0, -1})
+                       .to(torch::kCPU, torch::kFloat32)
+                       .contiguous();
   }
 }
 
@@ -118,7 +121,8 @@ std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std:
   const auto limit = static_cast<size_t>(model.contextLimit());
   for (int i = 0; i < options.maxNewTokens; ++i) {
     const size_t from = limit > 0 && sequence.size() > limit ? sequence.size() - limit : 0;
-    auto logits = model.forward(asBatch({sequence.begin() + static_cast<long>(from), sequence.end()}));
+    auto logits =
+        model.forward(asBatch({sequence.begin() + static_cast<long>(from), sequence.end()}, deviceOf(model)));
     const int64_t next = pickFromLast(logits, options, rng);
     generated.push_back(next);
     sequence.push_back(next);

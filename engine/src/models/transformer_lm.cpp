@@ -14,7 +14,10 @@ torch::nn::LayerNormOptions layerNorm(const ModelSpec& spec) {
 }  // namespace
 
 TransformerBlockImpl::TransformerBlockImpl(const ModelSpec& spec, int64_t blockSize)
-    : m_heads(spec.heads), m_dropout(spec.dropout), m_tanhGelu(spec.activation == Activation::GeluTanh) {
+    : m_heads(spec.heads),
+      m_dropout(spec.dropout),
+      m_tanhGelu(spec.activation == Activation::GeluTanh),
+      m_fusedAttention(fusedAttentionAvailable()) {
   const int64_t c = spec.embd;
   m_ln1 = register_module("ln1", torch::nn::LayerNorm(layerNorm(spec)));
   m_qkv = register_module("qkv", torch::nn::Linear(torch::nn::LinearOptions(c, 3 * c).bias(spec.bias)));
@@ -37,13 +40,9 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, torch::Tenso
   auto qkv = m_qkv(m_ln1(x)).view({B, T, 3, m_heads, hs}).permute({2, 0, 3, 1, 4});  // (3,B,H,T,hs)
   auto q = qkv[0], k = qkv[1], v = qkv[2];
   const int64_t past = appendToKvCache(k, v, cacheK, cacheV);
-  // (B, H, T, T_total): new positions attend to every cached one and causally among themselves.
-  auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hs)));
-  att = att + m_causalMask.slice(0, past, past + T).slice(1, 0, past + T);
-  att = torch::softmax(att, -1);
-  if (attention) *attention = att;
-  if (m_dropout > 0.0) att = torch::dropout(att, m_dropout, is_training());
-  auto y = torch::matmul(att, v).transpose(1, 2).reshape({B, T, C});  // (B, T, C)
+  auto y = causalAttention(q, k, v, m_causalMask, past, m_dropout, is_training(), m_fusedAttention, attention)
+               .transpose(1, 2)
+               .reshape({B, T, C});  // (B, T, C)
   y = m_proj(y);
   if (m_dropout > 0.0) y = torch::dropout(y, m_dropout, is_training());
   auto h = x + y;
@@ -103,7 +102,7 @@ torch::Tensor TransformerLMImpl::run(const torch::Tensor& ids, int64_t position,
   }
   x = m_lnFinal(x);
   // A tied head reuses the token embedding matrix (V, C) as the output projection.
-  return m_head ? m_head(x) : torch::nn::functional::linear(x, m_tokens->weight);  // (B, T, V)
+  return floatLogits(m_head ? m_head(x) : torch::nn::functional::linear(x, m_tokens->weight));  // (B, T, V)
 }
 
 }  // namespace distill

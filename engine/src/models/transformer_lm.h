@@ -19,6 +19,7 @@ private:
   int64_t m_heads;
   double m_dropout;
   bool m_tanhGelu;
+  bool m_fusedAttention;  ///< see fusedAttentionAvailable()
   torch::nn::LayerNorm m_ln1{nullptr}, m_ln2{nullptr};
   torch::nn::Linear m_qkv{nullptr}, m_proj{nullptr}, m_fc{nullptr}, m_fc2{nullptr};
   torch::Tensor m_causalMask;  // (blockSize, blockSize) additive: 0 on/below diagonal, -inf above

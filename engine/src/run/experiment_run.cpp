@@ -35,6 +35,7 @@ RunResult ExperimentRun::run() {
     result.status = completed ? RunResult::Status::Completed : RunResult::Status::Cancelled;
     if (!lead()) return result;  // the last collective is behind: rank 0 writes the rest
     result.models = summarize(completed && m_options.measureSpeed);
+    m_store->setComputeUse(computeUse());
     m_store->writeSummary(m_config.name, completed ? "completed" : "cancelled", "", result.models);
     if (completed) removeResumePoints(m_store->dir());  // the final checkpoints are what stays
     m_store->writeMethodsTable(result.models);
@@ -65,6 +66,7 @@ void ExperimentRun::recordFailure(RunResult& result, const std::exception& e) {
   result.error = message;
   if (!m_store) return;
   try {
+    m_store->setComputeUse(computeUse());
     m_store->writeSummary(m_config.name, "failed", message, result.models);
   } catch (const std::exception&) {
     // The disk is what failed: the error is still returned to the caller.
@@ -91,10 +93,13 @@ void ExperimentRun::publish(std::vector<MetricPoint> points) {
 }
 
 Batch ExperimentRun::shardOf(const Batch& global) const {
-  if (!m_group) return global;
-  const int64_t rows = m_config.train.batch_size;
-  const int64_t begin = rows * m_group->rank();
-  return {global.x.slice(0, begin, begin + rows), global.y.slice(0, begin, begin + rows)};
+  Batch mine = global;
+  if (m_group) {
+    const int64_t rows = m_config.train.batch_size;
+    const int64_t begin = rows * m_group->rank();
+    mine = {global.x.slice(0, begin, begin + rows), global.y.slice(0, begin, begin + rows)};
+  }
+  return onDevice(mine, m_device);
 }
 
 int ExperimentRun::resumedSteps(RunPhase phase) const {
@@ -139,7 +144,17 @@ void ExperimentRun::reportProgress(RunPhase phase, int step, int total, int step
   if (p.repeats > 1)
     for (auto& point : latest) point.repeat = m_repeat;
   p.latest = std::move(latest);
+  p.compute = computeUse();
   m_observer.onProgress(p);
+}
+
+ComputeUse ExperimentRun::computeUse() const {
+  ComputeUse use;
+  use.device = deviceName(m_device);
+  use.precision = nameOf(m_config.train.precision);
+  use.peakMemoryBytes = peakMemoryBytes(m_device);
+  use.peakMemoryOf = m_device.is_cuda() ? "cuda allocator" : "process resident set";
+  return use;
 }
 
 void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {

@@ -23,6 +23,7 @@
 #include "run/trained_model.h"
 #include "store/resume_point.h"
 #include "store/run_store.h"
+#include "util/compute_device.h"
 
 namespace distill {
 
@@ -70,6 +71,8 @@ public:
   std::vector<TrainedModel>& students() { return m_students; }
   const Corpus& corpus() const { return m_corpus; }
   int threads() const { return m_threads; }
+  /// Where the models, their optimizer state and the batches live (train.device resolved).
+  const torch::Device& device() const { return m_device; }
   /// Rank 0 alone writes the run directory and talks to the observer about training.
   bool lead() const { return !m_group || m_group->isLead(); }
   /// Processes training this run (1 without a group).
@@ -78,7 +81,7 @@ public:
   int globalBatchSize() const { return m_config.train.batch_size * worldSize(); }
   /// Training tokens of one model's step across all ranks.
   int64_t tokensPerStep() const { return static_cast<int64_t>(globalBatchSize()) * m_config.data.block_size; }
-  /// This rank's rows of a global batch (all of it without a group).
+  /// This rank's rows of a global batch (all of it without a group), on the run's device.
   Batch shardOf(const Batch& global) const;
   RunObserver& observer() { return m_observer; }
   RunStore& store() { return *m_store; }
@@ -97,6 +100,8 @@ public:
   void reportProgress(RunPhase phase, int step, int total, int stepsBefore, double phaseStart,
                       int64_t tokensSoFar, std::vector<MetricPoint> latest);
   CheckpointInfo infoFor(const TrainedModel& m) const;
+  /// The device, precision and peak memory so far, for the status bar and summary.json.
+  ComputeUse computeUse() const;
 
   /// Between steps: waits while paused, takes live setting changes; false when the run must stop.
   /// Ranks of a group follow rank 0's RunControl (it broadcasts a StepDecision every step).
@@ -167,6 +172,7 @@ private:
   RunObserver& m_observer;
   RunControl& m_control;
   int m_threads;
+  torch::Device m_device{torch::kCPU};
   const ResumePoint* m_resume;
   Collective* m_group;
   Clock::time_point m_start = Clock::now();

@@ -16,6 +16,8 @@ public:
     m_batch = corpusBatch;
     m_targets = {};
     m_cache->read(static_cast<uint32_t>(step - 1), &m_targets.cachedIds, &m_targets.cachedLogProbs);
+    m_targets.cachedIds = m_targets.cachedIds.to(m_batch.x.device());
+    m_targets.cachedLogProbs = m_targets.cachedLogProbs.to(m_batch.x.device());
   }
 
   StudentInput inputFor(TrainedModel&, const DistillConfig&, int) override { return {m_batch, &m_targets}; }

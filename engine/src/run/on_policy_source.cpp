@@ -33,7 +33,8 @@ public:
     const auto samples = sampleSequences(*student.model, m_prompts.slice(1, 0, P), m_blockSize,
                                          now.sample_temperature, now.sample_top_k, student.onPolicyGenerator);
     m_targets = m_teacher.on(samples, now.usesFeatures() ? &m_trace : nullptr, step);
-    m_targets.positionMask = (torch::arange(samples.size(1)) >= P - 1).unsqueeze(0).expand_as(samples);
+    m_targets.positionMask =
+        (torch::arange(samples.size(1), samples.options()) >= P - 1).unsqueeze(0).expand_as(samples);
     m_targets.hardLabels = false;
     return {{samples, samples}, &m_targets};  // no labels: the soft term alone trains on these
   }

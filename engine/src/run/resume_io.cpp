@@ -56,7 +56,7 @@ void ExperimentRun::restoreResumePoint() {
     throw EngineError("cannot resume: the corpus " + m_corpus.path + " has " + std::to_string(corpusTokens) +
                       " tokens now, " + std::to_string(state.at("corpus_tokens").get<int64_t>()) +
                       " at the checkpoint (it changed since)");
-  auto archive = m_resume->openArchive();
+  auto archive = m_resume->openArchive(m_device);  // optimizer moments go where the weights are
   const auto models = modelsOf(m_resume->phase);
   const auto& saved = state.at("models");
   for (size_t i = 0; i < models.size(); ++i) {
@@ -73,7 +73,7 @@ void ExperimentRun::restoreResumePoint() {
     if (m.onPolicyGenerator.defined()) {
       torch::Tensor rng;
       archive.read("sampling_rng_" + std::to_string(i), rng);
-      m.onPolicyGenerator.set_state(rng);
+      m.onPolicyGenerator.set_state(rng.to(torch::kCPU));
     }
     m.steps = saved[i].at("steps").get<int>();
     m.trainTokens = saved[i].at("train_tokens").get<int64_t>();
@@ -90,7 +90,7 @@ void ExperimentRun::restoreResumePoint() {
     archive.read("torch_rng", rng);
     auto generator = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng);
+    generator.set_state(rng.to(torch::kCPU));
   }
   m_elapsedBefore = state.at("elapsed_s").get<double>();
   const int savedWorld = state.value("world_size", 1);

@@ -13,6 +13,9 @@
 namespace distill {
 
 void ExperimentRun::prepare() {
+  m_device = resolveDevice(m_config.train.device, m_group ? m_group->rank() : 0);
+  if (!m_device.is_cpu() || m_config.train.precision != Precision::Fp32)
+    m_observer.onMessage("computing on " + deviceName(m_device) + " in " + nameOf(m_config.train.precision));
   std::unique_ptr<LoadedModel> loadedTeacher;
   std::string teacherSource;
   loadCorpusAndTeacher(loadedTeacher, teacherSource);
@@ -26,6 +29,7 @@ void ExperimentRun::prepare() {
   const auto& t = m_config.train;
   m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
                               static_cast<uint64_t>(t.seed) + 2);  // the same in every repeat
+  for (auto& batch : m_valBatches) batch = onDevice(batch, m_device);
   buildStudents(m_vocab);
   if (m_resume) restoreResumePoint();
   if (m_resume && lead()) m_outcomes = m_store->readRepeatOutcomes(m_repeat);
@@ -111,9 +115,9 @@ void ExperimentRun::openRunStore() {
     m_store = std::make_unique<RunStore>(dir);
     m_store->writeConfig(experimentToYaml(m_config));
   }
-  // The engine computes on the CPU in float32 (the device and precision keys say so for when
-  // it does not).
   ComputeFacts facts;
+  facts.device = deviceName(m_device);
+  facts.precision = nameOf(m_config.train.precision);
   facts.threads = m_threads;
   facts.processes = worldSize();
   facts.corpusSha256 = m_corpus.sha256;
@@ -129,6 +133,7 @@ void ExperimentRun::buildTeacher(std::unique_ptr<LoadedModel> loaded, const std:
   m_teacher.role = ModelRole::Teacher;
   if (loaded) {
     m_teacher.model = loaded->model;
+    m_teacher.model->to(m_device);
     m_teacher.steps = loaded->info.step;
     m_observer.onMessage(source + " (" + std::to_string(m_teacher.model->parameterCount()) + " parameters)");
     return;
@@ -136,6 +141,7 @@ void ExperimentRun::buildTeacher(std::unique_ptr<LoadedModel> loaded, const std:
   const auto& t = m_config.train;
   torch::manual_seed(teacherSeed());
   m_teacher.model = makeModel(m_config.teacher.model, vocab, m_config.data.block_size);
+  m_teacher.model->to(m_device);  // built on the CPU first: the same initial weights on every device
   m_teacher.trainer = std::make_unique<ModelTrainer>("teacher", m_teacher.model, t, t.steps);
   m_teacher.trainer->setParallelism(m_threads);  // one model: its batch rows share the cores
 }
@@ -154,6 +160,7 @@ void ExperimentRun::buildStudents(int64_t vocab) {
       m.role = role;
       m.model = model;
       m.distill = s.distill.value_or(m_config.distill);
+      model->to(m_device);
       auto features = role == ModelRole::Distilled ? featureSetupFor(s, m.distill) : nullptr;
       m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps, std::move(features));
       m.onPolicyGenerator = makeSamplingGenerator(static_cast<uint64_t>(seed()) + 1000 + i);
@@ -191,6 +198,7 @@ std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig
   auto setup = std::make_unique<FeatureSetup>();
   setup->layerMap = resolveLayerMap(d.layer_map, student.model.layers, teacher.layers);
   setup->projector = FeatureProjector(student.model.layers, student.model.embd, teacher.embd);
+  setup->projector->to(m_device);
   return setup;
 }
 

@@ -33,12 +33,16 @@ struct StudentInput {
 /// The teacher as the source of soft targets: its logits (and trace, for feature losses) on a batch.
 class TeacherOracle {
 public:
-  TeacherOracle(LanguageModelImpl& teacher, int threads) : m_teacher(teacher), m_threads(threads) {}
+  /// The teacher's inference runs in `precision` (autocast) on the device of its weights.
+  TeacherOracle(LanguageModelImpl& teacher, int threads, Precision precision)
+      : m_teacher(teacher), m_threads(threads), m_precision(precision) {}
   SoftTargets on(const torch::Tensor& x, ForwardTrace* trace, int step) const;
+  torch::Device device() const { return deviceOf(m_teacher); }
 
 private:
   LanguageModelImpl& m_teacher;
   int m_threads;
+  Precision m_precision;
 };
 
 /// Whether a student needs the teacher's distribution on its batch this step.

@@ -12,8 +12,12 @@ namespace distill {
 SoftTargets TeacherOracle::on(const torch::Tensor& x, ForwardTrace* trace, int step) const {
   torch::NoGradGuard noGrad;
   SoftTargets targets;
-  targets.teacherLogits =
-      trace ? m_teacher.forwardWithTrace(x, *trace) : forwardInChunks(m_teacher, x, m_threads);
+  if (trace) {
+    const AutocastScope autocast(x.device().type(), m_precision);
+    targets.teacherLogits = m_teacher.forwardWithTrace(x, *trace);
+  } else {
+    targets.teacherLogits = forwardInChunks(m_teacher, x, m_threads, m_precision);
+  }
   requireFiniteTeacherLogits(targets.teacherLogits, "student step " + std::to_string(step));
   targets.teacherTrace = trace;
   return targets;
@@ -50,7 +54,8 @@ TargetSource* TargetSources::add(std::unique_ptr<TargetSource> source) {
 std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int totalSteps, uint64_t samplerSeed) {
   auto& students = run.students();
   std::unique_ptr<TargetSources> out(new TargetSources);
-  out->m_teacher = std::make_unique<TeacherOracle>(*run.teacher().model, run.threads());
+  out->m_teacher =
+      std::make_unique<TeacherOracle>(*run.teacher().model, run.threads(), run.config().train.precision);
   const TeacherOracle& teacher = *out->m_teacher;
   TargetSource* online =
       out->add(makeOnlineTeacherSource(teacher, anyTracedReader(students, readsOnlineTeacher)));

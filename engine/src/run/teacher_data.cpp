@@ -54,7 +54,8 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   const int64_t tokensPerStep = static_cast<int64_t>(m_config.train.batch_size) * m_config.data.block_size;
   for (int step = 1; step <= steps; ++step) {
     if (!waitWhilePaused()) return nullptr;
-    auto logits = forwardInChunks(*m_teacher.model, sampler.next().x, m_threads);
+    auto logits = forwardInChunks(*m_teacher.model, onDevice(sampler.next(), m_device).x, m_threads,
+                                  m_config.train.precision);
     requireFiniteTeacherLogits(logits, "cached step " + std::to_string(step));
     writer.append(logits);
     if (step % 50 == 0 || step == steps)

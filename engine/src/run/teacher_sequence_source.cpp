@@ -16,7 +16,7 @@ public:
       : m_teacher(teacher), m_sampler(std::move(sampler)), m_withTrace(withTrace) {}
 
   void beginStep(int, const Batch&) override {
-    m_batch = m_sampler->next();
+    m_batch = onDevice(m_sampler->next(), m_teacher.device());
     m_targets = {};
   }
 

@@ -12,7 +12,7 @@ namespace distill {
 /// What the run layer knows of how it computes.
 struct ComputeFacts {
   std::string device = "cpu";
-  std::string precision = "float32";
+  std::string precision = "fp32";
   int threads = 1;    ///< intra-op threads of this process
   int processes = 1;  ///< data-parallel processes
   /// The corpus digest the run's token cache recorded (hashing a big corpus again costs seconds);

@@ -91,14 +91,14 @@ std::string ResumePoint::modelPath(const std::string& model) const {
   return (fs::path(dir) / (model + ".pt")).string();
 }
 
-torch::serialize::InputArchive ResumePoint::openArchive() const {
+torch::serialize::InputArchive ResumePoint::openArchive(const torch::Device& device) const {
   const std::string path = (fs::path(dir) / "state.pt").string();
   const std::string bytes = readFile(path, "resume state");
   verifyZipIntegrity(bytes, "resume state " + path);
   torch::serialize::InputArchive archive;
   try {
     std::istringstream in(bytes);
-    archive.load_from(in);
+    archive.load_from(in, device);
   } catch (const std::exception&) {
     throw EngineError("resume state " + path + " is not a readable LibTorch archive (truncated or corrupt?)");
   }

@@ -56,7 +56,8 @@ struct ResumePoint {
 
   std::string modelPath(const std::string& model) const;
   /// state.pt; throws EngineError naming it when it is missing or damaged.
-  torch::serialize::InputArchive openArchive() const;
+  /// The state archive, its tensors (optimizer moments) loaded onto `device`.
+  torch::serialize::InputArchive openArchive(const torch::Device& device = torch::Device(torch::kCPU)) const;
 };
 
 /// Checks every file of a point against its own CRC-32s (a damaged one throws EngineError naming it).

@@ -208,6 +208,11 @@ void RunStore::writeSummary(const std::string& experiment, const std::string& st
   j["status"] = status;
   if (!error.empty()) j["error"] = error;
   j["world_size"] = m_worldSize;
+  if (m_compute)
+    j["compute"] = {{"device", m_compute->device},
+                    {"precision", m_compute->precision},
+                    {"peak_memory_bytes", m_compute->peakMemoryBytes},
+                    {"peak_memory_of", m_compute->peakMemoryOf}};
   // The same facts as `distill --version`: which build wrote these numbers.
   j["build"] = {{"version", projectVersion()},
                 {"libtorch", libtorchVersion()},

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,8 @@ public:
   void appendSample(const SampleRecord& sample);
   void writeSummary(const std::string& experiment, const std::string& status, const std::string& error,
                     const std::vector<ModelSummary>& models);
+  /// Device, precision and peak memory for summary.json's `compute` (absent until set).
+  void setComputeUse(const ComputeUse& use) { m_compute = use; }
 
   /// methods.csv: method,val_loss,perplexity,agreement,train_tokens_per_s, one row per student model
   /// (method = the student's name, or <name>-scratch for its twin).
@@ -79,6 +82,7 @@ private:
   nlohmann::ordered_json m_provenance;            // run.json as last written (null: none)
   std::unique_ptr<TensorBoardLog> m_tensorBoard;  // events.out.tfevents.*, from writeProvenance on
   int m_worldSize = 1;
+  std::optional<ComputeUse> m_compute;
   std::ofstream m_metrics;
   std::ofstream m_samples;
 };

@@ -30,7 +30,8 @@ ModelTrainer::ModelTrainer(std::string name, LanguageModel model, const TrainCon
       m_model(std::move(model)),
       m_train(train),
       m_totalSteps(totalSteps),
-      m_features(std::move(features)) {
+      m_features(std::move(features)),
+      m_scaler(train.precision == Precision::Fp16) {
   m_parameters = m_model->parameters();
   if (m_features) {
     for (const auto& p : m_features->projector->parameters()) m_parameters.push_back(p);
@@ -112,17 +113,49 @@ SoftTargets rowsOf(const SoftTargets& t, int64_t begin, int64_t end) {
   return out;
 }
 
+/// The chunks' loss and terms as numbers, read from the device in one transfer. The chunks' shares
+/// of each term add up to the batch's value (in chunk order).
+void readLosses(std::vector<StudentLoss>& parts, PendingStep& out) {
+  std::vector<torch::Tensor> values;
+  auto gather = [&](StudentLoss& part) {
+    values.push_back(part.total.reshape({1}));
+    part.terms.forEach([&](const char*, torch::Tensor& term) {
+      if (term.defined()) values.push_back(term.reshape({1}));
+    });
+  };
+  for (auto& part : parts) gather(part);
+  const auto host = torch::cat(values).to(torch::kCPU, torch::kFloat64);
+  const double* read = host.data_ptr<double>();
+  auto add = [](std::optional<double>& sum, double value) { sum = sum.value_or(0.0) + value; };
+  std::optional<double> total;
+  std::optional<double>* sums[] = {&out.terms.soft, &out.terms.hard, &out.terms.hidden, &out.terms.attention};
+  for (auto& part : parts) {
+    add(total, *read++);
+    size_t index = 0;  // forEach visits the terms in declaration order, as sums lists them
+    part.terms.forEach([&](const char*, torch::Tensor& value) {
+      if (value.defined()) add(*sums[index], *read++);
+      ++index;
+    });
+  }
+  out.loss = *total;
+}
+
 }  // namespace
 
-torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, int workers) {
+torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, int workers,
+                              Precision precision) {
   torch::NoGradGuard noGrad;
   const int64_t B = x.size(0);
-  const int64_t chunks = std::min<int64_t>(std::max(1, workers), B);
-  if (chunks == 1) return model.forward(x);
+  const int64_t chunks = x.is_cpu() ? std::min<int64_t>(std::max(1, workers), B) : 1;
+  if (chunks == 1) {
+    const AutocastScope autocast(x.device().type(), precision);
+    return model.forward(x);
+  }
   std::vector<torch::Tensor> parts(static_cast<size_t>(chunks));
   const BlasThreadsScope oneBlasThreadPerChunk(1);
   const auto failures = runSideBySide(static_cast<size_t>(chunks), static_cast<int>(chunks), [&](size_t c) {
-    torch::NoGradGuard noGradHere;  // grad mode is per thread
+    torch::NoGradGuard noGradHere;  // grad mode and autocast are per thread
+    const AutocastScope autocast(x.device().type(), precision);
     const auto [begin, end] = chunkRows(B, c, chunks);
     parts[c] = model.forward(x.slice(0, begin, end));
   });
@@ -159,7 +192,9 @@ PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets
   // Feature losses keep one chunk (their teacher trace is not split), and so does dropout: threads
   // drawing masks from one generator in racing order would make runs irreproducible.
   const int64_t B = batch.x.size(0);
-  const bool splittable = !(targets && targets->teacherTrace) && m_model->spec().dropout == 0.0;
+  const auto device = batch.x.device().type();
+  const bool onCpu = device == torch::kCPU;
+  const bool splittable = onCpu && !(targets && targets->teacherTrace) && m_model->spec().dropout == 0.0;
   const int64_t chunks = splittable ? std::min<int64_t>(m_parallelism, B) : 1;
   std::vector<StudentLoss> parts(static_cast<size_t>(chunks));
   std::atomic<bool> finite{true};
@@ -170,14 +205,21 @@ PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets
         chunks == 1 ? batch : Batch{batch.x.slice(0, begin, end), batch.y.slice(0, begin, end)};
     SoftTargets chunkTargets;
     if (targets) chunkTargets = chunks == 1 ? *targets : rowsOf(*targets, begin, end);
-    StudentLoss loss = lossOn(rows, targets ? &chunkTargets : nullptr, distill);
-    // Checked before backward: a NaN/Inf must not reach the gradients.
-    if (!std::isfinite(loss.total.item<double>())) {
+    StudentLoss loss;
+    {
+      // The forward pass in the run's precision; backward follows autocast's casts outside it.
+      const AutocastScope autocast(device, m_train.precision);
+      loss = lossOn(rows, targets ? &chunkTargets : nullptr, distill);
+    }
+    // Checked before backward on the CPU, so a NaN/Inf never reaches the gradients. On a GPU that
+    // read would stall the queue every step: there a NaN loss comes with NaN gradients, which
+    // applyGradients catches (and clears) before any update.
+    if (onCpu && !std::isfinite(loss.total.item<double>())) {
       finite = false;
       parts[c] = std::move(loss);
       return;
     }
-    (loss.total * share).backward();
+    (loss.total * (share * m_scaler.scale())).backward();
     auto scale = [share](torch::Tensor& t) {
       if (t.defined()) t = t.detach() * share;
     };
@@ -193,19 +235,7 @@ PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets
       if (failure) std::rethrow_exception(failure);
   }
   if (!finite) m_optimizer->zero_grad();  // a chunk that did finish must not leave half a gradient
-
-  // The chunks' shares of each term add up to the batch's value (in chunk order, as before).
-  auto sum = [&](const std::function<torch::Tensor&(StudentLoss&)>& pick) -> std::optional<double> {
-    if (!pick(parts[0]).defined()) return std::nullopt;
-    double total = 0.0;
-    for (auto& p : parts) total += pick(p).item<double>();
-    return total;
-  };
-  out.loss = *sum([](StudentLoss& l) -> torch::Tensor& { return l.total; });
-  out.terms.soft = sum([](StudentLoss& l) -> torch::Tensor& { return l.terms.soft; });
-  out.terms.hard = sum([](StudentLoss& l) -> torch::Tensor& { return l.terms.hard; });
-  out.terms.hidden = sum([](StudentLoss& l) -> torch::Tensor& { return l.terms.hidden; });
-  out.terms.attention = sum([](StudentLoss& l) -> torch::Tensor& { return l.terms.attention; });
+  readLosses(parts, out);
   return out;
 }
 
@@ -224,8 +254,18 @@ StepLosses ModelTrainer::applyGradients(const PendingStep& pending) {
     static_cast<torch::optim::AdamWOptions&>(group.options()).lr(out.lr);
   // The norm is needed to clip and to catch a NaN/Inf gradient behind a finite loss (an overflow
   // in backward); with clipping off an infinite bound measures without scaling.
+  m_scaler.unscale(m_parameters);
   const double gradNorm = torch::nn::utils::clip_grad_norm_(
       m_parameters, m_train.grad_clip > 0.0 ? m_train.grad_clip : std::numeric_limits<double>::infinity());
+  // fp16 overflow is a normal event of loss scaling, not a fault: the update is skipped and the
+  // scale halved. Only a scale driven below 1 (gradients that stay non-finite) is a fault.
+  if (!m_scaler.update(std::isfinite(gradNorm)) && m_scaler.scale() >= 1.0) {
+    m_optimizer->zero_grad();
+    out.skipped = true;
+    ++m_step;
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pending.start).count();
+    return out;
+  }
   if (!std::isfinite(gradNorm)) {
     m_optimizer->zero_grad();
     throw NonFiniteLossError("model '" + m_name + "': gradient became " +
@@ -254,7 +294,8 @@ void averageAcrossRanks(Collective& group, const std::vector<ModelTrainer*>& tra
     }
   }
   const size_t flags = pieces.size();
-  for (auto& g : grads) pieces.push_back(g.to(torch::kFloat32));
+  // Gloo reduces host memory: gradients on a GPU make the round trip (NCCL is not wired up yet).
+  for (auto& g : grads) pieces.push_back(g.to(torch::kCPU, torch::kFloat32));
   for (auto* step : pending) {
     // Absent terms are absent on every rank (same code path); zeros keep the layout fixed.
     step->terms.forEach([&](const char*, const std::optional<double>& term) {

@@ -13,6 +13,7 @@
 #include "kd/loss_terms.h"
 #include "kd/student_loss.h"
 #include "models/language_model.h"
+#include "util/compute_device.h"
 
 namespace distill {
 
@@ -30,11 +31,14 @@ struct StepLosses {
   LossTerms<std::optional<double>> terms;
   double lr = 0.0;
   double seconds = 0.0;  ///< wall time of this model's forward/backward/update
+  bool skipped = false;  ///< fp16: the gradients overflowed, the update was skipped (scale halved)
 };
 
-/// model.forward(x) without gradient, its rows split into up to `workers` chunks computed side by
-/// side on one thread each (see ModelTrainer::setParallelism).
-torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, int workers);
+/// model.forward(x) without gradient in `precision`, its rows split into up to `workers` chunks
+/// computed side by side on one thread each on the CPU (see ModelTrainer::setParallelism); one
+/// chunk on a GPU.
+torch::Tensor forwardInChunks(LanguageModelImpl& model, const torch::Tensor& x, int workers,
+                              Precision precision = Precision::Fp32);
 
 class Collective;
 
@@ -66,8 +70,8 @@ public:
   StepLosses applyGradients(const PendingStep& pending);
 
   /// Splits every batch into up to `workers` row chunks whose forward and backward passes run side
-  /// by side on one thread each (1: the whole batch on the calling thread). The loss is then the
-  /// rows-weighted mean of the chunks' losses: the same as the whole batch's up to rounding.
+  /// by side on one thread each (1: the whole batch on the calling thread; always 1 on a GPU). The loss is
+  /// then the rows-weighted mean of the chunks' losses: the same as the whole batch's up to rounding.
   void setParallelism(int workers);
 
   /// Changes the peak learning rate from the next step on; min_lr keeps its ratio to it.
@@ -99,6 +103,7 @@ private:
   std::unique_ptr<FeatureSetup> m_features;
   std::vector<torch::Tensor> m_parameters;  ///< the model's and the projections': clipped together
   std::unique_ptr<torch::optim::AdamW> m_optimizer;
+  LossScaler m_scaler;  ///< fp16 only
 };
 
 /// Averages the pending steps' gradients and losses over all ranks in one all-reduce, so that each

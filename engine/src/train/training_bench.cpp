@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "distill/errors.h"
+#include "models/kv_cached_lm.h"
 #include "models/model_factory.h"
 #include "train/trainer.h"
 #include "util/threads.h"
@@ -120,9 +121,14 @@ BenchResult runTrainingBench(const BenchOptions& options) {
   if (options.device == "cuda" && !torch::cuda::is_available())
     throw EngineError("bench: --device cuda but this LibTorch sees no CUDA device");
   const torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  const auto precision = enumFromName<Precision>(options.precision);
+  if (!precision)
+    throw EngineError("bench: unknown precision '" + options.precision + "' (fp32, bf16 or fp16)");
   BenchResult result;
   result.config = options.config;
   result.device = options.device;
+  result.precision = options.precision;
+  result.attention = fusedAttentionAvailable() ? "sdpa" : "math";
   result.torchVersion = TORCH_VERSION;
   result.threads = configureThreads(options.threads);
 
@@ -138,7 +144,8 @@ BenchResult runTrainingBench(const BenchOptions& options) {
   batch.x = torch::randint(0, shapes.vocab, {shapes.batch, shapes.block}, torch::kInt64).to(device);
   batch.y = torch::roll(batch.x, -1, 1);
   const int64_t tokensPerStep = static_cast<int64_t>(shapes.batch) * shapes.block;
-  const auto train = peerOptimizer();
+  auto train = peerOptimizer();
+  train.precision = *precision;
   const int totalSteps = options.steps + 3;
 
   ModelTrainer teacherTrainer("teacher", teacher, train, totalSteps);
@@ -154,7 +161,7 @@ BenchResult runTrainingBench(const BenchOptions& options) {
   teacher->eval();
   result.studentKdTokensPerSecond = tokensPerSecond(options.steps, tokensPerStep, device, [&] {
     SoftTargets targets;
-    targets.teacherLogits = forwardInChunks(*teacher, batch.x, result.threads);
+    targets.teacherLogits = forwardInChunks(*teacher, batch.x, result.threads, *precision);
     studentTrainer.step(batch, &targets, &kd);
   });
   result.teacherTrainGflops = result.teacherTrainTokensPerSecond *
