@@ -66,13 +66,23 @@ int configureThreads(int requested) {
 BlasThreadsScope::BlasThreadsScope(int threads) {
   auto* set = openblasSetThreads();
   auto* get = openblasGetThreads();
-  if (!set || !get) return;
-  m_previous = get();
-  set(threads);
+  if (set && get) {
+    m_previous = get();
+    set(threads);
+    return;
+  }
+  // Another BLAS (MKL in PyPI's wheel) runs on LibTorch's OpenMP threads, whose count is the
+  // calling thread's: left at the process's, each of two side-by-side chunks started a team of
+  // one thread per core (profile: a quarter of a step spinning in libgomp, the second core
+  // adding nothing).
+  m_previousIntraOp = at::get_num_threads();
+  if (m_previousIntraOp != threads) at::set_num_threads(threads);
 }
 
 BlasThreadsScope::~BlasThreadsScope() {
   if (m_previous > 0) openblasSetThreads()(m_previous);
+  if (m_previousIntraOp > 0 && at::get_num_threads() != m_previousIntraOp)
+    at::set_num_threads(m_previousIntraOp);
 }
 
 std::vector<std::exception_ptr> runSideBySide(size_t count, int workers,
