@@ -18,7 +18,8 @@ test_source() {
     source scripts/libtorch_source.sh
     echo "=== LibTorch: $source ($DISTILL_BUILD_DIR) ==="
     ./scripts/setup.sh
-    ctest --test-dir "$DISTILL_BUILD_DIR" --output-on-failure "$@"
+    # Suites in parallel, one per core (each keeps to its own threads; see tests/CMakeLists.txt).
+    ctest --test-dir "$DISTILL_BUILD_DIR" --output-on-failure -j "$(nproc)" "$@"
   )
 }
 
