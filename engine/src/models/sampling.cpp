@@ -65,7 +65,9 @@ torch::Tensor asBatch(const std::vector<int64_t>& ids, const torch::Device& devi
 }  // namespace
 
 IncrementalDecoder::IncrementalDecoder(LanguageModelImpl& model, const std::vector<int64_t>& prompt)
-    : m_model(model), m_sequence(prompt.empty() ? std::vector<int64_t>{0} : prompt) {
+    : m_model(model),
+      m_device(deviceOf(model)),
+      m_sequence(prompt.empty() ? std::vector<int64_t>{0} : prompt) {
   const int64_t limit = m_model.contextLimit();
   m_lastLogits = prime(limit > 0 ? static_cast<size_t>(limit) : m_sequence.size());
 }
@@ -74,7 +76,7 @@ torch::Tensor IncrementalDecoder::prime(size_t keepLast) {
   m_state = m_model.startDecoding();
   const size_t from = m_sequence.size() - std::min(m_sequence.size(), keepLast);
   auto logits = m_model.decode(
-      asBatch({m_sequence.begin() + static_cast<long>(from), m_sequence.end()}, deviceOf(m_model)), *m_state);
+      asBatch({m_sequence.begin() + static_cast<long>(from), m_sequence.end()}, m_device), *m_state);
   return logits.index({0, -1}).to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
@@ -84,7 +86,7 @@ void IncrementalDecoder::feed(int64_t token) {
   if (limit > 0 && m_state->position >= limit) {
     m_lastLogits = prime(static_cast<size_t>(std::max<int64_t>(1, limit / 2)));
   } else {
-    m_lastLogits = m_model.decode(asBatch({token}, deviceOf(m_model)), *m_state)
+    m_lastLogits = m_model.decode(asBatch({token}, m_device), *m_state)
                        .index({0, -1})
                        .to(torch::kCPU, torch::kFloat32)
                        .contiguous();
@@ -119,10 +121,11 @@ std::vector<int64_t> generateIdsByRecompute(LanguageModelImpl& model, const std:
   std::vector<int64_t> sequence = prompt.empty() ? std::vector<int64_t>{0} : prompt;
   std::vector<int64_t> generated;
   const auto limit = static_cast<size_t>(model.contextLimit());
+  const auto device = deviceOf(model);
   for (int i = 0; i < options.maxNewTokens; ++i) {
     const size_t from = limit > 0 && sequence.size() > limit ? sequence.size() - limit : 0;
     auto logits =
-        model.forward(asBatch({sequence.begin() + static_cast<long>(from), sequence.end()}, deviceOf(model)));
+        model.forward(asBatch({sequence.begin() + static_cast<long>(from), sequence.end()}, device));
     const int64_t next = pickFromLast(logits, options, rng);
     generated.push_back(next);
     sequence.push_back(next);

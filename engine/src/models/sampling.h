@@ -27,6 +27,7 @@ private:
   torch::Tensor prime(size_t keepLast);
 
   LanguageModelImpl& m_model;
+  torch::Device m_device;  ///< the model's, looked up once: not once per token
   std::vector<int64_t> m_sequence;
   std::unique_ptr<DecodeState> m_state;
   torch::Tensor m_lastLogits;
