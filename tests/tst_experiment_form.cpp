@@ -40,6 +40,23 @@ private slots:
     QVERIFY(!form.config().students[1].scratch_twin);
   }
 
+  void examplesFormatAndItsFieldsSurviveTheForm() {
+    ExperimentForm form;
+    form.setConfig(parseExperiment("data: {corpus: t.jsonl, format: messages, messages_field: turns, "
+                                   "val_corpus: v.jsonl, bad_records: skip}\n",
+                                   ".")
+                       .config);
+    const auto* format = form.findChild<QComboBox*>("data.format");
+    QVERIFY(format);
+    QCOMPARE(format->currentText(), QString("messages"));
+    QVERIFY(!form.findChild<QLineEdit*>("data.text_field")->isEnabled());  // text only
+    const auto data = form.config().data;
+    QVERIFY(data.format == DataFormat::Messages);
+    QCOMPARE(data.messages_field, std::string("turns"));
+    QVERIFY(data.bad_records == BadRecords::Skip);
+    QVERIFY(QString::fromStdString(data.val_corpus).endsWith("v.jsonl"));
+  }
+
   void pretrainedTeacherAndTokenizerRoundTrip() {
     ExperimentForm form;
     const auto config = parseExperiment(

@@ -5,6 +5,8 @@
 #include <QtTest>
 #include <cmath>
 
+#include "kd/divergences.h"
+#include "kd/logit_cache.h"
 #include "kd/student_loss.h"
 
 using namespace distill;
@@ -55,7 +57,23 @@ torch::Tensor logits(const std::vector<std::vector<double>>& rows) {
   return torch::tensor(flat, torch::kFloat64).reshape({1, static_cast<long>(rows.size()), -1});
 }
 
-Batch batch() { return {torch::zeros({1, 2}, torch::kInt64), torch::tensor({1L, 2L}).reshape({1, 2})}; }
+Batch batch() { return {torch::zeros({1, 2}, torch::kInt64), torch::tensor({1L, 2L}).reshape({1, 2}), {}}; }
+
+/// The batch of prompt/response data whose first target is a prompt token (no loss) and whose
+/// second is a response token.
+Batch responseOnlyAtSecond() {
+  auto b = batch();
+  b.mask = torch::tensor({false, true}).reshape({1, 2});
+  return b;
+}
+
+/// The gradient of `loss` with respect to the student's logits at positions 0 and 1 (summed abs).
+std::pair<double, double> gradientAt(LanguageModelImpl& student, const torch::Tensor& loss) {
+  student.zero_grad();
+  loss.backward();
+  const auto grad = student.parameters().front().grad();
+  return {grad[0][0].abs().sum().item<double>(), grad[0][1].abs().sum().item<double>()};
+}
 
 DistillConfig klAt(double T, double alpha) {
   DistillConfig d;
@@ -109,6 +127,62 @@ private slots:
     QVERIFY(!loss.terms.soft.defined());
     const double hard = (ceByHand(kStudent[0], 1) + ceByHand(kStudent[1], 2)) / 2.0;
     QVERIFY(std::abs(loss.total.item<double>() - hard) < 1e-12);
+  }
+
+  void promptTokensCarryNoLossInAnyTerm_data() {
+    QTest::addColumn<QString>("loss");
+    for (const auto& name : enumNames<DistillLoss>())
+      QTest::newRow(name.c_str()) << QString::fromStdString(name);
+  }
+  void promptTokensCarryNoLossInAnyTerm() {
+    QFETCH(QString, loss);
+    FixedLogitsImpl student(logits(kStudent));
+    SoftTargets targets;
+    targets.teacherLogits = logits(kTeacher);
+    auto d = klAt(2.0, 0.5);
+    d.loss = *enumFromName<DistillLoss>(loss.toStdString());
+    const auto masked = studentLoss(student, responseOnlyAtSecond(), targets, d, nullptr);
+    // Each term is its value at the response position alone ...
+    QVERIFY(std::abs(masked.terms.hard.item<double>() - ceByHand(kStudent[1], 2)) < 1e-12);
+    DivergenceOptions options;
+    options.kind = d.loss;
+    options.temperature = d.temperature;
+    options.beta = d.beta;
+    options.skew = d.skew;
+    const double softAtSecond = perTokenDivergence(logits({kStudent[1]}).reshape({1, 3}),
+                                                   logits({kTeacher[1]}).reshape({1, 3}), options)
+                                    .item<double>();
+    QVERIFY(std::abs(masked.terms.soft.item<double>() - softAtSecond) < 1e-12);
+    // ... and the prompt position gets no gradient from the whole objective.
+    const auto [atPrompt, atResponse] = gradientAt(student, masked.total);
+    QCOMPARE(atPrompt, 0.0);
+    QVERIFY(atResponse > 0.0);
+  }
+
+  void promptTokensCarryNoLossFromTheLogitCache() {
+    FixedLogitsImpl student(logits(kStudent));
+    SoftTargets targets;
+    targets.cachedIds = torch::tensor({1L, 0L, 0L, 2L}).reshape({1, 2, 2});
+    targets.cachedLogProbs =
+        torch::log(torch::tensor({0.6, 0.3, 0.7, 0.2}, torch::kFloat64)).reshape({1, 2, 2});
+    const auto d = klAt(1.0, 0.5);
+    const auto masked = studentLoss(student, responseOnlyAtSecond(), targets, d, nullptr);
+    SoftTargets second;
+    second.cachedIds = targets.cachedIds.slice(1, 1, 2);
+    second.cachedLogProbs = targets.cachedLogProbs.slice(1, 1, 2);
+    const double alone =
+        sparseForwardKl(logits({kStudent[1]}), second.cachedIds, second.cachedLogProbs, 1.0).item<double>();
+    QVERIFY(std::abs(masked.terms.soft.item<double>() - alone) < 1e-12);
+    QCOMPARE(gradientAt(student, masked.total).first, 0.0);
+  }
+
+  void responseMaskAndPositionMaskBothApply() {
+    FixedLogitsImpl student(logits(kStudent));
+    SoftTargets targets;
+    targets.teacherLogits = logits(kTeacher);
+    targets.positionMask = torch::tensor({true, false}).reshape({1, 2});
+    const auto loss = studentLoss(student, responseOnlyAtSecond(), targets, klAt(1.0, 0.5), nullptr);
+    QCOMPARE(loss.terms.soft.item<double>(), 0.0);  // no position is in both
   }
 
   void fullyMaskedOnPolicyBatchGivesZeroNotNan() {

@@ -282,15 +282,25 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   auto* splitRow = new QHBoxLayout;
   splitRow->addWidget(m_valFraction, 1);
   splitRow->addWidget(m_valSplit);
+  m_format = new QComboBox(dataBox);
+  fillChoices<distill::DataFormat>(m_format);
+  m_format->setToolTip(schemaTooltip("data.format"));
   m_textField = new QLineEdit(dataBox);
   m_textField->setToolTip(schemaTooltip("data.text_field"));
+  // The text field names running text's field; examples name theirs in the YAML (prompt_field, ...).
+  connect(m_format, &QComboBox::currentIndexChanged, this, [this] {
+    m_textField->setEnabled(choiceOf<distill::DataFormat>(m_format) == distill::DataFormat::Text);
+  });
+  auto* formatRow = new QHBoxLayout;
+  formatRow->addWidget(m_format);
+  formatRow->addWidget(m_textField, 1);
   m_blockSize = makeIntBox("data.block_size", dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   m_corpusInfo->setObjectName("corpusInfo");
   data->addRow(tr("Corpus"), corpusRow);
   data->addRow(tr("Tokenizer"), tokenizerRow);
   data->addRow(tr("Validation share"), splitRow);
-  data->addRow(tr("JSON Lines field"), m_textField);
+  data->addRow(tr("Format, text field"), formatRow);
   data->addRow(tr("Block size"), m_blockSize);
   data->addRow(m_corpusInfo);
   return dataBox;
@@ -515,7 +525,7 @@ QGroupBox* ExperimentForm::buildGenerateBox(QWidget* content) {
 void ExperimentForm::connectAndNameFields() {
   for (auto* edit : {m_corpus, m_textField, m_teacherCheckpoint, m_teacherHf})
     connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::emitChanged);
-  for (auto* box : {m_valSplit, m_device, m_precision})
+  for (auto* box : {m_valSplit, m_format, m_device, m_precision})
     connect(box, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   connect(m_tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   for (auto* box : {m_blockSize, m_steps, m_studentSteps, m_batch, m_warmup, m_evalInterval, m_evalBatches,
@@ -534,6 +544,7 @@ void ExperimentForm::connectAndNameFields() {
                                                  {"data.val_fraction", m_valFraction},
                                                  {"data.val_split", m_valSplit},
                                                  {"data.text_field", m_textField},
+                                                 {"data.format", m_format},
                                                  {"data.block_size", m_blockSize},
                                                  {"teacher.checkpoint", m_teacherCheckpoint},
                                                  {"teacher.hf", m_teacherHf},
@@ -669,6 +680,8 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_tokenizer->setCurrentText(QString::fromStdString(c.data.tokenizer));
   m_valFraction->setValue(c.data.val_fraction);
   showChoice(m_valSplit, c.data.val_split);
+  showChoice(m_format, c.data.format);
+  m_dataExtras = c.data;
   m_textField->setText(QString::fromStdString(c.data.text_field));
   m_blockSize->setValue(c.data.block_size);
   m_teacher->setSpec(c.teacher.model);
@@ -734,6 +747,8 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
 ExperimentConfig ExperimentForm::config() const {
   ExperimentConfig c;
   c.name = m_name.isEmpty() ? c.name : m_name.toStdString();
+  c.data = m_dataExtras;
+  c.data.format = choiceOf<distill::DataFormat>(m_format);
   c.data.corpus = m_corpus->text().trimmed().toStdString();
   c.data.tokenizer = m_tokenizer->currentText().trimmed().toStdString();
   c.data.val_fraction = m_valFraction->value();

@@ -131,7 +131,9 @@ private:
   QComboBox* m_tokenizer;
   QDoubleSpinBox* m_valFraction;
   QComboBox* m_valSplit;
+  QComboBox* m_format;
   QLineEdit* m_textField;
+  distill::DataConfig m_dataExtras;  // the data keys the form does not edit (examples' fields, ...)
   QSpinBox* m_blockSize;
   QLabel* m_corpusInfo;
   ModelSpecEditor* m_teacher;

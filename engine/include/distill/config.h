@@ -24,6 +24,12 @@ enum class Regime { Word, Sequence, OnPolicy };
 enum class HiddenLoss { None, Mse, Cosine };
 /// How the validation split is cut: the tail of the token stream, or whole documents.
 enum class ValSplit { Tail, Documents };
+/// What the corpus holds: running text (every token a target), or examples whose response tokens
+/// alone are targets: prompt/response fields, or chat `messages` rendered by a template.
+enum class DataFormat { Text, PromptResponse, Messages };
+/// What an unusable prompt/response record does: stops the run (naming file and line), or is
+/// skipped and counted.
+enum class BadRecords { Stop, Skip };
 /// The floating-point type a run computes in: fp32 throughout, or bf16/fp16 autocast (matrix
 /// products in the low precision, reductions and losses in fp32; fp16 with loss scaling).
 enum class Precision { Fp32, Bf16, Fp16 };
@@ -49,6 +55,17 @@ struct DataConfig {
   double val_fraction = 0.1;
   ValSplit val_split = ValSplit::Tail;
   int block_size = 64;
+  DataFormat format = DataFormat::Text;
+  std::string prompt_field = "prompt";      ///< prompt_response: the field holding the prompt
+  std::string response_field = "response";  ///< prompt_response: the field holding the response
+  std::string messages_field = "messages";  ///< messages: the field holding the chat turns
+  std::string response_end = "\n";          ///< appended to every response: the model learns where to stop
+  /// prompt_response, messages: held-out examples (a .jsonl file or folder); empty: val_fraction
+  /// of the examples, each held out by a hash of its index
+  std::string val_corpus;
+  BadRecords bad_records = BadRecords::Stop;
+
+  bool examples() const { return format != DataFormat::Text; }
 };
 
 /// Shape of one language model. Transformers use layers/heads/embd; recurrent nets use

@@ -27,6 +27,11 @@ constexpr std::pair<HiddenLoss, const char*> kHiddenLoss[] = {
     {HiddenLoss::None, "none"}, {HiddenLoss::Mse, "mse"}, {HiddenLoss::Cosine, "cosine"}};
 constexpr std::pair<ValSplit, const char*> kValSplit[] = {{ValSplit::Tail, "tail"},
                                                           {ValSplit::Documents, "documents"}};
+constexpr std::pair<DataFormat, const char*> kDataFormat[] = {{DataFormat::Text, "text"},
+                                                              {DataFormat::PromptResponse, "prompt_response"},
+                                                              {DataFormat::Messages, "messages"}};
+constexpr std::pair<BadRecords, const char*> kBadRecords[] = {{BadRecords::Stop, "stop"},
+                                                              {BadRecords::Skip, "skip"}};
 constexpr std::pair<Precision, const char*> kPrecision[] = {
     {Precision::Fp32, "fp32"}, {Precision::Bf16, "bf16"}, {Precision::Fp16, "fp16"}};
 
@@ -76,6 +81,8 @@ DISTILL_ENUM_NAMES(Regime, kRegime)
 DISTILL_ENUM_NAMES(HiddenLoss, kHiddenLoss)
 DISTILL_ENUM_NAMES(ValSplit, kValSplit)
 DISTILL_ENUM_NAMES(Precision, kPrecision)
+DISTILL_ENUM_NAMES(DataFormat, kDataFormat)
+DISTILL_ENUM_NAMES(BadRecords, kBadRecords)
 DISTILL_ENUM_NAMES(SweepStrategy, kStrategy)
 DISTILL_ENUM_NAMES(RangeKind, kRange)
 DISTILL_ENUM_NAMES(EarlyStopping, kEarlyStopping)

@@ -13,6 +13,9 @@ namespace {
 bool isTransformer(const ModelSpec& m) { return m.isTransformer(); }
 bool isLlama(const ModelSpec& m) { return m.arch == Arch::Llama; }
 bool hasHiddenWidth(const ModelSpec& m) { return m.arch != Arch::Transformer; }
+bool isExamples(const DataConfig& d) { return d.examples(); }
+bool isPromptResponse(const DataConfig& d) { return d.format == DataFormat::PromptResponse; }
+bool isMessages(const DataConfig& d) { return d.format == DataFormat::Messages; }
 
 }  // namespace
 
@@ -53,6 +56,39 @@ const std::vector<Field<DataConfig>>& dataFields() {
         "held out by a hash of its index (reproducible; needs at least two documents)")
           .optional(),
       F("block_size", &DataConfig::block_size, "context length in tokens (training window)").in(2, 65536),
+      F("format", &DataConfig::format,
+        "`text`: running text, every token a target; `prompt_response`: JSON Lines examples with a "
+        "prompt and a response field; `messages`: JSON Lines chat examples (a list of `{role, content}` "
+        "turns; the last `assistant` turn is the response, the turns before it, rendered as "
+        "`<role>: <content>` lines and then `assistant: `, the prompt). Examples are packed whole into "
+        "rows of `block_size` + 1 tokens; only response tokens are targets (loss, distillation, "
+        "validation)")
+          .optional(),
+      F("prompt_field", &DataConfig::prompt_field, "`prompt_response`: the field holding the prompt")
+          .optional()
+          .when(isPromptResponse),
+      F("response_field", &DataConfig::response_field, "`prompt_response`: the field holding the response")
+          .optional()
+          .when(isPromptResponse),
+      F("messages_field", &DataConfig::messages_field, "`messages`: the field holding the list of turns")
+          .optional()
+          .when(isMessages),
+      F("response_end", &DataConfig::response_end,
+        "examples: text appended to every response, so the model learns where an answer stops "
+        "(generation on held-out prompts stops there)")
+          .optional()
+          .when(isExamples),
+      F("val_corpus", &DataConfig::val_corpus,
+        "examples: held-out examples (a `.jsonl` file or a folder of them); empty: `val_fraction` of "
+        "the examples, each held out by a hash of its index")
+          .isPath()
+          .optional()
+          .when(isExamples),
+      F("bad_records", &DataConfig::bad_records,
+        "examples: a record without its fields, with an empty response or a prompt that fills the block "
+        "`stop`s the run (naming file and line) or is `skip`ped and counted")
+          .optional()
+          .when(isExamples),
   };
   return fields;
 }

@@ -17,7 +17,8 @@ namespace distill::schema {
 template <class S>
 using Member = std::variant<int S::*, double S::*, bool S::*, std::string S::*, std::vector<int> S::*,
                             std::vector<std::string> S::*, Arch S::*, Activation S::*, DistillLoss S::*,
-                            Schedule S::*, Regime S::*, HiddenLoss S::*, ValSplit S::*, Precision S::*>;
+                            Schedule S::*, Regime S::*, HiddenLoss S::*, ValSplit S::*, Precision S::*,
+                            DataFormat S::*, BadRecords S::*>;
 
 template <class S>
 struct Field {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "data/held_out.h"
 #include "data/token_cache.h"
 #include "distill/errors.h"
 #include "util/paths.h"
@@ -42,12 +43,7 @@ void splitCorpus(Corpus& corpus, const TokenCache& cache, const DataConfig& data
                         " is one (use data.val_split tail, or a folder or JSON Lines corpus)");
     for (size_t i = 0; i < starts.size(); ++i) {
       const TokenStream::Range range{starts[i], i + 1 < starts.size() ? starts[i + 1] : n};
-      uint64_t h = i + 0x9e3779b97f4a7c15ULL;  // splitmix64 of the document index
-      h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-      h ^= h >> 31;
-      const bool heldOut = static_cast<double>(h >> 11) * 0x1.0p-53 < data.val_fraction;
-      auto& side = heldOut ? val : train;
+      auto& side = heldOutByIndex(i, data.val_fraction) ? val : train;
       if (!side.empty() && side.back().end == range.begin)
         side.back().end = range.end;
       else
@@ -61,6 +57,7 @@ void splitCorpus(Corpus& corpus, const TokenCache& cache, const DataConfig& data
 }  // namespace
 
 Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer, const CorpusOptions& options) {
+  if (data.examples()) return loadExampleCorpus(data, tokenizer);
   Corpus corpus;
   corpus.path = data.corpus.empty() ? bundledCorpusPath() : data.corpus;
   TokenCacheRequest request;
@@ -130,23 +127,53 @@ std::string BatchSampler::state() const { return engineState(m_rng); }
 
 void BatchSampler::restore(const std::string& state) { restoreEngineState(m_rng, state, "batch sampler"); }
 
-BatchSampler::BatchSampler(TokenStream tokens, int blockSize, int batchSize, uint64_t seed)
-    : m_tokens(std::move(tokens)), m_blockSize(blockSize), m_batchSize(batchSize), m_rng(seed) {}
+BatchSampler::BatchSampler(TokenStream tokens, int blockSize, int batchSize, uint64_t seed,
+                           TokenStream response)
+    : m_tokens(std::move(tokens)),
+      m_response(std::move(response)),
+      m_blockSize(blockSize),
+      m_batchSize(batchSize),
+      m_rng(seed) {}
+
+namespace {
+
+/// The batch of windows [start, start + blockSize] of `tokens` (and of the response flags, if any).
+Batch batchAt(const std::vector<int64_t>& starts, const TokenStream& tokens, const TokenStream& response,
+              int blockSize) {
+  const auto windows = tokens.windows(starts, blockSize + 1);  // (B, T+1)
+  Batch batch{
+      windows.slice(1, 0, blockSize).contiguous(), windows.slice(1, 1, blockSize + 1).contiguous(), {}};
+  // A target counts when the token it predicts is part of a response.
+  if (response.size() > 0) batch.mask = response.windows(starts, blockSize + 1).slice(1, 1).to(torch::kBool);
+  return batch;
+}
+
+}  // namespace
 
 Batch BatchSampler::next() {
-  const int64_t maxStart = m_tokens.size() - m_blockSize - 1;
+  const bool rows = m_response.size() > 0;
+  const int64_t rowLength = m_blockSize + 1;
+  const int64_t maxStart = rows ? m_tokens.size() / rowLength - 1 : m_tokens.size() - rowLength;
   std::uniform_int_distribution<int64_t> pick(0, maxStart);
   std::vector<int64_t> starts(static_cast<size_t>(m_batchSize));
-  for (auto& s : starts) s = pick(m_rng);
-  const auto windows = m_tokens.windows(starts, m_blockSize + 1);  // (B, T+1)
-  return {windows.slice(1, 0, m_blockSize).contiguous(), windows.slice(1, 1, m_blockSize + 1).contiguous()};
+  for (auto& s : starts) s = rows ? pick(m_rng) * rowLength : pick(m_rng);
+  return batchAt(starts, m_tokens, m_response, m_blockSize);
 }
 
 std::vector<Batch> fixedBatches(const TokenStream& tokens, int blockSize, int batchSize, int count,
-                                uint64_t seed) {
-  BatchSampler sampler(tokens, blockSize, batchSize, seed);
+                                uint64_t seed, const TokenStream& response) {
   std::vector<Batch> batches;
   batches.reserve(static_cast<size_t>(count));
+  if (response.size() > 0) {  // the held-out rows in order, each once
+    const int64_t rowLength = blockSize + 1, rows = tokens.size() / rowLength;
+    for (int64_t first = 0; first < rows && static_cast<int>(batches.size()) < count; first += batchSize) {
+      std::vector<int64_t> starts;
+      for (int64_t r = first; r < std::min(rows, first + batchSize); ++r) starts.push_back(r * rowLength);
+      batches.push_back(batchAt(starts, tokens, response, blockSize));
+    }
+    return batches;
+  }
+  BatchSampler sampler(tokens, blockSize, batchSize, seed);
   for (int i = 0; i < count; ++i) batches.push_back(sampler.next());
   return batches;
 }

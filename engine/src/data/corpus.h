@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "data/examples.h"
 #include "data/token_stream.h"
 #include "distill/config.h"
 #include "distill/model_info.h"
@@ -22,7 +23,13 @@ struct Corpus {
   Tokenizer tokenizer;
   TokenStream train;
   TokenStream val;
-  CorpusInfo facts;  ///< what inspectCorpus reports (cache, timing)
+  /// Examples (data.format prompt_response, messages): train and val are packed rows of
+  /// block_size + 1 tokens, and these flag each of their tokens 1 when it belongs to a response.
+  /// Empty for running text (every token is a target).
+  TokenStream trainResponse;
+  TokenStream valResponse;
+  std::vector<Example> valExamples;  ///< the held-out examples, as read (generation is scored on them)
+  CorpusInfo facts;                  ///< what inspectCorpus reports (cache, timing)
 };
 
 /// Reads, validates (exists, non-empty, text, UTF-8, JSON Lines fields) and tokenizes the corpus
@@ -32,6 +39,10 @@ struct Corpus {
 /// problem.
 Corpus loadCorpus(const DataConfig& data, const Tokenizer* tokenizer = nullptr,
                   const CorpusOptions& options = {});
+
+/// loadCorpus for examples (data.format prompt_response, messages): read, checked, tokenized with
+/// `tokenizer` (or data.tokenizer; char: from every example's text) and packed into rows.
+Corpus loadExampleCorpus(const DataConfig& data, const Tokenizer* tokenizer);
 
 /// `data` with tokenizer "teacher" replaced by the folder of the imported teacher (teacher.hf).
 DataConfig withTokenizerResolved(DataConfig data, const TeacherConfig& teacher);
@@ -43,21 +54,29 @@ void restoreEngineState(std::mt19937_64& engine, const std::string& state, const
 
 /// One training batch: inputs and next-token targets.
 struct Batch {
-  torch::Tensor x;  // (B, T) int64
-  torch::Tensor y;  // (B, T) int64, x shifted left by one
+  torch::Tensor x;     // (B, T) int64
+  torch::Tensor y;     // (B, T) int64, x shifted left by one
+  torch::Tensor mask;  // (B, T) bool: the targets that count (response tokens); undefined: all
+
+  /// Rows [begin, end) of the batch.
+  Batch rows(int64_t begin, int64_t end) const {
+    auto slice = [&](const torch::Tensor& t) { return t.defined() ? t.slice(0, begin, end) : t; };
+    return {slice(x), slice(y), slice(mask)};
+  }
 };
 
 /// `batch` on `device` (the same tensors when they are there already).
 inline Batch onDevice(const Batch& batch, const torch::Device& device) {
   if (batch.x.device() == device) return batch;
-  return {batch.x.to(device), batch.y.to(device)};
+  return {batch.x.to(device), batch.y.to(device), batch.mask.defined() ? batch.mask.to(device) : batch.mask};
 }
 
 /// Random windows of a token stream, reproducible from a seed (so a distilled student and its
-/// scratch twin see the same data in the same order).
+/// scratch twin see the same data in the same order). With `response` flags (packed examples) the
+/// windows are whole rows of blockSize + 1 tokens and each batch carries its target mask.
 class BatchSampler {
 public:
-  BatchSampler(TokenStream tokens, int blockSize, int batchSize, uint64_t seed);
+  BatchSampler(TokenStream tokens, int blockSize, int batchSize, uint64_t seed, TokenStream response = {});
   Batch next();
 
   /// The position in the random sequence, as text (saved with a resumable checkpoint).
@@ -67,13 +86,16 @@ public:
 
 private:
   TokenStream m_tokens;
+  TokenStream m_response;
   int m_blockSize;
   int m_batchSize;
   std::mt19937_64 m_rng;
 };
 
-/// A fixed list of batches (evaluation averages over the same windows every time).
+/// A fixed list of batches (evaluation averages over the same windows every time); with
+/// `response` flags, the packed rows in order (every held-out example once, as far as `count`
+/// batches reach).
 std::vector<Batch> fixedBatches(const TokenStream& tokens, int blockSize, int batchSize, int count,
-                                uint64_t seed);
+                                uint64_t seed, const TokenStream& response = {});
 
 }  // namespace distill

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "distill/errors.h"
+#include "kd/divergences.h"
 
 namespace distill {
 
@@ -140,7 +141,8 @@ void LogitCache::read(uint32_t step, torch::Tensor* ids, torch::Tensor* logProbs
 }
 
 torch::Tensor sparseForwardKl(const torch::Tensor& studentLogits, const torch::Tensor& ids,
-                              const torch::Tensor& teacherLogProbs, double temperature) {
+                              const torch::Tensor& teacherLogProbs, double temperature,
+                              const torch::Tensor& mask) {
   auto logQ = torch::log_softmax(studentLogits / temperature, -1).gather(-1, ids);  // (B, T, k)
   auto logP = teacherLogProbs.to(logQ.scalar_type());                               // (B, T, k)
   auto p = logP.exp();
@@ -150,7 +152,10 @@ torch::Tensor sparseForwardKl(const torch::Tensor& studentLogits, const torch::T
   auto pTail = (1.0 - p.sum(-1)).clamp_min(eps);
   auto qTail = (1.0 - logQ.exp().sum(-1)).clamp_min(eps);
   auto tailKl = pTail * (pTail.log() - qTail.log());
-  return (headKl + tailKl).mean() * (temperature * temperature);
+  const auto perPosition = headKl + tailKl;
+  const auto mean =
+      mask.defined() ? maskedMean(perPosition.reshape({-1}), mask.reshape({-1})) : perPosition.mean();
+  return mean * (temperature * temperature);
 }
 
 }  // namespace distill

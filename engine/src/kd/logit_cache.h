@@ -70,7 +70,9 @@ private:
 /// KL(p_t || p_s) × T² on the k+1 buckets the cache keeps: the teacher's top-k tokens and the
 /// rest as one tail bucket (mass 1 − Σ top-k on both sides). A lower bound of the full KL that
 /// becomes exact as k grows. studentLogits (B, T, V); ids, teacherLogProbs (B, T, k).
+/// With `mask` (B, T) bool: the mean over the positions it marks.
 torch::Tensor sparseForwardKl(const torch::Tensor& studentLogits, const torch::Tensor& ids,
-                              const torch::Tensor& teacherLogProbs, double temperature);
+                              const torch::Tensor& teacherLogProbs, double temperature,
+                              const torch::Tensor& mask = {});
 
 }  // namespace distill

@@ -14,10 +14,15 @@ StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const So
   const auto logits =
       traced ? student.forwardWithTrace(batch.x, trace) : student.forward(batch.x);  // (B, T, V)
   const auto V = logits.size(-1);
-  const auto mask = targets.positionMask.defined() ? targets.positionMask.reshape({-1}) : torch::Tensor();
+  // Where the soft term counts: the targets' positions (on-policy: the generated part) and the
+  // batch's response tokens (prompt/response data), both when both are given.
+  auto mask = targets.positionMask;
+  if (batch.mask.defined()) mask = mask.defined() ? mask.logical_and(batch.mask) : batch.mask;
+  if (mask.defined()) mask = mask.reshape({-1});
 
   if (targets.cachedIds.defined()) {
-    out.terms.soft = sparseForwardKl(logits, targets.cachedIds, targets.cachedLogProbs, distill.temperature);
+    out.terms.soft =
+        sparseForwardKl(logits, targets.cachedIds, targets.cachedLogProbs, distill.temperature, mask);
   } else if (targets.teacherLogits.defined()) {
     DivergenceOptions divergence;
     divergence.kind = distill.loss;
@@ -28,7 +33,7 @@ StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const So
         perTokenDivergence(logits.reshape({-1, V}), targets.teacherLogits.reshape({-1, V}), divergence),
         mask);
   }
-  if (targets.hardLabels) out.terms.hard = crossEntropy(logits, batch.y);
+  if (targets.hardLabels) out.terms.hard = crossEntropy(logits, batch.y, batch.mask);
 
   if (out.terms.soft.defined() && out.terms.hard.defined()) {
     out.total = distill.alpha * out.terms.soft + (1.0 - distill.alpha) * out.terms.hard;

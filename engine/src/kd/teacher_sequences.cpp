@@ -110,7 +110,7 @@ Batch SequenceSampler::next() {
   for (auto& r : rows) r = pick(m_rng);
   const auto batch = m_sequences.index_select(0, torch::tensor(rows, torch::kInt64));  // (B, L)
   const int64_t L = batch.size(1);
-  return {batch.slice(1, 0, L - 1).contiguous(), batch.slice(1, 1, L).contiguous()};
+  return {batch.slice(1, 0, L - 1).contiguous(), batch.slice(1, 1, L).contiguous(), {}};
 }
 
 }  // namespace distill

@@ -97,7 +97,7 @@ Batch ExperimentRun::shardOf(const Batch& global) const {
   if (m_group) {
     const int64_t rows = m_config.train.batch_size;
     const int64_t begin = rows * m_group->rank();
-    mine = {global.x.slice(0, begin, begin + rows), global.y.slice(0, begin, begin + rows)};
+    mine = global.rows(begin, begin + rows);
   }
   return onDevice(mine, m_device);
 }

@@ -36,7 +36,7 @@ public:
     m_targets.positionMask =
         (torch::arange(samples.size(1), samples.options()) >= P - 1).unsqueeze(0).expand_as(samples);
     m_targets.hardLabels = false;
-    return {{samples, samples}, &m_targets};  // no labels: the soft term alone trains on these
+    return {{samples, samples, {}}, &m_targets};  // no labels: the soft term alone trains on these
   }
 
 private:

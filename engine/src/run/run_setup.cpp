@@ -28,7 +28,8 @@ void ExperimentRun::prepare() {
   buildTeacher(std::move(loadedTeacher), teacherSource, m_vocab);
   const auto& t = m_config.train;
   m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
-                              static_cast<uint64_t>(t.seed) + 2);  // the same in every repeat
+                              static_cast<uint64_t>(t.seed) + 2,  // the same in every repeat
+                              m_corpus.valResponse);
   for (auto& batch : m_valBatches) batch = onDevice(batch, m_device);
   buildStudents(m_vocab);
   if (m_resume) restoreResumePoint();

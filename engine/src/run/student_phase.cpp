@@ -55,7 +55,8 @@ bool ExperimentRun::trainStudents() {
   if (!sources) return false;
   if (sources->teacherWroteData())
     m_observer.onPhase(RunPhase::Students, total);  // back from the teacher's pass
-  BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(), samplerSeed);
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(), samplerSeed,
+                       m_corpus.trainResponse);
   const double phaseStart = elapsed();
   auto savePoint = [&](int step) {
     saveResumePoint(RunPhase::Students, step, total, sampler.state(), sources->samplerState());

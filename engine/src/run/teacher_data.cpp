@@ -47,7 +47,8 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   const std::string path = m_store->dir() + "/teacher_logits.cache";
   m_observer.onPhase(RunPhase::CachingTeacher, steps);
   const double phaseStart = elapsed();
-  BatchSampler sampler(m_corpus.train, m_config.data.block_size, m_config.train.batch_size, samplerSeed);
+  BatchSampler sampler(m_corpus.train, m_config.data.block_size, m_config.train.batch_size, samplerSeed,
+                       m_corpus.trainResponse);
   LogitCacheWriter writer(path, header);
   torch::NoGradGuard noGrad;
   m_teacher.model->eval();

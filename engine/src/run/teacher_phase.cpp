@@ -10,7 +10,7 @@ bool ExperimentRun::trainTeacher() {
   const int total = t.steps;
   m_observer.onPhase(RunPhase::Teacher, total);
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(),
-                       static_cast<uint64_t>(teacherSeed()));
+                       static_cast<uint64_t>(teacherSeed()), m_corpus.trainResponse);
   const double phaseStart = elapsed();
   const int resumed = resumedSteps(RunPhase::Teacher);
   if (resumed > 0) {

@@ -42,25 +42,32 @@ EvalResult evaluate(LanguageModelImpl& model, const std::vector<Batch>& batches,
   torch::NoGradGuard noGrad;
   EvalModeScope scope(model);
   EvalResult result;
-  double loss = 0.0, agree = 0.0, kl = 0.0;
+  // Running text: every batch weighs the same (all are full). Examples: each batch weighs its
+  // counted targets (response tokens), so the figures are means over response tokens.
+  double loss = 0.0, agree = 0.0, kl = 0.0, weight = 0.0;
   for (size_t i = 0; i < batches.size(); ++i) {
     if (!ownsBatch(i, group)) continue;
+    const auto& mask = batches[i].mask;
+    const double w = mask.defined() ? mask.sum().item<double>() : 1.0;
     auto logits = model.forward(batches[i].x);  // (B, T, V)
-    loss += crossEntropy(logits, batches[i].y).item<double>();
+    loss += w * crossEntropy(logits, batches[i].y, mask).item<double>();
     if (teacherLogits) {
       const auto& t = (*teacherLogits)[i];
-      agree += (logits.argmax(-1) == t.argmax(-1)).to(torch::kFloat64).mean().item<double>();
-      kl += forwardKl(logits, t, 1.0).item<double>();
+      const auto agreed = (logits.argmax(-1) == t.argmax(-1)).to(torch::kFloat64).reshape({-1});
+      agree += w * maskedMean(agreed, mask.defined() ? mask.reshape({-1}) : mask).item<double>();
+      kl += w * forwardKl(logits, t, 1.0, mask).item<double>();
     }
+    weight += w;
   }
   if (group) {
-    auto sums = torch::tensor({loss, agree, kl}, torch::kFloat64);
+    auto sums = torch::tensor({loss, agree, kl, weight}, torch::kFloat64);
     group->sumInPlace(sums);
     loss = sums[0].item<double>();
     agree = sums[1].item<double>();
     kl = sums[2].item<double>();
+    weight = sums[3].item<double>();
   }
-  const double n = static_cast<double>(std::max<size_t>(1, batches.size()));
+  const double n = std::max(1.0, weight);
   result.loss = loss / n;
   if (teacherLogits) {
     result.agreement = agree / n;

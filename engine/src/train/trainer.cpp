@@ -168,7 +168,7 @@ StudentLoss ModelTrainer::lossOn(const Batch& batch, const SoftTargets* targets,
                                  const DistillConfig* distill) {
   if (targets && distill) return studentLoss(*m_model, batch, *targets, *distill, m_features.get());
   StudentLoss out;
-  out.total = out.terms.hard = crossEntropy(m_model->forward(batch.x), batch.y);
+  out.total = out.terms.hard = crossEntropy(m_model->forward(batch.x), batch.y, batch.mask);
   return out;
 }
 
@@ -200,9 +200,12 @@ PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets
   std::atomic<bool> finite{true};
   auto runChunk = [&](size_t c) {
     const auto [begin, end] = chunkRows(B, c, chunks);
-    const double share = static_cast<double>(end - begin) / static_cast<double>(B);
-    const Batch rows =
-        chunks == 1 ? batch : Batch{batch.x.slice(0, begin, end), batch.y.slice(0, begin, end)};
+    const Batch rows = chunks == 1 ? batch : batch.rows(begin, end);
+    // The chunk's share of the batch mean: its rows, or its counted targets (response tokens).
+    const double share = chunks == 1 ? 1.0
+                         : batch.mask.defined()
+                             ? rows.mask.sum().item<double>() / std::max(1.0, batch.mask.sum().item<double>())
+                             : static_cast<double>(end - begin) / static_cast<double>(B);
     SoftTargets chunkTargets;
     if (targets) chunkTargets = chunks == 1 ? *targets : rowsOf(*targets, begin, end);
     StudentLoss loss;
