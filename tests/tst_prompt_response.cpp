@@ -13,6 +13,9 @@
 #include "data/corpus.h"
 #include "distill/errors.h"
 #include "distill/experiment.h"
+#include "distill/run_reader.h"
+#include "distill/text_metrics.h"
+#include "run/held_out_answers.h"
 
 using namespace distill;
 
@@ -272,6 +275,42 @@ generate: {prompts: ["abc="], max_new_tokens: 3}
       QVERIFY2(val.size() >= 2, model);
       QVERIFY2(val.back() < 0.1, qPrintable(QString("%1: response loss %2").arg(model).arg(val.back())));
     }
+    // Every model answered the held-out prompts; the teacher, near loss 0, answers them right.
+    QFile summaryFile(dir.filePath("run/summary.json"));
+    QVERIFY(summaryFile.open(QIODevice::ReadOnly));
+    const auto summary = nlohmann::json::parse(summaryFile.readAll().toStdString());
+    const auto& teacher = summary["models"]["teacher"]["held_out_answers"];
+    QVERIFY2(teacher["examples"].get<int>() >= 20, teacher.dump().c_str());
+    QVERIFY2(teacher["exact_match"].get<double>() > 0.9, teacher.dump().c_str());
+    QVERIFY(teacher["exact_match_teacher"].is_null());
+    QVERIFY(summary["models"]["s-kd"]["held_out_answers"]["exact_match_teacher"].is_number());
+    const auto answered = readHeldOutAnswers(dir.filePath("run").toStdString());
+    QCOMPARE(static_cast<int>(answered.size()), teacher["examples"].get<int>());
+    QCOMPARE(answered.front().reference.size(), size_t(2));
+    QCOMPARE(answered.front().answers.size(), size_t(3));
+    const char* order[] = {"teacher", "s-kd", "s-scratch"};  // the run's order
+    for (size_t i = 0; i < 3; ++i) QCOMPARE(answered.front().answers[i].first, std::string(order[i]));
+    QFile methods(dir.filePath("run/methods.csv"));
+    QVERIFY(methods.open(QIODevice::ReadOnly));
+    QVERIFY(methods.readLine().trimmed().endsWith(",exact_match,rouge_l"));
+  }
+
+  void answersAreScoredAgainstReferencesAndTheTeacher() {
+    const std::vector<Example> examples = {
+        {"1+1=", "2", ""}, {"q", "the cat sat", ""}, {"2+2=", "4", ""}, {"r", "a b c d", ""}};
+    const std::vector<std::string> teacher = {"2", "the cat sat", "5", "a b c d"};
+    const std::vector<std::string> student = {" 2 ", "the dog sat", "5", "a c"};
+    const auto scores = scoreAnswers(student, examples, &teacher);
+    QCOMPARE(scores.examples, 4);
+    QCOMPARE(scores.exactMatch, 1.0 / 4.0);         // " 2 " is "2" once trimmed
+    QCOMPARE(scores.exactMatchTeacher, 2.0 / 4.0);  // "2" and "5"
+    // ROUGE-L F1: 1; LCS 2 of 3 and 3 words: 2/3; 0; LCS "a c": P 1, R 1/2: 2/3.
+    QVERIFY(std::abs(scores.rougeL - (1.0 + 2.0 / 3.0 + 0.0 + 2.0 / 3.0) / 4.0) < 1e-12);
+    QVERIFY(std::abs(scores.rougeLTeacher - (1.0 + 2.0 / 3.0 + 1.0 + 2.0 / 3.0) / 4.0) < 1e-12);
+    const auto alone = scoreAnswers(teacher, examples, nullptr);
+    QCOMPARE(alone.exactMatch, 3.0 / 4.0);
+    QVERIFY(std::isnan(alone.exactMatchTeacher));
+    QVERIFY(exactMatch("98\n", "98") && !exactMatch("98", "9 8"));
   }
 
   void textCorporaAndOtherFormatsAreRefused() {

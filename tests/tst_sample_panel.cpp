@@ -3,6 +3,7 @@
 #include <QtWidgets>
 
 #include "distill/experiment.h"
+#include "held_out_answers_view.h"
 #include "sample_panel.h"
 #include "token_view.h"
 #include "ui_test_support.h"
@@ -54,6 +55,38 @@ private slots:
     QVERIFY(panel.isGreedy());
     QVERIFY(panel.isGenerating());
     QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 60000);
+  }
+
+  void heldOutAnswersShowBesideTheReference() {
+    ModelPalette palette;
+    SamplePanel panel(&palette);
+    panel.setRunDirectory(m_dir.filePath("run"));  // running text: no held-out answers
+    QVERIFY(panel.heldOutView()->isHidden());
+    QTemporaryDir answers;
+    QFile file(answers.filePath("responses.jsonl"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(
+        R"({"prompt": "reverse:ab=", "reference": "ba", "answers": [{"model": "teacher", "answer": "ba"}, )"
+        R"({"model": "s-kd", "answer": "ba"}, {"model": "s-scratch", "answer": "ab"}]})"
+        "\n"
+        R"({"prompt": "reverse:xyz=", "reference": "zyx", "answers": [{"model": "teacher", "answer": "zyx"}, )"
+        R"({"model": "s-kd", "answer": "zy"}, {"model": "s-scratch", "answer": "zyx"}]})"
+        "\n");
+    file.close();
+    panel.setRunDirectory(answers.path());
+    auto* view = panel.heldOutView();
+    QVERIFY(!view->isHidden());
+    auto* table = view->table();
+    QCOMPARE(table->rowCount(), 2);
+    QCOMPARE(table->columnCount(), 5);  // prompt, reference, then the run's models in its order
+    QCOMPARE(table->horizontalHeaderItem(3)->text(), QString("s-kd"));
+    QCOMPARE(table->item(1, 3)->text(), QString("zy"));
+    QVERIFY(table->item(1, 3)->background() != table->item(1, 2)->background());  // wrong vs right
+    const auto summary = view->findChild<QLabel*>("heldOutSummary")->text();
+    QVERIFY2(summary.contains("teacher 100.0%") && summary.contains("s-kd 50.0%"), qPrintable(summary));
+    emit table->cellDoubleClicked(1, 0);
+    QCOMPARE(panel.promptEdit()->text(), QString("reverse:xyz="));
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.isGenerating(), 10000);
   }
 
   void trainingSamplesBrowseByStep() {

@@ -282,18 +282,7 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   auto* splitRow = new QHBoxLayout;
   splitRow->addWidget(m_valFraction, 1);
   splitRow->addWidget(m_valSplit);
-  m_format = new QComboBox(dataBox);
-  fillChoices<distill::DataFormat>(m_format);
-  m_format->setToolTip(schemaTooltip("data.format"));
-  m_textField = new QLineEdit(dataBox);
-  m_textField->setToolTip(schemaTooltip("data.text_field"));
-  // The text field names running text's field; examples name theirs in the YAML (prompt_field, ...).
-  connect(m_format, &QComboBox::currentIndexChanged, this, [this] {
-    m_textField->setEnabled(choiceOf<distill::DataFormat>(m_format) == distill::DataFormat::Text);
-  });
-  auto* formatRow = new QHBoxLayout;
-  formatRow->addWidget(m_format);
-  formatRow->addWidget(m_textField, 1);
+  auto* formatRow = buildFormatRow(dataBox);
   m_blockSize = makeIntBox("data.block_size", dataBox);
   m_corpusInfo = hint(QString(), dataBox);
   m_corpusInfo->setObjectName("corpusInfo");
@@ -304,6 +293,21 @@ QGroupBox* ExperimentForm::buildDataBox(QWidget* content) {
   data->addRow(tr("Block size"), m_blockSize);
   data->addRow(m_corpusInfo);
   return dataBox;
+}
+
+QHBoxLayout* ExperimentForm::buildFormatRow(QWidget* parent) {
+  m_format = new QComboBox(parent);
+  fillChoices<DataFormat>(m_format);
+  m_format->setToolTip(schemaTooltip("data.format"));
+  m_textField = new QLineEdit(parent);
+  m_textField->setToolTip(schemaTooltip("data.text_field"));
+  // The text field names running text's field; examples name theirs in the YAML (prompt_field, ...).
+  connect(m_format, &QComboBox::currentIndexChanged, this,
+          [this] { m_textField->setEnabled(choiceOf<DataFormat>(m_format) == DataFormat::Text); });
+  auto* row = new QHBoxLayout;
+  row->addWidget(m_format);
+  row->addWidget(m_textField, 1);
+  return row;
 }
 
 QGroupBox* ExperimentForm::buildTeacherBox(QWidget* content) {
@@ -825,13 +829,31 @@ void ExperimentForm::refreshInfo() {
   refreshProblems(c);
 }
 
+namespace {
+
+/// The keys that change what a prompt/response corpus reads ("" for running text).
+QString examplesKey(const DataConfig& d) {
+  if (!d.examples()) return {};
+  return QStringList{nameOf(d.format),
+                     QString::fromStdString(d.prompt_field),
+                     QString::fromStdString(d.response_field),
+                     QString::fromStdString(d.messages_field),
+                     QString::fromStdString(d.response_end),
+                     QString::fromStdString(d.val_corpus),
+                     nameOf(d.bad_records)}
+      .join('|');
+}
+
+}  // namespace
+
 void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
   const QString key = QString("%1|%2|%3|%4|%5|%6|%7")
                           .arg(QString::fromStdString(c.data.corpus))
                           .arg(c.data.val_fraction)
                           .arg(c.data.block_size)
                           .arg(QString::fromStdString(c.data.tokenizer), QString::fromStdString(c.teacher.hf),
-                               QString(nameOf(c.data.val_split)), QString::fromStdString(c.data.text_field));
+                               QString(nameOf(c.data.val_split)), QString::fromStdString(c.data.text_field)) +
+                      examplesKey(c.data);
   if (key != m_corpusKey) {
     // Reading and tokenizing a corpus takes seconds for a big one: never on the GUI thread.
     m_corpusKey = key;
@@ -887,13 +909,17 @@ void ExperimentForm::refreshCorpusFacts(const ExperimentConfig& c) {
   m_corpusInfo->setText(
       m_corpusError.isEmpty()
           ? tr("%1 bytes · %2 · %3 tokens · vocabulary %4\n%5 train / %6 validation tokens")
-                .arg(locale.toString(m_corpusFacts.bytes),
-                     m_corpusFacts.documents == 1
-                         ? tr("1 document")
-                         : tr("%1 documents").arg(locale.toString(m_corpusFacts.documents)),
-                     locale.toString(m_corpusFacts.characters))
-                .arg(m_corpusFacts.vocabSize)
-                .arg(locale.toString(m_corpusFacts.trainTokens), locale.toString(m_corpusFacts.valTokens))
+                    .arg(locale.toString(m_corpusFacts.bytes),
+                         choiceOf<DataFormat>(m_format) != DataFormat::Text
+                             ? tr("%1 examples").arg(locale.toString(m_corpusFacts.documents))
+                         : m_corpusFacts.documents == 1
+                             ? tr("1 document")
+                             : tr("%1 documents").arg(locale.toString(m_corpusFacts.documents)),
+                         locale.toString(m_corpusFacts.characters))
+                    .arg(m_corpusFacts.vocabSize)
+                    .arg(locale.toString(m_corpusFacts.trainTokens),
+                         locale.toString(m_corpusFacts.valTokens)) +
+                (m_corpusFacts.note.empty() ? QString() : "\n" + QString::fromStdString(m_corpusFacts.note))
           : QString());
 }
 

@@ -8,6 +8,7 @@
 #include "distill/model_info.h"
 #include "distill/pretrained.h"
 
+class QHBoxLayout;
 class QComboBox;
 class QDoubleSpinBox;
 class QGroupBox;
@@ -102,6 +103,7 @@ private:
   // The form's groups, each built by its own function (the constructor stacks them).
   QGroupBox* buildLiveBox(QWidget* content);
   QGroupBox* buildDataBox(QWidget* content);
+  QHBoxLayout* buildFormatRow(QWidget* parent);  ///< format choice and running text's JSON field
   QGroupBox* buildTeacherBox(QWidget* content);
   QGroupBox* buildStudentsBox(QWidget* content);
   QGroupBox* buildDistillBox(QWidget* content);

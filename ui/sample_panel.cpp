@@ -20,6 +20,7 @@
 
 #include "distill/text_metrics.h"
 #include "form_widgets.h"
+#include "held_out_answers_view.h"
 #include "token_view.h"
 
 namespace distill {
@@ -172,11 +173,18 @@ QSplitter* SamplePanel::buildPanes() {
   topLayout->addWidget(scroll, 1);
 
   auto* training = buildTrainingSamples(splitter);
+  m_heldOut = new HeldOutAnswersView(splitter);
+  connect(m_heldOut, &HeldOutAnswersView::promptChosen, this, [this](const QString& prompt) {
+    m_prompt->setText(QString(prompt).replace("\n", "\\n"));
+    generate();
+  });
   splitter->addWidget(top);
+  splitter->addWidget(m_heldOut);
   splitter->addWidget(training);
   splitter->setStretchFactor(0, 3);
-  splitter->setStretchFactor(1, 1);
-  splitter->setSizes({640, 180});
+  splitter->setStretchFactor(1, 2);
+  splitter->setStretchFactor(2, 1);
+  splitter->setSizes({440, 260, 180});
   return splitter;
 }
 
@@ -212,6 +220,10 @@ void SamplePanel::joinWorker() { m_worker.wait(); }
 
 void SamplePanel::setRunDirectory(const QString& dir) {
   m_runDir = dir;
+  m_heldOut->load(dir);
+  // Prompt/response models know the examples' characters only: offer them a held-out prompt.
+  if (const QString prompt = m_heldOut->firstPrompt(); !prompt.isEmpty())
+    m_prompt->setText(QString(prompt).replace("\n", "\\n"));
   m_source->setFullText(tr("Generate uses the checkpoints of %1").arg(dir));
   const auto models = modelsInRun(dir.toStdString());
   m_repeat->clear();

@@ -28,6 +28,7 @@ class QVBoxLayout;
 
 namespace distill {
 
+class HeldOutAnswersView;
 class TokenView;
 
 /// What one model produced for the comparison, with the teacher's view of it.
@@ -68,6 +69,8 @@ public:
   QLineEdit* promptEdit() const { return m_prompt; }
   /// Whether the teacher's pane is pinned outside the scrolling students' panes.
   bool teacherIsPinned() const;
+  /// Prompt/response runs: the held-out prompts with every model's answer (hidden otherwise).
+  HeldOutAnswersView* heldOutView() const { return m_heldOut; }
   bool isGreedy() const;
 
 signals:
@@ -107,6 +110,8 @@ private:
   QHash<QString, TokenView*> m_views;
   QHash<QString, QLabel*> m_stats;
   std::vector<ComparedSample> m_results;
+
+  HeldOutAnswersView* m_heldOut;
 
   QComboBox* m_trainingStep;
   QComboBox* m_trainingPrompt;

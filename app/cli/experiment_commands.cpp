@@ -100,6 +100,21 @@ std::string sdCell(const ModelSummary& m, double RepeatOutcome::*number, int wid
   return text;
 }
 
+/// Prompt/response data: how each model answered the held-out prompts.
+void printAnswerTable(const RunResult& result) {
+  int examples = 0;
+  for (const auto& m : result.models) examples = std::max(examples, m.responses.examples);
+  if (examples == 0) return;
+  std::printf("\nheld-out prompts answered (greedy): %d\n%-22s %11s %9s %16s %12s\n", examples, "model",
+              "exact_match", "rouge_l", "exact_vs_teacher", "rouge_l_vs_t");
+  for (const auto& m : result.models) {
+    const auto& r = m.responses;
+    std::printf("%-22s %s %s %s %s\n", m.name.c_str(), cell(r.exactMatch, 11, 3).c_str(),
+                cell(r.rougeL, 9, 3).c_str(), cell(r.exactMatchTeacher, 16, 3).c_str(),
+                cell(r.rougeLTeacher, 12, 3).c_str());
+  }
+}
+
 void printTable(const RunResult& result) {
   // Over repeats the numbers are means, each with its standard deviation beside it.
   std::printf("\n%-22s %-11s %9s %9s %7s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params",
@@ -129,6 +144,7 @@ void printTable(const RunResult& result) {
     std::printf("%s: distilled %.4f vs scratch %.4f val loss (%+.4f, %s)\n", pair.student.c_str(),
                 pair.distilled->valLoss, pair.scratch->valLoss, c.delta, verdictText(c.verdict).c_str());
   }
+  printAnswerTable(result);
 }
 
 /// One distilled student against its twin, for `run --json` and `runs --json`.

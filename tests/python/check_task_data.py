@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """CTest: scripts/make_task_data.py writes the same bytes for the same arguments, other bytes for
-another seed, a test split disjoint from the train split, and answers that are right."""
+another seed, a test split disjoint from the train split, and answers that are right; the data the
+prompt_response demo ships (resources/data/reversal) is exactly what the generator writes for the
+arguments experiments/prompt_response.yaml names."""
 import filecmp
 import json
 import os
@@ -44,4 +46,16 @@ with tempfile.TemporaryDirectory() as tmp:
             else:
                 check(prompt.startswith("reverse:") and response == prompt[len("reverse:"):-1][::-1],
                       f"wrong reversal: {row}")
+    # The shipped demo data: regenerated from the command line its experiment file records.
+    demo = os.path.join(ROOT, "resources", "data", "reversal")
+    recorded = [line for line in open(os.path.join(ROOT, "experiments", "prompt_response.yaml"))
+                if "scripts/make_task_data.py" in line]
+    check(len(recorded) == 1, "experiments/prompt_response.yaml names no make_task_data.py command")
+    args = recorded[0].split("scripts/make_task_data.py", 1)[1].split()
+    check(args[1] == "resources/data/reversal", f"the recorded command writes {args[1]}")
+    fresh = os.path.join(tmp, "demo")
+    subprocess.run([sys.executable, SCRIPT, args[0], fresh, *args[2:]], check=True, stdout=subprocess.DEVNULL)
+    for split in ("train.jsonl", "test.jsonl"):
+        check(filecmp.cmp(os.path.join(demo, split), os.path.join(fresh, split), shallow=False),
+              f"resources/data/reversal/{split} is not what `make_task_data.py {' '.join(args)}` writes")
     print("task data: deterministic, split disjoint, answers right (addition, reversal)")

@@ -205,6 +205,9 @@ struct GenerateConfig {
   int top_k = 40;
   double top_p = 1.0;
   int seed = 42;
+  /// Prompt/response data: held-out prompts every model answers at the end of the run (greedy),
+  /// scored by exact match and ROUGE-L; 0: none.
+  int held_out_prompts = 200;
 };
 
 struct ExperimentConfig {

@@ -39,6 +39,16 @@ struct RunOptions {
 
 /// One model's numbers at the end of a run (summary.json). A model that was not trained (a run
 /// stopped in the teacher's phase) has NaN numbers: null in JSON, "—" in tables, never 0 or 1.
+/// A model's greedy answers to held-out prompts (prompt/response data), scored against the
+/// references and against the teacher's own answers.
+struct ResponseScores {
+  int examples = 0;  ///< held-out prompts answered; 0: not measured (running text, or none asked)
+  double exactMatch = std::numeric_limits<double>::quiet_NaN();         ///< share answered as the reference
+  double rougeL = std::numeric_limits<double>::quiet_NaN();             ///< mean ROUGE-L F1 against it
+  double exactMatchTeacher = std::numeric_limits<double>::quiet_NaN();  ///< share answered as the teacher
+  double rougeLTeacher = std::numeric_limits<double>::quiet_NaN();      ///< mean ROUGE-L F1 against it
+};
+
 struct ModelSummary {
   std::string name;
   ModelRole role = ModelRole::Teacher;
@@ -61,6 +71,7 @@ struct ModelSummary {
   /// valPerplexity, agreement and klFromTeacher above are their means. Empty for a model trained
   /// once (a shared teacher, a run without repeats).
   std::vector<RepeatOutcome> repeats;
+  ResponseScores responses;
 
   static constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
 };

@@ -59,4 +59,15 @@ std::vector<MetricPoint> readMetrics(const std::string& dir, uint64_t limit = UI
 /// The samples of samples.jsonl (its first `limit` bytes).
 std::vector<SampleRecord> readSamples(const std::string& dir, uint64_t limit = UINT64_MAX);
 
+/// One held-out prompt of a prompt/response run (responses.jsonl): the reference answer and every
+/// model's greedy answer, in the run's model order.
+struct HeldOutAnswers {
+  std::string prompt;
+  std::string reference;
+  std::vector<std::pair<std::string, std::string>> answers;  ///< (model, answer)
+};
+
+/// responses.jsonl of a run (empty for running-text runs and runs that did not finish).
+std::vector<HeldOutAnswers> readHeldOutAnswers(const std::string& dir);
+
 }  // namespace distill

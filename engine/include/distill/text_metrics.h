@@ -18,4 +18,7 @@ double perplexityFromLogProbs(const std::vector<double>& logProbs);
 
 std::vector<std::string> splitWords(const std::string& text);
 
+/// Whether an answer is the reference: equal once whitespace around both is trimmed.
+bool exactMatch(const std::string& answer, const std::string& reference);
+
 }  // namespace distill

@@ -363,12 +363,21 @@ const std::vector<Field<GenerateConfig>>& generateFields() {
   using F = Field<GenerateConfig>;
   static const std::vector<F> fields = {
       F("prompts", &GenerateConfig::prompts,
-        "prompts sampled at every evaluation (a single string is one prompt)"),
+        "prompts sampled at every evaluation (a single string is one prompt); with prompt/response data "
+        "the first three held-out prompts instead"),
       F("max_new_tokens", &GenerateConfig::max_new_tokens, "tokens per sample").in(0, 100000),
       F("temperature", &GenerateConfig::temperature, "softmax temperature").atLeast(0).meaning("0: greedy"),
       F("top_k", &GenerateConfig::top_k, "keep the k most likely tokens").atLeast(0).meaning("0: off"),
       F("top_p", &GenerateConfig::top_p, "nucleus sampling mass (1: off)").above(0).atMost(1),
       F("seed", &GenerateConfig::seed, "sampling seed"),
+      F("held_out_prompts", &GenerateConfig::held_out_prompts,
+        "prompt/response data: how many held-out prompts every model answers when the run ends (greedy, "
+        "stopping at `data.response_end` or at twice the reference's length), scored by exact match and "
+        "ROUGE-L against the reference and the teacher's answer (`summary.json`, `methods.csv`, "
+        "`responses.jsonl`)")
+          .in(0, 1000000)
+          .meaning("0: none")
+          .optional(),
   };
   return fields;
 }

@@ -170,7 +170,7 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   const auto& g = m_config.generate;
   SamplingOptions options{
       g.max_new_tokens, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
-  for (const auto& prompt : g.prompts) {
+  for (const auto& prompt : samplePrompts()) {
     const auto ids = generateIds(*m.model, m_corpus.tokenizer.encode(prompt), options,
                                  [this] { return !m_control.isCancelled(); });
     SampleRecord sample{m.name, step, prompt, m_corpus.tokenizer.decode(ids),
@@ -178,6 +178,14 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
     m_store->appendSample(sample);
     m_observer.onSample(sample);
   }
+}
+
+std::vector<std::string> ExperimentRun::samplePrompts() const {
+  if (m_corpus.valExamples.empty()) return m_config.generate.prompts;
+  std::vector<std::string> prompts;
+  for (size_t i = 0; i < std::min<size_t>(3, m_corpus.valExamples.size()); ++i)
+    prompts.push_back(m_corpus.valExamples[i].prompt);
+  return prompts;
 }
 
 void requireFiniteTeacherLogits(const torch::Tensor& logits, const std::string& where) {

@@ -95,6 +95,9 @@ public:
   void publish(std::vector<MetricPoint> points);
   /// Validation loss (and agreement with the teacher for students) at `step`; samples when asked.
   void evaluateModel(TrainedModel& m, int step, bool withSamples);
+  /// What samples continue: generate.prompts, or with prompt/response data the first held-out
+  /// prompts (the examples' vocabulary may not even hold the configured prompts' characters).
+  std::vector<std::string> samplePrompts() const;
   /// `stepsBefore`: steps of the phase done before this process took it up (a resumed run); the
   /// rate and ETA are measured over this process's own steps only.
   void reportProgress(RunPhase phase, int step, int total, int stepsBefore, double phaseStart,
@@ -155,6 +158,9 @@ private:
   void saveAll();
   /// Each model's training tokens per second, stepping alone. (run_summary.cpp)
   void measureTrainingSpeed(const std::vector<TrainedModel*>& models, std::vector<ModelSummary>& out);
+  /// Prompt/response data: every trained model's greedy answers to the held-out prompts, scored,
+  /// and responses.jsonl. (run_summary.cpp)
+  void answerHeldOutPrompts(const std::vector<TrainedModel*>& models, std::vector<ModelSummary>& out);
   /// The models trained in a phase: the teacher, or the students.
   std::vector<TrainedModel*> modelsOf(RunPhase phase);
   void restoreResumePoint();

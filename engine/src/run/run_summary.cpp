@@ -7,6 +7,7 @@
 
 #include "models/sampling.h"
 #include "run/experiment_run.h"
+#include "run/held_out_answers.h"
 
 namespace distill {
 
@@ -39,7 +40,8 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
   std::vector<TrainedModel*> all = {&m_teacher};
   for (auto& m : m_students) all.push_back(&m);
   const auto& g = m_config.generate;
-  const auto prompt = m_corpus.tokenizer.encode(g.prompts.empty() ? std::string() : g.prompts.front());
+  const auto prompts = samplePrompts();
+  const auto prompt = m_corpus.tokenizer.encode(prompts.empty() ? std::string() : prompts.front());
   for (auto* m : all) {
     ModelSummary s;
     s.name = m->name;
@@ -67,6 +69,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
     }
     out.push_back(s);
   }
+  answerHeldOutPrompts(all, out);
   const double teacherRate = out.front().genTokensPerSecond;  // the teacher comes first
   for (auto& s : out)
     s.genSpeedupVsTeacher =
@@ -74,6 +77,32 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
   if (measureSpeed) measureTrainingSpeed(all, out);
   summarizeRepeats(out);
   return out;
+}
+
+void ExperimentRun::answerHeldOutPrompts(const std::vector<TrainedModel*>& models,
+                                         std::vector<ModelSummary>& out) {
+  const auto wanted = static_cast<size_t>(m_config.generate.held_out_prompts);
+  const auto& all = m_corpus.valExamples;
+  if (all.empty() || wanted == 0) return;
+  const std::vector<Example> examples(all.begin(),
+                                      all.begin() + static_cast<long>(std::min(wanted, all.size())));
+  m_observer.onMessage("answering " + std::to_string(examples.size()) + " held-out prompts with every model");
+  std::vector<std::pair<std::string, std::vector<std::string>>> answers;  // the teacher's first
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (!out[i].trained) continue;
+    auto texts = answerHeldOut(*models[i]->model, m_corpus.tokenizer, examples, m_config.data.response_end,
+                               m_config.generate.max_new_tokens, [this] { return !m_control.isCancelled(); });
+    if (texts.size() < examples.size()) return;  // cancelled: no partial scores
+    out[i].responses = scoreAnswers(texts, examples, answers.empty() ? nullptr : &answers.front().second);
+    answers.emplace_back(models[i]->name, std::move(texts));
+  }
+  if (!lead()) return;
+  std::vector<std::string> prompts, references;
+  for (const auto& e : examples) {
+    prompts.push_back(e.prompt);
+    references.push_back(e.response);
+  }
+  m_store->writeResponses(prompts, references, answers);
 }
 
 void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& models,

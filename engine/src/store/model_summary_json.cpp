@@ -53,6 +53,14 @@ Json modelSummaryJson(const ModelSummary& m) {
             {"gen_recompute_tokens_per_s", number(m.genRecomputeTokensPerSecond)},
             {"gen_speedup_vs_teacher", number(m.genSpeedupVsTeacher)},
             {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
+  if (m.responses.examples > 0) {
+    const auto& r = m.responses;
+    j["held_out_answers"] = {{"examples", r.examples},
+                             {"exact_match", number(r.exactMatch)},
+                             {"rouge_l", number(r.rougeL)},
+                             {"exact_match_teacher", number(r.exactMatchTeacher)},
+                             {"rouge_l_teacher", number(r.rougeLTeacher)}};
+  }
   if (m.repeats.empty()) return j;
   // The numbers above are the repeats' means; their sample standard deviations beside them.
   j["val_loss_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::valLoss).sd);
@@ -80,6 +88,13 @@ ModelSummary modelSummaryFromJson(const std::string& name, const Json& m) {
   s.genRecomputeTokensPerSecond = numberAt(m, "gen_recompute_tokens_per_s");
   s.genSpeedupVsTeacher = numberAt(m, "gen_speedup_vs_teacher");
   s.trainTokensPerSecond = numberAt(m, "train_tokens_per_s");
+  if (const auto it = m.find("held_out_answers"); it != m.end() && it->is_object()) {
+    s.responses.examples = it->value("examples", 0);
+    s.responses.exactMatch = numberAt(*it, "exact_match");
+    s.responses.rougeL = numberAt(*it, "rouge_l");
+    s.responses.exactMatchTeacher = numberAt(*it, "exact_match_teacher");
+    s.responses.rougeLTeacher = numberAt(*it, "rouge_l_teacher");
+  }
   if (const auto it = m.find("repeats"); it != m.end() && it->is_array())
     for (const auto& o : *it) s.repeats.push_back(repeatOutcomeFromJson(o));
   return s;

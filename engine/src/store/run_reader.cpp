@@ -191,4 +191,17 @@ std::vector<SampleRecord> readSamples(const std::string& dir, uint64_t limit) {
   return samples;
 }
 
+std::vector<HeldOutAnswers> readHeldOutAnswers(const std::string& dir) {
+  std::vector<HeldOutAnswers> out;
+  forEachJsonLine(fs::path(dir) / "responses.jsonl", UINT64_MAX, [&](const nlohmann::json& j) {
+    HeldOutAnswers row{j.value("prompt", std::string()), j.value("reference", std::string()), {}};
+    if (const auto it = j.find("answers"); it != j.end() && it->is_array())
+      for (const auto& a : *it)
+        if (a.is_object())
+          row.answers.emplace_back(a.value("model", std::string()), a.value("answer", std::string()));
+    out.push_back(std::move(row));
+  });
+  return out;
+}
+
 }  // namespace distill

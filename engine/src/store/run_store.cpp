@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -182,8 +183,25 @@ void RunStore::appendSample(const SampleRecord& s) {
   appendLine(m_samples, "samples.jsonl", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+void RunStore::writeResponses(const std::vector<std::string>& prompts,
+                              const std::vector<std::string>& references,
+                              const std::vector<std::pair<std::string, std::vector<std::string>>>& answers) {
+  std::string lines;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    nlohmann::ordered_json j = {{"prompt", prompts[i]}, {"reference", references[i]}};
+    j["answers"] = nlohmann::ordered_json::array();  // a list: the run's model order survives any reader
+    for (const auto& [model, texts] : answers)
+      if (i < texts.size()) j["answers"].push_back({{"model", model}, {"answer", texts[i]}});
+    lines += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  writeFileAtomically((fs::path(m_dir) / "responses.jsonl").string(), lines);
+}
+
 void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
-  std::string csv = "method,val_loss,perplexity,agreement,train_tokens_per_s\n";
+  const bool answered = std::any_of(models.begin(), models.end(),
+                                    [](const ModelSummary& m) { return m.responses.examples > 0; });
+  std::string csv = "method,val_loss,perplexity,agreement,train_tokens_per_s";
+  csv += answered ? ",exact_match,rouge_l\n" : "\n";
   // Not measured (an untrained student): an empty cell, never a number.
   auto cell = [](double v, const char* format) {
     char text[64] = "";
@@ -194,7 +212,9 @@ void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
     if (m.role == ModelRole::Teacher) continue;
     const std::string method = m.role == ModelRole::Distilled ? m.name.substr(0, m.name.size() - 3) : m.name;
     csv += method + "," + cell(m.valLoss, "%.6f") + "," + cell(m.valPerplexity, "%.6f") + "," +
-           cell(m.agreement, "%.6f") + "," + cell(m.trainTokensPerSecond, "%.1f") + "\n";
+           cell(m.agreement, "%.6f") + "," + cell(m.trainTokensPerSecond, "%.1f");
+    if (answered) csv += "," + cell(m.responses.exactMatch, "%.6f") + "," + cell(m.responses.rougeL, "%.6f");
+    csv += "\n";
   }
   writeFileAtomically((fs::path(m_dir) / "methods.csv").string(), csv);
 }

@@ -70,8 +70,14 @@ public:
   /// Device, precision and peak memory for summary.json's `compute` (absent until set).
   void setComputeUse(const ComputeUse& use) { m_compute = use; }
 
+  /// responses.jsonl (prompt/response data): one line per held-out prompt, {"prompt", "reference",
+  /// "answers": [{"model", "answer"}, ...]} with the models in the run's order. Written whole.
+  void writeResponses(const std::vector<std::string>& prompts, const std::vector<std::string>& references,
+                      const std::vector<std::pair<std::string, std::vector<std::string>>>& answers);
+
   /// methods.csv: method,val_loss,perplexity,agreement,train_tokens_per_s, one row per student model
-  /// (method = the student's name, or <name>-scratch for its twin).
+  /// (method = the student's name, or <name>-scratch for its twin); with held-out answers
+  /// (prompt/response data) also exact_match,rouge_l against the references.
   void writeMethodsTable(const std::vector<ModelSummary>& models);
 
 private:

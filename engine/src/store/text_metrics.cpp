@@ -40,6 +40,15 @@ double rougeL(const std::string& candidate, const std::string& reference) {
   return 2.0 * precision * recall / (precision + recall);
 }
 
+bool exactMatch(const std::string& answer, const std::string& reference) {
+  auto trimmed = [](const std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    return first == std::string::npos ? std::string()
+                                      : s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+  };
+  return trimmed(answer) == trimmed(reference);
+}
+
 double perplexityFromLogProbs(const std::vector<double>& logProbs) {
   if (logProbs.empty()) return std::numeric_limits<double>::infinity();
   double sum = 0.0;
