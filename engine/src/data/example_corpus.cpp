@@ -71,11 +71,16 @@ Corpus loadExampleCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
   const int64_t rowLength = data.block_size + 1;
   const auto trainRows = packExamples(train, corpus.tokenizer, data, rowLength, policy);
   const auto valRows = packExamples(val, corpus.tokenizer, data, rowLength, policy);
-  if (trainRows.rows == 0 || valRows.rows == 0)
+  if (trainRows.rows == 0 || valRows.rows == 0) {
+    std::string skipped;
+    if (policy.skipped() > 0)
+      skipped =
+          "; " + std::to_string(policy.skipped()) + " records skipped, the first: " + policy.firstSkipped();
     throw EngineError(
         "data.corpus " + data.corpus + ": " + std::to_string(trainRows.examples) + " training and " +
         std::to_string(valRows.examples) +
-        " held-out examples; each side needs at least one (data.val_fraction, data.val_corpus)");
+        " held-out examples; each side needs at least one (data.val_fraction, data.val_corpus)" + skipped);
+  }
   corpus.train =
       TokenStream(TokenIds::hold(trainRows.tokens), {{0, static_cast<int64_t>(trainRows.tokens.size())}});
   corpus.val =

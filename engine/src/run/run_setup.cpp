@@ -61,6 +61,10 @@ void ExperimentRun::loadCorpusAndTeacher(std::unique_ptr<LoadedModel>& loaded, s
   const auto& facts = m_corpus.facts;
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.3f s", facts.seconds);
+  if (m_config.data.examples()) {  // held in memory: what was read, packed and left out
+    m_observer.onMessage(std::string("read and packed the examples in ") + seconds + ": " + facts.note);
+    return;
+  }
   m_observer.onMessage(
       std::string(facts.reusedCache ? "opened the token cache in " : "tokenized the corpus in ") + seconds +
       " (" + std::to_string(facts.trainTokens + facts.valTokens) + " tokens, " +
