@@ -18,6 +18,17 @@ std::string percent(double part, double whole) {
   return std::to_string(static_cast<int>(100.0 * part / std::max(1.0, whole) + 0.5)) + "%";
 }
 
+/// "N records skipped (first: <file:line: reason>)", or "" when none was.
+std::string skippedText(const BadRecordPolicy& policy) {
+  if (policy.skipped() == 0) return {};
+  return std::to_string(policy.skipped()) + " records skipped (first: " + policy.firstSkipped() + ")";
+}
+
+/// Rows of ids (or of flags) held in memory as one stream.
+TokenStream heldStream(const std::vector<int64_t>& values) {
+  return TokenStream(TokenIds::hold(values), {{0, static_cast<int64_t>(values.size())}});
+}
+
 /// What the facts' note says about the examples: counts, padding, skipped and truncated records.
 std::string examplesNote(const PackedRows& train, const PackedRows& val, const BadRecordPolicy& policy) {
   const double slots = static_cast<double>((train.rows + val.rows) * train.rowLength);
@@ -26,9 +37,7 @@ std::string examplesNote(const PackedRows& train, const PackedRows& val, const B
                      std::to_string(train.rowLength) + " tokens; response tokens " +
                      percent(static_cast<double>(train.responseTokens + val.responseTokens), slots) +
                      " of the rows";
-  if (policy.skipped() > 0)
-    note +=
-        "; " + std::to_string(policy.skipped()) + " records skipped (first: " + policy.firstSkipped() + ")";
+  if (policy.skipped() > 0) note += "; " + skippedText(policy);
   if (train.truncated + val.truncated > 0)
     note += "; " + std::to_string(train.truncated + val.truncated) + " responses cut at the end of a row";
   return note;
@@ -72,23 +81,15 @@ Corpus loadExampleCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
   const auto trainRows = packExamples(train, corpus.tokenizer, data, rowLength, policy);
   const auto valRows = packExamples(val, corpus.tokenizer, data, rowLength, policy);
   if (trainRows.rows == 0 || valRows.rows == 0) {
-    std::string skipped;
-    if (policy.skipped() > 0)
-      skipped =
-          "; " + std::to_string(policy.skipped()) + " records skipped, the first: " + policy.firstSkipped();
     throw EngineError(
         "data.corpus " + data.corpus + ": " + std::to_string(trainRows.examples) + " training and " +
-        std::to_string(valRows.examples) +
-        " held-out examples; each side needs at least one (data.val_fraction, data.val_corpus)" + skipped);
+        std::to_string(valRows.examples) + " held-out examples; each side needs at least one " +
+        "(data.val_fraction, data.val_corpus)" + (policy.skipped() > 0 ? "; " + skippedText(policy) : ""));
   }
-  corpus.train =
-      TokenStream(TokenIds::hold(trainRows.tokens), {{0, static_cast<int64_t>(trainRows.tokens.size())}});
-  corpus.val =
-      TokenStream(TokenIds::hold(valRows.tokens), {{0, static_cast<int64_t>(valRows.tokens.size())}});
-  corpus.trainResponse =
-      TokenStream(TokenIds::hold(trainRows.response), {{0, static_cast<int64_t>(trainRows.response.size())}});
-  corpus.valResponse =
-      TokenStream(TokenIds::hold(valRows.response), {{0, static_cast<int64_t>(valRows.response.size())}});
+  corpus.train = heldStream(trainRows.tokens);
+  corpus.val = heldStream(valRows.tokens);
+  corpus.trainResponse = heldStream(trainRows.response);
+  corpus.valResponse = heldStream(valRows.response);
   corpus.valExamples = std::move(val);
   // The data's identity: the files, and how they were read (another field or format is other data).
   corpus.sha256 = sha256OfText(digests + " " + nameOf(data.format) + " " + data.prompt_field + " " +

@@ -198,14 +198,16 @@ PendingStep ModelTrainer::computeGradients(const Batch& batch, const SoftTargets
   const int64_t chunks = splittable ? std::min<int64_t>(m_parallelism, B) : 1;
   std::vector<StudentLoss> parts(static_cast<size_t>(chunks));
   std::atomic<bool> finite{true};
+  // A chunk's share of the batch mean: its rows, or with a target mask its counted targets
+  // (response tokens) of the batch's, counted once here rather than in every chunk.
+  const bool countTargets = chunks > 1 && batch.mask.defined();
+  const double batchTargets = countTargets ? std::max(1.0, batch.mask.sum().item<double>()) : 0.0;
   auto runChunk = [&](size_t c) {
     const auto [begin, end] = chunkRows(B, c, chunks);
     const Batch rows = chunks == 1 ? batch : batch.rows(begin, end);
-    // The chunk's share of the batch mean: its rows, or its counted targets (response tokens).
-    const double share = chunks == 1 ? 1.0
-                         : batch.mask.defined()
-                             ? rows.mask.sum().item<double>() / std::max(1.0, batch.mask.sum().item<double>())
-                             : static_cast<double>(end - begin) / static_cast<double>(B);
+    const double share = chunks == 1    ? 1.0
+                         : countTargets ? rows.mask.sum().item<double>() / batchTargets
+                                        : static_cast<double>(end - begin) / static_cast<double>(B);
     SoftTargets chunkTargets;
     if (targets) chunkTargets = chunks == 1 ? *targets : rowsOf(*targets, begin, end);
     StudentLoss loss;
