@@ -82,6 +82,28 @@ private slots:
     QVERIFY(std::abs(attentionMapKl(teacher, teacher).item<double>()) < 1e-12);
   }
 
+  void maskedFeatureLossesCountTheMarkedPositionsAlone() {
+    // Prompt/response data: only the positions whose target is a response token count.
+    torch::manual_seed(4);
+    const auto s = torch::randn({2, 3, 4}, torch::kFloat64), t = torch::randn({2, 3, 4}, torch::kFloat64);
+    auto mask = torch::zeros({2, 3}, torch::kBool);
+    mask[0][0] = true;
+    mask[1][2] = true;
+    const auto pick = [](const torch::Tensor& x) { return torch::stack({x[0][0], x[1][2]}).unsqueeze(0); };
+    for (auto kind : {HiddenLoss::Mse, HiddenLoss::Cosine}) {
+      const double masked = hiddenStateLoss(s, t, kind, mask).item<double>();
+      const double alone = hiddenStateLoss(pick(s), pick(t), kind).item<double>();
+      QVERIFY2(std::abs(masked - alone) < 1e-12, qPrintable(QString("%1 vs %2").arg(masked).arg(alone)));
+      QVERIFY(std::abs(masked - hiddenStateLoss(s, t, kind).item<double>()) > 1e-6);  // the mask matters
+    }
+    const auto student = causalAttention(2, 2, 5, 1.0), teacher = causalAttention(2, 4, 5, 3.0);
+    auto firstRow = torch::zeros({2, 5}, torch::kBool);
+    firstRow[0].fill_(true);  // every query of the first sequence, none of the second
+    const double masked = attentionMapKl(student, teacher, firstRow).item<double>();
+    const double alone = attentionMapKl(student.slice(0, 0, 1), teacher.slice(0, 0, 1)).item<double>();
+    QVERIFY2(std::abs(masked - alone) < 1e-12, qPrintable(QString("%1 vs %2").arg(masked).arg(alone)));
+  }
+
   void attentionKlHasFiniteGradientsOnCausalZeros() {
     // Float32 like training, with a one-hot teacher row and masked (exactly 0) student weights.
     auto scores = torch::randn({1, 2, 4, 4}).requires_grad_();

@@ -126,11 +126,23 @@ private slots:
 
   void samplerShiftsWholeSequences() {
     const auto set = torch::arange(30, torch::kInt64).reshape({3, 10});
-    SequenceSampler sampler(set, 4, 1);
+    SequenceSampler sampler({set, {}}, 4, 1);
     const auto b = sampler.next();
     QCOMPARE(b.x.sizes(), torch::IntArrayRef({4, 9}));
     QVERIFY(torch::equal(b.x.slice(1, 1, 9), b.y.slice(1, 0, 8)));
     QVERIFY(torch::equal(b.x.select(1, 0) % 10, torch::zeros({4}, torch::kInt64)));  // starts of rows
+    QVERIFY(!b.mask.defined());  // running text: every target counts
+  }
+
+  void samplerMasksTheTargetsOfResponseTokens() {
+    // The teacher's answers to prompts: a target counts when the token it predicts is a response's.
+    const auto set = torch::arange(30, torch::kInt64).reshape({3, 10});
+    const auto flags = (set % 10 >= 4).to(torch::kInt64);  // tokens 4… of every row are the answer
+    SequenceSampler sampler({set, flags}, 5, 2);
+    const auto b = sampler.next();
+    QCOMPARE(b.mask.sizes(), b.y.sizes());
+    QCOMPARE(b.mask.scalar_type(), torch::kBool);
+    QVERIFY(torch::equal(b.mask, b.y % 10 >= 4));
   }
 };
 

@@ -214,25 +214,11 @@ void validateStudent(std::vector<ConfigProblem>& p, const ExperimentConfig& c, s
             "must be below data.block_size (" + std::to_string(c.data.block_size) + ")");
 }
 
-/// Prompt/response examples: what works with response-only targets so far.
+/// Prompt/response examples: held-out files only with examples, and an end marker for responses.
 void validateExamples(std::vector<ConfigProblem>& p, const ExperimentConfig& c) {
   require(p, c.data.examples() || c.data.val_corpus.empty(), "data.val_corpus",
           "holds held-out examples: only with data.format prompt_response or messages");
   if (!c.data.examples()) return;
-  const std::string format = nameOf(c.data.format);
-  auto checkDistill = [&](const DistillConfig& d, const std::string& key) {
-    require(p, d.regime == Regime::Word, key + ".regime",
-            "with data.format " + format +
-                " only 'word' (teacher distributions on the examples' own "
-                "tokens) for now; sequence and on_policy generate continuations of running text");
-    require(p, !d.usesFeatures(), key + ".hidden_loss",
-            "feature losses compare every position; with data.format " + format +
-                " only response tokens count, so they are not offered yet (set none and attention_weight 0)");
-  };
-  checkDistill(c.distill, "distill");
-  for (size_t i = 0; i < c.students.size(); ++i)
-    if (c.students[i].distill)
-      checkDistill(*c.students[i].distill, "students." + std::to_string(i) + ".distill");
   require(p, !c.data.response_end.empty(), "data.response_end",
           "must not be empty: without it a model cannot learn where a response stops");
 }

@@ -28,8 +28,9 @@ struct Corpus {
   /// Empty for running text (every token is a target).
   TokenStream trainResponse;
   TokenStream valResponse;
-  std::vector<Example> valExamples;  ///< the held-out examples, as read (generation is scored on them)
-  CorpusInfo facts;                  ///< what inspectCorpus reports (cache, timing)
+  std::vector<Example> trainExamples;  ///< the training examples, as read (prompts for generation)
+  std::vector<Example> valExamples;    ///< the held-out examples, as read (generation is scored on them)
+  CorpusInfo facts;                    ///< what inspectCorpus reports (cache, timing)
 };
 
 /// Reads, validates (exists, non-empty, text, UTF-8, JSON Lines fields) and tokenizes the corpus

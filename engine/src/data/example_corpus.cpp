@@ -90,6 +90,7 @@ Corpus loadExampleCorpus(const DataConfig& data, const Tokenizer* tokenizer) {
   corpus.val = heldStream(valRows.tokens);
   corpus.trainResponse = heldStream(trainRows.response);
   corpus.valResponse = heldStream(valRows.response);
+  corpus.trainExamples = std::move(train);
   corpus.valExamples = std::move(val);
   // The data's identity: the files, and how they were read (another field or format is other data).
   corpus.sha256 = sha256OfText(digests + " " + nameOf(data.format) + " " + data.prompt_field + " " +

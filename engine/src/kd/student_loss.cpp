@@ -45,7 +45,7 @@ StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const So
 
   if (traced) {
     const auto feature = featureLosses(trace, *targets.teacherTrace, *features->projector, features->layerMap,
-                                       distill.hidden_loss, distill.attention_weight > 0.0);
+                                       distill.hidden_loss, distill.attention_weight > 0.0, batch.mask);
     out.terms.hidden = feature.hidden;
     out.terms.attention = feature.attention;
     if (out.terms.hidden.defined()) out.total = out.total + distill.hidden_weight * out.terms.hidden;

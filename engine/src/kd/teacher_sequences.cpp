@@ -95,8 +95,8 @@ torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header
   return ids.to(torch::kInt64);
 }
 
-SequenceSampler::SequenceSampler(torch::Tensor sequences, int batchSize, uint64_t seed)
-    : m_sequences(std::move(sequences)), m_batchSize(batchSize), m_rng(seed) {}
+SequenceSampler::SequenceSampler(SequenceSet set, int batchSize, uint64_t seed)
+    : m_set(std::move(set)), m_batchSize(batchSize), m_rng(seed) {}
 
 std::string SequenceSampler::state() const { return engineState(m_rng); }
 
@@ -105,12 +105,15 @@ void SequenceSampler::restore(const std::string& state) {
 }
 
 Batch SequenceSampler::next() {
-  std::uniform_int_distribution<int64_t> pick(0, m_sequences.size(0) - 1);
+  std::uniform_int_distribution<int64_t> pick(0, m_set.tokens.size(0) - 1);
   std::vector<int64_t> rows(static_cast<size_t>(m_batchSize));
   for (auto& r : rows) r = pick(m_rng);
-  const auto batch = m_sequences.index_select(0, torch::tensor(rows, torch::kInt64));  // (B, L)
+  const auto index = torch::tensor(rows, torch::kInt64);
+  const auto batch = m_set.tokens.index_select(0, index);  // (B, L)
   const int64_t L = batch.size(1);
-  return {batch.slice(1, 0, L - 1).contiguous(), batch.slice(1, 1, L).contiguous(), {}};
+  torch::Tensor mask;  // a target counts when the token it predicts belongs to a response
+  if (m_set.response.defined()) mask = m_set.response.index_select(0, index).slice(1, 1, L).to(torch::kBool);
+  return {batch.slice(1, 0, L - 1).contiguous(), batch.slice(1, 1, L).contiguous(), mask};
 }
 
 }  // namespace distill

@@ -49,10 +49,19 @@ void saveSequenceSet(const std::string& path, const SequenceSetHeader& header,
 /// Reads a set; throws EngineError naming the file when it is not one or is truncated.
 torch::Tensor loadSequenceSet(const std::string& path, SequenceSetHeader* header);
 
-/// Random batches of whole sequences (x: all but the last token, y: all but the first).
+/// A sequence-level training set in memory: (count, length) ids, and for the teacher's responses to
+/// prompts (data.format prompt_response, messages) the same layout of response flags (1 where a
+/// token belongs to a response; undefined: every token is a target).
+struct SequenceSet {
+  torch::Tensor tokens;
+  torch::Tensor response;
+};
+
+/// Random batches of whole sequences (x: all but the last token, y: all but the first; with
+/// response flags, the mask of the targets that are response tokens).
 class SequenceSampler {
 public:
-  SequenceSampler(torch::Tensor sequences, int batchSize, uint64_t seed);
+  SequenceSampler(SequenceSet set, int batchSize, uint64_t seed);
   Batch next();
 
   /// The position in the random sequence, as text (saved with a resumable checkpoint).
@@ -61,7 +70,7 @@ public:
   void restore(const std::string& state);
 
 private:
-  torch::Tensor m_sequences;
+  SequenceSet m_set;
   int m_batchSize;
   std::mt19937_64 m_rng;
 };

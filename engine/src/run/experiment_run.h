@@ -19,6 +19,7 @@
 #include "distill/experiment.h"
 #include "distill/run_phase.h"
 #include "io/checkpoint.h"
+#include "kd/teacher_sequences.h"
 #include "parallel/collective.h"
 #include "run/trained_model.h"
 #include "store/resume_point.h"
@@ -129,10 +130,14 @@ public:
   std::unique_ptr<LogitCache> openOrBuildCache(const DistillConfig& settings, int steps,
                                                uint64_t samplerSeed);
   /// Sequence-level KD's training set: from distill.sequence_path when it matches, else generated
-  /// by the teacher now into the run directory. Undefined when the run was cancelled meanwhile.
-  torch::Tensor openOrBuildSequences(const DistillConfig& settings);
+  /// by the teacher now into the run directory — continuations of running text, or for examples the
+  /// teacher's answers to the training prompts, packed with response flags. Undefined tokens when
+  /// the run was cancelled meanwhile. (teacher_data.cpp)
+  SequenceSet openOrBuildSequences(const DistillConfig& settings);
 
 private:
+  /// openOrBuildSequences for examples: teacher_responses.jsonl. (teacher_data.cpp)
+  SequenceSet openOrBuildResponses(const DistillConfig& settings);
   /// One lockstep step of every student; appends their training losses to `latest`. False when
   /// the run was stopped meanwhile. (student_phase.cpp)
   bool studentStep(int step, int total, BatchSampler& sampler, TargetSources& sources,

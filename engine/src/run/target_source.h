@@ -15,6 +15,7 @@
 
 #include "data/corpus.h"
 #include "distill/config.h"
+#include "kd/response_rollouts.h"
 #include "kd/student_loss.h"
 #include "run/trained_model.h"
 
@@ -66,9 +67,10 @@ std::unique_ptr<TargetSource> makeLogitCacheSource(std::unique_ptr<LogitCache> c
 std::unique_ptr<TargetSource> makeTeacherSequenceSource(const TeacherOracle& teacher,
                                                         std::unique_ptr<SequenceSampler> sampler,
                                                         bool withTrace);
-/// Off on-policy steps the student reads `offPolicy` (the online teacher or the logit cache).
+/// Off on-policy steps the student reads `offPolicy` (the online teacher or the logit cache). With
+/// `prompts` (prompt/response data) the student answers them; without, it continues corpus prefixes.
 std::unique_ptr<TargetSource> makeOnPolicySource(const TeacherOracle& teacher, TargetSource& offPolicy,
-                                                 int blockSize);
+                                                 int blockSize, const PromptPool* prompts);
 
 /// The sources of one student phase and which distilled student reads which.
 class TargetSources {
@@ -89,8 +91,11 @@ public:
 private:
   TargetSources() = default;
   TargetSource* add(std::unique_ptr<TargetSource> source);
+  /// The training prompts on-policy students answer (null for running text); made once.
+  const PromptPool* promptsFor(const ExperimentRun& run);
 
   std::unique_ptr<TeacherOracle> m_teacher;
+  std::unique_ptr<PromptPool> m_prompts;                 // on-policy students on prompt/response data
   std::vector<std::unique_ptr<TargetSource>> m_sources;  // beginStep runs in this order
   std::vector<TargetSource*> m_ofStudent;                // null for scratch twins
   TargetSource* m_sequences = nullptr;

@@ -2,6 +2,7 @@
 // cache and the teacher's sequence set, shared by every student whose settings match: validation
 // has checked that they all do).
 
+#include "distill/errors.h"
 #include "kd/logit_cache.h"
 #include "kd/teacher_sequences.h"
 #include "run/experiment_run.h"
@@ -68,9 +69,9 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
   }
   if (const auto* settings = firstReader(students, readsSequences)) {
     auto sequences = run.openOrBuildSequences(*settings);
-    if (!sequences.defined()) return nullptr;
-    auto sampler =
-        std::make_unique<SequenceSampler>(sequences, run.config().train.batch_size, samplerSeed + 5);
+    if (!sequences.tokens.defined()) return nullptr;
+    auto sampler = std::make_unique<SequenceSampler>(std::move(sequences), run.config().train.batch_size,
+                                                     samplerSeed + 5);
     out->m_sequences = out->add(
         makeTeacherSequenceSource(teacher, std::move(sampler), anyTracedReader(students, readsSequences)));
     out->m_teacherWroteData = true;
@@ -82,7 +83,8 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
       if (readsSequences(m.distill)) {
         source = out->m_sequences;
       } else if (m.distill.regime == Regime::OnPolicy) {
-        source = out->add(makeOnPolicySource(teacher, *wordLevel, run.config().data.block_size));
+        source = out->add(
+            makeOnPolicySource(teacher, *wordLevel, run.config().data.block_size, out->promptsFor(run)));
       } else {
         source = wordLevel;
       }
@@ -90,6 +92,21 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
     out->m_ofStudent.push_back(source);
   }
   return out;
+}
+
+const PromptPool* TargetSources::promptsFor(const ExperimentRun& run) {
+  const auto& data = run.config().data;
+  if (!data.examples()) return nullptr;
+  if (!m_prompts) {
+    const auto& corpus = run.corpus();
+    m_prompts = std::make_unique<PromptPool>(
+        makePromptPool(corpus.trainExamples, corpus.tokenizer, data.response_end, data.block_size));
+    if (m_prompts->prompts.empty())
+      throw EngineError("data.corpus " + data.corpus +
+                        ": on_policy students answer training prompts, and none " +
+                        "is between 1 and data.block_size − 1 tokens");
+  }
+  return m_prompts.get();
 }
 
 void TargetSources::beginStep(int step, const Batch& corpusBatch) {

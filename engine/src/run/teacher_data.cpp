@@ -1,8 +1,10 @@
 // Data the teacher writes once for the student phase: its top-k logits for every student step
-// (the logit cache) and the sequence-level training set. Both are reused from a file given in the
-// settings when that file was made for the same settings.
+// (the logit cache) and the sequence-level training set (continuations of running text, or its
+// answers to the training prompts). Each is reused from a file given in the settings when that file
+// was made for the same settings.
 
 #include "kd/logit_cache.h"
+#include "kd/teacher_responses.h"
 #include "kd/teacher_sequences.h"
 #include "run/experiment_run.h"
 
@@ -22,6 +24,33 @@ SequenceSetHeader sequenceHeaderFor(const DistillConfig& d, const ExperimentConf
   header.temperature = static_cast<float>(d.sample_temperature);
   header.seed = static_cast<uint64_t>(teacherSeed) + 100;
   return header;
+}
+
+/// What decides the teacher's answers to the training prompts of these settings.
+TeacherResponsesHeader responsesHeaderFor(const DistillConfig& d, const ExperimentConfig& config,
+                                          const Corpus& corpus, LanguageModelImpl& teacher, int teacherSeed) {
+  TeacherResponsesHeader header;
+  header.corpusDigest = corpus.sha256;
+  header.teacherDigest = weightsDigest(teacher);
+  header.vocabSize = corpus.tokenizer.vocabSize();
+  header.rowLength = config.data.block_size + 1;
+  header.count = std::min<int64_t>(d.sequence_count, static_cast<int64_t>(corpus.trainExamples.size()));
+  header.topK = d.sample_top_k;
+  header.temperature = d.sample_temperature;
+  header.seed = static_cast<uint64_t>(teacherSeed) + 100;
+  return header;
+}
+
+/// `responses` packed as examples are (one row of block_size + 1 per row, response flags beside).
+SequenceSet packedSet(const std::vector<Example>& responses, const Corpus& corpus, const DataConfig& data,
+                      int64_t* skipped) {
+  BadRecordPolicy skip(BadRecords::Skip);  // a prompt too long for a row was already counted on reading
+  const auto rows = packExamples(responses, corpus.tokenizer, data, data.block_size + 1, skip);
+  *skipped = skip.skipped();
+  auto asTensor = [&](const std::vector<int64_t>& values) {
+    return torch::tensor(values, torch::kInt64).view({rows.rows, rows.rowLength});
+  };
+  return {asTensor(rows.tokens), asTensor(rows.response)};
 }
 
 }  // namespace
@@ -67,7 +96,8 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
   return std::make_unique<LogitCache>(path);
 }
 
-torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
+SequenceSet ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
+  if (m_config.data.examples()) return openOrBuildResponses(d);
   const SequenceSetHeader header =
       sequenceHeaderFor(d, m_config, m_teacher.model->vocabSize(), teacherSeed());
   if (!d.sequence_path.empty()) {
@@ -75,7 +105,7 @@ torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
     auto sequences = loadSequenceSet(d.sequence_path, &existing);
     if (existing == header) {
       m_observer.onMessage("teacher sequences from " + d.sequence_path);
-      return sequences;
+      return {sequences, {}};
     }
     m_observer.onMessage("the sequence set " + d.sequence_path +
                          " was made for other settings; generating a new one");
@@ -94,7 +124,46 @@ torch::Tensor ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
   saveSequenceSet(path, header, sequences);
   m_observer.onMessage("teacher sequences written: " + path + " (" + std::to_string(total) + " × " +
                        std::to_string(header.length) + " tokens)");
-  return sequences;
+  return {sequences, {}};
+}
+
+SequenceSet ExperimentRun::openOrBuildResponses(const DistillConfig& d) {
+  const auto header = responsesHeaderFor(d, m_config, m_corpus, *m_teacher.model, teacherSeed());
+  std::vector<Example> responses;
+  if (!d.sequence_path.empty()) {
+    TeacherResponsesHeader existing;
+    auto loaded = loadTeacherResponses(d.sequence_path, &existing);
+    if (existing == header) {
+      m_observer.onMessage("teacher responses from " + d.sequence_path);
+      responses = std::move(loaded);
+    } else {
+      m_observer.onMessage("the teacher responses " + d.sequence_path +
+                           " were made for other settings; generating new ones");
+    }
+  }
+  if (responses.empty()) {
+    const int total = static_cast<int>(header.count);
+    m_observer.onPhase(RunPhase::TeacherSequences, total);
+    const double phaseStart = elapsed();
+    int64_t unfinished = 0;
+    responses = generateTeacherResponses(*m_teacher.model, m_corpus.tokenizer, m_corpus.trainExamples,
+                                         m_config.data.response_end, header, &unfinished, [&](int64_t done) {
+                                           reportProgress(RunPhase::TeacherSequences, static_cast<int>(done),
+                                                          total, 0, phaseStart, 0, {});
+                                           return waitWhilePaused();
+                                         });
+    if (responses.empty()) return {};
+    const std::string path = m_store->dir() + "/teacher_responses.jsonl";
+    saveTeacherResponses(path, header, responses);
+    m_observer.onMessage("teacher responses written: " + path + " (" + std::to_string(responses.size()) +
+                         " answers to training prompts, " + std::to_string(unfinished) +
+                         " without data.response_end within twice the reference's length)");
+  }
+  int64_t skipped = 0;
+  auto set = packedSet(responses, m_corpus, m_config.data, &skipped);
+  if (skipped > 0)
+    m_observer.onMessage(std::to_string(skipped) + " teacher responses left out: their prompts fill a row");
+  return set;
 }
 
 }  // namespace distill
