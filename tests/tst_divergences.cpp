@@ -36,6 +36,28 @@ Row mix(const Row& a, const Row& b, double w) {
   return m;
 }
 
+/// ULD by brute force: each row sorted in decreasing order by repeatedly taking its largest
+/// remaining value, the shorter padded with zeros, then Σ |difference|.
+double sortedDistance(const Row& a, const Row& b) {
+  auto decreasing = [](Row r, size_t width) {
+    Row out;
+    while (!r.empty()) {
+      size_t best = 0;
+      for (size_t i = 1; i < r.size(); ++i)
+        if (r[i] > r[best]) best = i;
+      out.push_back(r[best]);
+      r.erase(r.begin() + static_cast<long>(best));
+    }
+    out.resize(width, 0.0);
+    return out;
+  };
+  const size_t width = std::max(a.size(), b.size());
+  const Row sa = decreasing(a, width), sb = decreasing(b, width);
+  double d = 0.0;
+  for (size_t i = 0; i < width; ++i) d += std::abs(sa[i] - sb[i]);
+  return d;
+}
+
 /// The reference: the definitions of the issue, on probabilities, in doubles.
 double reference(const QString& loss, const Row& zs, const Row& zt, double T, double beta, double skew) {
   const Row ps = softmax(zs, T), pt = softmax(zt, T);
@@ -54,6 +76,7 @@ double reference(const QString& loss, const Row& zs, const Row& zt, double T, do
     for (size_t i = 0; i < ps.size(); ++i) d += std::abs(pt[i] - ps[i]);
     return d / 2;
   }
+  if (loss == "uld") return sortedDistance(ps, pt);
   double d = 0.0;  // mse
   for (size_t i = 0; i < zs.size(); ++i) d += (zs[i] - zt[i]) * (zs[i] - zt[i]);
   return d / zs.size();
@@ -78,7 +101,7 @@ private slots:
     QTest::addColumn<double>("temperature");
     QTest::addColumn<double>("beta");
     QTest::addColumn<double>("skew");
-    for (const char* loss : {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"})
+    for (const char* loss : {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse", "uld"})
       for (double T : {1.0, 2.5})
         QTest::newRow(qPrintable(QString("%1 T=%2").arg(loss).arg(T))) << QString(loss) << T << 0.3 << 0.1;
     QTest::newRow("jsd beta=0 is forward kl") << "jsd" << 2.0 << 0.0 << 0.1;
@@ -152,7 +175,7 @@ private slots:
 
   void oneHotTeachersAndVeryNegativeLogitsStayFinite_data() {
     QTest::addColumn<QString>("loss");
-    for (const char* loss : {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse"})
+    for (const char* loss : {"kl", "reverse_kl", "jsd", "skew_kl", "skew_reverse_kl", "tvd", "mse", "uld"})
       QTest::newRow(loss) << QString(loss);
   }
   void oneHotTeachersAndVeryNegativeLogitsStayFinite() {
@@ -167,6 +190,38 @@ private slots:
     value.backward();
     QVERIFY2(std::isfinite(value.item<double>()), qPrintable(QString::number(value.item<double>())));
     QVERIFY(torch::isfinite(student.grad()).all().item<bool>());
+  }
+
+  void uldComparesSortedMassesAcrossVocabularies() {
+    // By hand: student (0.5, 0.3, 0.2) over 3 tokens, teacher (0.1, 0.7, 0.1, 0.1) over 4. Sorted
+    // and padded: (0.5, 0.3, 0.2, 0) against (0.7, 0.1, 0.1, 0.1): 0.2 + 0.2 + 0.1 + 0.1 = 0.6.
+    DivergenceOptions o;
+    o.kind = DistillLoss::Uld;
+    const auto student = torch::log(torch::tensor({0.5, 0.3, 0.2}, torch::kFloat64)).reshape({1, 3});
+    const auto teacher = torch::log(torch::tensor({0.1, 0.7, 0.1, 0.1}, torch::kFloat64)).reshape({1, 4});
+    QVERIFY(std::abs(perTokenDivergence(student, teacher, o).item<double>() - 0.6) < 1e-12);
+    // Only the sorted masses count: permuting the teacher's vocabulary changes nothing, and a
+    // student with the teacher's masses in another order is at distance 0.
+    const auto permuted = teacher.index_select(1, torch::tensor({3, 0, 2, 1}, torch::kInt64));
+    QVERIFY(std::abs(perTokenDivergence(student, permuted, o).item<double>() - 0.6) < 1e-12);
+    const auto same = torch::log(torch::tensor({0.1, 0.1, 0.1, 0.7}, torch::kFloat64)).reshape({1, 4});
+    QVERIFY(std::abs(perTokenDivergence(same, teacher, o).item<double>()) < 1e-12);
+    // Wider teacher than student and the other way round, random rows, against the brute force.
+    torch::manual_seed(3);
+    for (auto [vs, vt] : {std::pair<long, long>{5, 9}, {9, 5}}) {
+      const auto zs = torch::randn({4, vs}, torch::kFloat64) * 2,
+                 zt = torch::randn({4, vt}, torch::kFloat64) * 2;
+      o.temperature = 1.5;
+      const auto got = perTokenDivergence(zs, zt, o);
+      for (long r = 0; r < 4; ++r) {
+        Row a(static_cast<size_t>(vs)), b(static_cast<size_t>(vt));
+        for (long i = 0; i < vs; ++i) a[static_cast<size_t>(i)] = zs[r][i].item<double>();
+        for (long i = 0; i < vt; ++i) b[static_cast<size_t>(i)] = zt[r][i].item<double>();
+        const double expected = sortedDistance(softmax(a, 1.5), softmax(b, 1.5));
+        QVERIFY2(std::abs(got[r].item<double>() - expected) < 1e-12,
+                 qPrintable(QString("%1 vs %2").arg(got[r].item<double>()).arg(expected)));
+      }
+    }
   }
 
   void unknownNameIsRejected() { QVERIFY(!enumFromName<DistillLoss>("kld")); }

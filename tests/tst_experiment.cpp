@@ -141,6 +141,14 @@ private slots:
                                    summary["models"]["teacher"]["gen_tokens_per_s"].get<double>()) <
             1e-6 * speedup);
     QVERIFY(kd["gen_recompute_tokens_per_s"].get<double>() > 0.0);
+    // Characters as tokens: bits per character is the loss per token over ln 2, in every model.
+    for (const auto& [name, model] : summary["models"].items())
+      QVERIFY2(std::abs(model["bits_per_char"].get<double>() -
+                        model["val_loss"].get<double>() / std::log(2.0)) < 1e-12,
+               name.c_str());
+    const auto bits = recorder.values("tf-kd", "val/bits_per_char");
+    QCOMPARE(bits.size(), recorder.values("tf-kd", "val/loss").size());
+    QVERIFY(std::abs(bits.back() - recorder.values("tf-kd", "val/loss").back() / std::log(2.0)) < 1e-12);
 
     // Every metrics line is a whole JSON object with the documented fields.
     std::ifstream metrics(dir.filePath("run/metrics.jsonl").toStdString());
@@ -290,7 +298,7 @@ generate: {prompts: ["A"], max_new_tokens: 2}
     QFile csv(dir.filePath("run/methods.csv"));
     QVERIFY(csv.open(QIODevice::ReadOnly));
     const QStringList lines = QString(csv.readAll()).trimmed().split('\n');
-    QCOMPARE(lines.front(), QString("method,val_loss,perplexity,agreement,train_tokens_per_s"));
+    QCOMPARE(lines.front(), QString("method,val_loss,perplexity,agreement,train_tokens_per_s,bits_per_char"));
     QCOMPARE(lines.size(), 4);
     QVERIFY(lines[1].startsWith("fkl,"));
     QVERIFY(lines[2].startsWith("fkl-scratch,"));

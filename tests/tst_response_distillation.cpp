@@ -141,19 +141,19 @@ private slots:
     teacher->eval();
     std::vector<Example> examples;
     std::mt19937 rng(2);
-    for (int i = 0; i < 150; ++i) {  // prompt lengths 2…5, more than one batch of some of them
+    for (int i = 0; i < 1200; ++i) {  // prompt lengths 2…5: more than one batch (256) of each
       std::string prompt(1 + rng() % 4, 'a');
       for (auto& c : prompt) c = static_cast<char>('a' + rng() % 8);
       examples.push_back({prompt + "=", std::string(1 + rng() % 3, 'X'), "x:" + std::to_string(i)});
     }
     TeacherResponsesHeader header;
     header.rowLength = 25;
-    header.count = 120;
+    header.count = 1100;
     header.temperature = 0.0;
     header.seed = 3;
     int64_t unfinished = -1;
     const auto responses = generateTeacherResponses(*teacher, chars, examples, "\n", header, &unfinished);
-    QCOMPARE(responses.size(), size_t(120));
+    QCOMPARE(responses.size(), size_t(1100));
     std::vector<Example> asked;
     for (const auto& r : responses) {
       const auto original = std::find_if(examples.begin(), examples.end(),

@@ -73,7 +73,7 @@ private slots:
     QTRY_VERIFY(!panel.isLoading());
     auto* a = modelRow(panel.tree(), "a-kd");
     QVERIFY(a);
-    QCOMPARE(a->text(4), QString::fromUtf8("3.0000 ± 0.2000"));
+    QCOMPARE(a->text(RunsPanel::kValLoss), QString::fromUtf8("3.0000 ± 0.2000"));
     // Differences -0.1, 0.2, -0.2: mean -0.0333, an interval across zero.
     QVERIFY2(a->text(RunsPanel::kDelta).startsWith("-0.0333 [") &&
                  a->text(RunsPanel::kDelta).endsWith("(no clear difference)"),

@@ -347,8 +347,9 @@ private slots:
     QCOMPARE(header,
              std::string(
                  "trial,status,baseline,distill.alpha,distill.loss,objective,objective_sd,teacher/val_loss,"
-                 "teacher/val_perplexity,teacher/agreement,tf-kd/val_loss,tf-kd/val_perplexity,"
-                 "tf-kd/agreement,tf-scratch/val_loss,tf-scratch/val_perplexity,tf-scratch/agreement,"
+                 "teacher/val_perplexity,teacher/bits_per_char,teacher/agreement,tf-kd/val_loss,"
+                 "tf-kd/val_perplexity,tf-kd/bits_per_char,tf-kd/agreement,tf-scratch/val_loss,"
+                 "tf-scratch/val_perplexity,tf-scratch/bits_per_char,tf-scratch/agreement,"
                  "tf-kd/gap_recovered,tf-kd/verdict,steps,wall_s,stop_reason,teacher_run,run_dir"));
     std::vector<std::string> rows;
     while (std::getline(csv, line)) rows.push_back(line);

@@ -52,6 +52,38 @@ private slots:
     QCOMPARE(graph->data()->size(), 2);
   }
 
+  void theValidationChartSwitchesToBitsPerCharacter() {
+    ModelPalette palette;
+    TrainingCharts charts(&palette);
+    for (int step : {100, 200})
+      charts.addPoints("", {{"teacher", step, 1.0, "val/loss", 2.0 / step},
+                            {"teacher", step, 1.0, "val/bits_per_char", 3.0 / step},
+                            {"s-kd", step, 1.0, "val/loss", 4.0 / step},
+                            {"s-kd", step, 1.0, "val/bits_per_char", 5.0 / step}});
+    auto valuesOf = [&](const QString& model, const QString& metric) {
+      QVector<double> values;
+      const QString name = charts.legendEntry(TrainingCharts::ValLoss, "", model, metric);
+      auto* plot = charts.plot(TrainingCharts::ValLoss);
+      for (int g = 0; g < plot->graphCount(); ++g)
+        if (!name.isEmpty() && plot->graph(g)->name() == name)
+          for (auto it = plot->graph(g)->data()->constBegin(); it != plot->graph(g)->data()->constEnd(); ++it)
+            values << it->value;
+      return values;
+    };
+    QCOMPARE(valuesOf("s-kd", "val/loss"), (QVector<double>{0.04, 0.02}));
+    QVERIFY(charts.legendEntry(TrainingCharts::ValLoss, "", "s-kd", "val/bits_per_char").isEmpty());
+    charts.setValidationInBits(true);
+    QCOMPARE(charts.plot(TrainingCharts::ValLoss)->graphCount(), 2);  // one curve per model, not four
+    QCOMPARE(valuesOf("s-kd", "val/bits_per_char"), (QVector<double>{0.05, 0.025}));
+    QCOMPARE(valuesOf("teacher", "val/bits_per_char"), (QVector<double>{0.03, 0.015}));
+    QVERIFY(charts.legendEntry(TrainingCharts::ValLoss, "", "s-kd", "val/loss").isEmpty());
+    QCOMPARE(charts.plot(TrainingCharts::ValLoss)->yAxis->label(), QString("bits per character"));
+    charts.addPoints("", {{"s-kd", 300, 1.0, "val/bits_per_char", 0.01}});  // live points keep coming
+    QCOMPARE(valuesOf("s-kd", "val/bits_per_char").size(), 3);
+    charts.setValidationInBits(false);
+    QCOMPARE(valuesOf("s-kd", "val/loss"), (QVector<double>{0.04, 0.02}));
+  }
+
   void overlaidRunsAreSeparateCurves() {
     ModelPalette palette;
     TrainingCharts charts(&palette);

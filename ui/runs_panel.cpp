@@ -161,8 +161,8 @@ void RunsPanel::buildTree() {
   m_tree = new QTreeWidget(this);
   m_tree->setColumnCount(kColumnCount);
   m_tree->setHeaderLabels({tr("Run / model"), tr("Status / role"), tr("Date / arch"), tr("Params"),
-                           tr("Val loss"), tr("Agreement"), tr("Δ vs scratch"), tr("Gap recovered"),
-                           tr("Tags"), tr("Size")});
+                           tr("Val loss"), tr("Bits/char"), tr("Agreement"), tr("Δ vs scratch"),
+                           tr("Gap recovered"), tr("Tags"), tr("Size")});
   m_tree->headerItem()->setToolTip(kSize,
                                    tr("Disk space of the run folder: checkpoints, resumable points, logs "
                                       "(train.keep_checkpoints sets how many resumable points stay)"));
@@ -170,7 +170,10 @@ void RunsPanel::buildTree() {
       kDelta, tr("Distilled minus scratch-twin validation loss: below zero, distillation helped. Over "
                  "repeats (train.repeats): the mean of the seed-paired differences, its 95 % interval and "
                  "the verdict"));
-  m_tree->headerItem()->setToolTip(4, tr("Over repeats: mean ± standard deviation"));
+  m_tree->headerItem()->setToolTip(kValLoss, tr("Over repeats: mean ± standard deviation"));
+  m_tree->headerItem()->setToolTip(
+      kBitsPerChar, tr("Validation loss in bits per character of the validation text: unlike the loss per "
+                       "token it compares models whose tokenizers differ (a char model: loss / ln 2)"));
   m_tree->headerItem()->setToolTip(kGapRecovered,
                                    tr("Share of the gap between the scratch twin and the teacher that "
                                       "distillation closed: (scratch − distilled) / (scratch − teacher)"));
@@ -258,13 +261,14 @@ QTreeWidgetItem* RunsPanel::makeRunItem(const RunRecord& run) const {
     child->setText(2, QString::fromStdString(m.arch));
     child->setText(3, QLocale().toString(m.params));
     // Over repeats: the mean ± sd of the repeats (the tooltip lists each).
-    child->setText(4, meanText(m.valLoss, m.repeats, &RepeatOutcome::valLoss, 4));
-    child->setText(5, meanText(m.agreement, m.repeats, &RepeatOutcome::agreement, 3));
+    child->setText(kValLoss, meanText(m.valLoss, m.repeats, &RepeatOutcome::valLoss, 4));
+    child->setText(kBitsPerChar, meanText(m.valBitsPerChar, m.repeats, &RepeatOutcome::valBitsPerChar, 4));
+    child->setText(kAgreement, meanText(m.agreement, m.repeats, &RepeatOutcome::agreement, 3));
     if (m.repeats.size() >= 2) {
       QStringList each;
       for (const auto& o : m.repeats)
         each << tr("repeat %1 (seed %2): %3").arg(o.repeat).arg(o.seed).arg(o.valLoss, 0, 'f', 4);
-      child->setToolTip(4, each.join('\n'));
+      child->setToolTip(kValLoss, each.join('\n'));
     }
     for (const auto& pair : pairs) {
       if (pair.distilled != &m) continue;

@@ -35,6 +35,7 @@ public:
     kArch,
     kParams,
     kValLoss,
+    kBitsPerChar,
     kAgreement,
     kDelta,
     kGapRecovered,

@@ -51,12 +51,7 @@ void TrainingCharts::Bounds::add(double x, double y) {
   if (y > 0 && (yMinPositive <= 0 || y < yMinPositive)) yMinPositive = y;
 }
 
-TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget(parent), m_palette(palette) {
-  m_replotTimer.setSingleShot(true);
-  connect(&m_replotTimer, &QTimer::timeout, this, &TrainingCharts::replotDirty);
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(4, 4, 4, 4);
-
+QHBoxLayout* TrainingCharts::makeControls() {
   auto* controls = new QHBoxLayout;
   m_smoothingLabel = new QLabel(this);
   m_smoothingSlider = new QSlider(Qt::Horizontal, this);
@@ -70,6 +65,12 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   auto* logScale = new QCheckBox(tr("Log scale"), this);
   logScale->setToolTip(tr("Logarithmic y axis for the loss and learning-rate charts"));
   connect(logScale, &QCheckBox::toggled, this, &TrainingCharts::setLogScale);
+  auto* bits = new QCheckBox(tr("Bits/char"), this);
+  bits->setObjectName("validationInBits");
+  bits->setToolTip(
+      tr("Validation in bits per character of the validation text instead of nats per token: models "
+         "whose tokenizers differ compare on the same text (a char model: loss / ln 2)"));
+  connect(bits, &QCheckBox::toggled, this, &TrainingCharts::setValidationInBits);
   auto* xAxis = new QComboBox(this);
   xAxis->addItems({tr("x: step"), tr("x: training time (s)")});
   xAxis->setToolTip(
@@ -90,6 +91,7 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   controls->addWidget(m_smoothingSlider);
   controls->addSpacing(12);
   controls->addWidget(logScale);
+  controls->addWidget(bits);
   controls->addWidget(xAxis);
   controls->addWidget(m_bandChoice);
   controls->addWidget(reset);
@@ -97,7 +99,16 @@ TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget
   auto* hint = new QLabel(tr("Click a legend entry to hide a curve; hover for values"), this);
   hint->setStyleSheet("color: #777;");
   controls->addWidget(hint);
-  layout->addLayout(controls);
+  return controls;
+}
+
+TrainingCharts::TrainingCharts(ModelPalette* palette, QWidget* parent) : QWidget(parent), m_palette(palette) {
+  m_replotTimer.setSingleShot(true);
+  connect(&m_replotTimer, &QTimer::timeout, this, &TrainingCharts::replotDirty);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+
+  layout->addLayout(makeControls());
   m_overlayKey = new QLabel(this);
   m_overlayKey->setObjectName("overlayKey");
   m_overlayKey->setStyleSheet("color: #555;");
@@ -210,7 +221,7 @@ QVector<TrainingCharts::Chart> TrainingCharts::chartsFor(const SeriesKey& key) c
   if (m == metric::kTrainLoss) return {distilled ? KdSplit : TrainLoss};
   if (m == metric::kHardLoss && distilled) return {TrainLoss, KdSplit};
   if (m == metric::kSoftLoss && distilled) return {KdSplit};
-  if (m == metric::kValLoss) return {ValLoss};
+  if (m == (m_valInBits ? metric::kValBitsPerChar : metric::kValLoss)) return {ValLoss};
   if (m == metric::kLearningRate) return {LearningRate};
   if (m == metric::kTokensPerSecond) return {Throughput};
   return {};
@@ -442,6 +453,26 @@ void TrainingCharts::setLogScale(bool on) {
     }
     refreshAxes(c);
   }
+}
+
+void TrainingCharts::setValidationInBits(bool on) {
+  if (m_valInBits == on) return;
+  m_valInBits = on;
+  // The validation chart draws the other metric of every stored series: its curves are remade.
+  for (auto it = m_graphs.begin(); it != m_graphs.end();) {
+    if (it->chart != ValLoss) {
+      ++it;
+      continue;
+    }
+    for (auto* graph : {it->graph, it->low, it->high})
+      if (graph) m_plots[ValLoss]->removeGraph(graph);
+    it = m_graphs.erase(it);
+  }
+  for (const auto& key : m_store.keys())
+    if (chartsFor(key).contains(ValLoss)) graphFor(key, ValLoss);
+  m_plots[ValLoss]->yAxis->setLabel(on ? tr("bits per character") : tr("loss"));
+  rebuildAll();
+  scheduleReplot(ValLoss);
 }
 
 void TrainingCharts::setWallTimeAxis(bool on) {

@@ -16,6 +16,7 @@ class QCPGraph;
 class QCPItemText;
 class QCheckBox;
 class QComboBox;
+class QHBoxLayout;
 class QSlider;
 class QLabel;
 
@@ -57,6 +58,7 @@ public:
   /// Whether a chart shows its "how to start" hint (it has no curves yet).
   bool showsEmptyHint(Chart chart) const;
   long long storedPoints() const { return m_store.pointCount(); }
+  bool validationInBits() const { return m_valInBits; }
   const SeriesStore& store() const { return m_store; }
   /// The band of a repeated curve in a chart (null when the curve is not repeated or not drawn).
   const QCPGraph* bandEdge(Chart chart, const QString& run, const QString& model, const QString& metric,
@@ -68,6 +70,9 @@ public slots:
   void setWallTimeAxis(bool on);
   /// The band around a repeated run's mean: min–max or ±1 sd.
   void setBandKind(BandKind kind);
+  /// The validation chart in bits per character of the validation text (comparable across
+  /// tokenizers) instead of the loss per token.
+  void setValidationInBits(bool on);
   void resetZoom();
 
 private:
@@ -91,6 +96,8 @@ private:
     int finiteCount = 0;
   };
 
+  /// The row above the charts: smoothing, log scale, units, x axis, band, reset.
+  QHBoxLayout* makeControls();
   QCustomPlot* makePlot(Chart chart, const QString& title, const QString& yLabel);
   QVector<Chart> chartsFor(const SeriesKey& key) const;
   GraphState* graphFor(const SeriesKey& key, Chart chart);
@@ -132,6 +139,7 @@ private:
   double m_smoothing = 0.6;
   bool m_logScale = false;
   bool m_wallTime = false;
+  bool m_valInBits = false;
   BandKind m_bandKind = BandKind::MinMax;
   QComboBox* m_bandChoice = nullptr;  // shown once a repeated run is drawn
   QWidget* m_grid = nullptr;

@@ -117,15 +117,15 @@ void printAnswerTable(const RunResult& result) {
 
 void printTable(const RunResult& result) {
   // Over repeats the numbers are means, each with its standard deviation beside it.
-  std::printf("\n%-22s %-11s %9s %9s %7s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params",
-              "val_loss", "sd", "perplexity", "agreement", "kl_teacher", "gen_tok/s", "recompute/s",
-              "vs_teacher");
+  std::printf("\n%-22s %-11s %9s %9s %7s %9s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params",
+              "val_loss", "sd", "bits/char", "perplexity", "agreement", "kl_teacher", "gen_tok/s",
+              "recompute/s", "vs_teacher");
   for (const auto& m : result.models) {
-    std::printf("%-22s %-11s %9lld %s %s %s %s %s %s %s %s%s\n", m.name.c_str(), m.arch.c_str(), m.params,
+    std::printf("%-22s %-11s %9lld %s %s %s %s %s %s %s %s %s%s\n", m.name.c_str(), m.arch.c_str(), m.params,
                 cell(m.valLoss, 9, 4).c_str(), sdCell(m, &RepeatOutcome::valLoss, 7, 4).c_str(),
-                cell(m.valPerplexity, 11, 3).c_str(), cell(m.agreement, 10, 3).c_str(),
-                cell(m.klFromTeacher, 10, 4).c_str(), cell(m.genTokensPerSecond, 10, 0).c_str(),
-                cell(m.genRecomputeTokensPerSecond, 12, 0).c_str(),
+                cell(m.valBitsPerChar, 9, 4).c_str(), cell(m.valPerplexity, 11, 3).c_str(),
+                cell(m.agreement, 10, 3).c_str(), cell(m.klFromTeacher, 10, 4).c_str(),
+                cell(m.genTokensPerSecond, 10, 0).c_str(), cell(m.genRecomputeTokensPerSecond, 12, 0).c_str(),
                 cell(m.genSpeedupVsTeacher, 8, 2, "x").c_str(), m.trained ? "" : "  not trained");
   }
   // The point of the run: does distillation beat the same student trained from scratch?

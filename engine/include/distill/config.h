@@ -16,7 +16,7 @@ enum class Arch { Transformer, Llama, Lstm, Gru };
 /// (llama's gated MLP).
 enum class Activation { Gelu, GeluTanh, Silu };
 /// The soft term (see experiments/README.md).
-enum class DistillLoss { Kl, ReverseKl, Jsd, SkewKl, SkewReverseKl, Tvd, Mse };
+enum class DistillLoss { Kl, ReverseKl, Jsd, SkewKl, SkewReverseKl, Tvd, Mse, Uld };
 /// How temperature and alpha move over the student steps.
 enum class Schedule { Constant, Linear, Cosine };
 /// Where a distilled student's training sequences come from.

@@ -58,9 +58,10 @@ struct ModelSummary {
   bool trained = true;  ///< false: the student never stepped (its numbers are NaN)
   double valLoss = kNotMeasured;
   double valPerplexity = kNotMeasured;
-  double agreement = kNotMeasured;                    ///< top-1 agreement with the teacher on validation
-  double klFromTeacher = kNotMeasured;                ///< KL(teacher || model) per token on validation
-  double genTokensPerSecond = kNotMeasured;           ///< batch 1, 256 new tokens, KV cache / carried state
+  double valBitsPerChar = kNotMeasured;      ///< valLoss per character of the validation text, in bits
+  double agreement = kNotMeasured;           ///< top-1 agreement with the teacher on validation
+  double klFromTeacher = kNotMeasured;       ///< KL(teacher || model) per token on validation
+  double genTokensPerSecond = kNotMeasured;  ///< batch 1, 256 new tokens, KV cache / carried state
   double genRecomputeTokensPerSecond = kNotMeasured;  ///< the same tokens by full recompute (no cache)
   double genSpeedupVsTeacher = kNotMeasured;          ///< genTokensPerSecond / the teacher's
   /// Training tokens per second of this model stepping alone on the run's threads (forward and

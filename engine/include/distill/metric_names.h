@@ -15,6 +15,8 @@ inline constexpr char kHardLoss[] = "train/ce_loss";
 inline constexpr char kHiddenLoss[] = "train/hidden_loss";
 inline constexpr char kAttentionLoss[] = "train/attention_loss";
 inline constexpr char kValLoss[] = "val/loss";
+/// val/loss in bits per character of the validation text: comparable across tokenizers.
+inline constexpr char kValBitsPerChar[] = "val/bits_per_char";
 inline constexpr char kValAgreement[] = "val/agreement";
 inline constexpr char kValKlFromTeacher[] = "val/kl_from_teacher";
 inline constexpr char kLearningRate[] = "lr";

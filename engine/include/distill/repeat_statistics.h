@@ -25,6 +25,7 @@ struct RepeatOutcome {
   int steps = 0;
   double valLoss = std::numeric_limits<double>::quiet_NaN();
   double valPerplexity = std::numeric_limits<double>::quiet_NaN();
+  double valBitsPerChar = std::numeric_limits<double>::quiet_NaN();
   double agreement = std::numeric_limits<double>::quiet_NaN();
   double klFromTeacher = std::numeric_limits<double>::quiet_NaN();
 };

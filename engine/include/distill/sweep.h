@@ -41,9 +41,10 @@ struct SweepParameter {
 
 /// What the sweep optimises: one summary number of one model.
 struct SweepObjective {
-  std::string model;                ///< "lstm-kd", "teacher", ...; default: the first distilled student
-  std::string metric = "val_loss";  ///< val_loss | val_perplexity | agreement | kl_from_teacher
-  bool minimize = true;             ///< default: minimise, except agreement
+  std::string model;  ///< "lstm-kd", "teacher", ...; default: the first distilled student
+  std::string metric =
+      "val_loss";        ///< val_loss | val_perplexity | bits_per_char | agreement | kl_from_teacher
+  bool minimize = true;  ///< default: minimise, except agreement
 
   /// The metrics a sweep can optimise, as summary.json names them.
   static const std::vector<std::string>& metrics();

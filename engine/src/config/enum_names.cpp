@@ -18,7 +18,8 @@ constexpr std::pair<DistillLoss, const char*> kLoss[] = {{DistillLoss::Kl, "kl"}
                                                          {DistillLoss::SkewKl, "skew_kl"},
                                                          {DistillLoss::SkewReverseKl, "skew_reverse_kl"},
                                                          {DistillLoss::Tvd, "tvd"},
-                                                         {DistillLoss::Mse, "mse"}};
+                                                         {DistillLoss::Mse, "mse"},
+                                                         {DistillLoss::Uld, "uld"}};
 constexpr std::pair<Schedule, const char*> kSchedule[] = {
     {Schedule::Constant, "constant"}, {Schedule::Linear, "linear"}, {Schedule::Cosine, "cosine"}};
 constexpr std::pair<Regime, const char*> kRegime[] = {

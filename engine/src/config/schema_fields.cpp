@@ -189,7 +189,9 @@ std::vector<Field<DistillConfig>> softTermFields() {
         "T² as "
         "in DistiLLM; `tvd` ½·Σ\\|p_t − p_s\\| on the softened distributions; `mse` mean squared difference "
         "of "
-        "the raw logits"),
+        "the raw logits; `uld` the Universal Logit Distillation loss (Boizard et al., 2024): Σ\\|sort(p_t) − "
+        "sort(p_s)\\|, the softened probabilities each sorted in decreasing order, the shorter vocabulary "
+        "padded with zeros (no T²)"),
       F("temperature", &DistillConfig::temperature, "softening temperature T")
           .above(0)
           .atMost(100)

@@ -1,5 +1,6 @@
 #include "kd/divergences.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -20,6 +21,17 @@ torch::Tensor logMix(const torch::Tensor& logA, const torch::Tensor& logB, doubl
   if (w <= 0.0) return logB;
   if (w >= 1.0) return logA;
   return torch::logsumexp(torch::stack({logA + std::log(w), logB + std::log1p(-w)}), 0);
+}
+
+/// ULD's transport cost: both (N, V) probability rows sorted in decreasing order, the shorter padded
+/// with zeros, Σ |difference|. It needs no shared vocabulary: only the sorted masses are compared.
+torch::Tensor sortedProbabilityDistance(const torch::Tensor& student, const torch::Tensor& teacher) {
+  auto sorted = [](const torch::Tensor& p, int64_t width) {
+    auto values = std::get<0>(p.sort(-1, /*descending=*/true));
+    return width > p.size(-1) ? torch::constant_pad_nd(values, {0, width - p.size(-1)}) : values;
+  };
+  const int64_t width = std::max(student.size(-1), teacher.size(-1));
+  return (sorted(student, width) - sorted(teacher, width)).abs().sum(-1);
 }
 
 }  // namespace
@@ -48,6 +60,8 @@ torch::Tensor perTokenDivergence(const torch::Tensor& student, const torch::Tens
       return klFromLogs(logPs, logMix(logPs, logPt, o.skew)) * scale;
     case Divergence::Tvd:
       return 0.5 * (logPt.exp() - logPs.exp()).abs().sum(-1);
+    case Divergence::Uld:
+      return sortedProbabilityDistance(logPs.exp(), logPt.exp());
     case Divergence::Mse:
       break;
   }

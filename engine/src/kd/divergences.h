@@ -19,6 +19,9 @@ namespace distill {
 ///   SkewReverseKl  KL(p_s || α p_s + (1-α) p_t) × T²  (DistiLLM)
 ///   Tvd            ½ Σ |p_t − p_s| on the softened distributions (no T² factor)
 ///   Mse            mean over the vocabulary of (z_s − z_t)² on raw logits (no temperature)
+///   Uld            Σ_i |sort(p_s)_i − sort(p_t)_i| on the softened distributions, each sorted in
+///                  decreasing order and the shorter padded with zeros (Boizard et al., 2024; no
+///                  T²): the one kind whose student and teacher vocabularies may differ
 using Divergence = DistillLoss;
 
 struct DivergenceOptions {
@@ -28,7 +31,7 @@ struct DivergenceOptions {
   double skew = 0.1;  ///< α of the skew KLs
 };
 
-/// (N, V) student and teacher logits → (N,) per-token divergence.
+/// (N, V) student and teacher logits → (N,) per-token divergence (Uld: (N, Vs) and (N, Vt)).
 torch::Tensor perTokenDivergence(const torch::Tensor& studentLogits, const torch::Tensor& teacherLogits,
                                  const DivergenceOptions& options);
 

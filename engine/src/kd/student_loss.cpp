@@ -30,7 +30,8 @@ StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const So
     divergence.beta = distill.beta;
     divergence.skew = distill.skew;
     out.terms.soft = maskedMean(
-        perTokenDivergence(logits.reshape({-1, V}), targets.teacherLogits.reshape({-1, V}), divergence),
+        perTokenDivergence(logits.reshape({-1, V}),
+                           targets.teacherLogits.reshape({-1, targets.teacherLogits.size(-1)}), divergence),
         mask);
   }
   if (targets.hardLabels) out.terms.hard = crossEntropy(logits, batch.y, batch.mask);

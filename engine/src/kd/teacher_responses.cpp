@@ -16,7 +16,7 @@ namespace distill {
 
 namespace {
 
-constexpr int64_t kResponseChunk = 64;  // prompts of one length decoded together
+constexpr int64_t kResponseChunk = 256;  // prompts of one length decoded together
 constexpr const char* kSettingsKind = "distill teacher responses";
 
 /// The answer in the first `cap` new tokens of `row` after its `promptLength` tokens: cut at the
@@ -54,7 +54,7 @@ std::vector<Example> generateTeacherResponses(LanguageModelImpl& teacher, const 
                                               const std::vector<Example>& trainExamples,
                                               const std::string& responseEnd,
                                               const TeacherResponsesHeader& header, int64_t* unfinished,
-                                              const std::function<bool(int64_t)>& keepGoing) {
+                                              const std::function<bool(int64_t, int64_t)>& keepGoing) {
   std::vector<size_t> order(trainExamples.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::shuffle(order.begin(), order.end(), std::mt19937_64(header.seed));
@@ -72,12 +72,12 @@ std::vector<Example> generateTeacherResponses(LanguageModelImpl& teacher, const 
   std::vector<bool> answered(order.size(), false);
   auto generator = makeSamplingGenerator(header.seed + 1);
   const auto device = deviceOf(teacher);
-  int64_t done = 0;
+  int64_t done = 0, tokens = 0;
   if (unfinished) *unfinished = 0;
   for (const auto& [promptTokens, members] : byLength) {
     const auto P = static_cast<int64_t>(promptTokens);
     for (size_t begin = 0; begin < members.size(); begin += kResponseChunk) {
-      if (keepGoing && !keepGoing(done)) return {};
+      if (keepGoing && !keepGoing(done, tokens)) return {};
       const size_t end = std::min(members.size(), begin + kResponseChunk);
       std::vector<int64_t> caps, flat;
       for (size_t m = begin; m < end; ++m) {
@@ -89,6 +89,7 @@ std::vector<Example> generateTeacherResponses(LanguageModelImpl& teacher, const 
       const int64_t longest = *std::max_element(caps.begin(), caps.end());
       done += static_cast<int64_t>(end - begin);
       if (P == 0 || longest <= 0) continue;  // no room for an answer: such a prompt is a bad record
+      tokens += static_cast<int64_t>(end - begin) * longest;
       const auto prefix = torch::tensor(flat, torch::kInt64).view({-1, P}).to(device);
       const auto rows = sampleSequences(teacher, prefix, P + longest, header.temperature,
                                         static_cast<int>(header.topK), generator);
@@ -103,7 +104,7 @@ std::vector<Example> generateTeacherResponses(LanguageModelImpl& teacher, const 
       }
     }
   }
-  if (keepGoing) keepGoing(done);
+  if (keepGoing) keepGoing(done, tokens);
   std::vector<Example> kept;
   for (size_t k = 0; k < out.size(); ++k)
     if (answered[k]) kept.push_back(std::move(out[k]));

@@ -42,12 +42,12 @@ std::string weightsDigest(LanguageModelImpl& model);
 /// picked in a random order from header.seed. Prompts of equal token length are decoded together;
 /// each answer is cut where `responseEnd` appears, or after twice its reference's tokens and the end
 /// marker's (at most what the row leaves). `unfinished` counts answers that never reached the end
-/// marker. `keepGoing(done)` is called between batches; false stops and returns an empty list.
-std::vector<Example> generateTeacherResponses(LanguageModelImpl& teacher, const Tokenizer& tokenizer,
-                                              const std::vector<Example>& trainExamples,
-                                              const std::string& responseEnd,
-                                              const TeacherResponsesHeader& header, int64_t* unfinished,
-                                              const std::function<bool(int64_t done)>& keepGoing = {});
+/// marker. `keepGoing(done, tokens)` (prompts answered, tokens decoded) is called between batches;
+/// false stops and returns an empty list.
+std::vector<Example> generateTeacherResponses(
+    LanguageModelImpl& teacher, const Tokenizer& tokenizer, const std::vector<Example>& trainExamples,
+    const std::string& responseEnd, const TeacherResponsesHeader& header, int64_t* unfinished,
+    const std::function<bool(int64_t done, int64_t tokens)>& keepGoing = {});
 
 /// Where the settings of the responses at `path` are kept: "x.jsonl" → "x.settings.json".
 std::string teacherResponsesSettingsPath(const std::string& path);

@@ -85,15 +85,17 @@ std::vector<ChartSeries> curves(const std::vector<MetricPoint>& points,
 std::string resultsTable(const RunRecord& run) {
   std::ostringstream html;
   html << "<table><tr><th>model</th><th>role</th><th>arch</th><th>params</th><th>val loss</th>"
-          "<th>perplexity</th><th>agreement</th><th>KL from teacher</th><th>gen tokens/s</th></tr>";
+          "<th>bits/char</th><th>perplexity</th><th>agreement</th><th>KL from teacher</th><th>gen "
+          "tokens/s</th></tr>";
   for (const auto& m : run.models) {
     std::string loss = fixed(m.valLoss, 4);
     if (m.repeats.size() >= 2) loss += " ± " + fixed(spreadOf(m.repeats, &RepeatOutcome::valLoss).sd, 4);
     html << "<tr><td>" << escapeHtml(m.name) << "</td><td>" << roleName(m.role) << "</td><td>"
          << escapeHtml(m.arch) << "</td><td class=n>" << m.params << "</td><td class=n>" << loss
-         << "</td><td class=n>" << fixed(m.valPerplexity, 3) << "</td><td class=n>" << fixed(m.agreement, 3)
-         << "</td><td class=n>" << fixed(m.klFromTeacher, 4) << "</td><td class=n>"
-         << fixed(m.genTokensPerSecond, 0) << "</td></tr>";
+         << "</td><td class=n>" << fixed(m.valBitsPerChar, 4) << "</td><td class=n>"
+         << fixed(m.valPerplexity, 3) << "</td><td class=n>" << fixed(m.agreement, 3) << "</td><td class=n>"
+         << fixed(m.klFromTeacher, 4) << "</td><td class=n>" << fixed(m.genTokensPerSecond, 0)
+         << "</td></tr>";
   }
   html << "</table><ul>";
   for (const auto& pair : twinPairs(run.models)) {

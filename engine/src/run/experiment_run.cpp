@@ -2,6 +2,8 @@
 
 #include "run/experiment_run.h"
 
+#include "train/bits_per_char.h"
+
 #include <cmath>
 
 #include "distill/errors.h"
@@ -30,7 +32,7 @@ RunResult ExperimentRun::run() {
     m_observer.onPhase(RunPhase::Finishing, 0);
     if (!completed && !m_teacherValLogits.empty()) {
       // Stopped between evaluations: measure where the students really are.
-      for (auto& m : m_students) m.lastEval = evaluate(*m.model, m_valBatches, &m_teacherValLogits, m_group);
+      for (auto& m : m_students) measureOnValidation(m);
     }
     result.status = completed ? RunResult::Status::Completed : RunResult::Status::Cancelled;
     if (!lead()) return result;  // the last collective is behind: rank 0 writes the rest
@@ -50,7 +52,7 @@ void ExperimentRun::useTrainedTeacher() {
   m_observer.onPhase(RunPhase::Teacher, 0);
   if (m_resume && m_resume->phase == RunPhase::Students) {
     // The teacher's phase ended before the checkpoint; its numbers are already in the run.
-    m_teacher.lastEval = evaluate(*m_teacher.model, m_valBatches, nullptr, m_group);
+    measureOnValidation(m_teacher);
     return;
   }
   evaluateModel(m_teacher, m_teacher.steps, false);
@@ -157,10 +159,18 @@ ComputeUse ExperimentRun::computeUse() const {
   return use;
 }
 
-void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
+void ExperimentRun::measureOnValidation(TrainedModel& m) {
   const bool isTeacher = &m == &m_teacher;
   m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits, m_group);
-  std::vector<MetricPoint> points = {{m.name, step, elapsed(), metric::kValLoss, m.lastEval.loss}};
+  m.lastEval.bitsPerChar = bitsPerCharacter(m.lastEval.loss, m_valCharsPerToken);
+}
+
+void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
+  const bool isTeacher = &m == &m_teacher;
+  measureOnValidation(m);
+  std::vector<MetricPoint> points = {
+      {m.name, step, elapsed(), metric::kValLoss, m.lastEval.loss},
+      {m.name, step, elapsed(), metric::kValBitsPerChar, m.lastEval.bitsPerChar}};
   if (!isTeacher) {
     points.push_back({m.name, step, elapsed(), metric::kValAgreement, m.lastEval.agreement});
     points.push_back({m.name, step, elapsed(), metric::kValKlFromTeacher, m.lastEval.klFromTeacher});

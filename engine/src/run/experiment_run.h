@@ -96,6 +96,8 @@ public:
   void publish(std::vector<MetricPoint> points);
   /// Validation loss (and agreement with the teacher for students) at `step`; samples when asked.
   void evaluateModel(TrainedModel& m, int step, bool withSamples);
+  /// m.lastEval on the validation batches, bits per character included (no metric points).
+  void measureOnValidation(TrainedModel& m);
   /// What samples continue: generate.prompts, or with prompt/response data the first held-out
   /// prompts (the examples' vocabulary may not even hold the configured prompts' characters).
   std::vector<std::string> samplePrompts() const;
@@ -192,6 +194,7 @@ private:
   std::unique_ptr<RunStore> m_store;
   Corpus m_corpus;
   std::vector<Batch> m_valBatches;
+  double m_valCharsPerToken = 1.0;  // of m_valBatches' targets: turns val loss into bits per character
   std::vector<torch::Tensor> m_teacherValLogits;
   TrainedModel m_teacher;
   std::vector<TrainedModel> m_students;  // pairs: <name>-kd, <name>-scratch

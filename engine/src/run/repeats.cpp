@@ -60,6 +60,7 @@ void ExperimentRun::recordRepeat() {
     o.steps = m->steps;
     o.valLoss = m->lastEval.loss;
     o.valPerplexity = std::exp(m->lastEval.loss);
+    o.valBitsPerChar = m->lastEval.bitsPerChar;
     if (m != &m_teacher) {
       o.agreement = m->lastEval.agreement;
       o.klFromTeacher = m->lastEval.klFromTeacher;
@@ -79,6 +80,7 @@ void ExperimentRun::summarizeRepeats(std::vector<ModelSummary>& out) const {
     s.trained = true;  // in the finished repeats, whatever the stopped one reached
     s.valLoss = spreadOf(s.repeats, &RepeatOutcome::valLoss).mean;
     s.valPerplexity = spreadOf(s.repeats, &RepeatOutcome::valPerplexity).mean;
+    s.valBitsPerChar = spreadOf(s.repeats, &RepeatOutcome::valBitsPerChar).mean;
     if (s.role == ModelRole::Teacher) continue;
     s.agreement = spreadOf(s.repeats, &RepeatOutcome::agreement).mean;
     s.klFromTeacher = spreadOf(s.repeats, &RepeatOutcome::klFromTeacher).mean;

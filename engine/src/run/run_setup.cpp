@@ -9,6 +9,7 @@
 #include "models/sampling.h"
 #include "run/experiment_run.h"
 #include "store/provenance.h"
+#include "train/bits_per_char.h"
 
 namespace distill {
 
@@ -30,6 +31,7 @@ void ExperimentRun::prepare() {
   m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
                               static_cast<uint64_t>(t.seed) + 2,  // the same in every repeat
                               m_corpus.valResponse);
+  m_valCharsPerToken = charactersPerToken(m_valBatches, m_corpus.tokenizer);
   for (auto& batch : m_valBatches) batch = onDevice(batch, m_device);
   buildStudents(m_vocab);
   if (m_resume) restoreResumePoint();

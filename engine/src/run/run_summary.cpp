@@ -56,6 +56,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
     }
     s.valLoss = m->lastEval.loss;
     s.valPerplexity = std::exp(m->lastEval.loss);
+    s.valBitsPerChar = m->lastEval.bitsPerChar;
     s.agreement = m->lastEval.agreement;
     s.klFromTeacher = m->lastEval.klFromTeacher;
     if (measureSpeed) {

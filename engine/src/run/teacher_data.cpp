@@ -147,9 +147,10 @@ SequenceSet ExperimentRun::openOrBuildResponses(const DistillConfig& d) {
     const double phaseStart = elapsed();
     int64_t unfinished = 0;
     responses = generateTeacherResponses(*m_teacher.model, m_corpus.tokenizer, m_corpus.trainExamples,
-                                         m_config.data.response_end, header, &unfinished, [&](int64_t done) {
+                                         m_config.data.response_end, header, &unfinished,
+                                         [&](int64_t done, int64_t tokens) {
                                            reportProgress(RunPhase::TeacherSequences, static_cast<int>(done),
-                                                          total, 0, phaseStart, 0, {});
+                                                          total, 0, phaseStart, tokens, {});
                                            return waitWhilePaused();
                                          });
     if (responses.empty()) return {};

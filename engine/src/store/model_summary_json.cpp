@@ -23,6 +23,7 @@ Json repeatOutcomeJson(const RepeatOutcome& o) {
           {"steps", o.steps},
           {"val_loss", number(o.valLoss)},
           {"val_perplexity", number(o.valPerplexity)},
+          {"bits_per_char", number(o.valBitsPerChar)},
           {"agreement", number(o.agreement)},
           {"kl_from_teacher", number(o.klFromTeacher)}};
 }
@@ -34,6 +35,7 @@ RepeatOutcome repeatOutcomeFromJson(const Json& j) {
   o.steps = j.value("steps", 0);
   o.valLoss = numberAt(j, "val_loss");
   o.valPerplexity = numberAt(j, "val_perplexity");
+  o.valBitsPerChar = numberAt(j, "bits_per_char");
   o.agreement = numberAt(j, "agreement");
   o.klFromTeacher = numberAt(j, "kl_from_teacher");
   return o;
@@ -47,6 +49,7 @@ Json modelSummaryJson(const ModelSummary& m) {
             {"trained", m.trained},
             {"val_loss", number(m.valLoss)},
             {"val_perplexity", number(m.valPerplexity)},
+            {"bits_per_char", number(m.valBitsPerChar)},
             {"agreement", number(m.agreement)},
             {"kl_from_teacher", number(m.klFromTeacher)},
             {"gen_tokens_per_s", number(m.genTokensPerSecond)},
@@ -65,6 +68,7 @@ Json modelSummaryJson(const ModelSummary& m) {
   // The numbers above are the repeats' means; their sample standard deviations beside them.
   j["val_loss_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::valLoss).sd);
   j["val_perplexity_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::valPerplexity).sd);
+  j["bits_per_char_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::valBitsPerChar).sd);
   j["agreement_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::agreement).sd);
   j["kl_from_teacher_sd"] = number(spreadOf(m.repeats, &RepeatOutcome::klFromTeacher).sd);
   j["repeats"] = Json::array();
@@ -82,6 +86,7 @@ ModelSummary modelSummaryFromJson(const std::string& name, const Json& m) {
   s.trained = m.value("trained", true);
   s.valLoss = numberAt(m, "val_loss");
   s.valPerplexity = numberAt(m, "val_perplexity");
+  s.valBitsPerChar = numberAt(m, "bits_per_char");
   s.agreement = numberAt(m, "agreement");
   s.klFromTeacher = numberAt(m, "kl_from_teacher");
   s.genTokensPerSecond = numberAt(m, "gen_tokens_per_s");

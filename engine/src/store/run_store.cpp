@@ -200,7 +200,7 @@ void RunStore::writeResponses(const std::vector<std::string>& prompts,
 void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
   const bool answered = std::any_of(models.begin(), models.end(),
                                     [](const ModelSummary& m) { return m.responses.examples > 0; });
-  std::string csv = "method,val_loss,perplexity,agreement,train_tokens_per_s";
+  std::string csv = "method,val_loss,perplexity,agreement,train_tokens_per_s,bits_per_char";
   csv += answered ? ",exact_match,rouge_l\n" : "\n";
   // Not measured (an untrained student): an empty cell, never a number.
   auto cell = [](double v, const char* format) {
@@ -212,7 +212,8 @@ void RunStore::writeMethodsTable(const std::vector<ModelSummary>& models) {
     if (m.role == ModelRole::Teacher) continue;
     const std::string method = m.role == ModelRole::Distilled ? m.name.substr(0, m.name.size() - 3) : m.name;
     csv += method + "," + cell(m.valLoss, "%.6f") + "," + cell(m.valPerplexity, "%.6f") + "," +
-           cell(m.agreement, "%.6f") + "," + cell(m.trainTokensPerSecond, "%.1f");
+           cell(m.agreement, "%.6f") + "," + cell(m.trainTokensPerSecond, "%.1f") + "," +
+           cell(m.valBitsPerChar, "%.6f");
     if (answered) csv += "," + cell(m.responses.exactMatch, "%.6f") + "," + cell(m.responses.rougeL, "%.6f");
     csv += "\n";
   }

@@ -75,8 +75,8 @@ public:
   void writeResponses(const std::vector<std::string>& prompts, const std::vector<std::string>& references,
                       const std::vector<std::pair<std::string, std::vector<std::string>>>& answers);
 
-  /// methods.csv: method,val_loss,perplexity,agreement,train_tokens_per_s, one row per student model
-  /// (method = the student's name, or <name>-scratch for its twin); with held-out answers
+  /// methods.csv: method,val_loss,perplexity,agreement,train_tokens_per_s,bits_per_char, one row per student
+  /// model (method = the student's name, or <name>-scratch for its twin); with held-out answers
   /// (prompt/response data) also exact_match,rouge_l against the references.
   void writeMethodsTable(const std::vector<ModelSummary>& models);
 

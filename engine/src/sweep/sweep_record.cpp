@@ -113,6 +113,7 @@ std::string csvNumber(double v, int digits = 6) {
 template <class Numbers>
 double objectiveValue(const SweepObjective& objective, const Numbers& m) {
   if (objective.metric == "val_perplexity") return m.valPerplexity;
+  if (objective.metric == "bits_per_char") return m.valBitsPerChar;
   if (objective.metric == "agreement") return m.agreement;
   if (objective.metric == "kl_from_teacher") return m.klFromTeacher;
   return m.valLoss;
@@ -199,7 +200,7 @@ std::string trialsCsv(const SweepState& state) {
   for (const auto& p : state.file.sweep.parameters) out << "," << csvField(p.key);
   out << ",objective,objective_sd";
   for (const auto& m : models)
-    out << "," << m << "/val_loss," << m << "/val_perplexity," << m << "/agreement";
+    out << "," << m << "/val_loss," << m << "/val_perplexity," << m << "/bits_per_char," << m << "/agreement";
   for (const auto& s : students) out << "," << s << "-kd/gap_recovered," << s << "-kd/verdict";
   out << ",steps,wall_s,stop_reason,teacher_run,run_dir\n";
   for (const auto& t : state.trials) {
@@ -210,7 +211,7 @@ std::string trialsCsv(const SweepState& state) {
     for (const auto& name : models) {
       const ModelSummary* m = t.model(name);
       out << "," << (m ? csvNumber(m->valLoss) : "") << "," << (m ? csvNumber(m->valPerplexity) : "") << ","
-          << (m ? csvNumber(m->agreement) : "");
+          << (m ? csvNumber(m->valBitsPerChar) : "") << "," << (m ? csvNumber(m->agreement) : "");
     }
     for (const auto& student : students) {
       const auto twin = trialTwin(state.trials, t, student);

@@ -111,6 +111,7 @@ std::string SweepRunner::liveMetric() const {
   const auto& metric = m_state.file.sweep.objective.metric;
   if (metric == "agreement") return metric::kValAgreement;
   if (metric == "kl_from_teacher") return metric::kValKlFromTeacher;
+  if (metric == "bits_per_char") return metric::kValBitsPerChar;
   return metric::kValLoss;  // val_perplexity is exp(val/loss)
 }
 

@@ -115,7 +115,7 @@ public:
       const auto& known = SweepObjective::metrics();
       if (std::find(known.begin(), known.end(), o.metric) == known.end())
         report(node["metric"], "sweep.objective.metric",
-               "must be one of val_loss, val_perplexity, agreement, kl_from_teacher");
+               "must be one of val_loss, val_perplexity, bits_per_char, agreement, kl_from_teacher");
       o.minimize = o.metric != "agreement";
     }
     std::string goal;
@@ -253,7 +253,7 @@ private:
 }  // namespace
 
 const std::vector<std::string>& SweepObjective::metrics() {
-  static const std::vector<std::string> names = {"val_loss", "val_perplexity", "agreement",
+  static const std::vector<std::string> names = {"val_loss", "val_perplexity", "bits_per_char", "agreement",
                                                  "kl_from_teacher"};
   return names;
 }

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <limits>
 #include <vector>
 
 #include "data/corpus.h"
@@ -13,6 +14,9 @@ struct EvalResult {
   double loss = 0.0;           ///< mean cross-entropy on the batches
   double agreement = 1.0;      ///< share of positions where student and teacher argmax agree
   double klFromTeacher = 0.0;  ///< mean KL(teacher || model) per token at T = 1
+  /// `loss` in bits per character of the validation text (bits_per_char.h); set by the run, which
+  /// knows the tokenizer.
+  double bitsPerChar = std::numeric_limits<double>::quiet_NaN();
 };
 
 class Collective;
