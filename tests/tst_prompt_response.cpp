@@ -16,16 +16,11 @@
 #include "distill/run_reader.h"
 #include "distill/text_metrics.h"
 #include "run/held_out_answers.h"
+#include "temp_files.h"
 
 using namespace distill;
 
 namespace {
-
-std::string writeFile(const QTemporaryDir& dir, const QString& name, const std::string& text) {
-  const std::string path = dir.filePath(name).toStdString();
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
 
 DataConfig examplesData(const std::string& corpus, BadRecords policy = BadRecords::Stop) {
   DataConfig data;
@@ -246,14 +241,7 @@ private slots:
     // character. Counting only responses the loss falls near 0; counting the prompts too, it could
     // not fall below 6 · ln(8) / 10 ≈ 1.25 per token.
     QTemporaryDir dir;
-    std::string lines;
-    std::mt19937 rng(5);
-    for (int i = 0; i < 400; ++i) {
-      std::string prompt;
-      for (int k = 0; k < 6; ++k) prompt += static_cast<char>('a' + rng() % 8);
-      const std::string response(2, static_cast<char>('A' + (prompt.back() - 'a')));
-      lines += "{\"prompt\": \"" + prompt + "=\", \"response\": \"" + response + "\"}\n";
-    }
+    const std::string lines = echoRecords();
     auto loaded = parseExperiment(R"(
 data: {corpus: )" + writeFile(dir, "echo.jsonl", lines) +
                                       R"(, format: prompt_response, block_size: 31, val_fraction: 0.1}

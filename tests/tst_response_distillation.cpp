@@ -18,29 +18,11 @@
 #include "models/model_factory.h"
 #include "models/sampling.h"
 #include "run/held_out_answers.h"
+#include "temp_files.h"
 
 using namespace distill;
 
 namespace {
-
-std::string writeFile(const QTemporaryDir& dir, const QString& name, const std::string& text) {
-  const std::string path = dir.filePath(name).toStdString();
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-/// 400 records: a noise prompt of 6 letters and "=", the answer twice the last letter in capitals.
-std::string echoRecords() {
-  std::string lines;
-  std::mt19937 rng(5);
-  for (int i = 0; i < 400; ++i) {
-    std::string prompt;
-    for (int k = 0; k < 6; ++k) prompt += static_cast<char>('a' + rng() % 8);
-    const std::string response(2, static_cast<char>('A' + (prompt.back() - 'a')));
-    lines += "{\"prompt\": \"" + prompt + "=\", \"response\": \"" + response + "\"}\n";
-  }
-  return lines;
-}
 
 /// What a run reports: validation losses per model, and its messages.
 class RunLog : public RunObserver {
