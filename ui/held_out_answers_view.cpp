@@ -30,7 +30,10 @@ HeldOutAnswersView::HeldOutAnswersView(QWidget* parent) : QWidget(parent) {
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_table->verticalHeader()->setVisible(false);
-  m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  // Columns as wide as their model's name and answers (a run of many models scrolls sideways
+  // rather than cutting names); the last one takes what is left.
+  m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+  m_table->horizontalHeader()->setStretchLastSection(true);
   m_table->setToolTip(
       tr("Greedy answers to held-out prompts, written when the run ended. Green: the "
          "reference; red: not. Double-click a prompt to generate from it above"));
@@ -75,6 +78,7 @@ void HeldOutAnswersView::load(const QString& runDir) {
       m_table->setItem(r, static_cast<int>(m) + 2, cell);
     }
   }
+  m_table->resizeColumnsToContents();
   QStringList shares;
   for (size_t m = 0; m < exact.size(); ++m)
     shares
