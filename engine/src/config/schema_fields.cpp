@@ -241,7 +241,8 @@ std::vector<Field<DistillConfig>> sourceAndFeatureFields() {
         "own "
         "continuations of corpus prefixes, scored by the teacher with the soft term only"),
       F("prefix_tokens", &DistillConfig::prefix_tokens,
-        "`sequence`, `on_policy`: corpus tokens that prompt each generated sequence; below `data.block_size`")
+        "`sequence`, `on_policy`: corpus tokens that prompt each generated sequence; below `data.block_size` "
+        "(prompt/response data: the examples' prompts are the prompts)")
           .atLeast(1),
       F("sample_temperature", &DistillConfig::sample_temperature,
         "`sequence`, `on_policy`: sampling temperature of the generated tokens")
@@ -252,15 +253,19 @@ std::vector<Field<DistillConfig>> sourceAndFeatureFields() {
           .atLeast(0)
           .meaning("0: off"),
       F("sequence_count", &DistillConfig::sequence_count,
-        "`sequence`: sequences the teacher writes (all sequence-level students of a run share one set)")
+        "`sequence`: sequences the teacher writes (all sequence-level students of a run share one set); "
+        "prompt/response data: training prompts the teacher answers (at most all of them)")
           .in(1, 10000000),
       F("sequence_path", &DistillConfig::sequence_path,
         "`sequence`: reuse this set (e.g. another run's `teacher_sequences.bin`) when its header matches "
-        "(vocabulary, length, count, prefix, temperature, top-k, seed)")
+        "(vocabulary, length, count, prefix, temperature, top-k, seed); prompt/response data: another run's "
+        "`teacher_responses.jsonl`, reused when its settings file matches (examples, teacher weights, row "
+        "length, count, temperature, top-k, seed)")
           .isPath()
           .optional(),
       F("on_policy_fraction", &DistillConfig::on_policy_fraction,
-        "`on_policy`: λ, the share of steps on student samples")
+        "`on_policy`: λ, the share of steps on student samples (prompt/response data: its answers to "
+        "training prompts)")
           .in(0, 1),
       F("hidden_loss", &DistillConfig::hidden_loss,
         "feature distillation (transformer teacher and student): `mse` or `cosine` between the residual "
