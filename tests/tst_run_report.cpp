@@ -9,6 +9,7 @@
 #include "distill/experiment.h"
 #include "distill/report.h"
 #include "report/svg_chart.h"
+#include "temp_files.h"
 
 using namespace distill;
 
@@ -53,6 +54,38 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
     for (size_t at = html.find("<polyline"); at != std::string::npos; at = html.find("<polyline", at + 1))
       ++polylines;
     QCOMPARE(polylines, size_t(6));
+  }
+
+  void aPromptResponseRunsReportShowsItsHeldOutAnswers() {
+    QTemporaryDir tmp;
+    auto loaded = parseExperiment("data: {corpus: " + writeFile(tmp, "echo.jsonl", echoRecords()) +
+                                      ", format: prompt_response, block_size: 15, val_fraction: 0.1}\n"
+                                      "teacher: {layers: 1, heads: 2, embd: 16}\n"
+                                      "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
+                                      "train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, "
+                                      "eval_batches: 1, threads: 1}\n",
+                                  ".");
+    QVERIFY(loaded.ok());
+    RunOptions options;
+    options.outDir = tmp.filePath("run").toStdString();
+    options.measureSpeed = false;
+    RunObserver quiet;
+    RunControl control;
+    QVERIFY(runExperiment(loaded.config, options, quiet, control).status == RunResult::Status::Completed);
+    const std::string file = tmp.filePath("report.html").toStdString();
+    ReportOptions report;
+    report.maxNewTokens = 4;
+    writeRunReport(options.outDir, file, report);
+    std::stringstream text;
+    text << std::ifstream(file).rdbuf();
+    const std::string html = text.str();
+    for (const char* part : {"<h2>Held-out answers</h2>", "held-out prompts answered greedily",
+                             "Exact match: teacher", "<th>reference</th>", "<th>s-scratch</th>", "bits/char"})
+      QVERIFY2(html.find(part) != std::string::npos, part);
+    // The samples continue a held-out prompt (the default "ROMEO:" is not in this vocabulary).
+    QVERIFY2(html.find("not in the model's vocabulary") == std::string::npos,
+             "sampled from an unusable prompt");
+    QVERIFY(html.find("Prompt <code>ROMEO:") == std::string::npos);
   }
 
   void chartsScaleTheirPointsIntoThePlot() {

@@ -12,6 +12,7 @@
 #include "distill/metric_names.h"
 #include "distill/report.h"
 #include "distill/run_reader.h"
+#include "distill/text_metrics.h"
 #include "distill/twin_comparison.h"
 #include "report/svg_chart.h"
 #include "util/paths.h"
@@ -167,6 +168,35 @@ const char* kStyle =
     ".samples{display:grid;grid-template-columns:1fr 1fr;gap:10px}.sample h3{margin:4px 0;font-size:14px}"
     ".sample:first-child{grid-column:1/3}details{margin:8px 0}.muted{color:#777}";
 
+/// Prompt/response runs: every model's exact match on the held-out prompts, and the first `rows`
+/// prompts with the reference and each model's answer (green: the reference, red: not).
+std::string heldOutSection(const std::vector<HeldOutAnswers>& answered, size_t rows) {
+  std::ostringstream html;
+  std::vector<int> right(answered.front().answers.size(), 0);
+  for (const auto& a : answered)
+    for (size_t m = 0; m < a.answers.size() && m < right.size(); ++m)
+      right[m] += exactMatch(a.answers[m].second, a.reference) ? 1 : 0;
+  html << "<p>" << answered.size() << " held-out prompts answered greedily when the run ended. Exact match: ";
+  for (size_t m = 0; m < right.size(); ++m)
+    html << (m ? " · " : "") << escapeHtml(answered.front().answers[m].first) << " "
+         << fixed(100.0 * right[m] / static_cast<double>(answered.size()), 1) << " %";
+  html << "</p><table><tr><th>prompt</th><th>reference</th>";
+  for (const auto& [model, answer] : answered.front().answers) html << "<th>" << escapeHtml(model) << "</th>";
+  html << "</tr>";
+  for (size_t r = 0; r < std::min(rows, answered.size()); ++r) {
+    const auto& a = answered[r];
+    html << "<tr><td>" << escapeHtml(a.prompt) << "</td><td>" << escapeHtml(a.reference) << "</td>";
+    for (const auto& [model, answer] : a.answers)
+      html << "<td style='background:" << (exactMatch(answer, a.reference) ? "#e3f4e1" : "#fbe4e4") << "'>"
+           << escapeHtml(answer) << "</td>";
+    html << "</tr>";
+  }
+  html << "</table>";
+  if (answered.size() > rows)
+    html << "<p class=muted>The first " << rows << "; every answer is in responses.jsonl.</p>";
+  return html.str();
+}
+
 }  // namespace
 
 void writeRunReport(const std::string& runDir, const std::string& outFile, const ReportOptions& options) {
@@ -191,9 +221,13 @@ void writeRunReport(const std::string& runDir, const std::string& outFile, const
               "Validation loss", "step", "loss",
               curves(
                   points, [](const std::string&) { return std::string(metric::kValLoss); }, 0.0, true));
+  const auto answered = readHeldOutAnswers(runDir);
+  if (!answered.empty()) html << "<h2>Held-out answers</h2>" << heldOutSection(answered, 20);
   if (options.maxNewTokens > 0 && loaded.ok()) {
     const auto& g = loaded.config.generate;
+    // Prompt/response runs are sampled from a held-out prompt, as the Samples tab does.
     const std::string prompt = !options.prompt.empty() ? options.prompt
+                               : !answered.empty()     ? answered.front().prompt
                                : g.prompts.empty()     ? ""
                                                        : g.prompts.front();
     html << "<h2>Samples</h2>" << samplesSection(runDir, prompt, options, g);
