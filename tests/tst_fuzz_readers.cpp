@@ -290,7 +290,11 @@ private slots:
                                 for (const auto& [name, entry] : file.entries()) file.tensor(name);
                               });
     qInfo("safetensors: %d loaded, %d rejected", outcome.loaded, outcome.rejected);
-    QVERIFY(outcome.rejected > 1000);
+    // Most mutants break the header. A share, not a count: scripts/fuzz.sh bounds the time, so how
+    // many mutants run depends on the machine's load (CI's wheel build once ran 702 in its 2 s).
+    const int total = outcome.loaded + outcome.rejected;
+    QVERIFY2(total >= 50 && outcome.rejected * 2 > total,
+             qPrintable(QString("%1 rejected of %2").arg(outcome.rejected).arg(total)));
   }
 
   void bpeFiles_data() {
