@@ -13,12 +13,36 @@
 
 using namespace distill;
 
+namespace {
+
+/// Runs `yaml` into `tmp`/run and returns the HTML report written with `report` ("" on failure).
+std::string reportOfRun(const QTemporaryDir& tmp, const std::string& yaml, const ReportOptions& report) {
+  auto loaded = parseExperiment(yaml, ".");
+  if (!loaded.ok()) return {};
+  RunOptions options;
+  options.outDir = tmp.filePath("run").toStdString();
+  options.measureSpeed = false;
+  RunObserver quiet;
+  RunControl control;
+  if (runExperiment(loaded.config, options, quiet, control).status != RunResult::Status::Completed) return {};
+  const std::string file = tmp.filePath("report.html").toStdString();
+  writeRunReport(options.outDir, file, report);
+  std::stringstream text;
+  text << std::ifstream(file).rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
 class TestRunReport : public QObject {
   Q_OBJECT
 private slots:
   void aRunsReportHoldsEverythingInline() {
     QTemporaryDir tmp;
-    auto loaded = parseExperiment(R"(
+    ReportOptions report;
+    report.prompt = "ROMEO & JULIET:";  // escaped, never markup
+    report.maxNewTokens = 8;
+    const std::string html = reportOfRun(tmp, R"(
 name: reported
 data: {corpus: )" DISTILL_PROJECT_DIR R"(/resources/data/tinyshakespeare.txt, block_size: 16}
 teacher: {layers: 1, heads: 2, embd: 16}
@@ -26,22 +50,8 @@ students: [{name: s, arch: gru, embd: 8, hidden: 8}]
 train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, eval_batches: 1, threads: 1}
 generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
 )",
-                                  ".");
-    QVERIFY(loaded.ok());
-    RunOptions options;
-    options.outDir = tmp.filePath("run").toStdString();
-    options.measureSpeed = false;
-    RunObserver quiet;
-    RunControl control;
-    QVERIFY(runExperiment(loaded.config, options, quiet, control).status == RunResult::Status::Completed);
-    const std::string file = tmp.filePath("report.html").toStdString();
-    ReportOptions report;
-    report.prompt = "ROMEO & JULIET:";  // escaped, never markup
-    report.maxNewTokens = 8;
-    writeRunReport(options.outDir, file, report);
-    std::stringstream text;
-    text << std::ifstream(file).rdbuf();
-    const std::string html = text.str();
+                                         report);
+    QVERIFY(!html.empty());
     for (const char* part : {"<h1>reported</h1>", "s-kd", "s-scratch", "teacher", "<svg", "Validation loss",
                              "machine.host", "inputs.corpus.sha256", "name: reported",
                              "ROMEO &amp; JULIET:", "teacher p = ", "hsl(", "distillation"})
@@ -58,27 +68,18 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
 
   void aPromptResponseRunsReportShowsItsHeldOutAnswers() {
     QTemporaryDir tmp;
-    auto loaded = parseExperiment("data: {corpus: " + writeFile(tmp, "echo.jsonl", echoRecords()) +
-                                      ", format: prompt_response, block_size: 15, val_fraction: 0.1}\n"
-                                      "teacher: {layers: 1, heads: 2, embd: 16}\n"
-                                      "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
-                                      "train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, "
-                                      "eval_batches: 1, threads: 1}\n",
-                                  ".");
-    QVERIFY(loaded.ok());
-    RunOptions options;
-    options.outDir = tmp.filePath("run").toStdString();
-    options.measureSpeed = false;
-    RunObserver quiet;
-    RunControl control;
-    QVERIFY(runExperiment(loaded.config, options, quiet, control).status == RunResult::Status::Completed);
-    const std::string file = tmp.filePath("report.html").toStdString();
     ReportOptions report;
     report.maxNewTokens = 4;
-    writeRunReport(options.outDir, file, report);
-    std::stringstream text;
-    text << std::ifstream(file).rdbuf();
-    const std::string html = text.str();
+    const std::string html =
+        reportOfRun(tmp,
+                    "data: {corpus: " + writeFile(tmp, "echo.jsonl", echoRecords()) +
+                        ", format: prompt_response, block_size: 15, val_fraction: 0.1}\n"
+                        "teacher: {layers: 1, heads: 2, embd: 16}\n"
+                        "students: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
+                        "train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, "
+                        "eval_batches: 1, threads: 1}\n",
+                    report);
+    QVERIFY(!html.empty());
     for (const char* part : {"<h2>Held-out answers</h2>", "held-out prompts answered greedily",
                              "Exact match: teacher", "<th>reference</th>", "<th>s-scratch</th>", "bits/char"})
       QVERIFY2(html.find(part) != std::string::npos, part);

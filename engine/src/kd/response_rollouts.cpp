@@ -51,33 +51,57 @@ ResponseRows responseRows(const std::vector<std::vector<int64_t>>& sequences,
   return out;
 }
 
+std::vector<std::vector<int64_t>> continuePrompts(LanguageModelImpl& model,
+                                                  const std::vector<std::vector<int64_t>>& prompts,
+                                                  const std::vector<int64_t>& newTokens, size_t batchRows,
+                                                  double temperature, int topK, at::Generator& generator,
+                                                  const std::function<bool(int64_t, int64_t)>& keepGoing) {
+  std::map<size_t, std::vector<size_t>> byLength;  // prompt tokens → prompts
+  for (size_t k = 0; k < prompts.size(); ++k) byLength[prompts[k].size()].push_back(k);
+  std::vector<std::vector<int64_t>> out(prompts.size());
+  const auto device = deviceOf(model);
+  int64_t done = 0, tokens = 0;
+  for (const auto& [promptTokens, members] : byLength) {
+    const auto P = static_cast<int64_t>(promptTokens);
+    for (size_t begin = 0; begin < members.size(); begin += batchRows) {
+      if (keepGoing && !keepGoing(done, tokens)) return {};
+      const size_t end = std::min(members.size(), begin + batchRows);
+      int64_t longest = 0;
+      std::vector<int64_t> flat;
+      for (size_t m = begin; m < end; ++m) {
+        longest = std::max(longest, newTokens[members[m]]);
+        flat.insert(flat.end(), prompts[members[m]].begin(), prompts[members[m]].end());
+      }
+      done += static_cast<int64_t>(end - begin);
+      if (P == 0 || longest <= 0) continue;  // nothing to continue, or no room to
+      tokens += static_cast<int64_t>(end - begin) * longest;
+      const auto prefix = torch::tensor(flat, torch::kInt64).view({-1, P}).to(device);
+      const auto rows =
+          sampleSequences(model, prefix, P + longest, temperature, topK, generator).to(torch::kCPU);
+      for (size_t m = begin; m < end; ++m) {
+        const auto row = rows[static_cast<int64_t>(m - begin)].contiguous();
+        out[members[m]].assign(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
+      }
+    }
+  }
+  if (keepGoing) keepGoing(done, tokens);
+  return out;
+}
+
 ResponseRows sampleResponses(LanguageModelImpl& student, const PromptPool& pool,
                              const std::vector<int64_t>& picked, int blockSize, double temperature, int topK,
                              at::Generator& generator) {
-  std::map<size_t, std::vector<size_t>> byLength;  // prompt tokens → rows
-  for (size_t r = 0; r < picked.size(); ++r)
-    byLength[pool.prompts[static_cast<size_t>(picked[r])].size()].push_back(r);
-  std::vector<std::vector<int64_t>> sequences(picked.size());
-  std::vector<int64_t> promptLengths(picked.size());
-  const auto device = deviceOf(student);
-  for (const auto& [promptTokens, rows] : byLength) {
-    const auto P = static_cast<int64_t>(promptTokens);
-    std::vector<int64_t> flat;
-    for (const size_t r : rows) {
-      const auto& prompt = pool.prompts[static_cast<size_t>(picked[r])];
-      flat.insert(flat.end(), prompt.begin(), prompt.end());
-    }
-    const auto prefix = torch::tensor(flat, torch::kInt64).view({-1, P}).to(device);
-    const int64_t length = std::min<int64_t>(blockSize, P + pool.maxNewTokens);
-    const auto samples =
-        sampleSequences(student, prefix, length, temperature, topK, generator).to(torch::kCPU);
-    for (size_t k = 0; k < rows.size(); ++k) {
-      const auto row = samples[static_cast<int64_t>(k)].contiguous();
-      sequences[rows[k]].assign(row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
-      promptLengths[rows[k]] = P;
-    }
+  std::vector<std::vector<int64_t>> prompts;
+  std::vector<int64_t> promptLengths, newTokens;
+  for (const auto index : picked) {
+    prompts.push_back(pool.prompts[static_cast<size_t>(index)]);
+    promptLengths.push_back(static_cast<int64_t>(prompts.back().size()));
+    newTokens.push_back(std::min<int64_t>(blockSize - promptLengths.back(), pool.maxNewTokens));
   }
+  const auto sequences =
+      continuePrompts(student, prompts, newTokens, prompts.size(), temperature, topK, generator);
   auto out = responseRows(sequences, promptLengths, pool.responseEnd, blockSize);
+  const auto device = deviceOf(student);
   out.tokens = out.tokens.to(device);
   out.positionMask = out.positionMask.to(device);
   return out;

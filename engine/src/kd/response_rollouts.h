@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,16 @@ struct ResponseRows {
 ResponseRows responseRows(const std::vector<std::vector<int64_t>>& sequences,
                           const std::vector<int64_t>& promptLengths, const std::vector<int64_t>& responseEnd,
                           int64_t width);
+
+/// Continues each of `prompts` (token ids) by up to `newTokens[k]` sampled tokens (0: left out),
+/// prompts of one length decoded together with the KV cache, at most `batchRows` at a time, in
+/// increasing length (the generator's draws follow that order). Returns each prompt followed by its
+/// batch's longest continuation — empty for a prompt left out. `keepGoing(done, tokens)` (prompts
+/// handled, tokens decoded) is asked before every batch; false stops and returns nothing.
+std::vector<std::vector<int64_t>> continuePrompts(
+    LanguageModelImpl& model, const std::vector<std::vector<int64_t>>& prompts,
+    const std::vector<int64_t>& newTokens, size_t batchRows, double temperature, int topK,
+    at::Generator& generator, const std::function<bool(int64_t, int64_t)>& keepGoing = {});
 
 /// The student's sampled answers to the prompts `picked` (indices into `pool`), decoded together
 /// per prompt length, each at most pool.maxNewTokens and within `blockSize` tokens in all.

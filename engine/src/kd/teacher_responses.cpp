@@ -1,13 +1,13 @@
 #include "kd/teacher_responses.h"
 
 #include <algorithm>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 #include <sstream>
 
 #include "distill/errors.h"
+#include "kd/response_rollouts.h"
 #include "models/sampling.h"
 #include "util/paths.h"
 #include "util/sha256.h"
@@ -16,21 +16,8 @@ namespace distill {
 
 namespace {
 
-constexpr int64_t kResponseChunk = 256;  // prompts of one length decoded together
+constexpr size_t kResponseChunk = 256;  // prompts of one length decoded together
 constexpr const char* kSettingsKind = "distill teacher responses";
-
-/// The answer in the first `cap` new tokens of `row` after its `promptLength` tokens: cut at the
-/// end marker; `finished` says whether the marker was found.
-std::string answerIn(const torch::Tensor& row, int64_t promptLength, int64_t cap, const Tokenizer& tokenizer,
-                     const std::string& responseEnd, bool& finished) {
-  const auto ids = row.slice(0, promptLength, promptLength + cap).to(torch::kCPU).contiguous();
-  std::vector<int64_t> newIds(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
-  auto text = tokenizer.decode(newIds);
-  const auto end = text.find(responseEnd);
-  finished = end != std::string::npos;
-  if (finished) text.resize(end);
-  return text;
-}
 
 }  // namespace
 
@@ -60,54 +47,35 @@ std::vector<Example> generateTeacherResponses(LanguageModelImpl& teacher, const 
   std::shuffle(order.begin(), order.end(), std::mt19937_64(header.seed));
   order.resize(static_cast<size_t>(std::min<int64_t>(header.count, static_cast<int64_t>(order.size()))));
 
-  // Prompts grouped by token length, so each batch decodes rows of one prompt length.
   const auto endTokens = static_cast<int64_t>(tokenizer.encode(responseEnd).size());
-  std::map<size_t, std::vector<size_t>> byLength;  // prompt tokens → positions in `order`
-  std::vector<std::vector<int64_t>> prompts(order.size());
-  for (size_t k = 0; k < order.size(); ++k) {
-    prompts[k] = tokenizer.encode(trainExamples[order[k]].prompt);
-    byLength[prompts[k].size()].push_back(k);
+  std::vector<std::vector<int64_t>> prompts;
+  std::vector<int64_t> caps;  // each answer's room: twice its reference and the end marker
+  for (const auto k : order) {
+    prompts.push_back(tokenizer.encode(trainExamples[k].prompt));
+    const auto reference = static_cast<int64_t>(tokenizer.encode(trainExamples[k].response).size());
+    caps.push_back(
+        std::min(header.rowLength - static_cast<int64_t>(prompts.back().size()), 2 * reference + endTokens));
   }
-  std::vector<Example> out(order.size());
-  std::vector<bool> answered(order.size(), false);
   auto generator = makeSamplingGenerator(header.seed + 1);
-  const auto device = deviceOf(teacher);
-  int64_t done = 0, tokens = 0;
+  const auto rows = continuePrompts(teacher, prompts, caps, kResponseChunk, header.temperature,
+                                    static_cast<int>(header.topK), generator, keepGoing);
+  if (rows.empty() && !order.empty()) return {};  // stopped
   if (unfinished) *unfinished = 0;
-  for (const auto& [promptTokens, members] : byLength) {
-    const auto P = static_cast<int64_t>(promptTokens);
-    for (size_t begin = 0; begin < members.size(); begin += kResponseChunk) {
-      if (keepGoing && !keepGoing(done, tokens)) return {};
-      const size_t end = std::min(members.size(), begin + kResponseChunk);
-      std::vector<int64_t> caps, flat;
-      for (size_t m = begin; m < end; ++m) {
-        const auto& example = trainExamples[order[members[m]]];
-        const auto reference = static_cast<int64_t>(tokenizer.encode(example.response).size());
-        caps.push_back(std::min(header.rowLength - P, 2 * reference + endTokens));
-        flat.insert(flat.end(), prompts[members[m]].begin(), prompts[members[m]].end());
-      }
-      const int64_t longest = *std::max_element(caps.begin(), caps.end());
-      done += static_cast<int64_t>(end - begin);
-      if (P == 0 || longest <= 0) continue;  // no room for an answer: such a prompt is a bad record
-      tokens += static_cast<int64_t>(end - begin) * longest;
-      const auto prefix = torch::tensor(flat, torch::kInt64).view({-1, P}).to(device);
-      const auto rows = sampleSequences(teacher, prefix, P + longest, header.temperature,
-                                        static_cast<int>(header.topK), generator);
-      for (size_t m = begin; m < end; ++m) {
-        const size_t k = members[m];
-        bool finished = false;
-        out[k] = trainExamples[order[k]];
-        out[k].response = answerIn(rows[static_cast<int64_t>(m - begin)], P, caps[m - begin], tokenizer,
-                                   responseEnd, finished);
-        answered[k] = true;
-        if (!finished && unfinished) ++*unfinished;
-      }
-    }
-  }
-  if (keepGoing) keepGoing(done, tokens);
   std::vector<Example> kept;
-  for (size_t k = 0; k < out.size(); ++k)
-    if (answered[k]) kept.push_back(std::move(out[k]));
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (rows[k].empty()) continue;  // no room for an answer: such a prompt is a bad record
+    const auto P = static_cast<int64_t>(prompts[k].size());
+    const std::vector<int64_t> answer(rows[k].begin() + P, rows[k].begin() + P + caps[k]);
+    auto text = tokenizer.decode(answer);
+    const auto cut = text.find(responseEnd);
+    if (cut != std::string::npos) {
+      text.resize(cut);
+    } else if (unfinished) {
+      ++*unfinished;
+    }
+    kept.push_back(trainExamples[order[k]]);
+    kept.back().response = std::move(text);
+  }
   return kept;
 }
 
