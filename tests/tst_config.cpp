@@ -328,6 +328,58 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
   void repeatsRules() { expectProblem(); }
 
+  void ensembleRules_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");
+    const QString two = "teachers:\n  - {name: a}\n  - {name: b, arch: gru}\n";
+    QTest::newRow("two teachers, student of one") << two + "students: [{name: s, distill: {teacher: b}}]\n"
+                                                  << "";
+    QTest::newRow("both sections") << "teacher: {layers: 2}\n" + two
+                                   << "teachers: set either `teacher` (one) or `teachers`";
+    QTest::newRow("duplicate names") << "teachers: [{name: a}, {name: a}]\n"
+                                     << "x.yaml:1:30: teachers.1.name: duplicate teacher name 'a'";
+    QTest::newRow("weight") << "teachers: [{name: a, weight: 0}, {name: b}]\n"
+                            << "teachers.0.weight: must be > 0";
+    QTest::newRow("member shape") << "teachers: [{name: a, heads: 3}, {name: b}]\n"
+                                  << "teachers.0.heads: must divide embd";
+    QTest::newRow("unknown member") << two + "students: [{name: s, distill: {teacher: c}}]\n"
+                                    << "students.0.distill.teacher: names no member of teachers ('c')";
+    QTest::newRow("member without ensemble") << "distill: {teacher: a}\n"
+                                             << "distill.teacher: picks a member of an ensemble";
+    QTest::newRow("logit cache") << two + "students: [{name: s, distill: {cache_top_k: 8}}]\n"
+                                 << "students.0.distill.cache_top_k: the logit cache with an ensemble";
+    QTest::newRow("sequence-level") << two + "distill: {regime: sequence}\n"
+                                    << "distill.regime: sequence with an ensemble of teachers";
+    QTest::newRow("features") << two + "distill: {hidden_loss: mse}\n"
+                              << "distill.hidden_loss: feature losses with an ensemble";
+    QTest::newRow("init from teacher") << "teachers: [{name: a, checkpoint: t.pt}, {name: b}]\nstudents: "
+                                          "[{name: s, init_from_teacher: true}]\n"
+                                       << "students.0.init_from_teacher: copies one teacher's layers";
+    QTest::newRow("data-parallel") << two + "train: {processes: 2}\n"
+                                   << "train.processes: an ensemble of teachers trains on one process";
+    QTest::newRow("student named like a teacher") << "students: [{name: teacher-x}]\n"
+                                                  << "students.0.name: names starting with 'teacher'";
+  }
+  void ensembleRules() { expectProblem(); }
+
+  // The resolved config.yaml writes an ensemble as `teachers:` and reads back the same.
+  void ensembleRoundTrips() {
+    const auto first = parse(
+        "teachers:\n  - {name: big, layers: 3, weight: 2}\n  - {name: rnn, arch: gru, "
+        "hidden: 64}\ndistill: {ensemble: mean_logit}\n");
+    QVERIFY2(first.ok(), qPrintable(problems(first)));
+    QCOMPARE(first.config.teachers.size(), size_t(2));
+    QCOMPARE(first.config.teacher.model.layers, 3);  // the first member is also "the" teacher
+    const std::string yaml = experimentToYaml(first.config);
+    QVERIFY(yaml.find("teachers:") != std::string::npos && yaml.find("\nteacher:") == std::string::npos);
+    const auto second = parse(yaml);
+    QVERIFY2(second.ok(), qPrintable(problems(second)));
+    QCOMPARE(experimentToYaml(second.config), yaml);
+    QCOMPARE(second.config.teachers[1].name, std::string("rnn"));
+    QCOMPARE(second.config.teachers[0].weight, 2.0);
+    QVERIFY(second.config.distill.ensemble == Ensemble::MeanLogit);
+  }
+
   // experiments/README.md's key table is generated from the schema; a stale one fails here.
   void readmeKeyTableIsTheSchema() {
     std::ifstream in(DISTILL_PROJECT_DIR "/experiments/README.md");
@@ -346,7 +398,7 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   // Every key the reader accepts is described, and every described key is accepted.
   void schemaDescribesEveryKey() {
     for (const auto& path : experimentKeyPaths()) {
-      if (path == "students") continue;  // the list itself
+      if (path == "students" || path == "teachers") continue;  // the lists themselves
       QVERIFY2(findSchemaKey(path) != nullptr, path.c_str());
     }
     QCOMPARE(findSchemaKey("students.7.distill.alpha")->path, std::string("distill.alpha"));
@@ -354,6 +406,7 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
     QVERIFY(findSchemaKey("train.lr")->live);
     QCOMPARE(findSchemaKey("students.0.layers")->defaultValue, std::string("2"));
     QCOMPARE(findSchemaKey("teacher.layers")->defaultValue, std::string("4"));
+    QCOMPARE(findSchemaKey("teachers.3.weight")->path, std::string("teachers.N.weight"));
     QVERIFY(findSchemaKey("train.nope") == nullptr);
   }
 

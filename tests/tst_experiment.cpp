@@ -88,8 +88,9 @@ private slots:
     ExperimentRun run(config, options, recorder, control, 1);
     run.prepare();
     QCOMPARE(run.students().size(), size_t(4));  // two students, each with its scratch twin
-    QVERIFY(run.trainTeacher());
-    QCOMPARE(run.teacher().steps, 5);
+    QVERIFY(run.trainTeachers());
+    QCOMPARE(run.teachers().size(), size_t(1));
+    QCOMPARE(run.teachers().front().steps, 5);
     QCOMPARE(recorder.values("teacher", "train/loss").size(), size_t(5));
     for (const auto& m : run.students()) QCOMPARE(m.steps, 0);  // untouched until their phase
   }

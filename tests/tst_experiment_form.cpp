@@ -27,6 +27,41 @@ private slots:
              QString::fromStdString(experimentToYaml(config)));
   }
 
+  // An ensemble's members (the first in the Teacher box, the others as rows) and how the students
+  // combine them survive the form; adding a row makes an ensemble, removing it the one teacher again.
+  void teachersEnsembleRoundTripsAndIsEdited() {
+    ExperimentForm form;
+    const auto config = parseExperiment(
+                            "teachers:\n"
+                            "  - {name: big, layers: 3, embd: 48, weight: 2}\n"
+                            "  - {name: rnn, arch: gru, embd: 32, hidden: 64, dropout: 0.1}\n"
+                            "  - {name: old, checkpoint: /tmp/old.pt}\n"
+                            "distill: {ensemble: per_teacher}\n"
+                            "students: [{name: a, distill: {teacher: rnn}}]\n",
+                            ".")
+                            .config;
+    QVERIFY(config.ensemble());
+    form.setConfig(config);
+    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())),
+             QString::fromStdString(experimentToYaml(config)));
+    auto* table = form.findChild<QTableWidget*>("teachers");
+    QVERIFY(table);
+    QCOMPARE(table->rowCount(), 2);
+    form.setConfig(parseExperiment("students: [{name: a}]\n", ".").config);
+    QVERIFY(!form.config().ensemble());
+    QCOMPARE(table->rowCount(), 0);
+    for (auto* button : form.findChildren<QPushButton*>())
+      if (button->text() == "Add teacher") button->click();
+    const auto ensemble = form.config();
+    QCOMPARE(ensemble.teachers.size(), size_t(2));
+    QCOMPARE(ensemble.teachers[1].name, std::string("2"));
+    QVERIFY(validateExperiment(ensemble).empty());
+    table->setCurrentCell(0, 0);
+    for (auto* button : form.findChildren<QPushButton*>())
+      if (button->text() == "Remove teacher") button->click();
+    QVERIFY(!form.config().ensemble());
+  }
+
   void keysWithoutWidgetsSurviveTheForm() {
     ExperimentForm form;
     const auto config =

@@ -101,6 +101,29 @@ private slots:
     QVERIFY(!loss.terms.hidden.defined() && !loss.terms.attention.defined());
   }
 
+  // An ensemble's targets: the per_teacher term is Σ wᵢ KL(teacher i), and distill.teacher picks
+  // one member by its name (the loss is that teacher's alone).
+  void ensembleTargetsWeighTheirMembersOrPickOne() {
+    FixedLogitsImpl student(logits(kStudent));
+    const std::vector<std::vector<double>> other = {{1.5, -1.0, 0.0}, {0.3, 0.3, 2.0}};
+    SoftTargets targets;
+    targets.teacherLogits = torch::stack({logits(kTeacher), logits(other)});
+    targets.memberWeights = {0.4, 0.6};
+    targets.memberNames = {"a", "b"};
+    auto d = klAt(2.0, 1.0);
+    d.ensemble = Ensemble::PerTeacher;
+    const auto perTeacher = studentLoss(student, batch(), targets, d, nullptr);
+    double expected = 0.0;
+    for (size_t r = 0; r < 2; ++r)
+      expected +=
+          (0.4 * klByHand(kStudent[r], kTeacher[r], 2.0) + 0.6 * klByHand(kStudent[r], other[r], 2.0)) / 2;
+    QVERIFY(std::abs(perTeacher.terms.soft.item<double>() - expected) < 1e-12);
+    d.teacher = "b";
+    const auto onlyB = studentLoss(student, batch(), targets, d, nullptr);
+    const double b = (klByHand(kStudent[0], other[0], 2.0) + klByHand(kStudent[1], other[1], 2.0)) / 2.0;
+    QVERIFY(std::abs(onlyB.terms.soft.item<double>() - b) < 1e-12);
+  }
+
   void maskKeepsOnlyChosenPositionsInTheSoftTerm() {
     FixedLogitsImpl student(logits(kStudent));
     SoftTargets targets;

@@ -26,6 +26,7 @@
 #include "distill_method_editor.h"
 #include "form_widgets.h"
 #include "sweep/sweep_field_menu.h"
+#include "teacher_ensemble_editor.h"
 #include "tokenizer_training_dialog.h"
 
 namespace distill {
@@ -312,7 +313,7 @@ QHBoxLayout* ExperimentForm::buildFormatRow(QWidget* parent) {
 
 QGroupBox* ExperimentForm::buildTeacherBox(QWidget* content) {
   // Teacher
-  auto* teacherBox = new QGroupBox(tr("Teacher"), content);
+  auto* teacherBox = new QGroupBox(tr("Teachers"), content);
   auto* teacher = new QVBoxLayout(teacherBox);
   m_teacher = new ModelSpecEditor(teacherBox);
   m_teacherCheckpoint = new QLineEdit(teacherBox);
@@ -355,6 +356,10 @@ QGroupBox* ExperimentForm::buildTeacherBox(QWidget* content) {
   teacher->addWidget(m_teacher);
   teacher->addLayout(checkpointRow);
   teacher->addLayout(hfRow);
+  // More teachers below make an ensemble; the box above is its first member.
+  m_ensemble = new TeacherEnsembleEditor(teacherBox);
+  connect(m_ensemble, &TeacherEnsembleEditor::changed, this, &ExperimentForm::emitChanged);
+  teacher->addWidget(m_ensemble);
   return teacherBox;
 }
 
@@ -691,6 +696,7 @@ void ExperimentForm::setConfig(const ExperimentConfig& c) {
   m_teacher->setSpec(c.teacher.model);
   m_teacherCheckpoint->setText(QString::fromStdString(c.teacher.checkpoint));
   m_teacherHf->setText(QString::fromStdString(c.teacher.hf));
+  m_ensemble->setTeachers(c);
   while (m_students->count() > 0) {
     QWidget* page = m_students->widget(0);
     m_students->removeTab(0);
@@ -782,6 +788,7 @@ ExperimentConfig ExperimentForm::config() const {
   c.distill.alpha_end = m_alphaEnd->value();
   c.distill.cache_top_k = m_cacheTopK->value();
   c.distill.cache_path = m_cachePath->text().trimmed().toStdString();
+  m_ensemble->applyTo(c);
   auto& t = c.train;
   t.steps = m_steps->value();
   t.student_steps = m_studentSteps->value();

@@ -23,6 +23,7 @@ class QCheckBox;
 namespace distill {
 
 class DistillMethodEditor;
+class TeacherEnsembleEditor;
 
 /// Edits one model's shape; shows its parameter count.
 class ModelSpecEditor : public QWidget {
@@ -141,6 +142,7 @@ private:
   ModelSpecEditor* m_teacher;
   QLineEdit* m_teacherCheckpoint;
   QLineEdit* m_teacherHf;
+  TeacherEnsembleEditor* m_ensemble;      // the teachers after the first, and how they combine
   QString m_pretrainedKey;                // the teacher.hf folder m_pretrained describes
   distill::PretrainedShape m_pretrained;  // parameters == 0: none, or unreadable (m_pretrainedError)
   QString m_pretrainedError;

@@ -1,5 +1,7 @@
 #include "model_colors.h"
 
+#include "distill/generation.h"
+
 namespace distill {
 
 QString studentBaseName(const QString& model) {
@@ -9,7 +11,16 @@ QString studentBaseName(const QString& model) {
 }
 
 QColor ModelPalette::color(const QString& model) {
-  if (model == "teacher") return QColor(40, 40, 48);
+  if (isTeacherName(model.toStdString())) {
+    // Teachers in dark tones, apart from the students' hues: the one teacher, or each member of
+    // an ensemble in turn.
+    static const QColor kTeachers[] = {QColor(40, 40, 48), QColor(120, 72, 30), QColor(70, 70, 150),
+                                       QColor(30, 100, 70)};
+    auto it = m_teacherIndex.find(model);
+    if (it == m_teacherIndex.end())
+      it = m_teacherIndex.insert(model, static_cast<int>(m_teacherIndex.size()));
+    return kTeachers[it.value() % 4];
+  }
   static const QColor kPalette[] = {QColor(31, 119, 180),  QColor(214, 39, 40),   QColor(44, 160, 44),
                                     QColor(148, 103, 189), QColor(255, 127, 14),  QColor(23, 190, 207),
                                     QColor(227, 119, 194), QColor(140, 86, 75),   QColor(188, 189, 34),
@@ -25,7 +36,7 @@ QColor ModelPalette::color(const QString& model) {
 }
 
 QPen ModelPalette::pen(const QString& model) {
-  QPen pen(color(model), model == "teacher" ? 2.2 : 1.6);
+  QPen pen(color(model), isTeacherName(model.toStdString()) ? 2.2 : 1.6);
   if (model.endsWith("-scratch")) pen.setStyle(Qt::DashLine);
   return pen;
 }

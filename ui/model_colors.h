@@ -17,6 +17,7 @@ public:
 
 private:
   QHash<QString, int> m_studentIndex;
+  QHash<QString, int> m_teacherIndex;  // ensemble members, in order of first use
 };
 
 /// "transformer" for "transformer-kd" / "transformer-scratch"; the name itself otherwise.

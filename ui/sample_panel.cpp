@@ -27,10 +27,10 @@ namespace distill {
 
 namespace {
 
-/// Teacher first, then each student's distilled model beside its scratch twin.
+/// Teachers first, then each student's distilled model beside its scratch twin.
 std::vector<std::string> comparisonOrder(std::vector<std::string> models) {
   std::stable_sort(models.begin(), models.end(), [](const std::string& a, const std::string& b) {
-    auto rank = [](const std::string& m) { return m == "teacher" ? 0 : 1; };
+    auto rank = [](const std::string& m) { return isTeacherName(m) ? 0 : 1; };
     return rank(a) < rank(b);
   });
   return models;
@@ -40,9 +40,11 @@ std::vector<ComparedSample> generateAll(const QString& runDir, int repeat, const
                                         const SamplingOptions& options, const std::atomic<bool>& cancel) {
   std::vector<ComparedSample> out;
   const auto models = comparisonOrder(modelsInRun(runDir.toStdString(), repeat));
+  // An ensemble's first member shades every sample (the one teacher otherwise).
+  const std::string reference = firstTeacherOf(models);
   std::unique_ptr<TextGenerator> teacher;
   try {
-    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir.toStdString(), "teacher", repeat));
+    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir.toStdString(), reference, repeat));
   } catch (const std::exception&) {
     // No teacher checkpoint (yet): samples still generate, without the teacher's view.
   }
@@ -63,7 +65,7 @@ std::vector<ComparedSample> generateAll(const QString& runDir, int repeat, const
         sample.teacherPerplexity = perplexityFromLogProbs(logProbs);
       }
       sample.distinct2 = distinctN(result.text, 2);
-      if (model == "teacher") teacherText = sample.text;
+      if (model == reference) teacherText = sample.text;
       sample.rougeLWithTeacher = rougeL(result.text, teacherText.toStdString());
     } catch (const std::exception& e) {
       sample.error = QString::fromUtf8(e.what());
@@ -293,8 +295,14 @@ QList<QString> SamplePanel::shownModels() const {
   return models;
 }
 
+std::vector<std::string> SamplePanel::shownNames() const {
+  std::vector<std::string> names;
+  for (const auto& s : m_results) names.push_back(s.model.toStdString());
+  return names;
+}
+
 bool SamplePanel::teacherIsPinned() const {
-  const auto* view = m_views.value("teacher");
+  const auto* view = m_views.value(QString::fromStdString(firstTeacherOf(shownNames())));
   return view && m_teacherSlot->indexOf(view->parentWidget()) >= 0;
 }
 
@@ -307,8 +315,9 @@ void SamplePanel::render() {
   m_stats.clear();
   const std::vector<TokenScore>* teacherTokens = nullptr;
   double teacherRate = 0.0;
+  const QString reference = QString::fromStdString(firstTeacherOf(shownNames()));
   for (const auto& s : m_results) {
-    if (s.model != "teacher") continue;
+    if (s.model != reference) continue;
     teacherTokens = &s.teacherScores;
     teacherRate = s.tokensPerSecond;
   }
@@ -319,7 +328,7 @@ void SamplePanel::render() {
     const QColor color = m_palette->color(s.model);
     QString title = QString("%1   ·   %2 tok/s").arg(s.model).arg(s.tokensPerSecond, 0, 'f', 0);
     // How much faster the student generates than its teacher: the point of distilling it.
-    if (s.model != "teacher" && teacherRate > 0.0 && s.tokensPerSecond > 0.0)
+    if (s.model != reference && teacherRate > 0.0 && s.tokensPerSecond > 0.0)
       title += QString("   ·   %1× the teacher").arg(s.tokensPerSecond / teacherRate, 0, 'f', 1);
     box->setTitle(title);
     box->setStyleSheet(
@@ -334,7 +343,7 @@ void SamplePanel::render() {
     if (!s.error.isEmpty()) {
       stats->setText(tr("error: %1").arg(s.error));
     } else {
-      const QVector<bool> differs = teacherTokens && s.model != "teacher"
+      const QVector<bool> differs = teacherTokens && s.model != reference
                                         ? tokensOutsideCommonSubsequence(s.teacherScores, *teacherTokens)
                                         : QVector<bool>(static_cast<int>(s.teacherScores.size()), false);
       view->setTokens(m_prompt->text().replace("\\n", "\n"), s.teacherScores, differs,
@@ -344,11 +353,11 @@ void SamplePanel::render() {
           tr("perplexity under teacher %1   ·   distinct-2 %2   ·   ROUGE-L vs teacher %3")
               .arg(s.teacherPerplexity, 0, 'f', 2)
               .arg(s.distinct2, 0, 'f', 2)
-              .arg(s.model == "teacher" ? QString("—") : QString::number(s.rougeLWithTeacher, 'f', 2)));
+              .arg(s.model == reference ? QString("—") : QString::number(s.rougeLWithTeacher, 'f', 2)));
     }
     v->addWidget(view, 1);
     v->addWidget(stats);
-    if (s.model == "teacher") {
+    if (isTeacherName(s.model.toStdString())) {
       m_teacherSlot->addWidget(box);
     } else {
       const QString base = studentBaseName(s.model);

@@ -79,6 +79,8 @@ signals:
 private:
   void onResults(quint64 job, const std::vector<ComparedSample>& samples);
   void render();
+  /// The models of the results shown, in their order.
+  std::vector<std::string> shownNames() const;
   void refreshTrainingView();
   SamplingOptions options() const;
   void joinWorker();

@@ -115,6 +115,26 @@ void printAnswerTable(const RunResult& result) {
   }
 }
 
+/// An ensemble of teachers: each student against each member (agreement, KL).
+void printTeacherTable(const RunResult& result) {
+  std::vector<std::string> teachers;
+  for (const auto& m : result.models)
+    if (m.byTeacher.size() > teachers.size())
+      for (size_t i = teachers.size(); i < m.byTeacher.size(); ++i)
+        teachers.push_back(m.byTeacher[i].teacher);
+  if (teachers.empty()) return;
+  std::printf("\nagainst each teacher of the ensemble (agreement / KL per token)\n%-22s", "model");
+  for (const auto& t : teachers) std::printf(" %22s", t.c_str());
+  std::printf("\n");
+  for (const auto& m : result.models) {
+    if (m.byTeacher.empty()) continue;
+    std::printf("%-22s", m.name.c_str());
+    for (const auto& t : m.byTeacher)
+      std::printf("       %s / %s", cell(t.agreement, 6, 3).c_str(), cell(t.kl, 7, 4).c_str());
+    std::printf("\n");
+  }
+}
+
 void printTable(const RunResult& result) {
   // Over repeats the numbers are means, each with its standard deviation beside it.
   std::printf("\n%-22s %-11s %9s %9s %7s %9s %11s %10s %10s %10s %12s %9s\n", "model", "arch", "params",
@@ -144,6 +164,7 @@ void printTable(const RunResult& result) {
     std::printf("%s: distilled %.4f vs scratch %.4f val loss (%+.4f, %s)\n", pair.student.c_str(),
                 pair.distilled->valLoss, pair.scratch->valLoss, c.delta, verdictText(c.verdict).c_str());
   }
+  printTeacherTable(result);
   printAnswerTable(result);
 }
 

@@ -21,6 +21,10 @@ enum class DistillLoss { Kl, ReverseKl, Jsd, SkewKl, SkewReverseKl, Tvd, Mse, Ul
 enum class Schedule { Constant, Linear, Cosine };
 /// Where a distilled student's training sequences come from.
 enum class Regime { Word, Sequence, OnPolicy };
+/// How a student learns from an ensemble of teachers (`teachers:`): from the weighted mean of their
+/// softened distributions, from the softened weighted mean of their logits, or one soft term per
+/// teacher, weighted.
+enum class Ensemble { MeanProb, MeanLogit, PerTeacher };
 enum class HiddenLoss { None, Mse, Cosine };
 /// How the validation split is cut: the tail of the token stream, or whole documents.
 enum class ValSplit { Tail, Documents };
@@ -91,6 +95,8 @@ struct ModelSpec {
 
 struct TeacherConfig {
   ModelSpec model;
+  std::string name;        ///< a member of `teachers:`: the model is `teacher-<name>`; unused for `teacher:`
+  double weight = 1.0;     ///< a member of `teachers:`: its share of the ensemble (weights are normalised)
   std::string checkpoint;  ///< reuse a trained teacher (.pt written by a run) instead of training
   std::string hf;  ///< a Hugging Face model folder (config.json + safetensors): pretrained, not trained here
 
@@ -126,7 +132,9 @@ struct DistillConfig {
   int sample_top_k = 0;             ///< 0: off
   int sequence_count = 2000;        ///< sequence: teacher sequences generated (block_size + 1 tokens each)
   std::string sequence_path;  ///< sequence: reuse this file if it matches; empty: <run>/teacher_sequences.bin
-  double on_policy_fraction = 0.5;  ///< on_policy: λ, the fraction of steps on student samples
+  double on_policy_fraction = 0.5;         ///< on_policy: λ, the fraction of steps on student samples
+  Ensemble ensemble = Ensemble::MeanProb;  ///< with `teachers:`: how their targets combine
+  std::string teacher;  ///< with `teachers:`: distil from this member alone (its name); empty: the ensemble
 
   /// Feature distillation (transformer teacher and student): the residual stream after student
   /// layer i, through a learned linear map to the teacher's width, against the teacher's layer
@@ -213,14 +221,23 @@ struct GenerateConfig {
 struct ExperimentConfig {
   std::string name = "experiment";
   DataConfig data;
-  TeacherConfig teacher;
+  TeacherConfig teacher;                ///< the one teacher; with `teachers:`, a copy of the first member
+  std::vector<TeacherConfig> teachers;  ///< an ensemble of teachers (one tokenizer); empty: `teacher`
   std::vector<StudentConfig> students;
   DistillConfig distill;
   TrainConfig train;
   GenerateConfig generate;
 
   int studentSteps() const { return train.student_steps > 0 ? train.student_steps : train.steps; }
+  bool ensemble() const { return !teachers.empty(); }
+  /// The teachers a run trains or loads: the ensemble's members, or the one teacher.
+  std::vector<TeacherConfig> teacherMembers() const { return ensemble() ? teachers : std::vector{teacher}; }
 };
+
+/// The model name of a teacher: "teacher", or "teacher-<name>" for a member of an ensemble.
+inline std::string teacherModelName(const TeacherConfig& t, bool ensemble) {
+  return ensemble ? "teacher-" + t.name : std::string("teacher");
+}
 
 /// One problem found in an experiment file: which key, where, and what is wrong.
 struct ConfigProblem {

@@ -49,6 +49,13 @@ struct ResponseScores {
   double rougeLTeacher = std::numeric_limits<double>::quiet_NaN();      ///< mean ROUGE-L F1 against it
 };
 
+/// A student against one member of an ensemble of teachers.
+struct TeacherAgreement {
+  std::string teacher;  ///< the member's model name, "teacher-<name>"
+  double agreement = 0.0;
+  double kl = 0.0;
+};
+
 struct ModelSummary {
   std::string name;
   ModelRole role = ModelRole::Teacher;
@@ -58,10 +65,13 @@ struct ModelSummary {
   bool trained = true;  ///< false: the student never stepped (its numbers are NaN)
   double valLoss = kNotMeasured;
   double valPerplexity = kNotMeasured;
-  double valBitsPerChar = kNotMeasured;      ///< valLoss per character of the validation text, in bits
-  double agreement = kNotMeasured;           ///< top-1 agreement with the teacher on validation
-  double klFromTeacher = kNotMeasured;       ///< KL(teacher || model) per token on validation
-  double genTokensPerSecond = kNotMeasured;  ///< batch 1, 256 new tokens, KV cache / carried state
+  double valBitsPerChar = kNotMeasured;  ///< valLoss per character of the validation text, in bits
+  double agreement = kNotMeasured;       ///< top-1 agreement with the teacher on validation
+  double klFromTeacher = kNotMeasured;   ///< KL(teacher || model) per token on validation
+  /// With an ensemble of teachers: agreement and KL above are against the ensemble, these against
+  /// each member (the last repeat's, with repeats).
+  std::vector<TeacherAgreement> byTeacher;
+  double genTokensPerSecond = kNotMeasured;           ///< batch 1, 256 new tokens, KV cache / carried state
   double genRecomputeTokensPerSecond = kNotMeasured;  ///< the same tokens by full recompute (no cache)
   double genSpeedupVsTeacher = kNotMeasured;          ///< genTokensPerSecond / the teacher's
   /// Training tokens per second of this model stepping alone on the run's threads (forward and

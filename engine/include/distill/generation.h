@@ -58,9 +58,19 @@ private:
 std::string checkpointPathFor(const std::string& runDir, const std::string& modelName, int repeat = 1);
 
 /// Names of the models a run directory holds checkpoints of repeat `repeat` for (the shared
-/// teacher included): the teacher, then the students in the experiment's order, each distilled
-/// model before its scratch twin.
+/// teachers included): the teacher (an ensemble's members), then the students in the experiment's order, each
+/// distilled model before its scratch twin.
 std::vector<std::string> modelsInRun(const std::string& runDir, int repeat = 1);
+
+/// Whether a model of a run is a teacher: "teacher", or "teacher-<name>" in an ensemble (students'
+/// names may not start with "teacher").
+inline bool isTeacherName(const std::string& modelName) {
+  return modelName == "teacher" || modelName.rfind("teacher-", 0) == 0;
+}
+
+/// The teacher whose view shades samples: "teacher", or the first member of an ensemble; "" when
+/// `models` (modelsInRun's order) holds none.
+std::string firstTeacherOf(const std::vector<std::string>& models);
 
 /// How many repeats a run holds checkpoints of (1 for a run without repeats).
 int repeatsInRun(const std::string& runDir);

@@ -3,6 +3,8 @@
 // The names of the metrics a run writes (metrics.jsonl) and reports (RunObserver): one place, so
 // the engine, the charts and the run reader cannot drift apart.
 
+#include <string>
+
 namespace distill::metric {
 
 /// What the model's optimiser minimised this step: cross-entropy for the teacher and the scratch
@@ -19,6 +21,14 @@ inline constexpr char kValLoss[] = "val/loss";
 inline constexpr char kValBitsPerChar[] = "val/bits_per_char";
 inline constexpr char kValAgreement[] = "val/agreement";
 inline constexpr char kValKlFromTeacher[] = "val/kl_from_teacher";
+/// With an ensemble of teachers the two above are against the ensemble, and these against each
+/// member ("val/agreement/teacher-gru").
+inline std::string agreementWith(const std::string& teacher) {
+  return std::string(kValAgreement) + "/" + teacher;
+}
+inline std::string klFrom(const std::string& teacher) {
+  return std::string(kValKlFromTeacher) + "/" + teacher;
+}
 inline constexpr char kLearningRate[] = "lr";
 inline constexpr char kTokensPerSecond[] = "tokens_per_s";
 inline constexpr char kTemperature[] = "distill/temperature";

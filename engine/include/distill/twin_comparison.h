@@ -43,6 +43,10 @@ struct TwinPair {
 /// "no clear difference"), else the single run's.
 std::string twinVerdict(const TwinPair& pair);
 
+/// The teacher students are compared with: the one teacher, or of an ensemble the member with the
+/// lowest validation loss (null: none in `models`).
+const ModelSummary* referenceTeacher(const std::vector<ModelSummary>& models);
+
 /// Every distilled model of `models` that has its scratch twin there, in the order of `models`.
 /// The pointers point into `models`.
 std::vector<TwinPair> twinPairs(const std::vector<ModelSummary>& models);

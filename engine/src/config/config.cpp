@@ -197,7 +197,8 @@ void validateStudent(std::vector<ConfigProblem>& p, const ExperimentConfig& c, s
   schema::checkFields(schema::studentFields(), s, prefix, p);
   require(p, !s.name.empty(), prefix + ".name", "must not be empty");
   require(p, s.name.empty() || isSafeName(s.name), prefix + ".name", kNameRule);
-  require(p, s.name != "teacher", prefix + ".name", "'teacher' is reserved");
+  require(p, s.name.rfind("teacher", 0) != 0, prefix + ".name",
+          "names starting with 'teacher' are the teachers' ('teacher', 'teacher-<name>')");
   require(p, names.insert(s.name).second, prefix + ".name", "duplicate student name '" + s.name + "'");
   validateModel(p, s.model, prefix);
   if (s.distill) validateDistill(p, *s.distill, prefix + ".distill");
@@ -212,6 +213,50 @@ void validateStudent(std::vector<ConfigProblem>& p, const ExperimentConfig& c, s
   if (s.distill && s.distill->regime != Regime::Word)
     require(p, s.distill->prefix_tokens < c.data.block_size, prefix + ".distill.prefix_tokens",
             "must be below data.block_size (" + std::to_string(c.data.block_size) + ")");
+}
+
+/// `teachers:` — each member a valid teacher with a unique name; what an ensemble cannot serve yet
+/// (one distribution written to a file, one teacher's features or weights) is refused per student.
+void validateEnsemble(std::vector<ConfigProblem>& p, const ExperimentConfig& c) {
+  std::set<std::string> names;
+  for (size_t i = 0; i < c.teachers.size(); ++i) {
+    const auto& t = c.teachers[i];
+    const std::string prefix = "teachers." + std::to_string(i);
+    schema::checkFields(schema::teacherMemberFields(), t, prefix, p);
+    require(p, isSafeName(t.name), prefix + ".name", kNameRule);
+    require(p, names.insert(t.name).second, prefix + ".name", "duplicate teacher name '" + t.name + "'");
+    require(p, t.hf.empty() || t.checkpoint.empty(), prefix + ".hf", "set either hf or checkpoint, not both");
+    if (!t.pretrained()) validateModel(p, t.model, prefix);
+  }
+  require(p, !c.ensemble() || c.train.processes == 1, "train.processes",
+          "an ensemble of teachers trains on one process (set train.processes: 1)");
+  auto refuse = [&](const DistillConfig& d, const std::string& prefix) {
+    const std::string why = " with an ensemble of teachers: not built (one teacher's ";
+    require(p, d.cache_top_k == 0, prefix + ".cache_top_k",
+            "the logit cache" + why + "distribution is written once); distil online");
+    require(p, d.regime != Regime::Sequence, prefix + ".regime",
+            "sequence" + why + "samples); use word or on_policy");
+    require(p, !d.usesFeatures(), prefix + ".hidden_loss",
+            "feature losses" + why + "layers are matched); set hidden_loss: none, attention_weight: 0");
+  };
+  auto requireMember = [&](const DistillConfig& d, const std::string& prefix) {
+    require(p, d.teacher.empty() || names.count(d.teacher), prefix + ".teacher",
+            c.ensemble() ? "names no member of teachers ('" + d.teacher + "')"
+                         : "picks a member of an ensemble: needs `teachers:`");
+  };
+  requireMember(c.distill, "distill");
+  for (size_t i = 0; i < c.students.size(); ++i)
+    if (c.students[i].distill)
+      requireMember(*c.students[i].distill, "students." + std::to_string(i) + ".distill");
+  if (!c.ensemble()) return;
+  refuse(c.distill, "distill");
+  for (size_t i = 0; i < c.students.size(); ++i) {
+    const auto& s = c.students[i];
+    const std::string prefix = "students." + std::to_string(i);
+    if (s.distill) refuse(*s.distill, prefix + ".distill");
+    require(p, !s.init_from_teacher, prefix + ".init_from_teacher",
+            "copies one teacher's layers: not with an ensemble of teachers");
+  }
 }
 
 /// Prompt/response examples: held-out files only with examples, and an end marker for responses.
@@ -230,7 +275,8 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   validateSources(p, c);
   schema::checkFields(schema::dataFields(), c.data, "data", p);
   validateExamples(p, c);
-  if (!c.teacher.pretrained()) validateModel(p, c.teacher.model, "teacher");
+  validateEnsemble(p, c);
+  if (!c.ensemble() && !c.teacher.pretrained()) validateModel(p, c.teacher.model, "teacher");
   std::set<std::string> names;
   for (size_t i = 0; i < c.students.size(); ++i) validateStudent(p, c, i, names);
   validateDistill(p, c.distill, "distill");
@@ -305,10 +351,21 @@ std::string experimentToYaml(const ExperimentConfig& c) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << c.name;
   emitSection(out, "data", schema::dataFields(), c.data);
-  out << YAML::Key << "teacher" << YAML::Value << YAML::BeginMap;
-  emitFields(out, schema::modelFields(), c.teacher.model, ModelSpec());
-  emitFields(out, schema::teacherFields(), c.teacher, TeacherConfig());
-  out << YAML::EndMap;
+  auto emitTeacher = [&](const TeacherConfig& t, bool member) {
+    out << YAML::BeginMap;
+    if (member) emitFields(out, schema::teacherMemberFields(), t, TeacherConfig());
+    emitFields(out, schema::modelFields(), t.model, ModelSpec());
+    emitFields(out, schema::teacherFields(), t, TeacherConfig());
+    out << YAML::EndMap;
+  };
+  if (c.ensemble()) {
+    out << YAML::Key << "teachers" << YAML::Value << YAML::BeginSeq;
+    for (const auto& t : c.teachers) emitTeacher(t, true);
+    out << YAML::EndSeq;
+  } else {
+    out << YAML::Key << "teacher" << YAML::Value;
+    emitTeacher(c.teacher, false);
+  }
   out << YAML::Key << "students" << YAML::Value << YAML::BeginSeq;
   for (const auto& s : c.students) emitStudent(out, s);
   out << YAML::EndSeq;

@@ -105,6 +105,9 @@ std::vector<SchemaKey> buildSchema() {
   describe(keys, "data", dataFields(), defaults.data);
   describe(keys, "teacher", modelFields(), defaults.teacher.model);
   describe(keys, "teacher", teacherFields(), defaults.teacher);
+  describe(keys, "teachers.N", teacherMemberFields(), defaults.teacher);
+  describe(keys, "teachers.N", modelFields(), defaults.teacher.model);
+  describe(keys, "teachers.N", teacherFields(), defaults.teacher);
   describe(keys, "students.N", studentFields(), student);
   describe(keys, "students.N", modelFields(), student.model);
   describe(keys, "distill", distillFields(), defaults.distill);
@@ -129,7 +132,9 @@ const std::vector<SchemaKey>& experimentSchema() {
 
 const SchemaKey* findSchemaKey(const std::string& path) {
   static const std::regex studentIndex(R"(^students\.\d+\.)");
-  const std::string general = std::regex_replace(path, studentIndex, "students.N.");
+  static const std::regex teacherIndex(R"(^teachers\.\d+\.)");
+  const std::string general =
+      std::regex_replace(std::regex_replace(path, studentIndex, "students.N."), teacherIndex, "teachers.N.");
   // A student's own distill section has the global section's keys.
   std::string lookup = general;
   if (lookup.rfind("students.N.distill.", 0) == 0) lookup = lookup.substr(std::string("students.N.").size());

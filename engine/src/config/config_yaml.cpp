@@ -208,7 +208,7 @@ std::set<std::string> keySet(std::initializer_list<std::vector<std::string>> lis
 }
 /// `sweep` belongs to the sweep reader (sweep/sweep_yaml.cpp): a run of the file runs the
 /// experiment as written.
-const std::set<std::string> kSections = {"name",    "data",  "teacher",  "students",
+const std::set<std::string> kSections = {"name",    "data",  "teacher",  "teachers", "students",
                                          "distill", "train", "generate", "sweep"};
 /// The keys a section accepts, computed once per table (parsing is on the fuzzers' hot path).
 template <class S>
@@ -219,6 +219,12 @@ const std::set<std::string>& keysOfTable(const std::vector<schema::Field<S>>& fi
 const std::set<std::string>& teacherKeys() {
   static const auto keys =
       keySet({schema::keysOf(schema::modelFields()), schema::keysOf(schema::teacherFields())});
+  return keys;
+}
+const std::set<std::string>& teacherMemberKeys() {
+  static const auto keys =
+      keySet({schema::keysOf(schema::modelFields()), schema::keysOf(schema::teacherFields()),
+              schema::keysOf(schema::teacherMemberFields())});
   return keys;
 }
 const std::set<std::string>& studentKeys() {
@@ -295,6 +301,33 @@ std::string applyOverride(YAML::Node root, const std::string& assignment, std::s
     }
   }
   return "";
+}
+
+/// `teachers:` — an ensemble; the first member also becomes `c.teacher` (the tokenizer, the
+/// shape checks and everything else that asks for "the" teacher read it).
+void readTeachers(SchemaReader& r, const YAML::Node& teachers, const std::string& sourceDir,
+                  ExperimentConfig& c) {
+  if (!teachers.IsDefined() || teachers.IsNull()) return;
+  if (!teachers.IsSequence() || teachers.size() == 0) {
+    r.report(teachers, "teachers", "expected a list of teachers (each like a `teacher:` section)");
+    return;
+  }
+  for (size_t i = 0; i < teachers.size(); ++i) {
+    const std::string prefix = "teachers." + std::to_string(i);
+    TeacherConfig t;
+    t.name = std::to_string(i + 1);
+    const YAML::Node node = teachers[i];
+    if (!node.IsMap()) {
+      r.report(node, prefix, "expected a mapping (name, weight, arch and sizes, or checkpoint / hf)");
+      continue;
+    }
+    r.rejectUnknownKeys(node, prefix, teacherMemberKeys());
+    readFields(r, node, prefix, sourceDir, schema::teacherMemberFields(), t);
+    readFields(r, node, prefix, sourceDir, schema::modelFields(), t.model);
+    readFields(r, node, prefix, sourceDir, schema::teacherFields(), t);
+    c.teachers.push_back(t);
+  }
+  if (!c.teachers.empty()) c.teacher = c.teachers.front();
 }
 
 void readStudents(SchemaReader& r, const YAML::Node& students, const std::string& sourceDir,
@@ -375,6 +408,10 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
     readFields(r, teacher, "teacher", sourceDir, schema::modelFields(), c.teacher.model);
     readFields(r, teacher, "teacher", sourceDir, schema::teacherFields(), c.teacher);
   }
+  if (teacher.IsDefined() && root["teachers"].IsDefined())
+    r.report(root["teachers"], "teachers",
+             "set either `teacher` (one) or `teachers` (an ensemble), not both");
+  readTeachers(r, root["teachers"], sourceDir, c);
 
   readDistill(r, root["distill"], "distill", sourceDir, c.distill);
   readStudents(r, root["students"], sourceDir, c);
@@ -409,36 +446,6 @@ ConfigLoadResult parseExperiment(const std::string& yamlText, const std::string&
   return result;
 }
 
-ExperimentFileText readExperimentFile(const std::string& path) {
-  ExperimentFileText file;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    file.problem = ConfigProblem{"(file)", 0, 0,
-                                 "cannot open experiment file: " +
-                                     std::string(fs::exists(path) ? "permission denied" : "no such file")};
-    return file;
-  }
-  // An experiment is a few KiB: anything past 1 MiB is not one (and is never parsed).
-  constexpr std::streamoff kMaxExperimentBytes = 1 << 20;
-  std::error_code ec;
-  if (fs::is_regular_file(path, ec) &&
-      static_cast<std::streamoff>(fs::file_size(path, ec)) > kMaxExperimentBytes) {
-    file.problem = ConfigProblem{"(file)", 0, 0, "larger than 1 MiB: not an experiment file"};
-    return file;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  file.text = buffer.str();
-  file.dir = fs::absolute(fs::path(path)).parent_path().string();
-  // A file without `name` is named after itself; characters a run folder's name may not hold become '_'.
-  std::string stem = fs::path(path).stem().string();
-  for (char& c : stem)
-    if (!isNameCharacter(c)) c = '_';
-  if (stem.empty() || stem.front() == '.') stem = "experiment" + stem;
-  file.defaultName = stem.substr(0, 100);
-  return file;
-}
-
 ConfigLoadResult loadExperimentFile(const std::string& path, const std::vector<std::string>& overrides) {
   const ExperimentFileText file = readExperimentFile(path);
   if (file.problem) {
@@ -457,6 +464,8 @@ std::vector<std::string> experimentKeyPaths() {
   const auto distillKeys = keySet({schema::keysOf(schema::distillFields())});
   section("data", keySet({schema::keysOf(schema::dataFields())}));
   section("teacher", teacherKeys());
+  keys.push_back("teachers");
+  section("teachers.0", teacherMemberKeys());
   keys.push_back("students");
   section("students.0", studentKeys());
   section("students.0.distill", distillKeys);

@@ -24,6 +24,9 @@ constexpr std::pair<Schedule, const char*> kSchedule[] = {
     {Schedule::Constant, "constant"}, {Schedule::Linear, "linear"}, {Schedule::Cosine, "cosine"}};
 constexpr std::pair<Regime, const char*> kRegime[] = {
     {Regime::Word, "word"}, {Regime::Sequence, "sequence"}, {Regime::OnPolicy, "on_policy"}};
+constexpr std::pair<Ensemble, const char*> kEnsemble[] = {{Ensemble::MeanProb, "mean_prob"},
+                                                          {Ensemble::MeanLogit, "mean_logit"},
+                                                          {Ensemble::PerTeacher, "per_teacher"}};
 constexpr std::pair<HiddenLoss, const char*> kHiddenLoss[] = {
     {HiddenLoss::None, "none"}, {HiddenLoss::Mse, "mse"}, {HiddenLoss::Cosine, "cosine"}};
 constexpr std::pair<ValSplit, const char*> kValSplit[] = {{ValSplit::Tail, "tail"},
@@ -79,6 +82,7 @@ DISTILL_ENUM_NAMES(Activation, kActivation)
 DISTILL_ENUM_NAMES(DistillLoss, kLoss)
 DISTILL_ENUM_NAMES(Schedule, kSchedule)
 DISTILL_ENUM_NAMES(Regime, kRegime)
+DISTILL_ENUM_NAMES(Ensemble, kEnsemble)
 DISTILL_ENUM_NAMES(HiddenLoss, kHiddenLoss)
 DISTILL_ENUM_NAMES(ValSplit, kValSplit)
 DISTILL_ENUM_NAMES(Precision, kPrecision)

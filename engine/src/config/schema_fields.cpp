@@ -148,6 +148,19 @@ const std::vector<Field<TeacherConfig>>& teacherFields() {
   return fields;
 }
 
+const std::vector<Field<TeacherConfig>>& teacherMemberFields() {
+  using F = Field<TeacherConfig>;
+  static const std::vector<F> fields = {
+      F("name", &TeacherConfig::name,
+        "unique among `teachers` (default its position, 1, 2, …): the model is `teacher-<name>`"),
+      F("weight", &TeacherConfig::weight,
+        "this teacher's share of the ensemble: weights are divided by their sum (default 1: equal "
+        "shares)")
+          .above(0),
+  };
+  return fields;
+}
+
 const std::vector<Field<StudentConfig>>& studentFields() {
   using F = Field<StudentConfig>;
   static const std::vector<F> fields = {
@@ -267,6 +280,14 @@ std::vector<Field<DistillConfig>> sourceAndFeatureFields() {
         "`on_policy`: λ, the share of steps on student samples (prompt/response data: its answers to "
         "training prompts)")
           .in(0, 1),
+      F("ensemble", &DistillConfig::ensemble,
+        "with `teachers:` (an ensemble): `mean_prob` the soft term's target is Σ wᵢ softmax(zᵢ/T), the "
+        "teachers' softened distributions averaged by weight; `mean_logit` softmax(Σ wᵢ zᵢ / T), their "
+        "logits averaged; `per_teacher` one soft term per teacher, Σ wᵢ D(teacher i, student)"),
+      F("teacher", &DistillConfig::teacher,
+        "with `teachers:`: the `name` of one member to distil from alone (a student's own setting, to "
+        "compare with the ensemble in the same run); empty: the ensemble")
+          .optional(),
       F("hidden_loss", &DistillConfig::hidden_loss,
         "feature distillation (transformer teacher and student): `mse` or `cosine` between the residual "
         "stream "

@@ -17,8 +17,8 @@ namespace distill::schema {
 template <class S>
 using Member = std::variant<int S::*, double S::*, bool S::*, std::string S::*, std::vector<int> S::*,
                             std::vector<std::string> S::*, Arch S::*, Activation S::*, DistillLoss S::*,
-                            Schedule S::*, Regime S::*, HiddenLoss S::*, ValSplit S::*, Precision S::*,
-                            DataFormat S::*, BadRecords S::*>;
+                            Schedule S::*, Regime S::*, Ensemble S::*, HiddenLoss S::*, ValSplit S::*,
+                            Precision S::*, DataFormat S::*, BadRecords S::*>;
 
 template <class S>
 struct Field {
@@ -52,6 +52,8 @@ const std::vector<Field<ExperimentConfig>>& topFields();  ///< name
 const std::vector<Field<DataConfig>>& dataFields();
 const std::vector<Field<ModelSpec>>& modelFields();        ///< the teacher's and every student's shape
 const std::vector<Field<TeacherConfig>>& teacherFields();  ///< the teacher's own keys (checkpoint, hf)
+/// A member of `teachers:` also has these (name, weight).
+const std::vector<Field<TeacherConfig>>& teacherMemberFields();
 const std::vector<Field<StudentConfig>>& studentFields();  ///< a student's own keys (name, ...)
 const std::vector<Field<DistillConfig>>& distillFields();
 const std::vector<Field<TrainConfig>>& trainFields();

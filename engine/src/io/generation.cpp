@@ -130,7 +130,7 @@ long long TextGenerator::parameterCount() const { return m_impl->loaded.model->p
 std::string checkpointPathFor(const std::string& runDir, const std::string& modelName, int repeat) {
   const fs::path own = fs::path(checkpointFolderFor(runDir, repeat)) / (modelName + ".pt");
   std::error_code ec;
-  if (repeat > 1 && modelName == "teacher" && !fs::exists(own, ec))
+  if (repeat > 1 && isTeacherName(modelName) && !fs::exists(own, ec))
     return checkpointPathFor(runDir, modelName, 1);  // trained once, shared by every repeat
   return own.string();
 }
@@ -149,32 +149,44 @@ int repeatsInRun(const std::string& runDir) {
 std::vector<std::string> modelsInRun(const std::string& runDir, int repeat) {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(checkpointFolderFor(runDir, repeat), ec)) {
-    if (entry.path().extension() == ".pt") names.push_back(entry.path().stem().string());
-  }
-  if (repeat > 1 && std::find(names.begin(), names.end(), "teacher") == names.end() &&
-      fs::exists(checkpointPathFor(runDir, "teacher", 1), ec))
-    names.push_back("teacher");
+  auto listFolder = [&](int folderRepeat, bool teachersOnly) {
+    for (const auto& entry : fs::directory_iterator(checkpointFolderFor(runDir, folderRepeat), ec)) {
+      const std::string name = entry.path().stem().string();
+      if (entry.path().extension() != ".pt" || (teachersOnly && !isTeacherName(name))) continue;
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  };
+  listFolder(repeat, false);
+  if (repeat > 1) listFolder(1, true);  // teachers trained once are shared by every repeat
   std::sort(names.begin(), names.end());
-  // The run's own order: the teacher, then each student as its experiment lists them, distilled
+  // The run's own order: the teachers, then each student as its experiment lists them, distilled
   // before its scratch twin. Names the experiment does not list follow alphabetically.
   std::vector<std::string> order = {"teacher"};
   try {
     const YAML::Node config = YAML::LoadFile((fs::path(runDir) / "config.yaml").string());
+    for (const auto& teacher : config["teachers"])
+      order.push_back("teacher-" + teacher["name"].as<std::string>(""));
     for (const auto& student : config["students"]) {
       const auto name = student["name"].as<std::string>("");
       order.push_back(name + "-kd");
       order.push_back(name + "-scratch");
     }
   } catch (const std::exception&) {
-    // No readable config.yaml: the teacher first, the rest alphabetically.
+    // No readable config.yaml: the teachers first, the rest alphabetically.
   }
   auto rank = [&](const std::string& name) {
-    return static_cast<size_t>(std::find(order.begin(), order.end(), name) - order.begin());
+    const auto at = static_cast<size_t>(std::find(order.begin(), order.end(), name) - order.begin());
+    return at == order.size() && isTeacherName(name) ? 0 : at;
   };
   std::stable_sort(names.begin(), names.end(),
                    [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   return names;
+}
+
+std::string firstTeacherOf(const std::vector<std::string>& models) {
+  for (const auto& name : models)
+    if (isTeacherName(name)) return name;
+  return {};
 }
 
 }  // namespace distill

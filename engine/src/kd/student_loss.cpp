@@ -1,10 +1,23 @@
 #include "kd/student_loss.h"
 
+#include <algorithm>
+
 #include "kd/divergences.h"
 #include "kd/logit_cache.h"
 #include "kd/losses.h"
+#include "kd/teacher_ensemble.h"
 
 namespace distill {
+
+namespace {
+
+int64_t memberIndex(const std::vector<std::string>& names, const std::string& wanted) {
+  const auto at = std::find(names.begin(), names.end(), wanted);
+  TORCH_CHECK(at != names.end(), "distill.teacher '", wanted, "' is no member of the ensemble");
+  return at - names.begin();
+}
+
+}  // namespace
 
 StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const SoftTargets& targets,
                         const DistillConfig& distill, FeatureSetup* features) {
@@ -29,10 +42,16 @@ StudentLoss studentLoss(LanguageModelImpl& student, const Batch& batch, const So
     divergence.temperature = distill.temperature;
     divergence.beta = distill.beta;
     divergence.skew = distill.skew;
-    out.terms.soft = maskedMean(
-        perTokenDivergence(logits.reshape({-1, V}),
-                           targets.teacherLogits.reshape({-1, targets.teacherLogits.size(-1)}), divergence),
-        mask);
+    auto teacher = targets.teacherLogits;
+    const bool oneMember = !targets.memberWeights.empty() && !distill.teacher.empty();
+    if (oneMember) teacher = teacher[memberIndex(targets.memberNames, distill.teacher)];
+    const auto perToken =
+        targets.memberWeights.empty() || oneMember
+            ? perTokenDivergence(logits.reshape({-1, V}), teacher.reshape({-1, teacher.size(-1)}), divergence)
+            : ensembleDivergence(logits.reshape({-1, V}),
+                                 teacher.reshape({teacher.size(0), -1, teacher.size(-1)}),
+                                 targets.memberWeights, distill.ensemble, divergence);
+    out.terms.soft = maskedMean(perToken, mask);
   }
   if (targets.hardLabels) out.terms.hard = crossEntropy(logits, batch.y, batch.mask);
 

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <string>
 #include <vector>
 
 #include "data/corpus.h"
@@ -17,9 +18,13 @@ namespace distill {
 
 /// What a distilled student learns from on one batch.
 struct SoftTargets {
-  torch::Tensor teacherLogits;   ///< (B, T, V), or undefined (no soft term, e.g. sequence-level with alpha 0)
-  torch::Tensor cachedIds;       ///< (B, T, k) int64 from the logit cache, or undefined
-  torch::Tensor cachedLogProbs;  ///< (B, T, k)
+  /// (B, T, V), or undefined (no soft term, e.g. sequence-level with alpha 0). An ensemble's
+  /// members stacked, (M, B, T, V), with `memberWeights` (M, summing to 1): teacher_ensemble.h.
+  torch::Tensor teacherLogits;
+  std::vector<double> memberWeights;           ///< empty: one teacher
+  std::vector<std::string> memberNames;        ///< the members' `name`s (distill.teacher picks one)
+  torch::Tensor cachedIds;                     ///< (B, T, k) int64 from the logit cache, or undefined
+  torch::Tensor cachedLogProbs;                ///< (B, T, k)
   const ForwardTrace* teacherTrace = nullptr;  ///< feature losses: the teacher's trace on the same batch
   torch::Tensor positionMask;  ///< (B, T) bool: where the soft term counts; undefined: everywhere
   bool hardLabels = true;      ///< false for on-policy batches: their tokens are the student's own samples

@@ -83,6 +83,28 @@ std::vector<ChartSeries> curves(const std::vector<MetricPoint>& points,
   return out;
 }
 
+/// An ensemble of teachers: each student's agreement and KL against each member ("" otherwise).
+std::string teacherTable(const RunRecord& run) {
+  std::vector<std::string> teachers;
+  for (const auto& m : run.models)
+    for (size_t i = teachers.size(); i < m.byTeacher.size(); ++i) teachers.push_back(m.byTeacher[i].teacher);
+  if (teachers.empty()) return {};
+  std::ostringstream html;
+  html << "<p>Against each teacher of the ensemble (the table above: against the ensemble):</p><table><tr>"
+          "<th>model</th>";
+  for (const auto& t : teachers)
+    html << "<th>agreement " << escapeHtml(t) << "</th><th>KL " << escapeHtml(t) << "</th>";
+  html << "</tr>";
+  for (const auto& m : run.models) {
+    if (m.byTeacher.empty()) continue;
+    html << "<tr><td>" << escapeHtml(m.name) << "</td>";
+    for (const auto& t : m.byTeacher)
+      html << "<td class=n>" << fixed(t.agreement, 3) << "</td><td class=n>" << fixed(t.kl, 4) << "</td>";
+    html << "</tr>";
+  }
+  return html.str() + "</table>";
+}
+
 std::string resultsTable(const RunRecord& run) {
   std::ostringstream html;
   html << "<table><tr><th>model</th><th>role</th><th>arch</th><th>params</th><th>val loss</th>"
@@ -98,7 +120,7 @@ std::string resultsTable(const RunRecord& run) {
          << fixed(m.klFromTeacher, 4) << "</td><td class=n>" << fixed(m.genTokensPerSecond, 0)
          << "</td></tr>";
   }
-  html << "</table><ul>";
+  html << "</table>" << teacherTable(run) << "<ul>";
   for (const auto& pair : twinPairs(run.models)) {
     html << "<li><b>" << escapeHtml(pair.student) << "</b>: distilled " << fixed(pair.distilled->valLoss, 4)
          << " vs scratch " << fixed(pair.scratch->valLoss, 4) << " — ";
@@ -129,9 +151,10 @@ std::string shadedToken(const TokenScore& t) {
 
 std::string samplesSection(const std::string& runDir, const std::string& prompt, const ReportOptions& options,
                            const GenerateConfig& g) {
+  // An ensemble's first member shades every sample (the one teacher otherwise).
   std::unique_ptr<TextGenerator> teacher;
   try {
-    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir, "teacher"));
+    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir, firstTeacherOf(modelsInRun(runDir))));
   } catch (const std::exception&) {
     // No teacher checkpoint: samples without shading.
   }

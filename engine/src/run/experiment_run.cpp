@@ -48,15 +48,9 @@ RunResult ExperimentRun::run() {
   return result;
 }
 
-void ExperimentRun::useTrainedTeacher() {
-  m_observer.onPhase(RunPhase::Teacher, 0);
-  if (m_resume && m_resume->phase == RunPhase::Students) {
-    // The teacher's phase ended before the checkpoint; its numbers are already in the run.
-    measureOnValidation(m_teacher);
-    return;
-  }
-  evaluateModel(m_teacher, m_teacher.steps, false);
-  if (lead()) saveCheckpoint(checkpointOf(m_teacher), *m_teacher.model, infoFor(m_teacher));
+void ExperimentRun::useTrainedTeacher(TrainedModel& teacher) {
+  evaluateModel(teacher, teacher.steps, false);
+  if (lead()) saveCheckpoint(checkpointOf(teacher), *teacher.model, infoFor(teacher));
 }
 
 void ExperimentRun::recordFailure(RunResult& result, const std::exception& e) {
@@ -111,7 +105,7 @@ int ExperimentRun::resumedSteps(RunPhase phase) const {
 std::vector<TrainedModel*> ExperimentRun::modelsOf(RunPhase phase) {
   std::vector<TrainedModel*> out;
   if (phase == RunPhase::Teacher) {
-    out.push_back(&m_teacher);
+    out.push_back(&m_teachers.at(m_teacherInTraining));
   } else {
     for (auto& m : m_students) out.push_back(&m);
   }
@@ -160,13 +154,14 @@ ComputeUse ExperimentRun::computeUse() const {
 }
 
 void ExperimentRun::measureOnValidation(TrainedModel& m) {
-  const bool isTeacher = &m == &m_teacher;
-  m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits, m_group);
+  const bool isTeacher = m.role == ModelRole::Teacher;
+  m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits, m_group,
+                        isTeacher ? nullptr : &m_memberValLogits);
   m.lastEval.bitsPerChar = bitsPerCharacter(m.lastEval.loss, m_valCharsPerToken);
 }
 
 void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
-  const bool isTeacher = &m == &m_teacher;
+  const bool isTeacher = m.role == ModelRole::Teacher;
   measureOnValidation(m);
   std::vector<MetricPoint> points = {
       {m.name, step, elapsed(), metric::kValLoss, m.lastEval.loss},
@@ -174,6 +169,13 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   if (!isTeacher) {
     points.push_back({m.name, step, elapsed(), metric::kValAgreement, m.lastEval.agreement});
     points.push_back({m.name, step, elapsed(), metric::kValKlFromTeacher, m.lastEval.klFromTeacher});
+    // An ensemble's members one by one (the two above are against the ensemble).
+    for (size_t i = 0; i < m.lastEval.byTeacher.size(); ++i) {
+      const auto& member = m_teachers[i].name;
+      points.push_back(
+          {m.name, step, elapsed(), metric::agreementWith(member), m.lastEval.byTeacher[i].agreement});
+      points.push_back({m.name, step, elapsed(), metric::klFrom(member), m.lastEval.byTeacher[i].kl});
+    }
   }
   publish(points);
   if (!withSamples || !lead()) return;

@@ -46,8 +46,9 @@ public:
   // --- Phases (each in its own file) ---------------------------------------------------------
   /// Corpus, teacher, students, run folder; restores a resume point. (run_setup.cpp)
   void prepare();
-  /// False when the run was stopped. (teacher_phase.cpp)
-  bool trainTeacher();
+  /// Every teacher in turn: trained (or resumed), or a pretrained one evaluated and saved. False
+  /// when the run was stopped. (teacher_phase.cpp)
+  bool trainTeachers();
   /// False when the run was stopped. (student_phase.cpp)
   bool trainStudents();
   /// Every model's final numbers (over repeats: their means, each repeat's kept). (run_summary.cpp)
@@ -68,7 +69,8 @@ public:
 
   // --- What the phases share ----------------------------------------------------------------
   const ExperimentConfig& config() const { return m_config; }
-  TrainedModel& teacher() { return m_teacher; }
+  /// The teacher, or an ensemble's members in the order of `teachers:`.
+  std::vector<TrainedModel>& teachers() { return m_teachers; }
   std::vector<TrainedModel>& students() { return m_students; }
   const Corpus& corpus() const { return m_corpus; }
   int threads() const { return m_threads; }
@@ -148,7 +150,16 @@ private:
   CorpusOptions corpusOptions() const;
   void adoptPretrainedTeacher(const LoadedModel& loaded, const std::string& source);
   void openRunStore();
-  void buildTeacher(std::unique_ptr<LoadedModel> loaded, const std::string& source, int64_t vocab);
+  /// Teacher `index` (of config().teacherMembers()): loaded, or built to be trained.
+  void buildTeacher(size_t index, std::unique_ptr<LoadedModel> loaded, const std::string& source);
+  /// The ensemble's members after the first: each checkpoint or Hugging Face folder loaded and
+  /// checked against the run's tokenizer; the others built to be trained.
+  void buildOtherTeachers();
+  /// One teacher's phase; false when the run was stopped. (teacher_phase.cpp)
+  bool trainTeacher(TrainedModel& teacher, size_t index);
+  /// The teachers' logits on the validation batches: each member's (ensembles) and their
+  /// combination, the reference of the students' agreement and KL. (student_phase.cpp)
+  void computeTeacherValLogits();
   void buildStudents(int64_t vocab);
   std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
   void synchronizeWeights();
@@ -161,7 +172,7 @@ private:
   /// Puts the repeats' numbers into `out` (means, with each repeat's beside them).
   void summarizeRepeats(std::vector<ModelSummary>& out) const;
   /// The teacher without training: loaded, evaluated, saved (and skipped on a students' resume).
-  void useTrainedTeacher();
+  void useTrainedTeacher(TrainedModel& teacher);
   void saveAll();
   /// Each model's training tokens per second, stepping alone. (run_summary.cpp)
   void measureTrainingSpeed(const std::vector<TrainedModel*>& models, std::vector<ModelSummary>& out);
@@ -195,8 +206,11 @@ private:
   Corpus m_corpus;
   std::vector<Batch> m_valBatches;
   double m_valCharsPerToken = 1.0;  // of m_valBatches' targets: turns val loss into bits per character
-  std::vector<torch::Tensor> m_teacherValLogits;
-  TrainedModel m_teacher;
+  std::vector<torch::Tensor>
+      m_teacherValLogits;  // the teacher's, or the ensemble's (distill.ensemble, T = 1)
+  std::vector<std::vector<torch::Tensor>> m_memberValLogits;  // an ensemble's: each member's
+  std::vector<TrainedModel> m_teachers;                       // one, or an ensemble's members
+  size_t m_teacherInTraining = 0;        // the member whose phase runs (its resume points name it)
   std::vector<TrainedModel> m_students;  // pairs: <name>-kd, <name>-scratch
   ThroughputMeter m_studentsMeter;       // the student phase's rate, all students together
   int64_t m_vocab = 0;                   // the students' output size

@@ -62,7 +62,8 @@ void ExperimentRun::applyLiveSettings(int step, const LiveSettings& changes) {
   if (changes.lr) {
     m_config.train.min_lr = m_config.train.min_lr * *changes.lr / m_config.train.lr;
     m_config.train.lr = *changes.lr;
-    if (m_teacher.trainer) m_teacher.trainer->setPeakLearningRate(*changes.lr);
+    for (auto& teacher : m_teachers)
+      if (teacher.trainer) teacher.trainer->setPeakLearningRate(*changes.lr);
     for (auto& m : m_students) m.trainer->setPeakLearningRate(*changes.lr);
     record("lr", *changes.lr);
   }

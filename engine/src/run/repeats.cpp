@@ -24,13 +24,12 @@ bool ExperimentRun::trainRepeats() {
 
 bool ExperimentRun::trainRepeat() {
   const bool teacherTrainsNow = m_repeat == 1 || m_config.train.repeat_teacher;
-  if (teacherTrainsNow && m_teacher.trainer && !(m_resume && m_resume->phase == RunPhase::Students)) {
-    if (!trainTeacher()) {
-      if (lead()) saveCheckpoint(checkpointOf(m_teacher), *m_teacher.model, infoFor(m_teacher));
-      return false;
-    }
-  } else if (teacherTrainsNow) {
-    useTrainedTeacher();
+  if (teacherTrainsNow && m_resume && m_resume->phase == RunPhase::Students) {
+    // The teachers' phase ended before the checkpoint; their numbers are already in the run.
+    m_observer.onPhase(RunPhase::Teacher, 0);
+    for (auto& teacher : m_teachers) measureOnValidation(teacher);
+  } else if (teacherTrainsNow && !trainTeachers()) {
+    return false;
   }
   return trainStudents();
 }
@@ -38,30 +37,34 @@ bool ExperimentRun::trainRepeat() {
 void ExperimentRun::startRepeat(int repeat) {
   m_repeat = repeat;
   m_resume = nullptr;  // a resumed run resumed its own repeat; the next ones start afresh
-  if (m_config.train.repeat_teacher && m_teacher.trainer) buildTeacher(nullptr, "", m_vocab);
+  if (m_config.train.repeat_teacher)
+    for (size_t i = 0; i < m_teachers.size(); ++i)
+      if (m_teachers[i].trainer) buildTeacher(i, nullptr, "");
   m_students.clear();
   buildStudents(m_vocab);
 }
 
 std::string ExperimentRun::checkpointOf(const TrainedModel& m) const {
-  const bool shared = &m == &m_teacher && !m_config.train.repeat_teacher;
+  const bool shared = m.role == ModelRole::Teacher && !m_config.train.repeat_teacher;
   return m_store->checkpointPath(m.name, shared ? 1 : m_repeat);
 }
 
 void ExperimentRun::recordRepeat() {
   if (m_config.train.repeats <= 1 || !lead()) return;
   std::vector<const TrainedModel*> trained;
-  if (m_config.train.repeat_teacher) trained.push_back(&m_teacher);
+  if (m_config.train.repeat_teacher)
+    for (const auto& t : m_teachers) trained.push_back(&t);
   for (const auto& m : m_students) trained.push_back(&m);
   for (const auto* m : trained) {
+    const bool isTeacher = m->role == ModelRole::Teacher;
     RepeatOutcome o;
     o.repeat = m_repeat;
-    o.seed = m == &m_teacher ? teacherSeed() : seed();
+    o.seed = isTeacher ? teacherSeed() : seed();
     o.steps = m->steps;
     o.valLoss = m->lastEval.loss;
     o.valPerplexity = std::exp(m->lastEval.loss);
     o.valBitsPerChar = m->lastEval.bitsPerChar;
-    if (m != &m_teacher) {
+    if (!isTeacher) {
       o.agreement = m->lastEval.agreement;
       o.klFromTeacher = m->lastEval.klFromTeacher;
     }

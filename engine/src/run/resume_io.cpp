@@ -10,7 +10,8 @@ namespace distill {
 void ExperimentRun::saveResumePoint(RunPhase phase, int step, int totalSteps, const std::string& samplerState,
                                     const std::string& sequenceSamplerState) {
   if (!lead()) return;  // the ranks' states are equal: rank 0's serves all of them
-  ResumePointWriter writer(m_store->dir(), m_repeat, phase, step, m_config.train.keep_checkpoints);
+  const int member = phase == RunPhase::Teacher ? static_cast<int>(m_teacherInTraining) : 0;
+  ResumePointWriter writer(m_store->dir(), m_repeat, phase, member, step, m_config.train.keep_checkpoints);
   const auto lengths = m_store->lengths();
   nlohmann::json state = {{"format", 1},
                           {"phase", phaseName(phase)},
@@ -25,6 +26,7 @@ void ExperimentRun::saveResumePoint(RunPhase phase, int step, int totalSteps, co
                           {"batch_sampler", samplerState},
                           {"sequence_sampler", sequenceSamplerState},
                           {"world_size", worldSize()},
+                          {"teacher_member", m_teacherInTraining},
                           {"models", nlohmann::json::array()}};
   const auto models = modelsOf(phase);
   for (size_t i = 0; i < models.size(); ++i) {
@@ -57,6 +59,11 @@ void ExperimentRun::restoreResumePoint() {
                       " tokens now, " + std::to_string(state.at("corpus_tokens").get<int64_t>()) +
                       " at the checkpoint (it changed since)");
   auto archive = m_resume->openArchive(m_device);  // optimizer moments go where the weights are
+  m_teacherInTraining = state.value("teacher_member", size_t{0});
+  if (m_teacherInTraining >= m_teachers.size())
+    throw EngineError("cannot resume: " + m_resume->dir + " was training teacher " +
+                      std::to_string(m_teacherInTraining + 1) + " and the experiment has " +
+                      std::to_string(m_teachers.size()));
   const auto models = modelsOf(m_resume->phase);
   const auto& saved = state.at("models");
   for (size_t i = 0; i < models.size(); ++i) {
@@ -79,11 +86,14 @@ void ExperimentRun::restoreResumePoint() {
     m.trainTokens = saved[i].at("train_tokens").get<int64_t>();
     m.trainSeconds = saved[i].at("train_seconds").get<double>();
   }
-  if (m_resume->phase == RunPhase::Students && m_teacher.trainer && lead()) {
-    // The trained teacher was saved when its phase ended.
-    const auto teacher = loadCheckpoint(checkpointOf(m_teacher));
-    copyWeights(teacher.model, m_teacher.model);
-    m_teacher.steps = teacher.info.step;
+  // Trained teachers whose phase ended before the checkpoint were saved then.
+  const size_t finished = m_resume->phase == RunPhase::Students ? m_teachers.size() : m_teacherInTraining;
+  for (size_t i = 0; i < finished && lead(); ++i) {
+    TrainedModel& t = m_teachers[i];
+    if (!t.trainer) continue;
+    const auto saved = loadCheckpoint(checkpointOf(t));
+    copyWeights(saved.model, t.model);
+    t.steps = saved.info.step;
   }
   {
     torch::Tensor rng;

@@ -2,6 +2,7 @@
 // checkpoint or a Hugging Face folder), the students and their scratch twins, the run folder.
 
 #include <cstdio>
+#include <optional>
 
 #include "distill/errors.h"
 #include "io/hf_import.h"
@@ -26,7 +27,9 @@ void ExperimentRun::prepare() {
   if (lead()) openRunStore();
   // Students predict over the teacher's ids (an imported model may have more than its tokenizer).
   m_vocab = loadedTeacher ? loadedTeacher->model->vocabSize() : m_corpus.tokenizer.vocabSize();
-  buildTeacher(std::move(loadedTeacher), teacherSource, m_vocab);
+  m_teachers.clear();
+  buildTeacher(0, std::move(loadedTeacher), teacherSource);
+  buildOtherTeachers();
   const auto& t = m_config.train;
   m_valBatches = fixedBatches(m_corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
                               static_cast<uint64_t>(t.seed) + 2,  // the same in every repeat
@@ -98,6 +101,7 @@ void ExperimentRun::adoptPretrainedTeacher(const LoadedModel& loaded, const std:
                       " (lower data.block_size)");
   }
   m_config.teacher.model = info.spec;  // the resolved config records what was really used
+  if (m_config.ensemble()) m_config.teachers.front().model = info.spec;
   // A DistilGPT2-style student takes the teacher's architecture and widths with its own depth.
   for (auto& s : m_config.students) {
     if (!s.init_from_teacher) continue;
@@ -134,23 +138,65 @@ void ExperimentRun::openRunStore() {
   m_observer.onRunDirectory(dir);
 }
 
-void ExperimentRun::buildTeacher(std::unique_ptr<LoadedModel> loaded, const std::string& source,
-                                 int64_t vocab) {
-  m_teacher.name = "teacher";
-  m_teacher.role = ModelRole::Teacher;
+void ExperimentRun::buildTeacher(size_t index, std::unique_ptr<LoadedModel> loaded,
+                                 const std::string& source) {
+  const auto member = m_config.teacherMembers().at(index);
+  if (m_teachers.size() <= index) m_teachers.resize(index + 1);
+  TrainedModel& teacher = m_teachers[index];
+  teacher.name = teacherModelName(member, m_config.ensemble());
+  teacher.role = ModelRole::Teacher;
   if (loaded) {
-    m_teacher.model = loaded->model;
-    m_teacher.model->to(m_device);
-    m_teacher.steps = loaded->info.step;
-    m_observer.onMessage(source + " (" + std::to_string(m_teacher.model->parameterCount()) + " parameters)");
+    teacher.model = loaded->model;
+    teacher.model->to(m_device);
+    teacher.steps = loaded->info.step;
+    m_observer.onMessage(source + " (" + std::to_string(teacher.model->parameterCount()) + " parameters)");
     return;
   }
   const auto& t = m_config.train;
-  torch::manual_seed(teacherSeed());
-  m_teacher.model = makeModel(m_config.teacher.model, vocab, m_config.data.block_size);
-  m_teacher.model->to(m_device);  // built on the CPU first: the same initial weights on every device
-  m_teacher.trainer = std::make_unique<ModelTrainer>("teacher", m_teacher.model, t, t.steps);
-  m_teacher.trainer->setParallelism(m_threads);  // one model: its batch rows share the cores
+  // Each member of an ensemble starts from its own weights (the first from the teacher's seed).
+  torch::manual_seed(teacherSeed() + static_cast<int>(index));
+  teacher.model = makeModel(member.model, m_vocab, m_config.data.block_size);
+  teacher.model->to(m_device);  // built on the CPU first: the same initial weights on every device
+  teacher.trainer = std::make_unique<ModelTrainer>(teacher.name, teacher.model, t, t.steps);
+  teacher.trainer->setParallelism(m_threads);  // one model: its batch rows share the cores
+}
+
+void ExperimentRun::buildOtherTeachers() {
+  const auto members = m_config.teacherMembers();
+  for (size_t i = 1; i < members.size(); ++i) {
+    auto& member = m_config.teachers[i];
+    const std::string key = "teachers." + std::to_string(i);
+    std::unique_ptr<LoadedModel> loaded;
+    std::optional<Tokenizer> tokenizer;  // the member's own, where its files hold one
+    if (!member.checkpoint.empty()) {
+      loaded = std::make_unique<LoadedModel>(loadCheckpoint(member.checkpoint));
+      tokenizer = loaded->info.tokenizer;
+    } else if (!member.hf.empty()) {
+      m_observer.onMessage("importing " + key + " from " + member.hf);
+      auto imported = importHuggingFaceModel(member.hf);
+      loaded = std::make_unique<LoadedModel>();
+      loaded->model = imported.model;
+      loaded->info.spec = imported.model->spec();
+      if (Tokenizer::folderHasTokenizer(member.hf)) tokenizer = Tokenizer::load(member.hf);
+    }
+    if (!loaded) {
+      buildTeacher(i, nullptr, "");
+      continue;
+    }
+    const std::string source = key + " " + (member.checkpoint.empty() ? member.hf : member.checkpoint);
+    // An ensemble averages distributions over one vocabulary: every member reads the run's ids.
+    if (tokenizer && tokenizer->toJson() != m_corpus.tokenizer.toJson())
+      throw EngineError(source + " has another tokenizer (" + tokenizer->kind() + ", " +
+                        std::to_string(tokenizer->vocabSize()) + " tokens) than the run's (" +
+                        m_corpus.tokenizer.kind() + ", " + std::to_string(m_corpus.tokenizer.vocabSize()) +
+                        " tokens): an ensemble's teachers share one tokenizer");
+    if (loaded->model->vocabSize() != m_vocab)
+      throw EngineError(source + " predicts " + std::to_string(loaded->model->vocabSize()) +
+                        " tokens, the first teacher " + std::to_string(m_vocab) +
+                        ": an ensemble's teachers share one vocabulary");
+    member.model = loaded->model->spec();
+    buildTeacher(i, std::move(loaded), source);
+  }
 }
 
 void ExperimentRun::buildStudents(int64_t vocab) {
@@ -175,9 +221,10 @@ void ExperimentRun::buildStudents(int64_t vocab) {
     };
     auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
     if (s.init_from_teacher) {
-      initFromTeacherLayers(m_teacher.model, distilled);
+      initFromTeacherLayers(m_teachers.front().model, distilled);
       m_observer.onMessage(s.name + ": initialised from " + std::to_string(s.model.layers) +
-                           " of the teacher's " + std::to_string(m_teacher.model->spec().layers) + " layers");
+                           " of the teacher's " + std::to_string(m_teachers.front().model->spec().layers) +
+                           " layers");
     }
     add(distilled, "-kd", ModelRole::Distilled);
     if (s.scratch_twin) {
@@ -191,7 +238,7 @@ void ExperimentRun::buildStudents(int64_t vocab) {
 std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig& student,
                                                              const DistillConfig& d) const {
   if (!d.usesFeatures()) return nullptr;
-  const auto& teacher = m_teacher.model->spec();
+  const auto& teacher = m_teachers.front().model->spec();
   // Validation checked a configured teacher; one from a checkpoint is checked here.
   if (!teacher.isTransformer())
     throw EngineError("student '" + student.name +
@@ -212,7 +259,9 @@ std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig
 void ExperimentRun::synchronizeWeights() {
   // Seeds make the ranks' initial weights equal already; the broadcast guarantees it (and covers a
   // teacher that a rank read from a different copy of its file).
-  std::vector<torch::Tensor> weights = m_teacher.model->parameters();
+  std::vector<torch::Tensor> weights;
+  for (auto& t : m_teachers)
+    for (const auto& p : t.model->parameters()) weights.push_back(p);
   for (auto& m : m_students)
     for (const auto& p : m.trainer->parameters()) weights.push_back(p);
   m_group->broadcast(weights, 0);

@@ -37,7 +37,16 @@ void ExperimentRun::saveAll() {
 
 std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
   std::vector<ModelSummary> out;
-  std::vector<TrainedModel*> all = {&m_teacher};
+  std::vector<TrainedModel*> all;
+  for (auto& t : m_teachers) all.push_back(&t);
+  if (m_teachers.size() > 1 && !m_teacherValLogits.empty()) {
+    // Each member against the ensemble (one process: validation refuses data-parallel ensembles).
+    for (auto& t : m_teachers) {
+      const auto e = evaluate(*t.model, m_valBatches, &m_teacherValLogits);
+      t.lastEval.agreement = e.agreement;
+      t.lastEval.klFromTeacher = e.klFromTeacher;
+    }
+  }
   for (auto& m : m_students) all.push_back(&m);
   const auto& g = m_config.generate;
   const auto prompts = samplePrompts();
@@ -49,7 +58,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
     s.arch = nameOf(m->model->spec().arch);
     s.params = m->model->parameterCount();
     s.steps = m->steps;
-    s.trained = m == &m_teacher || m->steps > 0;
+    s.trained = m->role == ModelRole::Teacher || m->steps > 0;
     if (!s.trained) {
       out.push_back(s);  // not trained: no numbers (null in summary.json, "—" in tables)
       continue;
@@ -59,6 +68,9 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
     s.valBitsPerChar = m->lastEval.bitsPerChar;
     s.agreement = m->lastEval.agreement;
     s.klFromTeacher = m->lastEval.klFromTeacher;
+    for (size_t i = 0; i < m->lastEval.byTeacher.size(); ++i)
+      s.byTeacher.push_back(
+          {m_teachers[i].name, m->lastEval.byTeacher[i].agreement, m->lastEval.byTeacher[i].kl});
     if (measureSpeed) {
       // Batch 1, 256 new tokens, as a user would generate: with the KV cache / carried state, and
       // by full recompute for comparison.

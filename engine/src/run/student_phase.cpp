@@ -3,6 +3,7 @@
 
 #include "distill/metric_names.h"
 #include "distill/schedule.h"
+#include "kd/teacher_ensemble.h"
 #include "run/experiment_run.h"
 #include "run/target_source.h"
 
@@ -47,9 +48,7 @@ bool ExperimentRun::trainStudents() {
   const int total = m_config.studentSteps();
   if (m_students.empty()) return true;
   m_observer.onPhase(RunPhase::Students, total);
-  m_teacherValLogits = teacherLogitsFor(*m_teacher.model, m_valBatches, m_group);
-  for (const auto& logits : m_teacherValLogits)
-    if (logits.defined()) requireFiniteTeacherLogits(logits, "the validation batches");
+  computeTeacherValLogits();
   const uint64_t samplerSeed = static_cast<uint64_t>(seed()) + 1;  // batch order: the repeat's
   auto sources = TargetSources::open(*this, total, samplerSeed);
   if (!sources) return false;
@@ -69,7 +68,7 @@ bool ExperimentRun::trainStudents() {
     for (auto& m : m_students) evaluateModel(m, 0, false);
     savePoint(0);
   }
-  m_teacher.model->eval();
+  for (auto& teacher : m_teachers) teacher.model->eval();
   for (int step = resumed + 1; step <= total; ++step) {
     if (!proceed(step)) {
       savePoint(step - 1);
@@ -84,6 +83,34 @@ bool ExperimentRun::trainStudents() {
     if (t.checkpoint_interval > 0 && step % t.checkpoint_interval == 0 && step < total) savePoint(step);
   }
   return true;
+}
+
+void ExperimentRun::computeTeacherValLogits() {
+  m_memberValLogits.clear();
+  for (auto& teacher : m_teachers) {
+    m_memberValLogits.push_back(teacherLogitsFor(*teacher.model, m_valBatches, m_group));
+    for (const auto& logits : m_memberValLogits.back())
+      if (logits.defined()) requireFiniteTeacherLogits(logits, "the validation batches");
+  }
+  if (m_teachers.size() == 1) {
+    m_teacherValLogits = std::move(m_memberValLogits.front());
+    m_memberValLogits.clear();
+    return;
+  }
+  // The ensemble as the run's distill.ensemble combines it, at T = 1 (per_teacher: the mean
+  // distribution, the one a single student's argmax could agree with).
+  std::vector<double> weights;
+  for (const auto& t : m_config.teachers) weights.push_back(t.weight);
+  weights = normalizedWeights(weights);
+  m_teacherValLogits.assign(m_valBatches.size(), torch::Tensor());
+  for (size_t b = 0; b < m_valBatches.size(); ++b) {
+    std::vector<torch::Tensor> members;
+    for (const auto& member : m_memberValLogits)
+      if (member[b].defined()) members.push_back(member[b]);
+    if (members.size() == m_memberValLogits.size())
+      m_teacherValLogits[b] =
+          combinedTeacherLogits(torch::stack(members), weights, m_config.distill.ensemble, 1.0);
+  }
 }
 
 bool ExperimentRun::studentStep(int step, int total, BatchSampler& sampler, TargetSources& sources,

@@ -31,17 +31,21 @@ struct StudentInput {
   const SoftTargets* targets = nullptr;
 };
 
-/// The teacher as the source of soft targets: its logits (and trace, for feature losses) on a batch.
+/// The teacher as the source of soft targets: its logits (and trace, for feature losses) on a
+/// batch; for an ensemble, every member's logits stacked with their weights (teacher_ensemble.h).
 class TeacherOracle {
 public:
-  /// The teacher's inference runs in `precision` (autocast) on the device of its weights.
-  TeacherOracle(LanguageModelImpl& teacher, int threads, Precision precision)
-      : m_teacher(teacher), m_threads(threads), m_precision(precision) {}
+  /// The teachers' inference runs in `precision` (autocast) on the device of their weights.
+  /// `weights`: the members' shares (normalised here); one member: a single teacher.
+  TeacherOracle(std::vector<LanguageModelImpl*> members, const std::vector<double>& weights,
+                std::vector<std::string> names, int threads, Precision precision);
   SoftTargets on(const torch::Tensor& x, ForwardTrace* trace, int step) const;
-  torch::Device device() const { return deviceOf(m_teacher); }
+  torch::Device device() const { return deviceOf(*m_members.front()); }
 
 private:
-  LanguageModelImpl& m_teacher;
+  std::vector<LanguageModelImpl*> m_members;
+  std::vector<double> m_weights;
+  std::vector<std::string> m_names;  // the members' `name`s
   int m_threads;
   Precision m_precision;
 };

@@ -4,20 +4,37 @@
 
 #include "distill/errors.h"
 #include "kd/logit_cache.h"
+#include "kd/teacher_ensemble.h"
 #include "kd/teacher_sequences.h"
 #include "run/experiment_run.h"
 #include "run/target_source.h"
 
 namespace distill {
 
+TeacherOracle::TeacherOracle(std::vector<LanguageModelImpl*> members, const std::vector<double>& weights,
+                             std::vector<std::string> names, int threads, Precision precision)
+    : m_members(std::move(members)),
+      m_weights(normalizedWeights(weights)),
+      m_names(std::move(names)),
+      m_threads(threads),
+      m_precision(precision) {}
+
 SoftTargets TeacherOracle::on(const torch::Tensor& x, ForwardTrace* trace, int step) const {
   torch::NoGradGuard noGrad;
   SoftTargets targets;
-  if (trace) {
+  if (m_members.size() > 1) {
+    // Validation refuses feature losses with an ensemble: there is no one teacher's trace.
+    TORCH_CHECK(!trace, "feature losses need a single teacher");
+    std::vector<torch::Tensor> logits;
+    for (auto* member : m_members) logits.push_back(forwardInChunks(*member, x, m_threads, m_precision));
+    targets.teacherLogits = torch::stack(logits);
+    targets.memberWeights = m_weights;
+    targets.memberNames = m_names;
+  } else if (trace) {
     const AutocastScope autocast(x.device().type(), m_precision);
-    targets.teacherLogits = m_teacher.forwardWithTrace(x, *trace);
+    targets.teacherLogits = m_members.front()->forwardWithTrace(x, *trace);
   } else {
-    targets.teacherLogits = forwardInChunks(m_teacher, x, m_threads, m_precision);
+    targets.teacherLogits = forwardInChunks(*m_members.front(), x, m_threads, m_precision);
   }
   requireFiniteTeacherLogits(targets.teacherLogits, "student step " + std::to_string(step));
   targets.teacherTrace = trace;
@@ -55,8 +72,16 @@ TargetSource* TargetSources::add(std::unique_ptr<TargetSource> source) {
 std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int totalSteps, uint64_t samplerSeed) {
   auto& students = run.students();
   std::unique_ptr<TargetSources> out(new TargetSources);
+  std::vector<LanguageModelImpl*> members;
+  std::vector<double> weights;
+  std::vector<std::string> names;
+  for (auto& t : run.teachers()) members.push_back(t.model.get());
+  for (const auto& t : run.config().teacherMembers()) {
+    weights.push_back(t.weight);
+    names.push_back(t.name);
+  }
   out->m_teacher =
-      std::make_unique<TeacherOracle>(*run.teacher().model, run.threads(), run.config().train.precision);
+      std::make_unique<TeacherOracle>(members, weights, names, run.threads(), run.config().train.precision);
   const TeacherOracle& teacher = *out->m_teacher;
   TargetSource* online =
       out->add(makeOnlineTeacherSource(teacher, anyTracedReader(students, readsOnlineTeacher)));

@@ -58,8 +58,9 @@ SequenceSet packedSet(const std::vector<Example>& responses, const Corpus& corpu
 std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig& d, int steps,
                                                             uint64_t samplerSeed) {
   LogitCacheHeader header;
-  header.vocabSize = static_cast<uint32_t>(m_teacher.model->vocabSize());
-  header.topK = static_cast<uint32_t>(std::min<int64_t>(d.cache_top_k, m_teacher.model->vocabSize()));
+  header.vocabSize = static_cast<uint32_t>(m_teachers.front().model->vocabSize());
+  header.topK =
+      static_cast<uint32_t>(std::min<int64_t>(d.cache_top_k, m_teachers.front().model->vocabSize()));
   header.blockSize = static_cast<uint32_t>(m_config.data.block_size);
   header.batchSize = static_cast<uint32_t>(m_config.train.batch_size);
   header.steps = static_cast<uint32_t>(steps);
@@ -80,11 +81,11 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
                        m_corpus.trainResponse);
   LogitCacheWriter writer(path, header);
   torch::NoGradGuard noGrad;
-  m_teacher.model->eval();
+  m_teachers.front().model->eval();
   const int64_t tokensPerStep = static_cast<int64_t>(m_config.train.batch_size) * m_config.data.block_size;
   for (int step = 1; step <= steps; ++step) {
     if (!waitWhilePaused()) return nullptr;
-    auto logits = forwardInChunks(*m_teacher.model, onDevice(sampler.next(), m_device).x, m_threads,
+    auto logits = forwardInChunks(*m_teachers.front().model, onDevice(sampler.next(), m_device).x, m_threads,
                                   m_config.train.precision);
     requireFiniteTeacherLogits(logits, "cached step " + std::to_string(step));
     writer.append(logits);
@@ -99,7 +100,7 @@ std::unique_ptr<LogitCache> ExperimentRun::openOrBuildCache(const DistillConfig&
 SequenceSet ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
   if (m_config.data.examples()) return openOrBuildResponses(d);
   const SequenceSetHeader header =
-      sequenceHeaderFor(d, m_config, m_teacher.model->vocabSize(), teacherSeed());
+      sequenceHeaderFor(d, m_config, m_teachers.front().model->vocabSize(), teacherSeed());
   if (!d.sequence_path.empty()) {
     SequenceSetHeader existing;
     auto sequences = loadSequenceSet(d.sequence_path, &existing);
@@ -114,7 +115,7 @@ SequenceSet ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
   m_observer.onPhase(RunPhase::TeacherSequences, total);
   const double phaseStart = elapsed();
   const int64_t newTokens = static_cast<int64_t>(header.length - header.prefix);
-  auto sequences = generateSequenceSet(*m_teacher.model, m_corpus.train, header, [&](int64_t done) {
+  auto sequences = generateSequenceSet(*m_teachers.front().model, m_corpus.train, header, [&](int64_t done) {
     reportProgress(RunPhase::TeacherSequences, static_cast<int>(done), total, 0, phaseStart, done * newTokens,
                    {});
     return waitWhilePaused();
@@ -128,7 +129,7 @@ SequenceSet ExperimentRun::openOrBuildSequences(const DistillConfig& d) {
 }
 
 SequenceSet ExperimentRun::openOrBuildResponses(const DistillConfig& d) {
-  const auto header = responsesHeaderFor(d, m_config, m_corpus, *m_teacher.model, teacherSeed());
+  const auto header = responsesHeaderFor(d, m_config, m_corpus, *m_teachers.front().model, teacherSeed());
   std::vector<Example> responses;
   if (!d.sequence_path.empty()) {
     TeacherResponsesHeader existing;
@@ -146,9 +147,9 @@ SequenceSet ExperimentRun::openOrBuildResponses(const DistillConfig& d) {
     m_observer.onPhase(RunPhase::TeacherSequences, total);
     const double phaseStart = elapsed();
     int64_t unfinished = 0;
-    responses = generateTeacherResponses(*m_teacher.model, m_corpus.tokenizer, m_corpus.trainExamples,
-                                         m_config.data.response_end, header, &unfinished,
-                                         [&](int64_t done, int64_t tokens) {
+    responses = generateTeacherResponses(*m_teachers.front().model, m_corpus.tokenizer,
+                                         m_corpus.trainExamples, m_config.data.response_end, header,
+                                         &unfinished, [&](int64_t done, int64_t tokens) {
                                            reportProgress(RunPhase::TeacherSequences, static_cast<int>(done),
                                                           total, 0, phaseStart, tokens, {});
                                            return waitWhilePaused();

@@ -56,6 +56,8 @@ Json modelSummaryJson(const ModelSummary& m) {
             {"gen_recompute_tokens_per_s", number(m.genRecomputeTokensPerSecond)},
             {"gen_speedup_vs_teacher", number(m.genSpeedupVsTeacher)},
             {"train_tokens_per_s", number(m.trainTokensPerSecond)}};
+  for (const auto& t : m.byTeacher)
+    j["by_teacher"][t.teacher] = {{"agreement", number(t.agreement)}, {"kl", number(t.kl)}};
   if (m.responses.examples > 0) {
     const auto& r = m.responses;
     j["held_out_answers"] = {{"examples", r.examples},
@@ -93,6 +95,9 @@ ModelSummary modelSummaryFromJson(const std::string& name, const Json& m) {
   s.genRecomputeTokensPerSecond = numberAt(m, "gen_recompute_tokens_per_s");
   s.genSpeedupVsTeacher = numberAt(m, "gen_speedup_vs_teacher");
   s.trainTokensPerSecond = numberAt(m, "train_tokens_per_s");
+  if (const auto it = m.find("by_teacher"); it != m.end() && it->is_object())
+    for (const auto& [teacher, match] : it->items())
+      s.byTeacher.push_back({teacher, numberAt(match, "agreement"), numberAt(match, "kl")});
   if (const auto it = m.find("held_out_answers"); it != m.end() && it->is_object()) {
     s.responses.examples = it->value("examples", 0);
     s.responses.exactMatch = numberAt(*it, "exact_match");

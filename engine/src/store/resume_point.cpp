@@ -17,11 +17,17 @@ namespace fs = std::filesystem;
 namespace {
 
 /// Folder names sort in run order: by repeat (train.repeats), the teacher's phase before the
-/// students', then by step.
-std::string pointName(int repeat, RunPhase phase, int step) {
-  char name[64];
-  std::snprintf(name, sizeof name, "%04d-%d-%s-%09d", repeat, phase == RunPhase::Teacher ? 1 : 2,
-                phaseName(phase), step);
+/// students', an ensemble's teachers in turn ("teacher", then "teacher01", ...: '-' sorts before
+/// digits), then by step.
+std::string pointName(int repeat, RunPhase phase, int member, int step) {
+  char name[80];
+  char phaseText[32];
+  if (phase == RunPhase::Teacher && member > 0)
+    std::snprintf(phaseText, sizeof phaseText, "%s%02d", phaseName(phase), member);
+  else
+    std::snprintf(phaseText, sizeof phaseText, "%s", phaseName(phase));
+  std::snprintf(name, sizeof name, "%04d-%d-%s-%09d", repeat, phase == RunPhase::Teacher ? 1 : 2, phaseText,
+                step);
   return name;
 }
 
@@ -56,11 +62,11 @@ ResumePoint readResumePoint(const fs::path& folder) {
 
 }  // namespace
 
-ResumePointWriter::ResumePointWriter(const std::string& runDir, int repeat, RunPhase phase, int step,
-                                     int keep)
+ResumePointWriter::ResumePointWriter(const std::string& runDir, int repeat, RunPhase phase, int member,
+                                     int step, int keep)
     : m_runDir(runDir), m_keep(std::max(1, keep)) {
   const fs::path root = resumeRoot(runDir);
-  m_finalDir = (root / pointName(repeat, phase, step)).string();
+  m_finalDir = (root / pointName(repeat, phase, member, step)).string();
   m_tmpDir = m_finalDir + ".tmp";
   std::error_code ec;
   fs::remove_all(m_tmpDir, ec);

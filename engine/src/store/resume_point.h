@@ -24,9 +24,9 @@ namespace distill {
 class ResumePointWriter {
 public:
   /// Starts <runDir>/resume/<repeat>-<order>-<phase>-<step>.tmp/ (an unfinished one is replaced);
-  /// `repeat`: 1-based (train.repeats).
+  /// `repeat`: 1-based (train.repeats); `member`: the teacher of an ensemble in training (0-based).
   /// `keep`: how many points (the newest) commit() leaves in place (train.keep_checkpoints).
-  ResumePointWriter(const std::string& runDir, int repeat, RunPhase phase, int step, int keep);
+  ResumePointWriter(const std::string& runDir, int repeat, RunPhase phase, int member, int step, int keep);
 
   /// Where saveCheckpoint() writes the weights of `model`.
   std::string modelPath(const std::string& model) const;

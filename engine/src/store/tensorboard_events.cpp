@@ -238,7 +238,10 @@ void TensorBoardLog::hparams(const std::string& configYaml) {
     session.message(1, Proto().bytes(1, key).message(2, valueOf(node)));
   }
   // The metrics the dashboard lists: every model's validation loss.
-  std::vector<std::string> models = {"teacher"};
+  std::vector<std::string> models;
+  for (int i = 0; settings.count("teachers." + std::to_string(i) + ".name"); ++i)
+    models.push_back("teacher-" + settings["teachers." + std::to_string(i) + ".name"].Scalar());
+  if (models.empty()) models.push_back("teacher");
   for (int i = 0; settings.count("students." + std::to_string(i) + ".name"); ++i) {
     const std::string prefix = "students." + std::to_string(i) + ".";
     models.push_back(settings[prefix + "name"].Scalar() + "-kd");

@@ -40,10 +40,15 @@ std::string twinVerdict(const TwinPair& pair) {
   return verdictText(pair.comparison.verdict);
 }
 
-std::vector<TwinPair> twinPairs(const std::vector<ModelSummary>& models) {
-  const ModelSummary* teacher = nullptr;
+const ModelSummary* referenceTeacher(const std::vector<ModelSummary>& models) {
+  const ModelSummary* best = nullptr;
   for (const auto& m : models)
-    if (m.role == ModelRole::Teacher) teacher = &m;
+    if (m.role == ModelRole::Teacher && (!best || m.valLoss < best->valLoss)) best = &m;
+  return best;
+}
+
+std::vector<TwinPair> twinPairs(const std::vector<ModelSummary>& models) {
+  const ModelSummary* teacher = referenceTeacher(models);
   std::vector<TwinPair> pairs;
   for (const auto& kd : models) {
     if (kd.role != ModelRole::Distilled || kd.name.size() < 3) continue;

@@ -141,7 +141,7 @@ int bestTrial(const std::vector<SweepTrial>& trials, const SweepObjective& objec
 
 std::optional<TwinPair> trialTwin(const std::vector<SweepTrial>& trials, const SweepTrial& trial,
                                   const std::string& student) {
-  const ModelSummary* teacher = trial.model("teacher");
+  const ModelSummary* teacher = referenceTeacher(trial.models);
   const ModelSummary* kd = trial.model(student + "-kd");
   const ModelSummary* scratch = trial.model(student + "-scratch");
   if (!scratch) {  // borrowed from the trial that trained it

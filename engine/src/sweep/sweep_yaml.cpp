@@ -124,7 +124,9 @@ public:
         report(node["goal"], "sweep.objective.goal", "must be minimize or maximize (got '" + goal + "')");
       o.minimize = goal == "minimize";
     }
-    std::vector<std::string> models = {"teacher"};
+    std::vector<std::string> models;
+    for (const auto& t : m_file.base.teacherMembers())
+      models.push_back(teacherModelName(t, m_file.base.ensemble()));
     for (const auto& s : m_file.base.students) {
       models.push_back(s.name + "-kd");
       if (s.scratch_twin) models.push_back(s.name + "-scratch");

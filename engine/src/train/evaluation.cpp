@@ -38,40 +38,50 @@ std::vector<torch::Tensor> teacherLogitsFor(LanguageModelImpl& teacher, const st
 }
 
 EvalResult evaluate(LanguageModelImpl& model, const std::vector<Batch>& batches,
-                    const std::vector<torch::Tensor>* teacherLogits, Collective* group) {
+                    const std::vector<torch::Tensor>* teacherLogits, Collective* group,
+                    const std::vector<std::vector<torch::Tensor>>* memberLogits) {
   torch::NoGradGuard noGrad;
   EvalModeScope scope(model);
   EvalResult result;
+  // The references the model is compared with: the teacher (or ensemble), then each member.
+  std::vector<const std::vector<torch::Tensor>*> references;
+  if (teacherLogits) references.push_back(teacherLogits);
+  if (teacherLogits && memberLogits)
+    for (const auto& member : *memberLogits) references.push_back(&member);
   // Running text: every batch weighs the same (all are full). Examples: each batch weighs its
   // counted targets (response tokens), so the figures are means over response tokens.
-  double loss = 0.0, agree = 0.0, kl = 0.0, weight = 0.0;
+  // sums: loss, weight, then agreement and KL per reference.
+  std::vector<double> sums(2 + 2 * references.size(), 0.0);
   for (size_t i = 0; i < batches.size(); ++i) {
     if (!ownsBatch(i, group)) continue;
     const auto& mask = batches[i].mask;
     const double w = mask.defined() ? mask.sum().item<double>() : 1.0;
     auto logits = model.forward(batches[i].x);  // (B, T, V)
-    loss += w * crossEntropy(logits, batches[i].y, mask).item<double>();
-    if (teacherLogits) {
-      const auto& t = (*teacherLogits)[i];
-      const auto agreed = (logits.argmax(-1) == t.argmax(-1)).to(torch::kFloat64).reshape({-1});
-      agree += w * maskedMean(agreed, mask.defined() ? mask.reshape({-1}) : mask).item<double>();
-      kl += w * forwardKl(logits, t, 1.0, mask).item<double>();
+    sums[0] += w * crossEntropy(logits, batches[i].y, mask).item<double>();
+    sums[1] += w;
+    const auto predicted = logits.argmax(-1);
+    for (size_t r = 0; r < references.size(); ++r) {
+      const auto& t = (*references[r])[i];
+      const auto agreed = (predicted == t.argmax(-1)).to(torch::kFloat64).reshape({-1});
+      sums[2 + 2 * r] += w * maskedMean(agreed, mask.defined() ? mask.reshape({-1}) : mask).item<double>();
+      sums[3 + 2 * r] += w * forwardKl(logits, t, 1.0, mask).item<double>();
     }
-    weight += w;
   }
   if (group) {
-    auto sums = torch::tensor({loss, agree, kl, weight}, torch::kFloat64);
-    group->sumInPlace(sums);
-    loss = sums[0].item<double>();
-    agree = sums[1].item<double>();
-    kl = sums[2].item<double>();
-    weight = sums[3].item<double>();
+    auto reduced = torch::tensor(sums, torch::kFloat64);
+    group->sumInPlace(reduced);
+    for (size_t k = 0; k < sums.size(); ++k) sums[k] = reduced[static_cast<int64_t>(k)].item<double>();
   }
-  const double n = std::max(1.0, weight);
-  result.loss = loss / n;
-  if (teacherLogits) {
-    result.agreement = agree / n;
-    result.klFromTeacher = kl / n;
+  const double n = std::max(1.0, sums[1]);
+  result.loss = sums[0] / n;
+  for (size_t r = 0; r < references.size(); ++r) {
+    const TeacherMatch match{sums[2 + 2 * r] / n, sums[3 + 2 * r] / n};
+    if (r == 0) {
+      result.agreement = match.agreement;
+      result.klFromTeacher = match.kl;
+    } else {
+      result.byTeacher.push_back(match);
+    }
   }
   return result;
 }
