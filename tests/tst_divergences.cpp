@@ -7,28 +7,15 @@
 #include <vector>
 
 #include "kd/divergences.h"
+#include "reference_distributions.h"
 
 using namespace distill;
 
 namespace {
 
-using Row = std::vector<double>;
-
-Row softmax(const Row& z, double T) {
-  double m = -INFINITY, sum = 0.0;
-  for (double v : z) m = std::max(m, v / T);
-  Row p(z.size());
-  for (size_t i = 0; i < z.size(); ++i) sum += (p[i] = std::exp(z[i] / T - m));
-  for (auto& v : p) v /= sum;
-  return p;
-}
-
-double kl(const Row& p, const Row& q) {
-  double d = 0.0;
-  for (size_t i = 0; i < p.size(); ++i)
-    if (p[i] > 0) d += p[i] * std::log(p[i] / q[i]);
-  return d;
-}
+using byhand::kl;
+using byhand::Row;
+using byhand::softmax;
 
 Row mix(const Row& a, const Row& b, double w) {
   Row m(a.size());

@@ -44,6 +44,40 @@ private slots:
     }
   }
 
+  // An ensemble's teachers are pinned side by side; its first member shades every pane.
+  void anEnsemblesTeachersArePinnedAndTheFirstShades() {
+    auto config = tinyUiExperiment(20);
+    TeacherConfig second;
+    second.name = "rnn";
+    second.model.arch = Arch::Gru;
+    second.model.embd = 8;
+    second.model.hidden = 8;
+    config.teachers = {config.teacher, second};
+    config.teachers.front().name = "tf";
+    config.students.resize(1);
+    QVERIFY(validateExperiment(config).empty());
+    RunObserver quiet;
+    RunControl control;
+    RunOptions options;
+    options.outDir = m_dir.filePath("ensemble").toStdString();
+    const auto result = runExperiment(config, options, quiet, control);
+    QVERIFY2(result.status == RunResult::Status::Completed, result.error.c_str());
+    ModelPalette palette;
+    SamplePanel panel(&palette);
+    panel.setRunDirectory(m_dir.filePath("ensemble"));
+    QSignalSpy done(&panel, &SamplePanel::generationFinished);
+    panel.generate();
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 60000);
+    const QStringList expected = {"teacher-tf", "teacher-rnn", "tf-kd", "tf-scratch"};
+    QCOMPARE(panel.shownModels(), expected);
+    QVERIFY(panel.teacherIsPinned());
+    for (const auto& model : expected)
+      QVERIFY2(panel.statsFor(model).contains("perplexity under teacher-tf"),
+               qPrintable(panel.statsFor(model)));
+    QVERIFY(!panel.statsFor("teacher-rnn").contains("ROUGE-L vs teacher-tf —"));  // compared with the first
+    QVERIFY(palette.color("teacher-tf") != palette.color("teacher-rnn"));
+  }
+
   void onlyDifferencesComparesGreedyContinuations() {
     ModelPalette palette;
     SamplePanel panel(&palette);

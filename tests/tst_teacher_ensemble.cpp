@@ -11,29 +11,15 @@
 
 #include "distill/experiment.h"
 #include "kd/teacher_ensemble.h"
-#include "temp_files.h"
+#include "reference_distributions.h"
 
 using namespace distill;
 
 namespace {
 
-using Row = std::vector<double>;
-
-Row softmax(const Row& z, double T) {
-  double m = -INFINITY, sum = 0.0;
-  for (double v : z) m = std::max(m, v / T);
-  Row p(z.size());
-  for (size_t i = 0; i < z.size(); ++i) sum += (p[i] = std::exp(z[i] / T - m));
-  for (auto& v : p) v /= sum;
-  return p;
-}
-
-double kl(const Row& p, const Row& q) {
-  double d = 0.0;
-  for (size_t i = 0; i < p.size(); ++i)
-    if (p[i] > 0) d += p[i] * std::log(p[i] / q[i]);
-  return d;
-}
+using byhand::kl;
+using byhand::Row;
+using byhand::softmax;
 
 Row rowOf(const torch::Tensor& t) {
   const auto c = t.to(torch::kFloat64).contiguous();
@@ -140,6 +126,26 @@ private slots:
       QVERIFY(std::abs(perTeacher[row].item<double>() - T * T * (0.25 * kl(pa, ps) + 0.75 * kl(pb, ps))) <
               1e-9);
     }
+  }
+
+  // Forward KL is linear in its target, up to the target's entropy: one KL term per teacher has
+  // the gradient of one KL from the mean distribution (the values differ by that constant), so
+  // per_teacher and mean_prob train a student identically under loss kl — and differently under
+  // reverse KL.
+  void perTeacherKlHasTheGradientOfMeanProb() {
+    const auto members = torch::stack({tensorOf(kTeacherA), tensorOf(kTeacherB)});
+    auto gradientOf = [&](Ensemble mode, DistillLoss kind) {
+      auto student = tensorOf(kStudent).requires_grad_(true);
+      DivergenceOptions options;
+      options.kind = kind;
+      options.temperature = 2.0;
+      ensembleDivergence(student, members, kWeights, mode, options).sum().backward();
+      return student.grad();
+    };
+    QVERIFY(torch::allclose(gradientOf(Ensemble::PerTeacher, DistillLoss::Kl),
+                            gradientOf(Ensemble::MeanProb, DistillLoss::Kl), 1e-9, 1e-12));
+    QVERIFY(!torch::allclose(gradientOf(Ensemble::PerTeacher, DistillLoss::ReverseKl),
+                             gradientOf(Ensemble::MeanProb, DistillLoss::ReverseKl), 1e-3, 1e-6));
   }
 
   // An ensemble of identical teachers is that teacher, in every mode and for every divergence.

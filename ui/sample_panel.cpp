@@ -165,7 +165,7 @@ QSplitter* SamplePanel::buildPanes() {
   auto* top = new QWidget(splitter);
   auto* topLayout = new QVBoxLayout(top);
   topLayout->setContentsMargins(0, 0, 0, 0);
-  m_teacherSlot = new QVBoxLayout;
+  m_teacherSlot = new QHBoxLayout;  // an ensemble's teachers side by side
   topLayout->addLayout(m_teacherSlot);
   auto* scroll = new QScrollArea(top);
   scroll->setWidgetResizable(true);
@@ -275,10 +275,12 @@ void SamplePanel::onResults(quint64 job, const std::vector<ComparedSample>& samp
   m_generate->setEnabled(true);
   if (job != m_job) return;
   m_results = samples;
+  const QString reference = QString::fromStdString(firstTeacherOf(shownNames()));
   m_status->setText(samples.empty() ? tr("No checkpoints found in %1").arg(m_runDir)
-                                    : tr("Prompt continued by %1 models. Shading: how likely the teacher "
-                                         "finds each token (hover for its top-5).")
-                                          .arg(samples.size()));
+                                    : tr("Prompt continued by %1 models. Shading: how likely %2 finds "
+                                         "each token (hover for its top-5).")
+                                          .arg(samples.size())
+                                          .arg(reference == "teacher" ? tr("the teacher") : reference));
   render();
   emit generationFinished();
 }
@@ -329,7 +331,9 @@ void SamplePanel::render() {
     QString title = QString("%1   ·   %2 tok/s").arg(s.model).arg(s.tokensPerSecond, 0, 'f', 0);
     // How much faster the student generates than its teacher: the point of distilling it.
     if (s.model != reference && teacherRate > 0.0 && s.tokensPerSecond > 0.0)
-      title += QString("   ·   %1× the teacher").arg(s.tokensPerSecond / teacherRate, 0, 'f', 1);
+      title += QString("   ·   %1× %2")
+                   .arg(s.tokensPerSecond / teacherRate, 0, 'f', 1)
+                   .arg(reference == "teacher" ? tr("the teacher") : reference);
     box->setTitle(title);
     box->setStyleSheet(
         QString("QGroupBox { border: 2px solid %1; border-radius: 4px; margin-top: 10px; font-weight: bold; }"
@@ -350,10 +354,11 @@ void SamplePanel::render() {
                       m_onlyDifferences->isChecked());
       if (s.teacherScores.empty()) view->setPlainText(s.text);
       stats->setText(
-          tr("perplexity under teacher %1   ·   distinct-2 %2   ·   ROUGE-L vs teacher %3")
+          tr("perplexity under %4 %1   ·   distinct-2 %2   ·   ROUGE-L vs %4 %3")
               .arg(s.teacherPerplexity, 0, 'f', 2)
               .arg(s.distinct2, 0, 'f', 2)
-              .arg(s.model == reference ? QString("—") : QString::number(s.rougeLWithTeacher, 'f', 2)));
+              .arg(s.model == reference ? QString("—") : QString::number(s.rougeLWithTeacher, 'f', 2))
+              .arg(reference));
     }
     v->addWidget(view, 1);
     v->addWidget(stats);

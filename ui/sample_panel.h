@@ -106,7 +106,7 @@ private:
   QComboBox* m_repeat;
   QLabel* m_status;
   ElidedLabel* m_source;       // which run Generate samples from
-  QVBoxLayout* m_teacherSlot;  // the teacher's pane, pinned above the scrolling students
+  QHBoxLayout* m_teacherSlot;  // the teacher's pane (an ensemble's, side by side), pinned above the students
   QWidget* m_panes;
   QGridLayout* m_grid;
   QHash<QString, TokenView*> m_views;

@@ -25,7 +25,6 @@ enum Column { kName, kWeight, kArch, kLayers, kHeads, kEmbd, kHidden, kCheckpoin
 TeacherEnsembleEditor::TeacherEnsembleEditor(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
-  auto* first = new QHBoxLayout;
   m_firstName = new QLineEdit(this);
   m_firstName->setObjectName("teachers.0.name");
   m_firstName->setToolTip(schemaTooltip("teachers.N.name"));
@@ -35,13 +34,16 @@ TeacherEnsembleEditor::TeacherEnsembleEditor(QWidget* parent) : QWidget(parent) 
   m_mode->setObjectName("distill.ensemble");
   fillChoices<Ensemble>(m_mode);
   m_mode->setToolTip(schemaTooltip("distill.ensemble"));
-  first->addWidget(new QLabel(tr("This teacher's name"), this));
+  // The first teacher's place in the ensemble, and how the students combine the teachers.
+  auto* rows = new QFormLayout;
+  rows->setContentsMargins(0, 0, 0, 0);
+  auto* first = new QHBoxLayout;
   first->addWidget(m_firstName, 1);
   first->addWidget(new QLabel(tr("weight"), this));
   first->addWidget(m_firstWeight);
-  first->addWidget(new QLabel(tr("Students learn from"), this));
-  first->addWidget(m_mode);
-  layout->addLayout(first);
+  rows->addRow(tr("Name in ensemble"), first);
+  rows->addRow(tr("Students learn"), m_mode);
+  layout->addLayout(rows);
 
   m_table = new QTableWidget(0, kColumns, this);
   m_table->setObjectName("teachers");

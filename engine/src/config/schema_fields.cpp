@@ -283,7 +283,9 @@ std::vector<Field<DistillConfig>> sourceAndFeatureFields() {
       F("ensemble", &DistillConfig::ensemble,
         "with `teachers:` (an ensemble): `mean_prob` the soft term's target is Σ wᵢ softmax(zᵢ/T), the "
         "teachers' softened distributions averaged by weight; `mean_logit` softmax(Σ wᵢ zᵢ / T), their "
-        "logits averaged; `per_teacher` one soft term per teacher, Σ wᵢ D(teacher i, student)"),
+        "logits averaged; `per_teacher` one soft term per teacher, Σ wᵢ D(teacher i, student) (with `loss: "
+        "kl` "
+        "it trains exactly as `mean_prob`: forward KL is linear in its target)"),
       F("teacher", &DistillConfig::teacher,
         "with `teachers:`: the `name` of one member to distil from alone (a student's own setting, to "
         "compare with the ensemble in the same run); empty: the ensemble")
