@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "distill/experiment.h"
+#include "distill/generation.h"
 #include "distill/report.h"
 #include "report/svg_chart.h"
 #include "temp_files.h"
@@ -37,6 +38,27 @@ std::string reportOfRun(const QTemporaryDir& tmp, const std::string& yaml, const
 class TestRunReport : public QObject {
   Q_OBJECT
 private slots:
+  // An ensemble's report: each member in its own colour, a table against each member, samples
+  // shaded by the first member (named).
+  void anEnsemblesReportShowsEachTeacher() {
+    QTemporaryDir tmp;
+    ReportOptions report;
+    report.maxNewTokens = 4;
+    const std::string html = reportOfRun(tmp, R"(
+name: ensemble
+data: {corpus: )" DISTILL_PROJECT_DIR R"(/resources/data/tinyshakespeare.txt, block_size: 16}
+teachers: [{name: a, layers: 1, heads: 2, embd: 16}, {name: b, arch: gru, embd: 8, hidden: 8}]
+students: [{name: s, arch: gru, embd: 8, hidden: 8}]
+train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, eval_batches: 1, threads: 1}
+generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
+)",
+                                         report);
+    QVERIFY(!html.empty());
+    for (const char* part : {"Against each teacher of the ensemble", "agreement teacher-a", "KL teacher-b",
+                             "Shading: teacher-a's probability", teacherColor(0), teacherColor(1)})
+      QVERIFY2(html.find(part) != std::string::npos, part);
+  }
+
   void aRunsReportHoldsEverythingInline() {
     QTemporaryDir tmp;
     ReportOptions report;

@@ -12,14 +12,11 @@ QString studentBaseName(const QString& model) {
 
 QColor ModelPalette::color(const QString& model) {
   if (isTeacherName(model.toStdString())) {
-    // Teachers in dark tones, apart from the students' hues: the one teacher, or each member of
-    // an ensemble in turn.
-    static const QColor kTeachers[] = {QColor(40, 40, 48), QColor(120, 72, 30), QColor(70, 70, 150),
-                                       QColor(30, 100, 70)};
+    // An ensemble's members each in their own dark tone, in order of first use.
     auto it = m_teacherIndex.find(model);
     if (it == m_teacherIndex.end())
       it = m_teacherIndex.insert(model, static_cast<int>(m_teacherIndex.size()));
-    return kTeachers[it.value() % 4];
+    return QColor(teacherColor(static_cast<size_t>(it.value())));
   }
   static const QColor kPalette[] = {QColor(31, 119, 180),  QColor(214, 39, 40),   QColor(44, 160, 44),
                                     QColor(148, 103, 189), QColor(255, 127, 14),  QColor(23, 190, 207),

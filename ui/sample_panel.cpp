@@ -344,6 +344,7 @@ void SamplePanel::render() {
     view->setMinimumHeight(120);
     auto* stats = new QLabel(box);
     stats->setStyleSheet("color: #333;");
+    stats->setWordWrap(true);  // long teacher names must not widen the window
     if (!s.error.isEmpty()) {
       stats->setText(tr("error: %1").arg(s.error));
     } else {

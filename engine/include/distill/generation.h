@@ -72,6 +72,10 @@ inline bool isTeacherName(const std::string& modelName) {
 /// `models` (modelsInRun's order) holds none.
 std::string firstTeacherOf(const std::vector<std::string>& models);
 
+/// The colour ("#rrggbb") of teacher `index` in charts (0: the one teacher, or an ensemble's
+/// first): dark tones apart from the students' hues, the same in the workbench and the report.
+const char* teacherColor(size_t index);
+
 /// How many repeats a run holds checkpoints of (1 for a run without repeats).
 int repeatsInRun(const std::string& runDir);
 

@@ -183,6 +183,11 @@ std::vector<std::string> modelsInRun(const std::string& runDir, int repeat) {
   return names;
 }
 
+const char* teacherColor(size_t index) {
+  static const char* const kTeacherColors[] = {"#282830", "#78481e", "#464696", "#1e6446"};
+  return kTeacherColors[index % 4];
+}
+
 std::string firstTeacherOf(const std::vector<std::string>& models) {
   for (const auto& name : models)
     if (isTeacherName(name)) return name;

@@ -57,7 +57,7 @@ std::vector<ChartSeries> curves(const std::vector<MetricPoint>& points,
     auto& at = byModel[p.model][p.step];
     at.first += p.value, ++at.second;
   }
-  std::vector<std::string> students;
+  std::vector<std::string> students, teachers;
   std::vector<ChartSeries> out;
   for (const auto& model : order) {
     const std::string student = studentOf(model);
@@ -68,7 +68,8 @@ std::vector<ChartSeries> curves(const std::vector<MetricPoint>& points,
     s.markers = markers;
     s.dashed = endsWith(model, "-scratch");
     const auto index = std::find(students.begin(), students.end(), student) - students.begin();
-    s.color = student.empty() ? "#222222" : kPalette[index % 8];
+    if (student.empty()) teachers.push_back(model);
+    s.color = student.empty() ? teacherColor(teachers.size() - 1) : kPalette[index % 8];
     double ema = 0.0;
     int n = 0;
     for (const auto& [step, sum] : byModel[model]) {
@@ -152,9 +153,10 @@ std::string shadedToken(const TokenScore& t) {
 std::string samplesSection(const std::string& runDir, const std::string& prompt, const ReportOptions& options,
                            const GenerateConfig& g) {
   // An ensemble's first member shades every sample (the one teacher otherwise).
+  const std::string reference = firstTeacherOf(modelsInRun(runDir));
   std::unique_ptr<TextGenerator> teacher;
   try {
-    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir, firstTeacherOf(modelsInRun(runDir))));
+    teacher = std::make_unique<TextGenerator>(checkpointPathFor(runDir, reference));
   } catch (const std::exception&) {
     // No teacher checkpoint: samples without shading.
   }
@@ -163,8 +165,9 @@ std::string samplesSection(const std::string& runDir, const std::string& prompt,
   std::ostringstream html;
   html << "<p>Prompt <code>" << escapeHtml(prompt) << "</code>, temperature " << g.temperature << ", top-k "
        << g.top_k << ", seed " << g.seed
-       << ". Shading: the teacher's probability of each token (red: unlikely, green: likely); hover for its "
-          "top 5.</p><div class=samples>";
+       << ". Shading: " << escapeHtml(reference == "teacher" ? "the teacher" : reference)
+       << "'s probability of each token (red: unlikely, green: likely); hover for its top 5.</p><div "
+          "class=samples>";
   for (const auto& model : modelsInRun(runDir)) {
     if (options.progress) options.progress("sampling " + model);
     html << "<div class=sample><h3>" << escapeHtml(model) << "</h3><pre>" << escapeHtml(prompt);
