@@ -362,6 +362,35 @@ generate: {prompts: ["A", "B"], max_new_tokens: 5, top_k: 0}
   }
   void ensembleRules() { expectProblem(); }
 
+  // A student with its own tokenizer: only the losses that need no shared vocabulary, each
+  // refusal naming both tokenizers.
+  void studentTokenizerRules_data() {
+    QTest::addColumn<QString>("yaml");
+    QTest::addColumn<QString>("expected");
+    const QString bpe = "data: {tokenizer: /tok/bpe}\n";
+    QTest::newRow("uld") << bpe + "students: [{name: s, tokenizer: char, distill: {loss: uld}}]\n"
+                         << "";
+    QTest::newRow("text-level sequences")
+        << bpe + "students: [{name: s, tokenizer: char, distill: {regime: sequence, alpha: 0}}]\n"
+        << "";
+    QTest::newRow("the run's own tokenizer named") << bpe + "students: [{name: s, tokenizer: /tok/bpe}]\n"
+                                                   << "";
+    QTest::newRow("kl across vocabularies")
+        << bpe + "students: [{name: s, tokenizer: char}]\n"
+        << "distill.loss: student 's' reads tokenizer char, the teacher /tok/bpe: kl compares distributions "
+           "over one vocabulary; use distill.loss: uld, or regime: sequence with alpha: 0";
+    QTest::newRow("sequences with a soft term")
+        << bpe + "students: [{name: s, tokenizer: char, distill: {regime: sequence, alpha: 0.5}}]\n"
+        << "students.0.distill.alpha: student 's' reads tokenizer char, the teacher /tok/bpe: sequence-level";
+    QTest::newRow("on-policy")
+        << bpe + "students: [{name: s, tokenizer: char, distill: {loss: uld, regime: on_policy}}]\n"
+        << "students.0.distill.regime: student 's' reads tokenizer char";
+    QTest::newRow("logit cache")
+        << bpe + "students: [{name: s, tokenizer: char, distill: {loss: uld, cache_top_k: 4}}]\n"
+        << "students.0.distill.cache_top_k: the logit cache supports loss kl only";
+  }
+  void studentTokenizerRules() { expectProblem(); }
+
   // The resolved config.yaml writes an ensemble as `teachers:` and reads back the same.
   void ensembleRoundTrips() {
     const auto first = parse(

@@ -62,6 +62,25 @@ private slots:
     QVERIFY(!form.config().ensemble());
   }
 
+  // A student's own tokenizer is edited on its page and survives the form.
+  void studentTokenizerRoundTrips() {
+    ExperimentForm form;
+    const auto config =
+        parseExperiment(
+            "data: {tokenizer: /tok/bpe}\nstudents: [{name: a, tokenizer: char, distill: {loss: uld}}, "
+            "{name: b}]\n",
+            ".")
+            .config;
+    form.setConfig(config);
+    QCOMPARE(QString::fromStdString(experimentToYaml(form.config())),
+             QString::fromStdString(experimentToYaml(config)));
+    auto boxes = form.findChildren<QComboBox*>("studentTokenizer");
+    QCOMPARE(boxes.size(), 2);
+    for (auto* box : boxes)
+      if (box->currentText() == "teacher") box->setCurrentText("char");  // student b's
+    QCOMPARE(form.config().students[1].tokenizer, std::string("char"));
+  }
+
   void keysWithoutWidgetsSurviveTheForm() {
     ExperimentForm form;
     const auto config =

@@ -622,7 +622,14 @@ void ExperimentForm::buildStudentPage(const StudentConfig& student) {
   auto* editor = new ModelSpecEditor(page);
   editor->setObjectName("studentSpec");
   editor->setSpec(student.model);
+  auto* tokenizer = new QComboBox(page);
+  tokenizer->setObjectName("studentTokenizer");
+  tokenizer->setEditable(true);  // or a tokenizer folder / file
+  tokenizer->addItems({"teacher", "char"});
+  tokenizer->setCurrentText(QString::fromStdString(student.tokenizer));
+  tokenizer->setToolTip(schemaTooltip("students.N.tokenizer"));
   layout->addRow(tr("Name"), name);
+  layout->addRow(tr("Tokenizer"), tokenizer);
   layout->addRow(editor);
   // Keys the form does not edit (own distillation settings, twin, init seed) travel with the page.
   m_studentExtras.insert(page, student);
@@ -643,6 +650,7 @@ void ExperimentForm::buildStudentPage(const StudentConfig& student) {
     emitChanged();
   });
   connect(editor, &ModelSpecEditor::changed, this, &ExperimentForm::emitChanged);
+  connect(tokenizer, &QComboBox::currentTextChanged, this, &ExperimentForm::emitChanged);
   for (const QString suffix : {"arch", "layers", "heads", "kv_heads", "embd", "hidden", "dropout"})
     offerSweep(
         editor->field(suffix),
@@ -773,6 +781,7 @@ ExperimentConfig ExperimentForm::config() const {
     StudentConfig s = m_studentExtras.value(page);
     s.name = page->findChild<QLineEdit*>("studentName")->text().trimmed().toStdString();
     s.model = page->findChild<ModelSpecEditor*>("studentSpec")->spec();
+    s.tokenizer = page->findChild<QComboBox*>("studentTokenizer")->currentText().trimmed().toStdString();
     c.students.push_back(s);
   }
   c.distill = m_distillExtras;

@@ -160,6 +160,9 @@ struct StudentConfig {
   /// final norm and head, and `layers` of its blocks spread evenly (every other one at half depth,
   /// as DistilGPT2 was initialised).
   bool init_from_teacher = false;
+  /// The student's own tokenizer: `teacher` (the run's, data.tokenizer), `char`, or a tokenizer
+  /// folder / file. Another vocabulary than the teacher's: only ULD or text-level sequence KD.
+  std::string tokenizer = "teacher";
 
   static ModelSpec defaultStudentSpec() {
     ModelSpec spec;
@@ -233,6 +236,11 @@ struct ExperimentConfig {
   /// The teachers a run trains or loads: the ensemble's members, or the one teacher.
   std::vector<TeacherConfig> teacherMembers() const { return ensemble() ? teachers : std::vector{teacher}; }
 };
+
+/// Whether `s` reads another tokenizer than the run's (its vocabulary differs from the teacher's).
+inline bool hasOwnTokenizer(const StudentConfig& s, const DataConfig& data) {
+  return s.tokenizer != "teacher" && s.tokenizer != data.tokenizer;
+}
 
 /// The model name of a teacher: "teacher", or "teacher-<name>" for a member of an ensemble.
 inline std::string teacherModelName(const TeacherConfig& t, bool ensemble) {

@@ -259,6 +259,40 @@ void validateEnsemble(std::vector<ConfigProblem>& p, const ExperimentConfig& c) 
   }
 }
 
+/// A student with its own tokenizer: its vocabulary is not the teacher's, so only the losses that
+/// need no shared vocabulary apply — ULD on positions aligned by order, or the teacher's text
+/// re-tokenized (sequence-level, alpha 0). Every refusal names both tokenizers.
+void validateStudentTokenizer(std::vector<ConfigProblem>& p, const ExperimentConfig& c, size_t i) {
+  const auto& s = c.students[i];
+  if (!hasOwnTokenizer(s, c.data)) return;
+  const std::string prefix = "students." + std::to_string(i);
+  const std::string key = s.distill ? prefix + ".distill" : "distill";
+  const DistillConfig d = s.distill.value_or(c.distill);
+  const std::string both =
+      "student '" + s.name + "' reads tokenizer " + s.tokenizer + ", the teacher " + c.data.tokenizer + ": ";
+  const std::string options =
+      "use distill.loss: uld, or regime: sequence with alpha: 0 (the teacher's text re-tokenized), or "
+      "tokenizer: teacher";
+  if (d.regime == Regime::Sequence) {
+    require(p, d.alpha == 0.0 && (d.alpha_schedule == Schedule::Constant || d.alpha_end == 0.0),
+            key + ".alpha",
+            both + "sequence-level KD across tokenizers trains on the teacher's text alone: set alpha: 0");
+  } else {
+    require(p, d.loss == DistillLoss::Uld, key + ".loss",
+            both + nameOf(d.loss) + " compares distributions over one vocabulary; " + options);
+    require(p, d.regime == Regime::Word, key + ".regime",
+            both + "on_policy needs one vocabulary; " + options);
+  }
+  require(p, !d.usesFeatures(), key + ".hidden_loss", both + "feature losses pair the teacher's positions");
+  require(p, !s.init_from_teacher, prefix + ".init_from_teacher",
+          both + "the teacher's embeddings are its ids'");
+  require(p, !c.data.examples(), prefix + ".tokenizer",
+          both + "not built for prompt/response data yet (running text only)");
+  require(p, !c.ensemble(), prefix + ".tokenizer", both + "not with an ensemble of teachers");
+  require(p, c.train.processes == 1, prefix + ".tokenizer",
+          both + "trains on one process (train.processes: 1)");
+}
+
 /// Prompt/response examples: held-out files only with examples, and an end marker for responses.
 void validateExamples(std::vector<ConfigProblem>& p, const ExperimentConfig& c) {
   require(p, c.data.examples() || c.data.val_corpus.empty(), "data.val_corpus",
@@ -278,7 +312,10 @@ std::vector<ConfigProblem> validateExperiment(const ExperimentConfig& c) {
   validateEnsemble(p, c);
   if (!c.ensemble() && !c.teacher.pretrained()) validateModel(p, c.teacher.model, "teacher");
   std::set<std::string> names;
-  for (size_t i = 0; i < c.students.size(); ++i) validateStudent(p, c, i, names);
+  for (size_t i = 0; i < c.students.size(); ++i) {
+    validateStudent(p, c, i, names);
+    validateStudentTokenizer(p, c, i);
+  }
   validateDistill(p, c.distill, "distill");
   if (c.distill.regime != Regime::Word)
     require(p, c.distill.prefix_tokens < c.data.block_size, "distill.prefix_tokens",

@@ -348,6 +348,8 @@ void readStudents(SchemaReader& r, const YAML::Node& students, const std::string
     }
     r.rejectUnknownKeys(node, prefix, studentKeys());
     readFields(r, node, prefix, sourceDir, schema::studentFields(), s);
+    if (s.tokenizer != "char" && s.tokenizer != "teacher")  // a path: against the file, as data.tokenizer
+      s.tokenizer = resolvePath(s.tokenizer, r.isOverridden(prefix + ".tokenizer") ? "." : sourceDir);
     readFields(r, node, prefix, sourceDir, schema::modelFields(), s.model);
     if (node["distill"].IsDefined()) {
       // The student's own distillation settings: the global section with these keys on top.

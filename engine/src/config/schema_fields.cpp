@@ -177,6 +177,13 @@ const std::vector<Field<StudentConfig>>& studentFields() {
           .atLeast(-1)
           .meaning("-1: from train.seed")
           .optional(),
+      F("tokenizer", &StudentConfig::tokenizer,
+        "the student's own tokenizer: `teacher` (the run's `data.tokenizer`), `char`, or a tokenizer folder "
+        "/ "
+        "file. Another vocabulary than the teacher's trains on the same text in its own tokens, with "
+        "`distill.loss: uld` (positions aligned by order) or `regime: sequence` with `alpha: 0` (the "
+        "teacher's text re-tokenized); compare models by `bits_per_char`")
+          .optional(),
       F("init_from_teacher", &StudentConfig::init_from_teacher,
         "needs a pretrained teacher (`hf` or `checkpoint`): the student takes the teacher's architecture and "
         "widths with its own `layers`, its embeddings, final norm and head, and teacher block `i · L_t / "

@@ -5,6 +5,7 @@
 #include "train/bits_per_char.h"
 
 #include <cmath>
+#include <limits>
 
 #include "distill/errors.h"
 #include "distill/metric_names.h"
@@ -119,7 +120,7 @@ CheckpointInfo ExperimentRun::infoFor(const TrainedModel& m) const {
   info.vocabSize = m.model->vocabSize();
   info.blockSize = m.model->contextLimit() > 0 ? m.model->contextLimit() : m_config.data.block_size;
   info.step = m.steps;
-  info.tokenizer = m_corpus.tokenizer;
+  info.tokenizer = tokenizerOf(m);
   return info;
 }
 
@@ -153,7 +154,18 @@ ComputeUse ExperimentRun::computeUse() const {
   return use;
 }
 
+const Tokenizer& ExperimentRun::tokenizerOf(const TrainedModel& m) const {
+  return m.view ? m.view->corpus.tokenizer : m_corpus.tokenizer;
+}
+
 void ExperimentRun::measureOnValidation(TrainedModel& m) {
+  if (m.view) {
+    // Its own tokens: agreement and KL with the teacher compare nothing across vocabularies.
+    m.lastEval = evaluate(*m.model, m.view->valBatches);
+    m.lastEval.agreement = m.lastEval.klFromTeacher = std::numeric_limits<double>::quiet_NaN();
+    m.lastEval.bitsPerChar = bitsPerCharacter(m.lastEval.loss, m.view->charsPerToken);
+    return;
+  }
   const bool isTeacher = m.role == ModelRole::Teacher;
   m.lastEval = evaluate(*m.model, m_valBatches, isTeacher ? nullptr : &m_teacherValLogits, m_group,
                         isTeacher ? nullptr : &m_memberValLogits);
@@ -166,7 +178,7 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   std::vector<MetricPoint> points = {
       {m.name, step, elapsed(), metric::kValLoss, m.lastEval.loss},
       {m.name, step, elapsed(), metric::kValBitsPerChar, m.lastEval.bitsPerChar}};
-  if (!isTeacher) {
+  if (!isTeacher && !m.view) {
     points.push_back({m.name, step, elapsed(), metric::kValAgreement, m.lastEval.agreement});
     points.push_back({m.name, step, elapsed(), metric::kValKlFromTeacher, m.lastEval.klFromTeacher});
     // An ensemble's members one by one (the two above are against the ensemble).
@@ -183,9 +195,10 @@ void ExperimentRun::evaluateModel(TrainedModel& m, int step, bool withSamples) {
   SamplingOptions options{
       g.max_new_tokens, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
   for (const auto& prompt : samplePrompts()) {
-    const auto ids = generateIds(*m.model, m_corpus.tokenizer.encode(prompt), options,
-                                 [this] { return !m_control.isCancelled(); });
-    SampleRecord sample{m.name, step, prompt, m_corpus.tokenizer.decode(ids),
+    const auto& tokenizer = tokenizerOf(m);
+    const auto ids =
+        generateIds(*m.model, tokenizer.encode(prompt), options, [this] { return !m_control.isCancelled(); });
+    SampleRecord sample{m.name, step, prompt, tokenizer.decode(ids),
                         m_config.train.repeats > 1 ? m_repeat : 0};
     m_store->appendSample(sample);
     m_observer.onSample(sample);

@@ -21,6 +21,7 @@
 #include "io/checkpoint.h"
 #include "kd/teacher_sequences.h"
 #include "parallel/collective.h"
+#include "run/corpus_view.h"
 #include "run/trained_model.h"
 #include "store/resume_point.h"
 #include "store/run_store.h"
@@ -73,6 +74,10 @@ public:
   std::vector<TrainedModel>& teachers() { return m_teachers; }
   std::vector<TrainedModel>& students() { return m_students; }
   const Corpus& corpus() const { return m_corpus; }
+  /// The tokenizer `m` reads: its own view's, or the run's.
+  const Tokenizer& tokenizerOf(const TrainedModel& m) const;
+  /// The students' own tokenizations (students[i].tokenizer), one per tokenizer named.
+  std::vector<std::unique_ptr<CorpusView>>& views() { return m_views; }
   int threads() const { return m_threads; }
   /// Where the models, their optimizer state and the batches live (train.device resolved).
   const torch::Device& device() const { return m_device; }
@@ -161,6 +166,8 @@ private:
   /// combination, the reference of the students' agreement and KL. (student_phase.cpp)
   void computeTeacherValLogits();
   void buildStudents(int64_t vocab);
+  /// The view of tokenizer `spec`: the corpus tokenized by it, once per run. (run_setup.cpp)
+  CorpusView* openView(const std::string& spec);
   std::unique_ptr<FeatureSetup> featureSetupFor(const StudentConfig& student, const DistillConfig& d) const;
   void synchronizeWeights();
   /// One repeat: the teacher's phase (first repeat, or every one with repeat_teacher), the students'.
@@ -212,8 +219,9 @@ private:
   std::vector<TrainedModel> m_teachers;                       // one, or an ensemble's members
   size_t m_teacherInTraining = 0;        // the member whose phase runs (its resume points name it)
   std::vector<TrainedModel> m_students;  // pairs: <name>-kd, <name>-scratch
-  ThroughputMeter m_studentsMeter;       // the student phase's rate, all students together
-  int64_t m_vocab = 0;                   // the students' output size
+  std::vector<std::unique_ptr<CorpusView>> m_views;  // students' own tokenizations
+  ThroughputMeter m_studentsMeter;                   // the student phase's rate, all students together
+  int64_t m_vocab = 0;                               // the students' output size
   int m_repeat = 1;
   std::map<std::string, std::vector<RepeatOutcome>> m_outcomes;  // finished repeats, by model
 };

@@ -28,6 +28,9 @@ void ExperimentRun::saveResumePoint(RunPhase phase, int step, int totalSteps, co
                           {"world_size", worldSize()},
                           {"teacher_member", m_teacherInTraining},
                           {"models", nlohmann::json::array()}};
+  state["view_samplers"] = nlohmann::json::array();
+  for (const auto& view : m_views)
+    state["view_samplers"].push_back(view->sampler ? view->sampler->state() : "");
   const auto models = modelsOf(phase);
   for (size_t i = 0; i < models.size(); ++i) {
     const TrainedModel& m = *models[i];

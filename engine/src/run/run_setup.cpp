@@ -204,6 +204,8 @@ void ExperimentRun::buildStudents(int64_t vocab) {
   const int studentSteps = m_config.studentSteps();
   for (size_t i = 0; i < m_config.students.size(); ++i) {
     const auto& s = m_config.students[i];
+    CorpusView* view = hasOwnTokenizer(s, m_config.data) ? openView(s.tokenizer) : nullptr;
+    const int64_t ownVocab = view ? view->corpus.tokenizer.vocabSize() : vocab;
     // A fixed init_seed moves with the repeats as train.seed does: each repeat starts elsewhere.
     const int offset = seed() - t.seed;
     torch::manual_seed(s.init_seed >= 0 ? s.init_seed + offset : seed() + 1 + static_cast<int>(i));
@@ -217,9 +219,10 @@ void ExperimentRun::buildStudents(int64_t vocab) {
       auto features = role == ModelRole::Distilled ? featureSetupFor(s, m.distill) : nullptr;
       m.trainer = std::make_unique<ModelTrainer>(m.name, model, t, studentSteps, std::move(features));
       m.onPolicyGenerator = makeSamplingGenerator(static_cast<uint64_t>(seed()) + 1000 + i);
+      m.view = view;
       m_students.push_back(std::move(m));
     };
-    auto distilled = makeModel(s.model, vocab, m_config.data.block_size);
+    auto distilled = makeModel(s.model, ownVocab, m_config.data.block_size);
     if (s.init_from_teacher) {
       initFromTeacherLayers(m_teachers.front().model, distilled);
       m_observer.onMessage(s.name + ": initialised from " + std::to_string(s.model.layers) +
@@ -228,11 +231,32 @@ void ExperimentRun::buildStudents(int64_t vocab) {
     }
     add(distilled, "-kd", ModelRole::Distilled);
     if (s.scratch_twin) {
-      auto scratch = makeModel(s.model, vocab, m_config.data.block_size);
+      auto scratch = makeModel(s.model, ownVocab, m_config.data.block_size);
       copyWeights(distilled, scratch);  // the twin starts from the very same weights
       add(scratch, "-scratch", ModelRole::Scratch);
     }
   }
+}
+
+CorpusView* ExperimentRun::openView(const std::string& spec) {
+  for (auto& v : m_views)
+    if (v->tokenizerSpec == spec) return v.get();
+  DataConfig data = m_config.data;
+  data.tokenizer = spec;
+  auto view = std::make_unique<CorpusView>();
+  view->tokenizerSpec = spec;
+  view->corpus = loadCorpus(data, nullptr, corpusOptions());
+  const auto& t = m_config.train;
+  view->valBatches = fixedBatches(view->corpus.val, m_config.data.block_size, t.batch_size, t.eval_batches,
+                                  static_cast<uint64_t>(t.seed) + 2);
+  view->charsPerToken = charactersPerToken(view->valBatches, view->corpus.tokenizer);
+  for (auto& batch : view->valBatches) batch = onDevice(batch, m_device);
+  m_observer.onMessage("student tokenizer " + spec + " (" + view->corpus.tokenizer.kind() + ", " +
+                       std::to_string(view->corpus.tokenizer.vocabSize()) +
+                       " tokens): " + std::to_string(view->corpus.train.size() + view->corpus.val.size()) +
+                       " tokens of the corpus");
+  m_views.push_back(std::move(view));
+  return m_views.back().get();
 }
 
 std::unique_ptr<FeatureSetup> ExperimentRun::featureSetupFor(const StudentConfig& student,

@@ -50,7 +50,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
   for (auto& m : m_students) all.push_back(&m);
   const auto& g = m_config.generate;
   const auto prompts = samplePrompts();
-  const auto prompt = m_corpus.tokenizer.encode(prompts.empty() ? std::string() : prompts.front());
+  const std::string promptText = prompts.empty() ? std::string() : prompts.front();
   for (auto* m : all) {
     ModelSummary s;
     s.name = m->name;
@@ -72,6 +72,7 @@ std::vector<ModelSummary> ExperimentRun::summarize(bool measureSpeed) {
       s.byTeacher.push_back(
           {m_teachers[i].name, m->lastEval.byTeacher[i].agreement, m->lastEval.byTeacher[i].kl});
     if (measureSpeed) {
+      const auto prompt = tokenizerOf(*m).encode(promptText);
       // Batch 1, 256 new tokens, as a user would generate: with the KV cache / carried state, and
       // by full recompute for comparison.
       SamplingOptions options{256, g.temperature, g.top_k, g.top_p, static_cast<uint64_t>(g.seed), false};
@@ -126,10 +127,11 @@ void ExperimentRun::measureTrainingSpeed(const std::vector<TrainedModel*>& model
   // cross-entropy (a warm-up, then the median of 7 timings of 4 steps), the update left out so that the
   // trained weights stay as they are.
   if (m_valBatches.empty()) return;
-  const Batch& batch = m_valBatches.front();
-  const int64_t tokens = batch.x.numel();
   for (size_t i = 0; i < models.size(); ++i) {
     if (!out[i].trained || !models[i]->trainer) continue;
+    const Batch& batch =
+        (models[i]->view ? models[i]->view->valBatches : m_valBatches).front();  // its own ids
+    const int64_t tokens = batch.x.numel();
     auto& trainer = *models[i]->trainer;
     trainer.computeGradients(batch);  // warm-up: first-touch allocations stay out of the timing
     // Each timing covers 4 steps: one step of a small model is ~10 ms, too short to time alone.

@@ -56,6 +56,9 @@ bool ExperimentRun::trainStudents() {
     m_observer.onPhase(RunPhase::Students, total);  // back from the teacher's pass
   BatchSampler sampler(m_corpus.train, m_config.data.block_size, globalBatchSize(), samplerSeed,
                        m_corpus.trainResponse);
+  for (auto& view : m_views)  // students' own tokens: windows of their stream, the run's seed
+    view->sampler = std::make_unique<BatchSampler>(view->corpus.train, m_config.data.block_size,
+                                                   globalBatchSize(), samplerSeed);
   const double phaseStart = elapsed();
   auto savePoint = [&](int step) {
     saveResumePoint(RunPhase::Students, step, total, sampler.state(), sources->samplerState());
@@ -64,6 +67,9 @@ bool ExperimentRun::trainStudents() {
   if (m_resume && m_resume->phase == RunPhase::Students) {
     sampler.restore(m_resume->state.at("batch_sampler").get<std::string>());
     sources->restoreSampler(m_resume->state.at("sequence_sampler").get<std::string>());
+    const auto views = m_resume->state.value("view_samplers", nlohmann::json::array());
+    for (size_t v = 0; v < m_views.size() && v < views.size(); ++v)
+      m_views[v]->sampler->restore(views[v].get<std::string>());
   } else {
     for (auto& m : m_students) evaluateModel(m, 0, false);
     savePoint(0);
@@ -118,14 +124,16 @@ bool ExperimentRun::studentStep(int step, int total, BatchSampler& sampler, Targ
   const auto stepStart = Clock::now();
   const auto distillNow = scheduledSettings(m_students, step, total);
   const auto batch = shardOf(sampler.next());
+  for (auto& view : m_views) view->current = shardOf(view->sampler->next());  // own tokens' windows
   sources.beginStep(step, batch);
   // Each distilled student's batch and targets; one teacher pass serves all who share a batch.
-  std::vector<StudentInput> inputs(m_students.size(), StudentInput{batch, nullptr});
+  std::vector<StudentInput> inputs;
+  for (const auto& m : m_students) inputs.push_back({m.view ? m.view->current : batch, nullptr});
   for (size_t i = 0; i < m_students.size(); ++i)
     if (m_students[i].distilled()) inputs[i] = sources.inputFor(i, m_students[i], distillNow[i], step);
   auto compute = [&](size_t i) {
     auto& m = m_students[i];
-    if (!m.distilled()) return m.trainer->computeGradients(batch);
+    if (!m.distilled()) return m.trainer->computeGradients(inputs[i].batch);
     return m.trainer->computeGradients(inputs[i].batch, inputs[i].targets, &distillNow[i]);
   };
   // The students are independent given the batch and the teacher's logits: they step side by

@@ -76,6 +76,16 @@ std::unique_ptr<TargetSource> makeTeacherSequenceSource(const TeacherOracle& tea
 std::unique_ptr<TargetSource> makeOnPolicySource(const TeacherOracle& teacher, TargetSource& offPolicy,
                                                  int blockSize, const PromptPool* prompts);
 
+struct CorpusView;
+/// A student with its own tokenizer, ULD: its own windows; the teacher's logits on the same text
+/// in the teacher's tokens. (cross_tokenizer_source.cpp)
+std::unique_ptr<TargetSource> makeCrossTokenizerSource(const TeacherOracle& teacher, const CorpusView& view,
+                                                       const Tokenizer& teacherTokenizer);
+/// A student with its own tokenizer, sequence-level: the teacher's sequences re-tokenized
+/// (`sampler` over them), cross-entropy alone.
+std::unique_ptr<TargetSource> makeTextLevelSequenceSource(std::unique_ptr<SequenceSampler> sampler,
+                                                          torch::Device device);
+
 /// The sources of one student phase and which distilled student reads which.
 class TargetSources {
 public:
@@ -103,6 +113,7 @@ private:
   std::vector<std::unique_ptr<TargetSource>> m_sources;  // beginStep runs in this order
   std::vector<TargetSource*> m_ofStudent;                // null for scratch twins
   TargetSource* m_sequences = nullptr;
+  std::vector<TargetSource*> m_viewSequences;  // students' own tokens' sequence sets, one per view
   bool m_teacherWroteData = false;
 };
 

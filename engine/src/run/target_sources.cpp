@@ -2,7 +2,11 @@
 // cache and the teacher's sequence set, shared by every student whose settings match: validation
 // has checked that they all do).
 
+#include <map>
+#include <nlohmann/json.hpp>
 #include "distill/errors.h"
+
+#include "kd/cross_tokenizer.h"
 #include "kd/logit_cache.h"
 #include "kd/teacher_ensemble.h"
 #include "kd/teacher_sequences.h"
@@ -92,18 +96,36 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
     cache = out->add(makeLogitCacheSource(std::move(opened)));
     out->m_teacherWroteData = true;
   }
+  SequenceSet teacherSequences;  // kept for students who read them in their own tokens
   if (const auto* settings = firstReader(students, readsSequences)) {
     auto sequences = run.openOrBuildSequences(*settings);
     if (!sequences.tokens.defined()) return nullptr;
+    teacherSequences = sequences;
     auto sampler = std::make_unique<SequenceSampler>(std::move(sequences), run.config().train.batch_size,
                                                      samplerSeed + 5);
     out->m_sequences = out->add(
         makeTeacherSequenceSource(teacher, std::move(sampler), anyTracedReader(students, readsSequences)));
     out->m_teacherWroteData = true;
   }
+  std::map<const CorpusView*, TargetSource*> viewSequences;
   for (const auto& m : students) {
     TargetSource* source = nullptr;
-    if (m.distilled()) {
+    if (m.distilled() && m.view && readsSequences(m.distill)) {
+      auto& shared = viewSequences[m.view];
+      if (!shared) {
+        auto set = retokenizeSequences(teacherSequences, run.corpus().tokenizer, m.view->corpus.tokenizer,
+                                       run.config().data.block_size + 1);
+        run.observer().onMessage("the teacher's sequences in " + m.view->tokenizerSpec +
+                                 " tokens: " + std::to_string(set.tokens.size(0)) + " rows");
+        shared = out->add(makeTextLevelSequenceSource(
+            std::make_unique<SequenceSampler>(std::move(set), run.config().train.batch_size, samplerSeed + 5),
+            run.device()));
+        out->m_viewSequences.push_back(shared);
+      }
+      source = shared;
+    } else if (m.distilled() && m.view) {
+      source = out->add(makeCrossTokenizerSource(teacher, *m.view, run.corpus().tokenizer));
+    } else if (m.distilled()) {
       TargetSource* wordLevel = readsCache(m.distill) ? cache : online;
       if (readsSequences(m.distill)) {
         source = out->m_sequences;
@@ -144,11 +166,25 @@ StudentInput TargetSources::inputFor(size_t index, TrainedModel& student, const 
 }
 
 std::string TargetSources::samplerState() const {
-  return m_sequences ? m_sequences->samplerState() : std::string();
+  const std::string own = m_sequences ? m_sequences->samplerState() : std::string();
+  if (m_viewSequences.empty()) return own;
+  // With students' own tokens' sequence sets: every sampler's state, as a JSON list (the run's first).
+  nlohmann::json all = nlohmann::json::array({own});
+  for (const auto* source : m_viewSequences) all.push_back(source->samplerState());
+  return all.dump();
 }
 
 void TargetSources::restoreSampler(const std::string& state) {
-  if (m_sequences) m_sequences->restoreSampler(state);
+  if (m_viewSequences.empty()) {
+    if (m_sequences) m_sequences->restoreSampler(state);
+    return;
+  }
+  const auto all = nlohmann::json::parse(state, nullptr, false);
+  if (!all.is_array() || all.size() != m_viewSequences.size() + 1)
+    throw EngineError("cannot resume: the sequence samplers' state does not match the students");
+  if (m_sequences) m_sequences->restoreSampler(all[0].get<std::string>());
+  for (size_t i = 0; i < m_viewSequences.size(); ++i)
+    m_viewSequences[i]->restoreSampler(all[i + 1].get<std::string>());
 }
 
 }  // namespace distill

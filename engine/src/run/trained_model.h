@@ -16,6 +16,8 @@
 
 namespace distill {
 
+struct CorpusView;
+
 /// Tokens per second over the steps since it was last read (the live metric).
 class ThroughputMeter {
 public:
@@ -47,6 +49,7 @@ struct TrainedModel {
   EvalResult lastEval;
   int steps = 0;
   at::Generator onPolicyGenerator;  // on-policy students: their own samples' randomness
+  CorpusView* view = nullptr;       // a student with its own tokenizer (null: the run's corpus)
 
   bool distilled() const { return role == ModelRole::Distilled; }
 };
