@@ -1,5 +1,5 @@
 // Students with their own tokenizer (students[i].tokenizer) train on their own windows of the
-// text. Two sources serve them:
+// text. Two sources serve them, one of each per tokenizer (one teacher pass serves its students):
 //   ULD across tokenizers: the teacher reads the same text in its tokens (the first T), and the
 //     soft term compares positions aligned by their order (Boizard et al., 2024);
 //   text-level sequence KD: the teacher's sequences decoded and re-tokenized by the student's
@@ -25,7 +25,7 @@ public:
     if (!m_targets.teacherLogits.defined()) {
       const auto rows = retokenizeRows(m_view.current.x, m_view.corpus.tokenizer, m_teacherTokenizer);
       m_targets = m_teacher.on(rows.ids, nullptr, step);
-      m_targets.positionMask = rows.mask;  // positions past the teacher's tokens of this text: none
+      m_targets.positionMask = rows.mask;  // no soft term past the teacher's tokens of this text
     }
     return {m_view.current, &m_targets};
   }

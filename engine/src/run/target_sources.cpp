@@ -107,7 +107,7 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
         makeTeacherSequenceSource(teacher, std::move(sampler), anyTracedReader(students, readsSequences)));
     out->m_teacherWroteData = true;
   }
-  std::map<const CorpusView*, TargetSource*> viewSequences;
+  std::map<const CorpusView*, TargetSource*> viewSequences, viewUld;  // one of each per tokenizer
   for (const auto& m : students) {
     TargetSource* source = nullptr;
     if (m.distilled() && m.view && readsSequences(m.distill)) {
@@ -124,7 +124,9 @@ std::unique_ptr<TargetSources> TargetSources::open(ExperimentRun& run, int total
       }
       source = shared;
     } else if (m.distilled() && m.view) {
-      source = out->add(makeCrossTokenizerSource(teacher, *m.view, run.corpus().tokenizer));
+      auto& shared = viewUld[m.view];
+      if (!shared) shared = out->add(makeCrossTokenizerSource(teacher, *m.view, run.corpus().tokenizer));
+      source = shared;
     } else if (m.distilled()) {
       TargetSource* wordLevel = readsCache(m.distill) ? cache : online;
       if (readsSequences(m.distill)) {
