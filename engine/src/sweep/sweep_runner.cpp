@@ -220,8 +220,11 @@ std::optional<SweepTrial> SweepRunner::nextTrial() {
 }
 
 int SweepRunner::teacherRunFor(const ExperimentConfig& settings) {
-  // A teacher retrained in every repeat belongs to its trial.
-  if (!m_state.reuseTeacher || settings.teacher.pretrained() || settings.train.repeat_teacher) return -1;
+  // A teacher retrained in every repeat belongs to its trial; so does an ensemble (a shared teacher
+  // run keeps one teacher's checkpoint).
+  if (!m_state.reuseTeacher || settings.teacher.pretrained() || settings.train.repeat_teacher ||
+      settings.ensemble())
+    return -1;
   const std::string key = teacherKey(settings);
   std::unique_lock<std::mutex> lock(m_mutex);
   int id = -1;
