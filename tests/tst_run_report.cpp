@@ -33,6 +33,17 @@ std::string reportOfRun(const QTemporaryDir& tmp, const std::string& yaml, const
   return text.str();
 }
 
+/// A six-step run named `name` of one GRU student (and its twin) under `teachers` (a `teacher:` or
+/// `teachers:` line).
+std::string sixStepRun(const std::string& name, const std::string& teachers) {
+  return "name: " + name +
+         "\ndata: {corpus: " DISTILL_PROJECT_DIR "/resources/data/tinyshakespeare.txt, block_size: 16}\n" +
+         teachers +
+         "\nstudents: [{name: s, arch: gru, embd: 8, hidden: 8}]\n"
+         "train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, eval_batches: 1, threads: 1}\n"
+         "generate: {prompts: [\"ROMEO:\"], max_new_tokens: 2}\n";
+}
+
 }  // namespace
 
 class TestRunReport : public QObject {
@@ -44,15 +55,12 @@ private slots:
     QTemporaryDir tmp;
     ReportOptions report;
     report.maxNewTokens = 4;
-    const std::string html = reportOfRun(tmp, R"(
-name: ensemble
-data: {corpus: )" DISTILL_PROJECT_DIR R"(/resources/data/tinyshakespeare.txt, block_size: 16}
-teachers: [{name: a, layers: 1, heads: 2, embd: 16}, {name: b, arch: gru, embd: 8, hidden: 8}]
-students: [{name: s, arch: gru, embd: 8, hidden: 8}]
-train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, eval_batches: 1, threads: 1}
-generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
-)",
-                                         report);
+    const std::string html = reportOfRun(
+        tmp,
+        sixStepRun(
+            "ensemble",
+            "teachers: [{name: a, layers: 1, heads: 2, embd: 16}, {name: b, arch: gru, embd: 8, hidden: 8}]"),
+        report);
     QVERIFY(!html.empty());
     for (const char* part : {"Against each teacher of the ensemble", "agreement teacher-a", "KL teacher-b",
                              "Shading: teacher-a's probability", teacherColor(0), teacherColor(1)})
@@ -64,15 +72,8 @@ generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
     ReportOptions report;
     report.prompt = "ROMEO & JULIET:";  // escaped, never markup
     report.maxNewTokens = 8;
-    const std::string html = reportOfRun(tmp, R"(
-name: reported
-data: {corpus: )" DISTILL_PROJECT_DIR R"(/resources/data/tinyshakespeare.txt, block_size: 16}
-teacher: {layers: 1, heads: 2, embd: 16}
-students: [{name: s, arch: gru, embd: 8, hidden: 8}]
-train: {steps: 6, batch_size: 4, warmup_steps: 1, eval_interval: 3, eval_batches: 1, threads: 1}
-generate: {prompts: ["ROMEO:"], max_new_tokens: 2}
-)",
-                                         report);
+    const std::string html =
+        reportOfRun(tmp, sixStepRun("reported", "teacher: {layers: 1, heads: 2, embd: 16}"), report);
     QVERIFY(!html.empty());
     for (const char* part : {"<h1>reported</h1>", "s-kd", "s-scratch", "teacher", "<svg", "Validation loss",
                              "machine.host", "inputs.corpus.sha256", "name: reported",
