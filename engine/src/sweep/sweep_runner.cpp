@@ -220,8 +220,7 @@ std::optional<SweepTrial> SweepRunner::nextTrial() {
 }
 
 int SweepRunner::teacherRunFor(const ExperimentConfig& settings) {
-  // A teacher retrained in every repeat belongs to its trial; so does an ensemble (a shared teacher
-  // run keeps one teacher's checkpoint).
+  // A teacher retrained in every repeat belongs to its trial; so does an ensemble (one is shared).
   if (!m_state.reuseTeacher || settings.teacher.pretrained() || settings.train.repeat_teacher ||
       settings.ensemble())
     return -1;
